@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { UserzError } from '../errors.js';
+import { EnvSchema, type Env } from './schema.js';
+
+export type ModelProviderName = 'openai' | 'anthropic';
+
+export interface Config {
+  port: number;
+  host: string;
+  publicUrl: string;
+  dataDir: string;
+  role: 'all' | 'web' | 'worker';
+  logLevel: Env['LOG_LEVEL'];
+  database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
+  cache: { kind: 'redis'; url: string } | { kind: 'memory' };
+  blobDir: string;
+  /** Raw keyring text from USERZ_MASTER_KEY; undefined → a local key file in dataDir (embedded default only). */
+  masterKeyring?: string;
+  github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string };
+  slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
+  discord?: { applicationId: string; publicKey: string; botToken?: string };
+  model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
+  sandbox: {
+    enabled: boolean;
+    image: string;
+    poolSize: number;
+    wallClockSeconds: number;
+    memoryMb: number;
+    workspaceMb: number;
+    cpus: number;
+    pids: number;
+  };
+}
+
+/** Raised at boot; `problems` names each bad or missing variable. */
+export class ConfigError extends UserzError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super('config_invalid', `Invalid configuration: ${problems.join('; ')}`, { status: 500 });
+    this.problems = problems;
+  }
+}
+
+const DEFAULT_MODELS: Record<ModelProviderName, { agent: string; classifier: string }> = {
+  openai: { agent: 'gpt-4.1', classifier: 'gpt-4.1-mini' },
+  anthropic: { agent: 'claude-sonnet-4-5', classifier: 'claude-haiku-4-5' },
+};
+
+/** Parse the environment once. Throws ConfigError naming every problem at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`));
+  }
+  const e = parsed.data;
+  const problems: string[] = [];
+  const dataDir = resolve(e.USERZ_DATA_DIR);
+
+  const github = readGitHub(e, problems);
+  const slack = e.SLACK_SIGNING_SECRET
+    ? {
+        signingSecret: e.SLACK_SIGNING_SECRET,
+        clientId: e.SLACK_CLIENT_ID,
+        clientSecret: e.SLACK_CLIENT_SECRET,
+        stateSecret: e.SLACK_STATE_SECRET,
+      }
+    : undefined;
+  if (!slack && (e.SLACK_CLIENT_ID || e.SLACK_CLIENT_SECRET)) problems.push('SLACK_SIGNING_SECRET is required when SLACK_CLIENT_ID is set');
+
+  let discord: Config['discord'];
+  if (e.DISCORD_APPLICATION_ID || e.DISCORD_PUBLIC_KEY) {
+    if (!e.DISCORD_APPLICATION_ID) problems.push('DISCORD_APPLICATION_ID is required when DISCORD_PUBLIC_KEY is set');
+    if (!e.DISCORD_PUBLIC_KEY) problems.push('DISCORD_PUBLIC_KEY is required when DISCORD_APPLICATION_ID is set');
+    if (e.DISCORD_APPLICATION_ID && e.DISCORD_PUBLIC_KEY) {
+      discord = { applicationId: e.DISCORD_APPLICATION_ID, publicKey: e.DISCORD_PUBLIC_KEY.toLowerCase(), botToken: e.DISCORD_BOT_TOKEN };
+    }
+  }
+
+  const model = readModel(e, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    publicUrl: (e.USERZ_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
+    dataDir,
+    role: e.USERZ_ROLE,
+    logLevel: e.LOG_LEVEL,
+    database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: resolve(dataDir, 'pgdata') },
+    cache: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
+    blobDir: resolve(e.USERZ_BLOB_DIR ?? resolve(dataDir, 'blobs')),
+    masterKeyring: e.USERZ_MASTER_KEY,
+    github,
+    slack,
+    discord,
+    model,
+    sandbox: {
+      enabled: e.USERZ_SANDBOX === 'docker',
+      image: e.USERZ_SANDBOX_IMAGE,
+      poolSize: e.USERZ_SANDBOX_POOL_SIZE,
+      wallClockSeconds: e.USERZ_SANDBOX_WALL_CLOCK_SECONDS,
+      memoryMb: e.USERZ_SANDBOX_MEMORY_MB,
+      workspaceMb: e.USERZ_SANDBOX_WORKSPACE_MB,
+      cpus: e.USERZ_SANDBOX_CPUS,
+      pids: e.USERZ_SANDBOX_PIDS,
+    },
+  };
+}
+
+function readGitHub(e: Env, problems: string[]): Config['github'] {
+  const any = e.APP_ID || e.PRIVATE_KEY || e.PRIVATE_KEY_PATH;
+  if (!any) return undefined;
+  if (!e.APP_ID) problems.push('APP_ID is required when a GitHub App private key is set');
+  let privateKey = e.PRIVATE_KEY;
+  if (!privateKey && e.PRIVATE_KEY_PATH) {
+    try {
+      privateKey = readFileSync(e.PRIVATE_KEY_PATH, 'utf8');
+    } catch {
+      problems.push('PRIVATE_KEY_PATH cannot be read');
+    }
+  }
+  if (!privateKey) {
+    if (!e.PRIVATE_KEY_PATH) problems.push('PRIVATE_KEY or PRIVATE_KEY_PATH is required when APP_ID is set');
+    return undefined;
+  }
+  // Accept the base64 form Probot documents for single-line environments.
+  if (!privateKey.includes('-----BEGIN')) privateKey = Buffer.from(privateKey, 'base64').toString('utf8');
+  if (!privateKey.includes('-----BEGIN')) problems.push('PRIVATE_KEY is not a PEM key (nor base64 of one)');
+  if (!e.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET is required when APP_ID is set');
+  if (!e.APP_ID || !e.WEBHOOK_SECRET) return undefined;
+  return { appId: e.APP_ID, privateKey: privateKey.replace(/\\n/g, '\n'), webhookSecret: e.WEBHOOK_SECRET, baseUrl: e.GITHUB_API_URL };
+}
+
+function readModel(e: Env, problems: string[]): Config['model'] {
+  const provider: ModelProviderName | undefined =
+    e.USERZ_MODEL_PROVIDER ?? (e.ANTHROPIC_API_KEY && !e.OPENAI_API_KEY ? 'anthropic' : e.OPENAI_API_KEY ? 'openai' : undefined);
+  if (!provider) return undefined;
+  const apiKey = provider === 'openai' ? e.OPENAI_API_KEY : e.ANTHROPIC_API_KEY;
+  if (!apiKey) {
+    problems.push(`${provider === 'openai' ? 'OPENAI_API_KEY' : 'ANTHROPIC_API_KEY'} is required when USERZ_MODEL_PROVIDER=${provider}`);
+    return undefined;
+  }
+  return {
+    provider,
+    apiKey,
+    baseUrl: provider === 'openai' ? e.OPENAI_BASE_URL : e.ANTHROPIC_BASE_URL,
+    agentModel: e.USERZ_AGENT_MODEL ?? DEFAULT_MODELS[provider].agent,
+    classifierModel: e.USERZ_CLASSIFIER_MODEL ?? DEFAULT_MODELS[provider].classifier,
+  };
+}
+
+/** One line per integration for the boot log: what is configured and what is not. Never values. */
+export function describeConfig(config: Config): Array<{ part: string; configured: boolean; detail: string }> {
+  return [
+    { part: 'database', configured: true, detail: config.database.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : 'embedded PGlite' },
+    { part: 'cache', configured: true, detail: config.cache.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-memory' },
+    { part: 'github', configured: !!config.github, detail: config.github ? `GitHub App ${config.github.appId}` : 'not configured: set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET' },
+    { part: 'gitlab', configured: true, detail: 'per-project tokens (userz repos add-gitlab)' },
+    { part: 'slack', configured: !!config.slack, detail: config.slack ? (config.slack.clientId ? 'signing secret and OAuth' : 'signing secret only, no OAuth install') : 'not configured: set SLACK_SIGNING_SECRET' },
+    { part: 'discord', configured: !!config.discord, detail: config.discord ? `application ${config.discord.applicationId}` : 'not configured: set DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY' },
+    { part: 'model', configured: !!config.model, detail: config.model ? `${config.model.provider} (agent ${config.model.agentModel}, classifier ${config.model.classifierModel})` : 'not configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY; reports wait for review' },
+    { part: 'sandbox', configured: config.sandbox.enabled, detail: config.sandbox.enabled ? `docker+runsc, image ${config.sandbox.image}, pool ${config.sandbox.poolSize}` : 'off (USERZ_SANDBOX=off): no agent runs' },
+  ];
+}

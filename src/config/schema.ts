@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Userz reads, in one schema. Parsed once at boot
+ * (loadConfig); the rest of the code receives the typed Config and never reads
+ * process.env. Empty strings count as unset, so `FOO=` in a .env file means "not set".
+ */
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
+
+const intWithDefault = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min || n > max) {
+        ctx.addIssue({ code: 'custom', message: `must be an integer between ${min} and ${max}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const urlString = (protocols: string[]) =>
+  optionalString.refine(
+    (v) => {
+      if (v === undefined) return true;
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL (${protocols.join(' or ')})` },
+  );
+
+export const EnvSchema = z.object({
+  PORT: intWithDefault(3000, 0, 65535),
+  HOST: optionalString.transform((v) => v ?? '127.0.0.1'),
+  USERZ_PUBLIC_URL: urlString(['http:', 'https:']),
+  USERZ_DATA_DIR: optionalString.transform((v) => v ?? './.userz'),
+  USERZ_ROLE: z
+    .enum(['all', 'web', 'worker'])
+    .optional()
+    .transform((v) => v ?? 'all'),
+  LOG_LEVEL: z
+    .enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])
+    .optional()
+    .transform((v) => v ?? 'info'),
+
+  DATABASE_URL: urlString(['postgres:', 'postgresql:']),
+  REDIS_URL: urlString(['redis:', 'rediss:']),
+  USERZ_BLOB_DIR: optionalString,
+  /** Keyring "VERSION:BASE64KEY[,VERSION:BASE64KEY…]", newest first. See security/master-key.ts. */
+  USERZ_MASTER_KEY: optionalString,
+
+  APP_ID: optionalString.refine((v) => v === undefined || /^\d+$/.test(v), { message: 'must be a numeric GitHub App id' }),
+  PRIVATE_KEY: optionalString,
+  PRIVATE_KEY_PATH: optionalString,
+  WEBHOOK_SECRET: optionalString,
+  GITHUB_API_URL: urlString(['http:', 'https:']),
+
+  SLACK_SIGNING_SECRET: optionalString,
+  SLACK_CLIENT_ID: optionalString,
+  SLACK_CLIENT_SECRET: optionalString,
+  SLACK_STATE_SECRET: optionalString,
+
+  DISCORD_APPLICATION_ID: optionalString,
+  DISCORD_PUBLIC_KEY: optionalString.refine((v) => v === undefined || /^[0-9a-f]{64}$/i.test(v), {
+    message: 'must be the 64-hex-character Ed25519 public key from the Discord developer portal',
+  }),
+  DISCORD_BOT_TOKEN: optionalString,
+
+  USERZ_MODEL_PROVIDER: z.enum(['openai', 'anthropic']).optional(),
+  OPENAI_API_KEY: optionalString,
+  OPENAI_BASE_URL: urlString(['http:', 'https:']),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: urlString(['http:', 'https:']),
+  USERZ_AGENT_MODEL: optionalString,
+  USERZ_CLASSIFIER_MODEL: optionalString,
+
+  USERZ_SANDBOX: z
+    .enum(['docker', 'off'])
+    .optional()
+    .transform((v) => v ?? 'docker'),
+  USERZ_SANDBOX_IMAGE: optionalString.transform((v) => v ?? 'userz-sandbox:current'),
+  USERZ_SANDBOX_POOL_SIZE: intWithDefault(1, 0, 32),
+  USERZ_SANDBOX_WALL_CLOCK_SECONDS: intWithDefault(1200, 5, 24 * 3600),
+  USERZ_SANDBOX_MEMORY_MB: intWithDefault(4096, 64, 1 << 20),
+  USERZ_SANDBOX_WORKSPACE_MB: intWithDefault(8192, 16, 1 << 22),
+  USERZ_SANDBOX_CPUS: intWithDefault(2, 1, 64),
+  USERZ_SANDBOX_PIDS: intWithDefault(1024, 64, 1 << 16),
+});
+
+export type Env = z.infer<typeof EnvSchema>;

@@ -1,0 +1,87 @@
+/**
+ * The forge port (Renovate's platform seam): the pipeline reaches GitHub and GitLab only
+ * through these types, obtained from `createForge` in ./index.ts.
+ */
+import type { Readable } from 'node:stream';
+import type { ChangeSet } from '../guardrail/change-set.js';
+
+export type ForgeName = 'github' | 'gitlab';
+
+/** A connected repository as the store keeps it. */
+export interface RepoRecord {
+  id: string;
+  orgId: string;
+  forge: ForgeName;
+  /** GitHub: numeric repository id; GitLab: numeric project id. */
+  externalId: string;
+  /** `owner/name` (GitHub) or `group/sub/project` (GitLab). */
+  fullName: string;
+  /**
+   * null = github.com / gitlab.com. GitHub Enterprise Server: the API base
+   * (`https://ghe.example.com/api/v3`). Self-managed GitLab: the instance root
+   * (`https://gitlab.example.com`, without `/api/v4`).
+   */
+  baseUrl: string | null;
+  installationId: number | null;
+  defaultBranch: string;
+}
+
+/** What the PR/MR says, from trusted fields only; the forge renders it (see pr-body.ts). */
+export interface PrDescription {
+  title: string;
+  /** Short summary of the change; escaped before it reaches the forge. */
+  summary: string;
+  /** Link to the Userz report page (http/https only). */
+  reportUrl?: string;
+  /** What the guardrail checked before delivery. */
+  guardrail: { checkedPaths: number; ruleCount: number };
+}
+
+export interface DeliveryInput {
+  runId: string;
+  /** Delivered exactly as given; its `baseCommit` is the commit's parent. */
+  changeSet: ChangeSet;
+  description: PrDescription;
+}
+
+export interface DraftDelivery {
+  url: string;
+  /** PR number (GitHub) or MR iid (GitLab). */
+  number: number;
+  branch: string;
+  /** false when a retried delivery found the PR/MR an earlier attempt opened. */
+  created: boolean;
+}
+
+export interface RepositoryArchive {
+  /** The default branch head the archive was taken from. */
+  baseCommit: string;
+  /** Uncompressed tar with repository-relative paths (the forge's top folder is stripped). */
+  tar: Readable;
+}
+
+export interface ForgeSession {
+  fetchArchive(): Promise<RepositoryArchive>;
+  /** File content at `ref`, or null when the file does not exist. */
+  readFile(path: string, ref: string): Promise<string | null>;
+  deliverDraft(input: DeliveryInput): Promise<DraftDelivery>;
+  /** GitHub: revokes the run's token, whatever happened before. Idempotent; never throws. */
+  close(): Promise<void>;
+}
+
+export interface Forge {
+  readonly name: ForgeName;
+  /** GitHub: mints a 1-hour token for this one repository; GitLab: uses the stored project token. */
+  openSession(): Promise<ForgeSession>;
+}
+
+/** Token lifecycle events for the audit log. Never carries a token. */
+export type ForgeAuditEvent =
+  | { kind: 'forge.token_minted'; forge: 'github'; installationId: number; repositoryId: number; expiresAt: string }
+  | { kind: 'forge.token_revoked'; forge: 'github'; installationId: number; repositoryId: number }
+  | { kind: 'forge.token_revoke_failed'; forge: 'github'; installationId: number; repositoryId: number; code: string };
+
+export interface ForgeLogger {
+  info(obj: Record<string, unknown>, msg: string): void;
+  warn(obj: Record<string, unknown>, msg: string): void;
+}

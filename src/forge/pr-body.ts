@@ -1,0 +1,98 @@
+/**
+ * PR/MR text from trusted fields only. The summary and file paths may still carry words a
+ * reporter chose, so they are rendered inert: no live @-mention (GitHub users and teams,
+ * GitLab users, groups and @all), no image or link syntax, no HTML (so no comments,
+ * `<details>` or `<img>`), no hidden characters, no GitLab quick action, bounded length.
+ */
+import type { ChangeSetEntry } from '../guardrail/change-set.js';
+import { branchForRun } from './branch.js';
+import type { PrDescription } from './interface.js';
+
+export const MAX_SUMMARY_CHARS = 2000;
+export const MAX_TITLE_CHARS = 100;
+export const MAX_LISTED_FILES = 50;
+
+/** C0/C1 controls (newline and tab kept apart), zero-width, bidi and other invisible format characters. */
+const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]|\udb40[\udc00-\udfff]/g;
+/** Every ASCII punctuation mark CommonMark lets us backslash-escape, minus the ones turned into entities. */
+const MARKDOWN_PUNCTUATION = /[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g;
+
+function stripInvisible(text: string): string {
+  return text.replace(INVISIBLE, '');
+}
+
+function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/**
+ * Markdown-inert text. `&`, `<`, `>` become entities (so no tag or comment can open); other
+ * punctuation is backslash-escaped (no image, link, heading, list, table or quick action);
+ * `@` is followed by a zero-width-space entity, which both GitHub and GitLab render as a
+ * plain "@name" that links and notifies nobody.
+ */
+export function escapeMarkdownText(text: string): string {
+  // Backslashes first: the entities added after must keep their own `#` and `;`.
+  return stripInvisible(text)
+    .replace(MARKDOWN_PUNCTUATION, (c) => `\\${c}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/@/g, '@&#8203;');
+}
+
+/** One line of plain text: forge titles are not markdown but still show invisible tricks and mentions. */
+export function renderPrTitle(title: string): string {
+  const line = stripInvisible(title).replace(/\s+/g, ' ').trim().replace(/@/g, '\uff20');
+  return truncate(line || 'Userz change', MAX_TITLE_CHARS);
+}
+
+function describePath(entry: ChangeSetEntry): string {
+  const path = escapeMarkdownText(truncate(entry.path, 200));
+  if (entry.status === 'renamed' && entry.oldPath) return `${escapeMarkdownText(truncate(entry.oldPath, 200))} → ${path}`;
+  return path;
+}
+
+function safeLink(url: string | undefined): string | null {
+  if (!url) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null; // not a URL: the link is left out rather than rendered as text
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  // encodeURI leaves ( ) which would end the link target early.
+  return parsed.href.replace(/[()<>\s"']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+export function renderPrBody(input: { runId: string; description: PrDescription; entries: ChangeSetEntry[] }): string {
+  const { description, entries, runId } = input;
+  branchForRun(runId); // refuses run ids that could not sit verbatim in a code span
+  const summary = escapeMarkdownText(truncate(description.summary.trim(), MAX_SUMMARY_CHARS))
+    .split('\n')
+    .map((line) => line.trimEnd())
+    .join('  \n');
+  const listed = entries.slice(0, MAX_LISTED_FILES).map((e) => `* ${e.status}: ${describePath(e)}`);
+  if (entries.length > MAX_LISTED_FILES) listed.push(`* and ${entries.length - MAX_LISTED_FILES} more`);
+  const { checkedPaths, ruleCount } = description.guardrail;
+  const link = safeLink(description.reportUrl);
+  return [
+    '### Summary',
+    '',
+    summary || '_No summary._',
+    '',
+    `### Files changed (${entries.length})`,
+    '',
+    ...listed,
+    '',
+    `**Guardrail:** passed, ${Math.trunc(checkedPaths)} paths checked against ${Math.trunc(ruleCount)} rules.`,
+    '',
+    link ? `[Open the report in Userz](${link})` : '',
+    '',
+    `Userz run \`${runId}\`. This is a draft: review it before merging.`,
+  ]
+    .filter((line, i, all) => !(line === '' && all[i - 1] === ''))
+    .join('\n');
+}

@@ -1,0 +1,3 @@
+export { Router, type RouteHandler } from './router.js';
+export { sendError, sendJson } from './errors.js';
+export { readBody, parseJson, requireContentType } from './body.js';

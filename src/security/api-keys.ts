@@ -1,0 +1,108 @@
+import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
+import { promisify } from 'node:util';
+import { UserzError } from '../errors.js';
+import { recordAudit } from '../store/audit.js';
+import type { Queryable } from '../store/db/interface.js';
+import { newId, randomBase62 } from '../store/ids.js';
+
+const scrypt = promisify(scryptCb) as (pw: Buffer, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
+
+/**
+ * Customer API keys: `sk_<prefix:12>_<secret:43><checksum:6>`, all base62.
+ * - The secret is 43 base62 chars (≈256 bits) from the CSPRNG.
+ * - The checksum (CRC-32 of the rest, base62) lets secret scanners recognise a real key
+ *   and lets us refuse typos and junk without touching the database.
+ * - The prefix is public and indexed (UNIQUE), so lookup is one row; the secret is kept
+ *   only as a salted scrypt hash and compared in constant time. Shown once, at creation.
+ */
+const KEY_RE = /^sk_([0-9A-Za-z]{12})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
+const SCRYPT = { N: 1 << 14, r: 8, p: 1 };
+const HASH_LEN = 32;
+
+export interface IssuedApiKey {
+  id: string;
+  orgId: string;
+  /** The full key. Returned once; never stored, never logged. */
+  key: string;
+  prefix: string;
+}
+
+export interface VerifiedApiKey {
+  id: string;
+  orgId: string;
+  prefix: string;
+}
+
+export const invalidApiKey = () => new UserzError('invalid_api_key', 'The API key is missing, malformed, revoked or wrong', { status: 401 });
+
+export function formatApiKey(prefix: string, secret: string): string {
+  const body = `sk_${prefix}_${secret}`;
+  return `${body}${checksum(body)}`;
+}
+
+/** Parses the shape and checksum only; no I/O. */
+export function parseApiKey(key: string): { prefix: string; secret: string } | null {
+  const m = KEY_RE.exec(key);
+  if (!m) return null;
+  const [, prefix, secret, sum] = m;
+  if (checksum(`sk_${prefix}_${secret}`) !== sum) return null;
+  return { prefix: prefix!, secret: secret! };
+}
+
+export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: string; actor: string }): Promise<IssuedApiKey> {
+  const id = newId('key');
+  const prefix = randomBase62(12);
+  const secret = randomBase62(43);
+  const salt = randomBytes(16);
+  const hash = await scrypt(Buffer.from(secret), salt, HASH_LEN, SCRYPT);
+  await db.query('INSERT INTO api_keys (id, org_id, prefix, salt, hash, label) VALUES ($1, $2, $3, $4, $5, $6)', [id, orgId, prefix, salt, hash, opts.label ?? null]);
+  await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix } });
+  return { id, orgId, key: formatApiKey(prefix, secret), prefix };
+}
+
+/** Verifies a presented key; throws `invalid_api_key` (401) for every failure alike. */
+export async function verifyApiKey(db: Queryable, presented: string | undefined): Promise<VerifiedApiKey> {
+  const parsed = presented ? parseApiKey(presented.trim()) : null;
+  if (!parsed) throw invalidApiKey();
+  const [row] = await db.query<{ id: string; org_id: string; salt: Buffer; hash: Buffer; revoked_at: Date | null }>(
+    'SELECT id, org_id, salt, hash, revoked_at FROM api_keys WHERE prefix = $1',
+    [parsed.prefix],
+  );
+  // Hash even when the prefix is unknown so timing does not reveal which prefixes exist.
+  const salt = row ? Buffer.from(row.salt) : Buffer.alloc(16);
+  const actual = await scrypt(Buffer.from(parsed.secret), salt, HASH_LEN, SCRYPT);
+  const expected = row ? Buffer.from(row.hash) : Buffer.alloc(HASH_LEN, 0xff);
+  const match = timingSafeEqual(actual, expected);
+  if (!row || !match || row.revoked_at) throw invalidApiKey();
+  return { id: row.id, orgId: row.org_id, prefix: parsed.prefix };
+}
+
+export async function revokeApiKey(db: Queryable, orgId: string, keyId: string, actor: string): Promise<boolean> {
+  const rows = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL RETURNING id', [keyId, orgId]);
+  if (rows.length > 0) await recordAudit(db, { actor, action: 'api_key.revoke', orgId, subject: keyId });
+  return rows.length > 0;
+}
+
+// CRC-32 (IEEE), base62-encoded to 6 characters.
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function checksum(text: string): string {
+  let c = 0xffffffff;
+  for (const byte of Buffer.from(text)) c = CRC_TABLE[(c ^ byte) & 0xff]! ^ (c >>> 8);
+  let n = (c ^ 0xffffffff) >>> 0;
+  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out = alphabet[n % 62] + out;
+    n = Math.floor(n / 62);
+  }
+  return out;
+}

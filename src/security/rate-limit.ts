@@ -1,0 +1,34 @@
+import { UserzError } from '../errors.js';
+import type { Cache } from '../store/cache.js';
+
+export interface RateLimitRule {
+  /** Bucket name, e.g. `ingest:app`. */
+  name: string;
+  limit: number;
+  windowMs: number;
+}
+
+/**
+ * Fixed-window counters in the cache (Redis INCR + PEXPIRE in production). Cheap and
+ * shared by every replica; a burst of up to 2× limit across a window edge is accepted.
+ */
+export class RateLimiter {
+  constructor(private readonly cache: Cache) {}
+
+  /** Counts one hit against every (rule, subject); throws 429 `rate_limited` when any is over. */
+  async hit(checks: Array<{ rule: RateLimitRule; subject: string }>): Promise<void> {
+    const now = Date.now();
+    for (const { rule, subject } of checks) {
+      const windowStart = Math.floor(now / rule.windowMs) * rule.windowMs;
+      const count = await this.cache.increment(`rl:${rule.name}:${subject}:${windowStart}`, rule.windowMs);
+      if (count > rule.limit) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + rule.windowMs - now) / 1000));
+        throw new UserzError('rate_limited', `Too many requests (${rule.name}); retry after ${retryAfterSeconds} s`, {
+          status: 429,
+          retryable: true,
+          details: { retryAfterSeconds, bucket: rule.name },
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,166 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { UserzError } from '../errors.js';
+import { recordAudit } from '../store/audit.js';
+import type { Db, Queryable } from '../store/db/interface.js';
+import { newId } from '../store/ids.js';
+import type { MasterKeyProvider } from './master-key.js';
+
+/**
+ * Envelope encryption (DESIGN.md): each org has a data key (AES-256-GCM); records are
+ * sealed with it under a random 96-bit nonce and an AAD that binds org id, record id and
+ * data-key version, so a ciphertext cannot be moved to another org, record or version.
+ * Data keys are stored only wrapped by the master key. Plaintext exists only in memory,
+ * at use, and every decrypt is audited.
+ */
+export interface Sealed {
+  keyVersion: number;
+  nonce: Buffer;
+  ciphertext: Buffer; // includes the 16-byte GCM tag at the end
+}
+
+const TAG = 16;
+
+export type SecretKind = 'ai_key' | 'gitlab_token' | 'gitlab_webhook_secret' | 'slack_bot_token' | 'discord_bot_token' | 'app_signing_secret';
+
+export class Vault {
+  constructor(
+    private readonly db: Db,
+    private master: MasterKeyProvider,
+  ) {}
+
+  /** Swap in a keyring with a new current version (rotation without restart). */
+  setMasterKey(master: MasterKeyProvider): void {
+    this.master = master;
+  }
+
+  get masterVersion(): number {
+    return this.master.currentVersion;
+  }
+
+  /** Creates the org's first data key; call inside the transaction that creates the org. */
+  async createOrgKey(tx: Queryable, orgId: string): Promise<void> {
+    await this.insertOrgKey(tx, orgId, 1);
+  }
+
+  /** Adds a new data-key version for the org: new records use it, old ones stay readable. */
+  async rotateOrgKey(orgId: string): Promise<number> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query<{ v: number | null }>('SELECT max(key_version) AS v FROM org_keys WHERE org_id = $1', [orgId]);
+      const version = (row?.v ?? 0) + 1;
+      await this.insertOrgKey(tx, orgId, version);
+      await recordAudit(tx, { actor: 'system', action: 'org_key.rotate', orgId, subject: orgId, data: { keyVersion: version } });
+      return version;
+    });
+  }
+
+  private async insertOrgKey(tx: Queryable, orgId: string, keyVersion: number): Promise<void> {
+    const dataKey = randomBytes(32);
+    try {
+      const { masterVersion, wrapped } = await this.master.wrap(dataKey, orgKeyContext(orgId, keyVersion));
+      await tx.query('INSERT INTO org_keys (org_id, key_version, master_version, wrapped_key) VALUES ($1, $2, $3, $4)', [orgId, keyVersion, masterVersion, wrapped]);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Seals plaintext for one record with the org's newest data key. */
+  async seal(orgId: string, recordId: string, plaintext: Buffer | string, db: Queryable = this.db): Promise<Sealed> {
+    const [row] = await db.query<{ key_version: number }>('SELECT max(key_version) AS key_version FROM org_keys WHERE org_id = $1', [orgId]);
+    if (!row || row.key_version === null) throw new UserzError('org_key_missing', `Org ${orgId} has no data key`);
+    const keyVersion = Number(row.key_version);
+    return this.withDataKey(orgId, keyVersion, db, (key) => {
+      const nonce = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, nonce);
+      cipher.setAAD(recordAad(orgId, recordId, keyVersion));
+      const body = Buffer.concat([cipher.update(typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext), cipher.final()]);
+      return { keyVersion, nonce, ciphertext: Buffer.concat([body, cipher.getAuthTag()]) };
+    });
+  }
+
+  /** Opens a sealed record; any change to ciphertext, nonce, org, record or version fails. */
+  async open(orgId: string, recordId: string, sealed: Sealed, db: Queryable = this.db): Promise<Buffer> {
+    return this.withDataKey(orgId, sealed.keyVersion, db, (key) => {
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, sealed.nonce);
+        decipher.setAAD(recordAad(orgId, recordId, sealed.keyVersion));
+        decipher.setAuthTag(sealed.ciphertext.subarray(sealed.ciphertext.length - TAG));
+        return Buffer.concat([decipher.update(sealed.ciphertext.subarray(0, sealed.ciphertext.length - TAG)), decipher.final()]);
+      } catch (e) {
+        throw new UserzError('vault_tampered', 'Secret failed authentication', { cause: e });
+      }
+    });
+  }
+
+  /** Stores a secret encrypted; returns its id. */
+  async storeSecret(orgId: string, kind: SecretKind, plaintext: string, db: Queryable = this.db): Promise<string> {
+    const id = newId('sec');
+    const sealed = await this.seal(orgId, id, plaintext, db);
+    await db.query('INSERT INTO secrets (id, org_id, kind, key_version, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [id, orgId, kind, sealed.keyVersion, sealed.nonce, sealed.ciphertext]);
+    await recordAudit(db, { actor: 'system', action: 'secret.store', orgId, subject: id, data: { kind } });
+    return id;
+  }
+
+  /** Decrypts a secret at use. Audited with who asked and why; never logged. */
+  async revealSecret(secretId: string, use: { actor: string; purpose: string }): Promise<string> {
+    const [row] = await this.db.query<{ org_id: string; kind: string; key_version: number; nonce: Buffer; ciphertext: Buffer }>(
+      'SELECT org_id, kind, key_version, nonce, ciphertext FROM secrets WHERE id = $1',
+      [secretId],
+    );
+    if (!row) throw new UserzError('secret_not_found', `Secret ${secretId} does not exist`, { status: 404 });
+    const plain = await this.open(row.org_id, secretId, { keyVersion: Number(row.key_version), nonce: Buffer.from(row.nonce), ciphertext: Buffer.from(row.ciphertext) });
+    await recordAudit(this.db, { actor: use.actor, action: 'secret.decrypt', orgId: row.org_id, subject: secretId, data: { kind: row.kind, purpose: use.purpose } });
+    return plain.toString('utf8');
+  }
+
+  /**
+   * Master-key rotation: rewraps every org data key still wrapped by an older master
+   * version. Records are not re-encrypted. Each row is updated atomically, so readers
+   * see either the old wrapping (still unwrappable) or the new one: no downtime.
+   */
+  async rewrapOrgKeys(): Promise<{ rewrapped: number; current: number }> {
+    const stale = await this.db.query<{ org_id: string; key_version: number; master_version: number; wrapped_key: Buffer }>(
+      'SELECT org_id, key_version, master_version, wrapped_key FROM org_keys WHERE master_version <> $1',
+      [this.master.currentVersion],
+    );
+    let rewrapped = 0;
+    for (const row of stale) {
+      const context = orgKeyContext(row.org_id, Number(row.key_version));
+      const dataKey = await this.master.unwrap(Number(row.master_version), Buffer.from(row.wrapped_key), context);
+      try {
+        const { masterVersion, wrapped } = await this.master.wrap(dataKey, context);
+        const updated = await this.db.query(
+          `UPDATE org_keys SET master_version = $1, wrapped_key = $2, rewrapped_at = now()
+            WHERE org_id = $3 AND key_version = $4 AND master_version = $5 RETURNING 1`,
+          [masterVersion, wrapped, row.org_id, row.key_version, row.master_version],
+        );
+        rewrapped += updated.length;
+      } finally {
+        dataKey.fill(0);
+      }
+    }
+    await recordAudit(this.db, { actor: 'system', action: 'master_key.rotate', data: { masterVersion: this.master.currentVersion, rewrapped } });
+    return { rewrapped, current: this.master.currentVersion };
+  }
+
+  private async withDataKey<T>(orgId: string, keyVersion: number, db: Queryable, fn: (key: Buffer) => T): Promise<T> {
+    const [row] = await db.query<{ master_version: number; wrapped_key: Buffer }>(
+      'SELECT master_version, wrapped_key FROM org_keys WHERE org_id = $1 AND key_version = $2',
+      [orgId, keyVersion],
+    );
+    if (!row) throw new UserzError('vault_tampered', 'No data key for this org and key version');
+    const key = await this.master.unwrap(Number(row.master_version), Buffer.from(row.wrapped_key), orgKeyContext(orgId, keyVersion));
+    try {
+      return fn(key);
+    } finally {
+      key.fill(0);
+    }
+  }
+}
+
+function orgKeyContext(orgId: string, keyVersion: number): string {
+  return `userz:org-key:${orgId}:${keyVersion}`;
+}
+
+function recordAad(orgId: string, recordId: string, keyVersion: number): Buffer {
+  return Buffer.from(JSON.stringify(['userz:record', orgId, recordId, keyVersion]));
+}

@@ -1,0 +1,51 @@
+import type { Config } from '../config/index.js';
+import { createCache, type Cache } from './cache.js';
+import type { Db } from './db/interface.js';
+import { openPglite } from './db/pglite.js';
+import { openPostgres } from './db/postgres.js';
+import { LocalBlobStore } from './blobs/local.js';
+import type { BlobStore } from './blobs/interface.js';
+import { migrate } from './migrate.js';
+
+export type { Db, Queryable, Row } from './db/interface.js';
+export type { BlobStore } from './blobs/interface.js';
+export type { Cache } from './cache.js';
+export { createCache } from './cache.js';
+export { LocalBlobStore } from './blobs/local.js';
+export { openPglite } from './db/pglite.js';
+export { openPostgres, redactUrl } from './db/postgres.js';
+export { migrate, splitStatements, type MigrationResult } from './migrate.js';
+export { newId, randomBase62 } from './ids.js';
+export { recordAudit, listAudit, type AuditEvent, type StoredAuditEvent } from './audit.js';
+export { insertOrg, listOrgs, resolveOrg, type Org } from './orgs.js';
+export * from './repos.js';
+export { recordDelivery } from './deliveries.js';
+
+export interface Store {
+  db: Db;
+  cache: Cache;
+  blobs: BlobStore;
+  close(): Promise<void>;
+}
+
+/** Opens the database (and migrates it), the cache and the blob store named by config. */
+export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blobDir'>): Promise<Store> {
+  const db = config.database.kind === 'postgres' ? await openPostgres({ url: config.database.url }) : await openPglite(config.database.dir);
+  try {
+    await migrate(db);
+  } catch (e) {
+    await db.close().catch(() => undefined);
+    throw e;
+  }
+  const cache = createCache(config.cache);
+  const blobs = new LocalBlobStore(config.blobDir);
+  return {
+    db,
+    cache,
+    blobs,
+    async close() {
+      await cache.close().catch(() => undefined);
+      await db.close();
+    },
+  };
+}

@@ -1,0 +1,150 @@
+import { recordAudit } from './audit.js';
+import type { Queryable } from './db/interface.js';
+import { newId } from './ids.js';
+
+export type ForgeKind = 'github' | 'gitlab';
+
+export interface Repo {
+  id: string;
+  orgId: string | null;
+  forge: ForgeKind;
+  externalId: string;
+  fullName: string;
+  /** '' = the public service; else the API base URL (GHES, self-hosted GitLab). */
+  baseUrl: string;
+  installationId: number | null;
+  defaultBranch: string;
+  tokenSecretId: string | null;
+  webhookSecretId: string | null;
+  suspendedAt: Date | null;
+  removedAt: Date | null;
+}
+
+type RepoRow = {
+  id: string;
+  org_id: string | null;
+  forge: ForgeKind;
+  external_id: string;
+  full_name: string;
+  base_url: string;
+  installation_id: number | null;
+  default_branch: string;
+  token_secret_id: string | null;
+  webhook_secret_id: string | null;
+  suspended_at: Date | null;
+  removed_at: Date | null;
+};
+
+const COLUMNS = 'id, org_id, forge, external_id, full_name, base_url, installation_id, default_branch, token_secret_id, webhook_secret_id, suspended_at, removed_at';
+
+function toRepo(r: RepoRow): Repo {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    forge: r.forge,
+    externalId: r.external_id,
+    fullName: r.full_name,
+    baseUrl: r.base_url,
+    installationId: r.installation_id === null ? null : Number(r.installation_id),
+    defaultBranch: r.default_branch,
+    tokenSecretId: r.token_secret_id,
+    webhookSecretId: r.webhook_secret_id,
+    suspendedAt: r.suspended_at,
+    removedAt: r.removed_at,
+  };
+}
+
+export interface UpsertRepo {
+  orgId?: string | null;
+  forge: ForgeKind;
+  externalId: string;
+  fullName: string;
+  baseUrl?: string;
+  installationId?: number | null;
+  defaultBranch?: string;
+  tokenSecretId?: string | null;
+  webhookSecretId?: string | null;
+}
+
+/** Insert or refresh a repo by (forge, base URL, external id); clears removed/suspended marks. */
+export async function upsertRepo(db: Queryable, input: UpsertRepo, actor: string): Promise<Repo> {
+  const [row] = await db.query<RepoRow & { inserted: boolean }>(
+    `INSERT INTO repos (id, org_id, forge, external_id, full_name, base_url, installation_id, default_branch, token_secret_id, webhook_secret_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+     ON CONFLICT (forge, base_url, external_id) DO UPDATE SET
+       full_name = EXCLUDED.full_name,
+       org_id = COALESCE(EXCLUDED.org_id, repos.org_id),
+       installation_id = COALESCE(EXCLUDED.installation_id, repos.installation_id),
+       default_branch = EXCLUDED.default_branch,
+       token_secret_id = COALESCE(EXCLUDED.token_secret_id, repos.token_secret_id),
+       webhook_secret_id = COALESCE(EXCLUDED.webhook_secret_id, repos.webhook_secret_id),
+       removed_at = NULL,
+       suspended_at = NULL,
+       updated_at = now()
+     RETURNING ${COLUMNS}, (xmax = 0) AS inserted`,
+    [
+      newId('repo'),
+      input.orgId ?? null,
+      input.forge,
+      input.externalId,
+      input.fullName,
+      input.baseUrl ?? '',
+      input.installationId ?? null,
+      input.defaultBranch ?? 'main',
+      input.tokenSecretId ?? null,
+      input.webhookSecretId ?? null,
+    ],
+  );
+  const repo = toRepo(row!);
+  await recordAudit(db, { actor, action: row!.inserted ? 'repo.add' : 'repo.update', orgId: repo.orgId, subject: repo.id, data: { forge: repo.forge, externalId: repo.externalId } });
+  return repo;
+}
+
+export async function getRepo(db: Queryable, id: string): Promise<Repo | null> {
+  const [row] = await db.query<RepoRow>(`SELECT ${COLUMNS} FROM repos WHERE id = $1`, [id]);
+  return row ? toRepo(row) : null;
+}
+
+export async function findRepo(db: Queryable, forge: ForgeKind, externalId: string, baseUrl = ''): Promise<Repo | null> {
+  const [row] = await db.query<RepoRow>(`SELECT ${COLUMNS} FROM repos WHERE forge = $1 AND external_id = $2 AND base_url = $3`, [forge, externalId, baseUrl]);
+  return row ? toRepo(row) : null;
+}
+
+export async function listRepos(db: Queryable, filter: { orgId?: string; installationId?: number; active?: boolean } = {}): Promise<Repo[]> {
+  const rows = await db.query<RepoRow>(
+    `SELECT ${COLUMNS} FROM repos
+      WHERE ($1::text IS NULL OR org_id = $1) AND ($2::bigint IS NULL OR installation_id = $2)
+        AND ($3::boolean IS NULL OR ($3 = (removed_at IS NULL AND suspended_at IS NULL)))
+      ORDER BY full_name`,
+    [filter.orgId ?? null, filter.installationId ?? null, filter.active ?? null],
+  );
+  return rows.map(toRepo);
+}
+
+/** Marks repos removed (GitHub uninstall / repo removed); rows stay for history. */
+export async function markReposRemoved(db: Queryable, forge: ForgeKind, externalIds: string[], actor: string, baseUrl = ''): Promise<number> {
+  if (externalIds.length === 0) return 0;
+  const rows = await db.query<{ id: string; org_id: string | null }>(
+    `UPDATE repos SET removed_at = now(), updated_at = now()
+      WHERE forge = $1 AND base_url = $2 AND external_id = ANY($3::text[]) AND removed_at IS NULL RETURNING id, org_id`,
+    [forge, baseUrl, externalIds],
+  );
+  for (const r of rows) await recordAudit(db, { actor, action: 'repo.remove', orgId: r.org_id, subject: r.id });
+  return rows.length;
+}
+
+export async function setInstallationSuspended(db: Queryable, installationId: number, suspended: boolean, actor: string): Promise<number> {
+  const rows = await db.query<{ id: string; org_id: string | null }>(
+    `UPDATE repos SET suspended_at = ${suspended ? 'now()' : 'NULL'}, updated_at = now() WHERE installation_id = $1 RETURNING id, org_id`,
+    [installationId],
+  );
+  for (const r of rows) await recordAudit(db, { actor, action: suspended ? 'repo.suspend' : 'repo.unsuspend', orgId: r.org_id, subject: r.id });
+  return rows.length;
+}
+
+/** Links GitHub installations to an org (`userz repos link-installation`). */
+export async function assignInstallationToOrg(db: Queryable, installationId: number, orgId: string, actor: string): Promise<number> {
+  const rows = await db.query<{ id: string }>('UPDATE repos SET org_id = $1, updated_at = now() WHERE installation_id = $2 RETURNING id', [orgId, installationId]);
+  for (const r of rows) await recordAudit(db, { actor, action: 'repo.assign_org', orgId, subject: r.id, data: { installationId } });
+  return rows.length;
+}
