@@ -101,7 +101,6 @@ const FORCED_CONFIG = [
   'core.sshCommand=false',
   'protocol.allow=never',
   'credential.helper=',
-  'diff.external=',
 ];
 
 export const GIT_TIMEOUT_MS = 20_000;
@@ -127,6 +126,7 @@ export interface GitResult {
 }
 
 /** Subcommands that change the index or the worktree take plain paths, checked like the file tools'. */
+const DIFFING = new Set(['diff', 'log', 'show']);
 const PATH_WRITING = new Set(['add', 'rm', 'mv', 'restore']);
 
 async function checkPathArgs(ws: Workspace, args: readonly string[]): Promise<void> {
@@ -143,7 +143,10 @@ async function checkPathArgs(ws: Workspace, args: readonly string[]): Promise<vo
 export async function runGit(ws: Workspace, args: readonly string[]): Promise<GitResult> {
   const checked = checkGitArgs(args);
   await checkPathArgs(ws, checked);
-  const argv = [...FORCED_CONFIG.flatMap((c) => ['-c', c]), '--no-pager', ...checked];
+  const [sub, ...rest] = checked;
+  // Diff drivers and textconv filters come from config; refuse them even if config had some.
+  const forced = DIFFING.has(sub!) ? ['--no-ext-diff', '--no-textconv'] : [];
+  const argv = [...FORCED_CONFIG.flatMap((c) => ['-c', c]), '--no-pager', sub!, ...forced, ...rest];
   return new Promise((resolve) => {
     execFile(
       'git',

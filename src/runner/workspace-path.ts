@@ -104,7 +104,9 @@ async function resolveBelowAncestor(ws: Workspace, parts: string[], path: string
     const ancestor = join(ws.root, ...parts.slice(0, n));
     const st = await lstatOrNull(ancestor);
     if (!st) continue;
-    const real = await realpath(ancestor);
+    const real = await realpath(ancestor).catch(() => {
+      throw pathRefused('dangling symlink on the way', path);
+    });
     assertRealInside(ws, real, path);
     return { abs: join(real, ...parts.slice(n)), rel: parts.join('/') };
   }

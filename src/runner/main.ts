@@ -1,0 +1,12 @@
+/**
+ * Entry of the runner inside the sandbox: `node runner.mjs [workspace]` (default /work).
+ * Bundled into one file by esbuild (node builtins and zod only), run by Node 18 as uid 1000.
+ * stdout carries protocol lines only: nothing in the runner writes anything else to it.
+ */
+import { runAgentLoop } from './loop.js';
+
+const workspace = process.argv[2] ?? '/work';
+const exit = await runAgentLoop({ io: { input: process.stdin, output: process.stdout }, workspace });
+process.exitCode = exit.status === 'done' ? 0 : exit.status === 'aborted' ? 3 : 1;
+// stdin may stay open (the host keeps its end); nothing is left to do.
+process.stdout.end(() => process.exit());
