@@ -1,0 +1,59 @@
+/**
+ * Triage: decides what happens to a stored report before any agent sees it.
+ * prefilter (soft pattern signals) → classifier (separate model call, fails closed) →
+ * policy (run | needs_review | reject); wrap builds the only form in which report text
+ * reaches a model; batch groups similar reports of one App.
+ */
+export { ReportContent, ConsoleLine, ConsoleLevel, PageInfo, ReporterInfo } from './report-content.js';
+export { normalizeForMatching, normalizeWithOrigin, type NormalizedText } from './normalize.js';
+export {
+  parseInjectionRules,
+  defaultInjectionRules,
+  DEFAULT_INJECTION_RULES_URL,
+  type InjectionRules,
+  type InjectionPattern,
+} from './injection-rules.js';
+export { prefilterReport, scannableText, type Signal, type PrefilterResult } from './prefilter.js';
+export {
+  classifyReport,
+  buildClassifierRequest,
+  parseClassification,
+  defaultClassifierPrompt,
+  Classification,
+  TriageLabel,
+  TRIAGE_LABELS,
+  CLASSIFICATION_RESPONSE_SCHEMA,
+  DEFAULT_CLASSIFIER_TIMEOUT_MS,
+  type ClassifierResult,
+  type ClassifierFailureCause,
+  type ClassifyOptions,
+} from './classifier.js';
+export {
+  wrapReport,
+  buildAgentPrompt,
+  untrustedDataInstructions,
+  createNonce,
+  removeTagNameVariants,
+  openingTag,
+  closingTag,
+  WRAPPER_TAG,
+  type AgentPrompt,
+} from './wrap.js';
+export {
+  fingerprint,
+  similarity,
+  findBatch,
+  summarizeBatch,
+  sanitizeExcerpt,
+  normalizeErrorLine,
+  DEFAULT_BATCH_WINDOW_MS,
+  DEFAULT_MIN_SIMILARITY,
+  type Fingerprint,
+  type OpenBatch,
+  type BatchCandidate,
+  type BatchMember,
+  type BatchSummary,
+  type FindBatchOptions,
+} from './batch.js';
+export { decide, CONFIDENT_INJECTION, type TriageDecision, type TriageAction, type DecideInput } from './policy.js';
+export { explainReport, runTriageExplain, type ReportExplanation, type TriageExplainArgs, type TextSink } from './explain.js';
