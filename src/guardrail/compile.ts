@@ -1,0 +1,180 @@
+/**
+ * Compiles the default rules and a repository policy once per run into matchers, plus an
+ * index that picks, for each path, the few rules that could match it. A change set can
+ * hold many thousands of paths; testing each against every glob is the slow part.
+ */
+import { Minimatch } from 'minimatch';
+import { UserzError, errorMessage } from '../errors.js';
+import { ALLOW_GLOB_OPTIONS, FORBID_GLOB_OPTIONS, findGlobProblem } from './glob-safety.js';
+import { DEFAULT_LIMITS, type ChangeSetLimits } from './limits.js';
+import { POLICY_PATH, type Policy } from './policy.js';
+import type { RuleSet } from './rules.js';
+
+export interface CompiledRule {
+  readonly id: string;
+  readonly reason: string;
+  readonly source: 'default' | 'policy';
+  readonly matchers: readonly Minimatch[];
+}
+
+/**
+ * Rules by anchor: a literal that one path segment must equal (`exact`), start with or
+ * end with (two-character `prefix`/`suffix` keys), all lower case. A rule lands in
+ * `always` when some expansion of one of its globs has no such anchor.
+ */
+interface RuleIndex {
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  readonly prefix: ReadonlyMap<string, readonly number[]>;
+  readonly suffix: ReadonlyMap<string, readonly number[]>;
+  readonly always: readonly number[];
+}
+
+export interface CompiledRules {
+  readonly rules: readonly CompiledRule[];
+  /** Present when the policy has an `allow` list. */
+  readonly allow?: readonly Minimatch[];
+  readonly limits: Readonly<ChangeSetLimits>;
+  readonly index: RuleIndex;
+}
+
+const ASCII = /^[\u0020-\u007e]*$/;
+const MAGIC = /[*?[\]\\]/;
+const KEY = 2;
+
+export function compileRules(defaults: RuleSet, policy?: Policy, limits: Partial<ChangeSetLimits> = {}): CompiledRules {
+  const rules: CompiledRule[] = defaults.rules.map((rule) => ({
+    id: rule.id,
+    reason: rule.reason,
+    source: 'default',
+    matchers: rule.globs.map((glob) => compileGlob(glob, 'guardrail_rules_invalid', 'rules/guardrail.yml')),
+  }));
+  policy?.forbid.forEach((entry, i) => {
+    rules.push({
+      id: `policy.forbid.${i + 1}`,
+      reason: entry.reason ?? `Forbidden by the repository policy (${POLICY_PATH}): ${entry.glob}`,
+      source: 'policy',
+      matchers: [compileGlob(entry.glob, 'policy_invalid', POLICY_PATH)],
+    });
+  });
+  const allow = policy?.allow?.map((glob) => compileGlob(glob, 'policy_invalid', POLICY_PATH, ALLOW_GLOB_OPTIONS));
+  return { rules, allow, limits: resolveLimits(limits), index: indexRules(rules) };
+}
+
+function compileGlob(glob: string, code: string, origin: string, options = FORBID_GLOB_OPTIONS): Minimatch {
+  const fail = (why: string, cause?: unknown): UserzError =>
+    new UserzError(code, `${origin} is invalid: glob ${JSON.stringify(glob)} ${why}`, {
+      status: code === 'policy_invalid' ? 422 : 500,
+      cause,
+    });
+  const problem = findGlobProblem(glob);
+  if (problem !== undefined) throw fail(problem);
+  try {
+    return new Minimatch(glob, { ...options });
+  } catch (e) {
+    throw fail(`cannot be compiled (${errorMessage(e)})`, e);
+  }
+}
+
+function resolveLimits(overrides: Partial<ChangeSetLimits>): ChangeSetLimits {
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  for (const [name, value] of Object.entries(limits)) {
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new UserzError('guardrail_limits_invalid', `Guardrail limit ${name} must be a positive integer.`);
+    }
+  }
+  return limits;
+}
+
+function indexRules(rules: readonly CompiledRule[]): RuleIndex {
+  const exact = new Map<string, number[]>();
+  const prefix = new Map<string, number[]>();
+  const suffix = new Map<string, number[]>();
+  const always: number[] = [];
+  const put = (map: Map<string, number[]>, key: string, ruleIndex: number): void => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [ruleIndex]);
+    else if (list[list.length - 1] !== ruleIndex) list.push(ruleIndex);
+  };
+
+  rules.forEach((rule, ruleIndex) => {
+    const anchors: Array<[Map<string, number[]>, string]> = [];
+    for (const m of rule.matchers) {
+      for (const parts of m.globParts) {
+        const anchor = anchorOf(parts);
+        if (anchor === undefined) {
+          always.push(ruleIndex);
+          return;
+        }
+        anchors.push([anchor.kind === 'exact' ? exact : anchor.kind === 'prefix' ? prefix : suffix, anchor.key]);
+      }
+    }
+    for (const [map, key] of anchors) put(map, key, ruleIndex);
+  });
+  return { exact, prefix, suffix, always };
+}
+
+/**
+ * The most selective anchor among the parts of one expanded glob. Only printable ASCII
+ * text is used as an anchor: minimatch's case-insensitive comparison of other characters
+ * (`ſ` matches `s`) does not agree with toLowerCase.
+ */
+function anchorOf(parts: readonly string[]): { kind: 'exact' | 'prefix' | 'suffix'; key: string } | undefined {
+  let best: { kind: 'exact' | 'prefix' | 'suffix'; key: string } | undefined;
+  for (const part of parts) {
+    if (part === '' || part === '**' || !ASCII.test(part)) continue;
+    if (!MAGIC.test(part)) return { kind: 'exact', key: part.toLowerCase() };
+    if (best?.kind === 'prefix') continue;
+    const head = part.slice(0, part.search(MAGIC));
+    if (head.length >= KEY) {
+      best = { kind: 'prefix', key: head.slice(0, KEY).toLowerCase() };
+      continue;
+    }
+    const tail = part.slice(lastMagicIndex(part) + 1);
+    if (best === undefined && tail.length >= KEY) best = { kind: 'suffix', key: tail.slice(-KEY).toLowerCase() };
+  }
+  return best;
+}
+
+function lastMagicIndex(part: string): number {
+  for (let i = part.length - 1; i >= 0; i--) if (MAGIC.test(part[i]!)) return i;
+  return -1;
+}
+
+/**
+ * Ids of every rule that matches `path`. For printable-ASCII paths only the indexed
+ * candidates are tested; any other path is tested against every rule.
+ */
+export function matchRules(compiled: CompiledRules, path: string, hits: Set<string>): void {
+  const { rules, index } = compiled;
+  if (!ASCII.test(path)) {
+    for (const rule of rules) if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
+    return;
+  }
+  const tried = new Set<number>();
+  const attempt = (list: readonly number[] | undefined): void => {
+    if (list === undefined) return;
+    for (const i of list) {
+      if (tried.has(i)) continue;
+      tried.add(i);
+      const rule = rules[i]!;
+      if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
+    }
+  };
+  attempt(index.always);
+  for (const segment of path.toLowerCase().split('/')) {
+    attempt(index.exact.get(segment));
+    if (segment.length >= KEY) {
+      attempt(index.prefix.get(segment.slice(0, KEY)));
+      attempt(index.suffix.get(segment.slice(-KEY)));
+    }
+  }
+}
+
+/** Every rule tested against `path`, without the index: the reference `matchRules` must agree with. */
+export function matchRulesExhaustively(compiled: CompiledRules, path: string, hits: Set<string>): void {
+  for (const rule of compiled.rules) if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
+}
+
+export function isAllowed(compiled: CompiledRules, path: string): boolean {
+  return compiled.allow === undefined || compiled.allow.some((m) => m.match(path));
+}

@@ -1,0 +1,125 @@
+/**
+ * Structural checks of one path, and the folded spelling the rules are matched against.
+ *
+ * Canonical spelling is required, not produced: `./x`, `a//b`, `a/./b` and a trailing `/`
+ * are rejected rather than normalised, so the string that was checked is byte for byte
+ * the string delivery pushes. Git itself never writes such paths, so only a hand-made
+ * (hostile) change set contains them.
+ */
+import type { ChangeSetLimits } from './limits.js';
+import { STRUCTURAL_RULES as R } from './verdict.js';
+
+export interface PathFinding {
+  ruleId: string;
+  reason: string;
+}
+
+export const STRUCTURAL_REASONS: Readonly<Record<string, string>> = Object.freeze({
+  [R.nonCanonical]: 'The path is not in canonical form (empty, "./", "//", "/./" or a trailing "/").',
+  [R.dotdot]: 'The path has a ".." segment (or a segment of only dots and spaces), which can leave the repository.',
+  [R.absolute]: 'The path is absolute; change sets hold repository-relative paths only.',
+  [R.backslash]: 'The path contains a backslash, which Windows clients read as a separator.',
+  [R.controlChar]: 'The path contains a NUL, newline or other control character.',
+  [R.invisibleChar]: 'The path contains an invisible or bidirectional-control character that hides its real name.',
+  [R.invalidUnicode]: 'The path is not well-formed Unicode.',
+  [R.tooLong]: 'The path or one of its segments is longer than the limit.',
+  [R.gitComponent]: 'The path has a ".git" component (in some spelling); Git metadata is never changed.',
+});
+
+// Git's own guards (core.protectHFS, core.protectNTFS) treat these as ".git" too.
+const GIT_COMPONENT = /^(?:\.git|git~\d+)$/;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/u;
+const NON_PRINTABLE_ASCII = /[^\u0020-\u007e]/;
+const MARKS_AND_IGNORABLES = /[\p{M}\p{Default_Ignorable_Code_Point}]/gu;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const WINDOWS_DRIVE = /^[a-zA-Z]:/;
+const DOTS_AND_SPACES = /^[. ]+$/;
+// NTFS ignores trailing dots and spaces, and ":stream" names an alternate data stream of
+// the same file: ".env. " and ".env:x" are ".env" to a Windows client.
+const NTFS_TAIL_PRESENT = /:|[. ](?:\/|$)/;
+
+export function isWellFormedUnicode(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * The spelling a case-insensitive, normalising client might resolve the path to:
+ * NFKC (fullwidth and compatibility forms), lower case, combining marks and ignorable
+ * characters dropped (`.ènv`, `.e\u200Dnv`), NTFS tails dropped per segment. Used only for
+ * matching; it may over-match odd names, which errs on the side of refusing.
+ */
+export function foldPath(path: string): string {
+  let s = path.toLowerCase();
+  if (NON_PRINTABLE_ASCII.test(s)) {
+    s = path
+      .normalize('NFKC')
+      .toLowerCase()
+      .normalize('NFKD')
+      .replace(MARKS_AND_IGNORABLES, '')
+      .normalize('NFKC');
+  }
+  // Nothing for the NTFS tail rule to strip: the common case, kept cheap.
+  if (!NTFS_TAIL_PRESENT.test(s)) return s;
+  return s
+    .split('/')
+    .map((seg) => (DOTS_AND_SPACES.test(seg) ? seg : stripNtfsTail(seg)))
+    .join('/');
+}
+
+function stripNtfsTail(segment: string): string {
+  const colon = segment.indexOf(':');
+  let end = colon === -1 ? segment.length : colon;
+  while (end > 0 && (segment[end - 1] === '.' || segment[end - 1] === ' ')) end -= 1;
+  return segment.slice(0, end);
+}
+
+/**
+ * Appends the structural findings for one path to `out` (at most one per rule id) and
+ * returns its folded spelling.
+ */
+export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[]): string {
+  const found = new Set<string>();
+  const add = (ruleId: string): void => {
+    if (found.has(ruleId)) return;
+    found.add(ruleId);
+    out.push({ ruleId, reason: STRUCTURAL_REASONS[ruleId]! });
+  };
+
+  if (path.length === 0) add(R.nonCanonical);
+  if (path.startsWith('/') || WINDOWS_DRIVE.test(path)) add(R.absolute);
+  if (path.includes('\\')) add(R.backslash);
+  const ascii = !NON_PRINTABLE_ASCII.test(path);
+  if (!ascii) {
+    if (CONTROL.test(path)) add(R.controlChar);
+    if (INVISIBLE.test(path)) add(R.invisibleChar);
+    if (!isWellFormedUnicode(path)) add(R.invalidUnicode);
+  }
+  if (path.length * 3 > limits.maxPathBytes && Buffer.byteLength(path, 'utf8') > limits.maxPathBytes) add(R.tooLong);
+
+  inspectSegments(path.split('/'), path.startsWith('/'), limits, add);
+  const folded = foldPath(path);
+  if (folded !== path.toLowerCase()) inspectSegments(folded.split('/'), folded.startsWith('/'), limits, add, true);
+  return folded;
+}
+
+function inspectSegments(
+  segments: string[],
+  absolute: boolean,
+  limits: ChangeSetLimits,
+  add: (ruleId: string) => void,
+  folded = false,
+): void {
+  for (let i = 0; i < segments.length; i++) {
+    const seg = segments[i]!;
+    if (seg === '') {
+      if (!(i === 0 && absolute)) add(R.nonCanonical);
+      continue;
+    }
+    if (seg === '.') add(R.nonCanonical);
+    else if (DOTS_AND_SPACES.test(seg)) add(R.dotdot);
+    if (GIT_COMPONENT.test(folded ? seg : seg.toLowerCase())) add(R.gitComponent);
+    // Length is a property of the real name; NFKC may lengthen the folded one.
+    if (!folded && seg.length * 3 > limits.maxSegmentBytes && Buffer.byteLength(seg, 'utf8') > limits.maxSegmentBytes) add(R.tooLong);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The repository's own policy, `.userz.yml` at the root of the target repository. It may
+ * add forbidden globs and narrow the paths the agent may touch; it has no way to remove
+ * or weaken a default. Anything it cannot express is refused rather than ignored: a
+ * policy that silently does less than its author believes is worse than a failed run.
+ *
+ *   version: 1                  # optional
+ *   forbid:                     # extra forbidden globs, same matching as the defaults
+ *     - "secrets/**"
+ *     - glob: "*.pem"
+ *       reason: "Keys are issued by the platform team."
+ *   allow:                      # optional: when present, every changed path must match one
+ *     - "src/**"
+ *     - "docs/**"
+ */
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { UserzError, errorMessage } from '../errors.js';
+import { findGlobProblem } from './glob-safety.js';
+
+export const POLICY_PATH = '.userz.yml';
+export const MAX_POLICY_BYTES = 64 * 1024;
+
+const PolicyGlob = z.string().superRefine((glob, ctx) => {
+  const problem = findGlobProblem(glob);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `glob ${JSON.stringify(glob)} ${problem}` });
+});
+
+const PolicyForbid = z.union([
+  PolicyGlob.transform((glob) => ({ glob, reason: undefined as string | undefined })),
+  z.strictObject({ glob: PolicyGlob, reason: z.string().min(1).max(300).optional() }),
+]);
+
+// strictObject: unknown keys such as `remove`, `except` or `override` are refused.
+export const Policy = z.strictObject({
+  version: z.literal(1).optional(),
+  forbid: z.array(PolicyForbid).max(200).default([]),
+  allow: z.array(PolicyGlob).max(200).optional(),
+});
+export type Policy = z.infer<typeof Policy>;
+
+const invalid = (message: string, cause?: unknown): UserzError =>
+  new UserzError('policy_invalid', `${POLICY_PATH} is invalid: ${message}`, { status: 422, cause });
+
+/**
+ * Parses `.userz.yml`. An empty file (or only comments) is an empty policy. Throws a
+ * UserzError `policy_invalid` for anything else that does not fit, so the run fails
+ * closed with a reason the repository owner can act on.
+ */
+export function parsePolicy(yamlText: string): Policy {
+  if (Buffer.byteLength(yamlText, 'utf8') > MAX_POLICY_BYTES) throw invalid(`larger than ${MAX_POLICY_BYTES} bytes`);
+  let data: unknown;
+  try {
+    // No aliases: they buy nothing here and are the classic YAML expansion bomb.
+    data = parseYaml(yamlText, { maxAliasCount: 0, uniqueKeys: true });
+  } catch (e) {
+    throw invalid(`not valid YAML (${errorMessage(e).split('\n')[0]})`, e);
+  }
+  const parsed = Policy.safeParse(data ?? {});
+  if (!parsed.success) throw invalid(z.prettifyError(parsed.error).replace(/\n+/g, '; '));
+  return parsed.data;
+}
+
