@@ -1,0 +1,24 @@
+import { UserzError } from '../errors.js';
+import { AnthropicModelClient } from './anthropic.js';
+import type { ModelClient } from './interface.js';
+import { OpenAIModelClient, type ProviderClientOptions } from './openai.js';
+
+export const MODEL_PROVIDERS = ['openai', 'anthropic'] as const;
+export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
+
+export interface ModelClientConfig extends ProviderClientOptions {
+  provider: ModelProvider;
+}
+
+/** Chosen by the composition root from the org's configuration; the scripted client is for tests only. */
+export function createModelClient(config: ModelClientConfig): ModelClient {
+  const { provider, ...opts } = config;
+  switch (provider) {
+    case 'openai':
+      return new OpenAIModelClient(opts);
+    case 'anthropic':
+      return new AnthropicModelClient(opts);
+    default:
+      throw new UserzError('model_provider_unknown', 'Unknown model provider', { status: 400, details: { provider: String(provider) } });
+  }
+}
