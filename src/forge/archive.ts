@@ -4,7 +4,7 @@
  * folder, keep only files, folders and symlinks, skip anything that would land outside the
  * workspace. Streamed end to end; nothing touches the host's disk.
  */
-import { pipeline, type Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import tar from 'tar-stream';
 
@@ -42,5 +42,6 @@ export function normalizeArchive(gzipped: Readable): Readable {
   pipeline(gzipped, createGunzip(), extract, (err) => {
     if (err) pack.destroy(err);
   });
-  return pack;
+  // tar-stream packs are streamx streams; hand out a Node Readable that carries their errors.
+  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
 }

@@ -1,0 +1,21 @@
+import { normalizeArchive } from '../archive.js';
+import type { RepositoryArchive } from '../interface.js';
+import { repoApi, type RepoPath } from './commit.js';
+import type { GitHubHttp } from './http.js';
+
+/** The default branch head, then the tarball of exactly that commit (so archive and base agree). */
+export async function fetchGitHubArchive(http: GitHubHttp, repo: RepoPath, branch: string): Promise<RepositoryArchive> {
+  const head = await http.request<{ commit: { sha: string } }>('read default branch', `${repoApi(repo)}/branches/${encodeURIComponent(branch)}`);
+  const gzipped = await http.stream('download archive', `${repoApi(repo)}/tarball/${head.commit.sha}`);
+  return { baseCommit: head.commit.sha, tar: normalizeArchive(gzipped) };
+}
+
+/** A file's text at `ref`; null when there is no such file (or it is a folder). */
+export async function readGitHubFile(http: GitHubHttp, repo: RepoPath, path: string, ref: string): Promise<string | null> {
+  const encodedPath = path.split('/').map(encodeURIComponent).join('/');
+  const file = await http.find<{ type?: string; encoding?: string; content?: string }>('read file', `${repoApi(repo)}/contents/${encodedPath}`, {
+    query: { ref },
+  });
+  if (!file || Array.isArray(file) || file.type !== 'file' || file.encoding !== 'base64' || file.content === undefined) return null;
+  return Buffer.from(file.content, 'base64').toString('utf8');
+}

@@ -1,0 +1,78 @@
+import { UserzError } from '../../errors.js';
+import type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, RepoRecord } from '../interface.js';
+import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
+import { fetchGitHubArchive, readGitHubFile } from './archive.js';
+import type { RepoPath } from './commit.js';
+import { deliverGitHubDraft } from './deliver.js';
+import { mintRepoToken, repoClient, revokeRepoToken } from './token.js';
+
+export interface GitHubForgeDeps {
+  appId: string | number;
+  privateKey: string;
+  retry?: RetryPolicy;
+  onAudit?: (event: ForgeAuditEvent) => void | Promise<void>;
+  log?: ForgeLogger;
+}
+
+function repoPath(repo: RepoRecord): RepoPath {
+  const [owner, name, extra] = repo.fullName.split('/');
+  if (!owner || !name || extra !== undefined) throw new UserzError('forge_bad_repo', 'GitHub repository name is not owner/name', { status: 500 });
+  return { owner, name };
+}
+
+export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forge {
+  return {
+    name: 'github',
+    async openSession(): Promise<ForgeSession> {
+      const repositoryId = Number(repo.externalId);
+      if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
+        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id', { status: 500 });
+      }
+      const path = repoPath(repo);
+      const retry = deps.retry ?? DEFAULT_RETRY;
+      const token = await mintRepoToken({
+        appId: deps.appId,
+        privateKey: deps.privateKey,
+        baseUrl: repo.baseUrl,
+        installationId: repo.installationId,
+        repositoryId,
+        retry,
+        onAudit: deps.onAudit,
+      });
+      const http = repoClient(repo.baseUrl, token, retry);
+      let closed = false;
+      const open = (): void => {
+        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed', { status: 500 });
+      };
+      return {
+        async fetchArchive() {
+          open();
+          return fetchGitHubArchive(http, path, repo.defaultBranch);
+        },
+        async readFile(file: string, ref: string) {
+          open();
+          return readGitHubFile(http, path, file, ref);
+        },
+        async deliverDraft(input: DeliveryInput) {
+          open();
+          const delivery = await deliverGitHubDraft(http, { ...path, defaultBranch: repo.defaultBranch }, input);
+          deps.log?.info({ repoId: repo.id, runId: input.runId, number: delivery.number, created: delivery.created }, 'Draft PR ready');
+          return delivery;
+        },
+        async close() {
+          if (closed) return;
+          closed = true;
+          try {
+            await revokeRepoToken({ baseUrl: repo.baseUrl, token, retry, onAudit: deps.onAudit });
+          } catch (e) {
+            // The token still expires within the hour; the failure is recorded, not thrown, so
+            // it never hides the error that ended the run.
+            const code = e instanceof UserzError ? e.code : 'unknown';
+            deps.log?.warn({ repoId: repo.id, code }, 'GitHub token revocation failed');
+            await deps.onAudit?.({ kind: 'forge.token_revoke_failed', forge: 'github', installationId: token.installationId, repositoryId, code });
+          }
+        },
+      };
+    },
+  };
+}

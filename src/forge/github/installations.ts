@@ -1,0 +1,87 @@
+import type { Logger } from 'pino';
+import type { Probot } from 'probot';
+import type { Db, Queryable } from '../../store/index.js';
+import { listOrgs, markReposRemoved, recordDelivery, setInstallationSuspended, upsertRepo } from '../../store/index.js';
+
+interface InstallationRepo {
+  id: number;
+  full_name: string;
+}
+
+/**
+ * Keeps the repos table true to the GitHub App's installations. Each delivery is
+ * recorded by its X-GitHub-Delivery id in the same transaction as its effect, so a
+ * redelivered id does nothing more and a failed one can be redelivered.
+ *
+ * Which Userz org owns an installation: the org that already owns its repos; else the
+ * only org when there is exactly one (the usual self-hosted setup); else none until an
+ * operator links it (`userz repos link-installation`). Default branches are not in these
+ * payloads; runs read the live default branch when they fetch the archive.
+ */
+export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Logger; baseUrl?: string }): void {
+  const baseUrl = deps.baseUrl ?? '';
+
+  app.on('installation', async (context) => {
+    const { action, installation } = context.payload;
+    const log = deps.log.child({ deliveryId: context.id, installationId: installation.id, action });
+    await deps.db.transaction(async (tx) => {
+      if (!(await recordDelivery(tx, 'github', context.id, `installation.${action}`))) {
+        log.info('Duplicate GitHub delivery ignored');
+        return;
+      }
+      const repos: InstallationRepo[] = 'repositories' in context.payload && context.payload.repositories ? context.payload.repositories : [];
+      switch (action) {
+        case 'created':
+        case 'new_permissions_accepted':
+        case 'unsuspend':
+          if (action === 'unsuspend') await setInstallationSuspended(tx, installation.id, false, 'github');
+          await addRepos(tx, installation.id, repos, baseUrl);
+          break;
+        case 'deleted':
+          await markReposRemoved(tx, 'github', repos.map((r) => String(r.id)), 'github', baseUrl);
+          await removeInstallation(tx, installation.id);
+          break;
+        case 'suspend':
+          await setInstallationSuspended(tx, installation.id, true, 'github');
+          break;
+        default:
+          break;
+      }
+      log.info({ repos: repos.length }, 'GitHub installation event applied');
+    });
+  });
+
+  app.on('installation_repositories', async (context) => {
+    const { action, installation, repositories_added, repositories_removed } = context.payload;
+    const log = deps.log.child({ deliveryId: context.id, installationId: installation.id, action });
+    await deps.db.transaction(async (tx) => {
+      if (!(await recordDelivery(tx, 'github', context.id, `installation_repositories.${action}`))) {
+        log.info('Duplicate GitHub delivery ignored');
+        return;
+      }
+      await addRepos(tx, installation.id, repositories_added, baseUrl);
+      await markReposRemoved(tx, 'github', repositories_removed.map((r) => String(r.id)), 'github', baseUrl);
+      log.info({ added: repositories_added.length, removed: repositories_removed.length }, 'GitHub installation repositories updated');
+    });
+  });
+}
+
+async function addRepos(tx: Queryable, installationId: number, repos: InstallationRepo[], baseUrl: string): Promise<void> {
+  if (repos.length === 0) return;
+  const orgId = await orgForInstallation(tx, installationId);
+  for (const repo of repos) {
+    await upsertRepo(tx, { orgId, forge: 'github', externalId: String(repo.id), fullName: repo.full_name, baseUrl, installationId }, 'github');
+  }
+}
+
+async function orgForInstallation(tx: Queryable, installationId: number): Promise<string | null> {
+  const [owned] = await tx.query<{ org_id: string }>('SELECT org_id FROM repos WHERE installation_id = $1 AND org_id IS NOT NULL LIMIT 1', [installationId]);
+  if (owned) return owned.org_id;
+  const orgs = await listOrgs(tx);
+  return orgs.length === 1 ? orgs[0]!.id : null;
+}
+
+async function removeInstallation(tx: Queryable, installationId: number): Promise<void> {
+  const rows = await tx.query<{ external_id: string; base_url: string }>('SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL', [installationId]);
+  for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url);
+}

@@ -1,0 +1,28 @@
+import { UserzError } from '../../errors.js';
+import { Readable } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
+import { normalizeArchive } from '../archive.js';
+import type { RepositoryArchive } from '../interface.js';
+import type { GitLabApi } from './client.js';
+import { field, isString, orNull } from './project.js';
+
+export async function branchHead(api: GitLabApi, projectId: number, branch: string): Promise<string | null> {
+  const found = await orNull(api.Branches.show(projectId, branch));
+  return found ? field(field(found, 'commit', (v): v is object => typeof v === 'object' && v !== null), 'id', isString) : null;
+}
+
+/** The default branch head, then the archive of exactly that commit. */
+export async function fetchGitLabArchive(api: GitLabApi, projectId: number, branch: string): Promise<RepositoryArchive> {
+  const baseCommit = await branchHead(api, projectId, branch);
+  if (!baseCommit) throw new UserzError('forge_not_found', 'The default branch does not exist on GitLab', { status: 502 });
+  const body = (await api.Repositories.showArchive(projectId, { fileType: 'tar.gz', sha: baseCommit, asStream: true })) as unknown;
+  return { baseCommit, tar: normalizeArchive(Readable.fromWeb(body as ReadableStream<Uint8Array>)) };
+}
+
+export async function readGitLabFile(api: GitLabApi, projectId: number, path: string, ref: string): Promise<string | null> {
+  const file = await orNull(api.RepositoryFiles.show(projectId, path, ref));
+  if (!file) return null;
+  const encoding = field(file, 'encoding', isString);
+  const content = field(file, 'content', isString);
+  return encoding === 'base64' ? Buffer.from(content, 'base64').toString('utf8') : content;
+}

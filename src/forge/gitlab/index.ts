@@ -1,0 +1,11 @@
+export { createGitLabForge, type GitLabForgeDeps } from './forge.js';
+export { verifyGitLabProject, DEVELOPER_ACCESS, type GitLabProjectLink } from './connect.js';
+export {
+  verifyGitLabWebhook,
+  deliveryIdOf,
+  parseMergeRequestEvent,
+  type HeaderBag,
+  type MergeRequestEventResult,
+  type MergeRequestOutcome,
+} from './webhooks.js';
+export { createGitLabApi, GITLAB_COM, type GitLabApi } from './client.js';

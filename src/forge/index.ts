@@ -1,0 +1,49 @@
+/**
+ * The forge module's public face. The pipeline asks `createForge` for a `Forge` and never
+ * imports ./github or ./gitlab itself; webhook routes and the CLI use the named helpers.
+ */
+import { UserzError } from '../errors.js';
+import { createGitHubForge } from './github/index.js';
+import { createGitLabForge, type GitLabForgeDeps } from './gitlab/index.js';
+import type { Forge, ForgeAuditEvent, ForgeLogger, RepoRecord } from './interface.js';
+import type { RetryPolicy } from './retry.js';
+
+export interface ForgeDeps {
+  /** The GitHub App; required for GitHub repositories. */
+  github?: { appId: string | number; privateKey: string };
+  /** The GitLab project token from the vault; required for GitLab repositories. */
+  gitlabToken?: GitLabForgeDeps['resolveToken'];
+  retry?: RetryPolicy;
+  onAudit?: (event: ForgeAuditEvent) => void | Promise<void>;
+  log?: ForgeLogger;
+}
+
+export function createForge(repo: RepoRecord, deps: ForgeDeps): Forge {
+  if (repo.forge === 'github') {
+    if (!deps.github) throw new UserzError('forge_not_configured', 'No GitHub App is configured', { status: 500 });
+    return createGitHubForge(repo, { ...deps.github, retry: deps.retry, onAudit: deps.onAudit, log: deps.log });
+  }
+  if (!deps.gitlabToken) throw new UserzError('forge_not_configured', 'No GitLab token source is configured', { status: 500 });
+  return createGitLabForge(repo, { resolveToken: deps.gitlabToken, retry: deps.retry, log: deps.log });
+}
+
+export type {
+  DeliveryInput,
+  DraftDelivery,
+  Forge,
+  ForgeAuditEvent,
+  ForgeLogger,
+  ForgeName,
+  ForgeSession,
+  PrDescription,
+  RepoRecord,
+  RepositoryArchive,
+} from './interface.js';
+export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
+export { branchForRun, runIdFromBranch } from './branch.js';
+export { renderPrBody, renderPrTitle, escapeMarkdownText } from './pr-body.js';
+export { normalizeArchive } from './archive.js';
+export { mintRepoToken, revokeRepoToken, signAppJwt, parsePullRequestEvent, RUN_PERMISSIONS } from './github/index.js';
+export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult } from './github/index.js';
+export { verifyGitLabProject, verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, DEVELOPER_ACCESS } from './gitlab/index.js';
+export type { GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
