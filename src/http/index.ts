@@ -1,3 +1,6 @@
 export { Router, type RouteHandler } from './router.js';
 export { sendError, sendJson } from './errors.js';
 export { readBody, parseJson, requireContentType } from './body.js';
+export { registerHealthRoutes, type ReadinessCheck } from './health.js';
+export { registerAdminRoutes } from './admin.js';
+export { startHttpServer, type RunningServer } from './server.js';

@@ -1,0 +1,49 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
+import type { Logger } from 'pino';
+
+export interface RunningServer {
+  port: number;
+  host: string;
+  url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One HTTP server for everything: Probot's webhook middleware (GitHub at its standard
+ * path /api/github/webhooks) and every handler the app adds with addHandler. We host the
+ * Probot app with Probot's own createNodeMiddleware rather than its Server class so the
+ * request log is ours: method, path without query, status, time, and no headers.
+ */
+export async function startHttpServer(opts: { probot: Probot; appFn: ApplicationFunction; log: Logger; port: number; host: string }): Promise<RunningServer> {
+  const middleware = await createNodeMiddleware(opts.appFn, { probot: opts.probot });
+  const log = opts.log.child({ name: 'http' });
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
+    });
+    void middleware(req, res, () => {
+      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'No such route' } }));
+    });
+  });
+  server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    port: address.port,
+    host,
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
