@@ -45,6 +45,8 @@ export {
   findBatch,
   summarizeBatch,
   sanitizeExcerpt,
+  EXCERPT_WITHHELD,
+  MAX_EXCERPT_CHARS,
   normalizeErrorLine,
   DEFAULT_BATCH_WINDOW_MS,
   DEFAULT_MIN_SIMILARITY,
