@@ -67,18 +67,18 @@ function checkPath(path: string, rules: CompiledRules, out: Violation[]): boolea
   const folded = inspectPath(path, rules.limits, findings);
   for (const f of findings) out.push({ path, ruleId: f.ruleId, reason: f.reason });
 
-  const hits = new Set<string>();
+  const hits: string[] = [];
   matchRules(rules, path, hits);
   // The raw spelling already matched case-insensitively; the folded one only adds
   // something when normalisation changed more than case.
   if (folded !== path.toLowerCase()) matchRules(rules, folded, hits);
-  if (hits.size > 0) {
-    for (const rule of rules.rules) if (hits.has(rule.id)) out.push({ path, ruleId: rule.id, reason: rule.reason });
+  if (hits.length > 0) {
+    for (const rule of rules.rules) if (hits.includes(rule.id)) out.push({ path, ruleId: rule.id, reason: rule.reason });
   }
 
   const allowed = isAllowed(rules, path);
   if (!allowed) out.push(violation(path, R.notAllowed));
-  return hits.size > 0 || !allowed;
+  return hits.length > 0 || !allowed;
 }
 
 function checkEntryShape(entry: ChangeSetEntry, forbidden: boolean, out: Violation[]): void {

@@ -16,7 +16,7 @@ import { checkChangeSet } from './check.js';
 import { compileRules } from './compile.js';
 import { MAX_POLICY_BYTES, parsePolicy } from './policy.js';
 import { loadDefaultRules } from './rules.js';
-import { CHANGE_SET_PATH, type Violation } from './verdict.js';
+import { CHANGE_SET_RULES, type Violation } from './verdict.js';
 
 export interface GuardrailCheckOptions {
   policyFile?: string;
@@ -127,15 +127,17 @@ function decodeUtf8(bytes: Buffer, what: string): string {
 
 /** One line per path; paths are JSON-quoted so a newline in a name cannot forge a line. */
 function formatViolations(violations: readonly Violation[]): string {
+  // Keyed by the printed form, so a file with an empty name never merges with the
+  // change-set-wide line.
   const byPath = new Map<string, Violation[]>();
   for (const v of violations) {
-    const list = byPath.get(v.path);
-    if (list === undefined) byPath.set(v.path, [v]);
+    const shown = CHANGE_SET_RULES.has(v.ruleId) ? '(change set)' : quotePath(v.path);
+    const list = byPath.get(shown);
+    if (list === undefined) byPath.set(shown, [v]);
     else list.push(v);
   }
   let out = '';
-  for (const [path, list] of byPath) {
-    const shown = path === CHANGE_SET_PATH ? '(change set)' : quotePath(path);
+  for (const [shown, list] of byPath) {
     out += `${shown}\t${list.map((v) => v.ruleId).join(',')}\t${list.map((v) => v.reason).join(' ')}\n`;
   }
   return out;

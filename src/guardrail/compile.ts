@@ -141,40 +141,77 @@ function lastMagicIndex(part: string): number {
 }
 
 /**
- * Ids of every rule that matches `path`. For printable-ASCII paths only the indexed
- * candidates are tested; any other path is tested against every rule.
+ * Adds to `hits` the id of every rule that matches `path`. For printable-ASCII paths only
+ * the indexed candidates are tested; any other path is tested against every rule.
  */
-export function matchRules(compiled: CompiledRules, path: string, hits: Set<string>): void {
-  const { rules, index } = compiled;
+export function matchRules(compiled: CompiledRules, path: string, hits: string[]): void {
   if (!ASCII.test(path)) {
-    for (const rule of rules) if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
+    matchRulesExhaustively(compiled, path, hits);
     return;
   }
-  const tried = new Set<number>();
-  const attempt = (list: readonly number[] | undefined): void => {
-    if (list === undefined) return;
-    for (const i of list) {
-      if (tried.has(i)) continue;
-      tried.add(i);
-      const rule = rules[i]!;
-      if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
-    }
-  };
-  attempt(index.always);
-  for (const segment of path.toLowerCase().split('/')) {
-    attempt(index.exact.get(segment));
+  // Each rule is tried at most once per path: stamp it with this call's generation.
+  const stamps = stampsOf(compiled);
+  const generation = (stamps.generation += 1);
+  tryRules(compiled, compiled.index.always, path, hits, stamps.tried, generation);
+  const lower = path.toLowerCase();
+  let from = 0;
+  while (from <= lower.length) {
+    let to = lower.indexOf('/', from);
+    if (to === -1) to = lower.length;
+    const segment = lower.slice(from, to);
+    tryRules(compiled, compiled.index.exact.get(segment), path, hits, stamps.tried, generation);
     if (segment.length >= KEY) {
-      attempt(index.prefix.get(segment.slice(0, KEY)));
-      attempt(index.suffix.get(segment.slice(-KEY)));
+      tryRules(compiled, compiled.index.prefix.get(segment.slice(0, KEY)), path, hits, stamps.tried, generation);
+      tryRules(compiled, compiled.index.suffix.get(segment.slice(-KEY)), path, hits, stamps.tried, generation);
     }
+    from = to + 1;
   }
+}
+
+interface Stamps {
+  tried: Uint32Array;
+  generation: number;
+}
+const stampsByRules = new WeakMap<CompiledRules, Stamps>();
+
+function stampsOf(compiled: CompiledRules): Stamps {
+  let stamps = stampsByRules.get(compiled);
+  if (stamps === undefined || stamps.generation >= 0xfffffff0) {
+    stamps = { tried: new Uint32Array(compiled.rules.length), generation: 0 };
+    stampsByRules.set(compiled, stamps);
+  }
+  return stamps;
+}
+
+function tryRules(
+  compiled: CompiledRules,
+  list: readonly number[] | undefined,
+  path: string,
+  hits: string[],
+  tried: Uint32Array,
+  generation: number,
+): void {
+  if (list === undefined) return;
+  for (const i of list) {
+    if (tried[i] === generation) continue;
+    tried[i] = generation;
+    const rule = compiled.rules[i]!;
+    if (matchesRule(rule, path) && !hits.includes(rule.id)) hits.push(rule.id);
+  }
+}
+
+function matchesRule(rule: CompiledRule, path: string): boolean {
+  for (const m of rule.matchers) if (m.match(path)) return true;
+  return false;
 }
 
 /** Every rule tested against `path`, without the index: the reference `matchRules` must agree with. */
-export function matchRulesExhaustively(compiled: CompiledRules, path: string, hits: Set<string>): void {
-  for (const rule of compiled.rules) if (rule.matchers.some((m) => m.match(path))) hits.add(rule.id);
+export function matchRulesExhaustively(compiled: CompiledRules, path: string, hits: string[]): void {
+  for (const rule of compiled.rules) if (matchesRule(rule, path) && !hits.includes(rule.id)) hits.push(rule.id);
 }
 
 export function isAllowed(compiled: CompiledRules, path: string): boolean {
-  return compiled.allow === undefined || compiled.allow.some((m) => m.match(path));
+  if (compiled.allow === undefined) return true;
+  for (const m of compiled.allow) if (m.match(path)) return true;
+  return false;
 }

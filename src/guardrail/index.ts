@@ -19,5 +19,5 @@ export { MAX_POLICY_BYTES, POLICY_PATH, parsePolicy } from './policy.js';
 export type { Policy } from './policy.js';
 export { loadDefaultRules, parseRuleSet } from './rules.js';
 export type { ForbiddenRule, RuleSet } from './rules.js';
-export { CHANGE_SET_PATH, STRUCTURAL_RULES } from './verdict.js';
+export { CHANGE_SET_PATH, CHANGE_SET_RULES, STRUCTURAL_RULES } from './verdict.js';
 export type { Verdict, Violation } from './verdict.js';

@@ -79,47 +79,48 @@ function stripNtfsTail(segment: string): string {
  * returns its folded spelling.
  */
 export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[]): string {
-  const found = new Set<string>();
-  const add = (ruleId: string): void => {
-    if (found.has(ruleId)) return;
-    found.add(ruleId);
-    out.push({ ruleId, reason: STRUCTURAL_REASONS[ruleId]! });
-  };
-
-  if (path.length === 0) add(R.nonCanonical);
-  if (path.startsWith('/') || WINDOWS_DRIVE.test(path)) add(R.absolute);
-  if (path.includes('\\')) add(R.backslash);
-  const ascii = !NON_PRINTABLE_ASCII.test(path);
-  if (!ascii) {
-    if (CONTROL.test(path)) add(R.controlChar);
-    if (INVISIBLE.test(path)) add(R.invisibleChar);
-    if (!isWellFormedUnicode(path)) add(R.invalidUnicode);
+  const first = out.length;
+  if (path.length === 0) addFinding(out, first, R.nonCanonical);
+  if (path.charCodeAt(0) === 0x2f || WINDOWS_DRIVE.test(path)) addFinding(out, first, R.absolute);
+  if (path.includes('\\')) addFinding(out, first, R.backslash);
+  if (NON_PRINTABLE_ASCII.test(path)) {
+    if (CONTROL.test(path)) addFinding(out, first, R.controlChar);
+    if (INVISIBLE.test(path)) addFinding(out, first, R.invisibleChar);
+    if (!isWellFormedUnicode(path)) addFinding(out, first, R.invalidUnicode);
   }
-  if (path.length * 3 > limits.maxPathBytes && Buffer.byteLength(path, 'utf8') > limits.maxPathBytes) add(R.tooLong);
-
-  inspectSegments(path.split('/'), path.startsWith('/'), limits, add);
+  if (path.length * 3 > limits.maxPathBytes && Buffer.byteLength(path, 'utf8') > limits.maxPathBytes) {
+    addFinding(out, first, R.tooLong);
+  }
+  inspectSegments(path, false, limits, out, first);
   const folded = foldPath(path);
-  if (folded !== path.toLowerCase()) inspectSegments(folded.split('/'), folded.startsWith('/'), limits, add, true);
+  if (folded !== path.toLowerCase()) inspectSegments(folded, true, limits, out, first);
   return folded;
 }
 
-function inspectSegments(
-  segments: string[],
-  absolute: boolean,
-  limits: ChangeSetLimits,
-  add: (ruleId: string) => void,
-  folded = false,
-): void {
-  for (let i = 0; i < segments.length; i++) {
-    const seg = segments[i]!;
+/** At most one finding per rule id for one path. */
+function addFinding(out: PathFinding[], first: number, ruleId: string): void {
+  for (let i = first; i < out.length; i++) if (out[i]!.ruleId === ruleId) return;
+  out.push({ ruleId, reason: STRUCTURAL_REASONS[ruleId]! });
+}
+
+function inspectSegments(path: string, folded: boolean, limits: ChangeSetLimits, out: PathFinding[], first: number): void {
+  let from = 0;
+  for (let i = 0; from <= path.length; i++) {
+    let to = path.indexOf('/', from);
+    if (to === -1) to = path.length;
+    const seg = path.slice(from, to);
+    from = to + 1;
     if (seg === '') {
-      if (!(i === 0 && absolute)) add(R.nonCanonical);
+      // A leading empty segment is the absolute-path finding already.
+      if (i > 0 || path.length === 0) addFinding(out, first, R.nonCanonical);
       continue;
     }
-    if (seg === '.') add(R.nonCanonical);
-    else if (DOTS_AND_SPACES.test(seg)) add(R.dotdot);
-    if (GIT_COMPONENT.test(folded ? seg : seg.toLowerCase())) add(R.gitComponent);
+    if (seg === '.') addFinding(out, first, R.nonCanonical);
+    else if (seg.charCodeAt(0) <= 0x2e && DOTS_AND_SPACES.test(seg)) addFinding(out, first, R.dotdot);
+    if (seg.length <= 12 && GIT_COMPONENT.test(folded ? seg : seg.toLowerCase())) addFinding(out, first, R.gitComponent);
     // Length is a property of the real name; NFKC may lengthen the folded one.
-    if (!folded && seg.length * 3 > limits.maxSegmentBytes && Buffer.byteLength(seg, 'utf8') > limits.maxSegmentBytes) add(R.tooLong);
+    if (!folded && seg.length * 3 > limits.maxSegmentBytes && Buffer.byteLength(seg, 'utf8') > limits.maxSegmentBytes) {
+      addFinding(out, first, R.tooLong);
+    }
   }
 }
