@@ -1,8 +1,11 @@
 /**
- * Both forges serve `<top-folder>/<path>` tarballs, gzipped. The sandbox wants plain
- * repository-relative entries, so this re-packs the stream on the fly: gunzip, drop the top
- * folder, keep only files, folders and symlinks, skip anything that would land outside the
- * workspace. Streamed end to end; nothing touches the host's disk.
+ * Both forges serve gzipped tarballs with every entry under one top folder
+ * (`owner-repo-sha/…`). The sandbox loads them with one leading component stripped
+ * (src/sandbox LoadRepositoryOptions, default 1), so the folder is kept. What this adds is a
+ * gate on the way through, streamed end to end with nothing on the host's disk: gunzip, keep
+ * only files, folders and symlinks under that single top folder, and drop anything that
+ * could land outside the workspace (`..`, absolute names, backslashes) or is not plain
+ * content (hard links, devices, pax global headers).
  */
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -10,27 +13,29 @@ import tar from 'tar-stream';
 
 const KEPT_TYPES = new Set(['file', 'directory', 'symlink']);
 
-/** `top/a/b` → `a/b`; null for the top folder itself and for names that could escape. */
-export function stripTopFolder(name: string): string | null {
-  const slash = name.indexOf('/');
-  if (slash < 0) return null;
-  const rest = name.slice(slash + 1).replace(/\/+$/, '');
-  if (rest === '' || rest.startsWith('/') || rest.includes('\\')) return null;
-  if (rest.split('/').some((part) => part === '..' || part === '.' || part === '')) return null;
-  return rest;
+/** Name parts of a safe entry (`top/a/b` → ['top','a','b']); null for names that could escape. */
+export function safeEntryParts(name: string): string[] | null {
+  const trimmed = name.replace(/\/+$/, '');
+  if (trimmed === '' || trimmed.startsWith('/') || trimmed.includes('\\') || /[\u0000-\u001f]/.test(trimmed)) return null;
+  const parts = trimmed.split('/');
+  if (parts.some((part) => part === '..' || part === '.' || part === '')) return null;
+  return parts;
 }
 
 export function normalizeArchive(gzipped: Readable): Readable {
   const extract = tar.extract();
   const pack = tar.pack();
+  let top: string | null = null;
   extract.on('entry', (header, body, next) => {
-    const name = stripTopFolder(header.name);
-    if (name === null || !KEPT_TYPES.has(header.type ?? '')) {
+    const kept = KEPT_TYPES.has(header.type ?? '');
+    const parts = kept ? safeEntryParts(header.name) : null;
+    if (parts) top ??= parts[0]!;
+    if (parts === null || parts[0] !== top) {
       body.on('end', () => next());
       body.resume();
       return;
     }
-    const out = { name, type: header.type, mode: header.mode, mtime: header.mtime, size: header.size, linkname: header.linkname };
+    const out = { name: parts.join('/'), type: header.type, mode: header.mode, mtime: header.mtime, size: header.size, linkname: header.linkname };
     if (header.type === 'file') {
       body.pipe(pack.entry(out, (err) => next(err ?? undefined)));
       return;

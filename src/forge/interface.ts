@@ -7,17 +7,16 @@ import type { ChangeSet } from '../guardrail/change-set.js';
 
 export type ForgeName = 'github' | 'gitlab';
 
-/** A connected repository as the store keeps it. */
+/** The fields of a connected repository (the store's `Repo`) that a forge needs. */
 export interface RepoRecord {
   id: string;
-  orgId: string;
   forge: ForgeName;
   /** GitHub: numeric repository id; GitLab: numeric project id. */
   externalId: string;
   /** `owner/name` (GitHub) or `group/sub/project` (GitLab). */
   fullName: string;
   /**
-   * null = github.com / gitlab.com. GitHub Enterprise Server: the API base
+   * null or '' = github.com / gitlab.com. GitHub Enterprise Server: the API base
    * (`https://ghe.example.com/api/v3`). Self-managed GitLab: the instance root
    * (`https://gitlab.example.com`, without `/api/v4`).
    */
@@ -56,7 +55,10 @@ export interface DraftDelivery {
 export interface RepositoryArchive {
   /** The default branch head the archive was taken from. */
   baseCommit: string;
-  /** Uncompressed tar with repository-relative paths (the forge's top folder is stripped). */
+  /**
+   * Uncompressed tar, every entry under the forge's one top folder (load it with one leading
+   * component stripped), unsafe names and non-content entries already dropped.
+   */
   tar: Readable;
 }
 

@@ -25,7 +25,7 @@ export class GitHubHttp {
 
   /** `authorization` is the full header value: `Bearer <app-jwt>` or `token <installation-token>`. */
   constructor(opts: { baseUrl: string | null; authorization: string; retry: RetryPolicy }) {
-    this.baseUrl = (opts.baseUrl ?? GITHUB_API).replace(/\/+$/, '');
+    this.baseUrl = (opts.baseUrl || GITHUB_API).replace(/\/+$/, '');
     this.#authorization = opts.authorization;
     this.#retry = opts.retry;
   }

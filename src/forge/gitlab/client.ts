@@ -67,10 +67,11 @@ function handlerFor(retry: RetryPolicy) {
   };
 }
 
-/** `baseUrl` null = gitlab.com; self-managed: the instance root, e.g. `https://gitlab.example.com`. */
+/** `baseUrl` null or empty = gitlab.com; self-managed: `https://gitlab.example.com` (or with `/api/v4`). */
 export function createGitLabApi(opts: { baseUrl: string | null; token: string; retry?: RetryPolicy }): GitLabApi {
   return new Gitlab({
-    host: (opts.baseUrl ?? GITLAB_COM).replace(/\/+$/, ''),
+    // Accepts the instance root or its API base; gitbeaker adds /api/v4 itself.
+    host: (opts.baseUrl || GITLAB_COM).replace(/\/+$/, '').replace(/\/api\/v4$/, ''),
     token: opts.token,
     requesterFn: createRequesterFn((_service, options) => Promise.resolve(options), handlerFor(opts.retry ?? DEFAULT_RETRY) as never),
   });

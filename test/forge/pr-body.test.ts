@@ -1,0 +1,125 @@
+import fc from 'fast-check';
+import type { ChangeSetEntry } from '../../src/guardrail/change-set.js';
+import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
+
+const entry = (path: string, extra: Partial<ChangeSetEntry> = {}): ChangeSetEntry => ({
+  path,
+  status: 'modified',
+  mode: '100644',
+  content: Buffer.from('x'),
+  size: 1,
+  ...extra,
+});
+
+const bodyFor = (summary: string, entries: ChangeSetEntry[] = [entry('src/app.ts')]): string =>
+  renderPrBody({
+    runId: 'run_01HX',
+    description: { title: 't', summary, reportUrl: 'https://userz.example/reports/r_1', guardrail: { checkedPaths: 1, ruleCount: 12 } },
+    entries,
+  });
+
+/** A mention GitHub or GitLab would link: `@` directly followed by a name character. */
+const LIVE_MENTION = /@[A-Za-z0-9_]/;
+const IMAGE = /!\[|<img/i;
+const HTML_TAG = /<[A-Za-z!/?]/;
+const HIDDEN = /[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\u00ad]/;
+/** A GitLab quick action is a line starting with `/`. */
+const QUICK_ACTION = /^\s*\//m;
+
+const adversarial = fc.oneof(
+  fc.string({ maxLength: 400 }),
+  fc.string({ unit: 'binary', maxLength: 400 }),
+  fc
+    .array(
+      fc.constantFrom('@', 'admin', '@org/team', '![x](https://evil.example/a.png)', '<img src=x>', '<!--', '-->', '<details>', '\u202e', '\u200b',
+        '\n', '/assign @me', '`', '\\', '&#64;', '&lt;', '[', '](', '<', '>', 'a', ' ', '&', '#', ';'),
+      { maxLength: 60 },
+    )
+    .map((parts) => parts.join('')),
+);
+
+describe('renderPrBody', () => {
+  it('never renders a live mention, an image, an html tag, a comment, a hidden character or a quick action, whatever the summary', () => {
+    fc.assert(
+      fc.property(adversarial, (summary) => {
+        const body = bodyFor(summary);
+        expect(body).not.toMatch(LIVE_MENTION);
+        expect(body).not.toMatch(IMAGE);
+        expect(body).not.toMatch(HTML_TAG);
+        expect(body).not.toContain('<!--');
+        expect(body).not.toMatch(HIDDEN);
+        expect(body).not.toMatch(QUICK_ACTION);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps the same guarantees for hostile file paths', () => {
+    fc.assert(
+      fc.property(adversarial, (path) => {
+        const body = bodyFor('fine', [entry(path || 'x'), entry('new', { status: 'renamed', oldPath: path || 'y' })]);
+        expect(body).not.toMatch(LIVE_MENTION);
+        expect(body).not.toMatch(IMAGE);
+        expect(body).not.toMatch(HTML_TAG);
+        expect(body).not.toMatch(QUICK_ACTION);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('is bounded however long the summary and the file list are', () => {
+    const many = Array.from({ length: 500 }, (_, i) => entry(`dir/file-${i}.ts`));
+    const body = bodyFor('@'.repeat(100_000), many);
+    expect(body.length).toBeLessThan(MAX_SUMMARY_CHARS * 10 + 20_000);
+    expect(body).toContain('* and 450 more');
+  });
+
+  it('shows a mention as text with a zero-width-space entity that breaks the link', () => {
+    expect(escapeMarkdownText('thanks @octocat and @acme/team')).toBe('thanks @&#8203;octocat and @&#8203;acme\\/team');
+  });
+
+  it('escapes entities that a reporter typed so they are shown, not decoded', () => {
+    expect(escapeMarkdownText('&#64;admin <b>')).toBe('&amp;\\#64\\;admin &lt;b&gt;');
+  });
+
+  it('lists files, the guardrail result, the run id and a link to the report', () => {
+    const body = bodyFor('Fix the login button', [entry('src/login.ts'), entry('docs/b.md', { status: 'renamed', oldPath: 'docs/a.md' })]);
+    expect(body).toContain('Fix the login button');
+    expect(body).toContain('* modified: src\\/login\\.ts');
+    expect(body).toContain('* renamed: docs\\/a\\.md → docs\\/b\\.md');
+    expect(body).toContain('**Guardrail:** passed, 1 paths checked against 12 rules.');
+    expect(body).toContain('[Open the report in Userz](https://userz.example/reports/r_1)');
+    expect(body).toContain('Userz run `run_01HX`');
+  });
+
+  it('leaves out a report link that is not http(s)', () => {
+    const body = renderPrBody({
+      runId: 'r1',
+      description: { title: 't', summary: 's', reportUrl: 'javascript:alert(1)', guardrail: { checkedPaths: 1, ruleCount: 1 } },
+      entries: [entry('a')],
+    });
+    expect(body).not.toContain('javascript');
+    expect(body).not.toContain('Open the report');
+  });
+
+  it('refuses a run id that is not a plain token', () => {
+    expect(() => renderPrBody({ runId: 'x`@y', description: { title: 't', summary: 's', guardrail: { checkedPaths: 0, ruleCount: 0 } }, entries: [] })).toThrow(
+      expect.objectContaining({ code: 'forge_invalid_run_id' }),
+    );
+  });
+});
+
+describe('renderPrTitle', () => {
+  it('is one bounded line with no hidden characters and no mention', () => {
+    fc.assert(
+      fc.property(adversarial, (title) => {
+        const out = renderPrTitle(title);
+        expect(out).not.toMatch(/[\n\r]/);
+        expect(out).not.toMatch(HIDDEN);
+        expect(out).not.toContain('@');
+        expect(Array.from(out).length).toBeLessThanOrEqual(100);
+        expect(out.length).toBeGreaterThan(0);
+      }),
+    );
+  });
+});
