@@ -1,0 +1,134 @@
+/**
+ * Commands inside a running container through Docker's exec API, with stdin streamed in
+ * (half-closed at its end) and stdout/stderr demultiplexed.
+ */
+import type Docker from 'dockerode';
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { UserzError } from '../errors.js';
+import type { ExecOptions, ExecResult, SandboxProcess } from './interface.js';
+import { WORKSPACE_PATH, SANDBOX_USER } from './container-spec.js';
+
+const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
+
+/** `timeout` (coreutils) kills the command's whole process group, which the exec API cannot. */
+function withTimeout(argv: string[], timeoutMs: number | undefined): string[] {
+  if (timeoutMs === undefined) return argv;
+  const seconds = Math.max(0.001, timeoutMs / 1000).toFixed(3);
+  return ['timeout', '-s', 'KILL', seconds, ...argv];
+}
+
+async function startExec(
+  container: Docker.Container,
+  argv: string[],
+  withStdin: boolean,
+): Promise<{ exec: Docker.Exec; socket: Duplex }> {
+  const exec = await container.exec({
+    Cmd: argv,
+    AttachStdin: withStdin,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    User: SANDBOX_USER,
+    WorkingDir: WORKSPACE_PATH,
+  });
+  const socket = (await exec.start({ hijack: true, stdin: withStdin })) as unknown as Duplex;
+  return { exec, socket };
+}
+
+/** The exit code once Docker has recorded it (the stream can end a moment before). */
+async function exitCodeOf(exec: Docker.Exec): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const info = await exec.inspect();
+    if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new UserzError('sandbox_exec_failed', 'Sandbox command did not report an exit code', { retryable: true });
+}
+
+function feedStdin(stdin: Readable | Buffer | undefined, socket: Duplex): void {
+  if (stdin === undefined) return;
+  const source = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
+  source.on('error', (e) => socket.destroy(e));
+  // pipe() ends the socket, which half-closes it: the command sees EOF on stdin.
+  source.pipe(socket);
+}
+
+export async function execInContainer(
+  docker: Docker,
+  container: Docker.Container,
+  argv: string[],
+  opts: ExecOptions = {},
+): Promise<ExecResult> {
+  const started = Date.now();
+  const { exec, socket } = await startExec(container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
+  const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let total = 0;
+  let overflow = false;
+  const collect = (into: Buffer[]) =>
+    new PassThrough().on('data', (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > max) {
+        overflow = true;
+        socket.destroy();
+        return;
+      }
+      into.push(chunk);
+    });
+  docker.modem.demuxStream(socket, collect(out), collect(err));
+  const ended = new Promise<void>((resolve, reject) => {
+    socket.on('end', resolve);
+    socket.on('close', resolve);
+    socket.on('error', (e) => (overflow ? resolve() : reject(e)));
+  });
+  feedStdin(opts.stdin, socket);
+  await ended;
+  if (overflow) {
+    throw new UserzError('sandbox_output_too_large', 'Sandbox command output exceeded its cap', { details: { maxOutputBytes: max } });
+  }
+  const exitCode = await exitCodeOf(exec);
+  const timedOut = opts.timeoutMs !== undefined && exitCode === 137 && Date.now() - started >= opts.timeoutMs;
+  return { exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut };
+}
+
+/**
+ * Starts a long-lived process with its stdio attached. Returns at once; `wait()` reports
+ * the exit code, or `onLost()`'s error when the sandbox went away under it.
+ */
+export function spawnInContainer(
+  docker: Docker,
+  container: Docker.Container,
+  argv: string[],
+  onLost: () => Error | undefined,
+): SandboxProcess {
+  const stdin = new PassThrough();
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const exited = (async () => {
+    const { exec, socket } = await startExec(container, argv, true);
+    docker.modem.demuxStream(socket, stdout, stderr);
+    const ended = new Promise<void>((resolve, reject) => {
+      socket.on('end', resolve);
+      socket.on('close', resolve);
+      socket.on('error', reject);
+    });
+    feedStdin(stdin, socket);
+    try {
+      await ended;
+    } finally {
+      stdout.end();
+      stderr.end();
+    }
+    const lost = onLost();
+    if (lost) throw lost;
+    try {
+      return await exitCodeOf(exec);
+    } catch (e) {
+      throw onLost() ?? e;
+    }
+  })();
+  // wait() may be called late; an early failure must not become an unhandled rejection.
+  exited.catch(() => undefined);
+  return { stdin, stdout, stderr, wait: () => exited };
+}

@@ -1,0 +1,240 @@
+/**
+ * One run's sandbox: a runsc container idling under tini, its ext4 workspace at /work,
+ * a wall clock, and the repository-in / change-set-out transfers.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { UserzError, errorMessage } from '../errors.js';
+import type { ChangeSet } from '../guardrail/change-set.js';
+import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
+import { buildContainerSpec, containerName } from './container-spec.js';
+import { execInContainer, spawnInContainer } from './docker-exec.js';
+import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
+import type { SandboxConfig } from './limits.js';
+import { TREE_WALK_SOURCE } from './tree-walk.js';
+import { createWorkspace, removeWorkspace, type Workspace } from './workspace.js';
+
+const MiB = 1024 * 1024;
+
+// One exec: unpack the stream from stdin, commit it as the base, print the commit and the
+// tree manifest. Fixed identity and dates, so the same tree gives the same commit.
+const LOAD_SCRIPT = (strip: number): string =>
+  [
+    'set -e',
+    'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
+    'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
+    `tar -x -f - --strip-components=${strip} -C /work`,
+    'git init -q -b main',
+    'git add -A -f',
+    'git commit -q --allow-empty --no-verify -m "Repository as loaded by Userz"',
+    'git rev-parse HEAD',
+    'node -e "$1" manifest',
+  ].join('\n');
+
+function isNotFound(e: unknown): boolean {
+  return (e as { statusCode?: number }).statusCode === 404;
+}
+
+export class DockerSandbox implements Sandbox {
+  private runIdValue: string;
+  private wallClock?: NodeJS.Timeout;
+  private destroying?: Promise<void>;
+  /** Why the sandbox went away under its user (wall clock, OOM…); reported instead of a stream error. */
+  private lost?: UserzError;
+  private base?: { manifest: BaseManifest; commit: string; sourceCommit?: string };
+
+  private constructor(
+    private readonly config: SandboxConfig,
+    readonly sandboxId: string,
+    private readonly container: Docker.Container,
+    private readonly workspace: Workspace,
+    private readonly onGone: (sandboxId: string) => void,
+  ) {
+    this.runIdValue = '';
+  }
+
+  get runId(): string {
+    return this.runIdValue;
+  }
+
+  /** Creates and starts a pristine sandbox. `runId` empty: a pool member not yet assigned. */
+  static async create(
+    config: SandboxConfig,
+    runId: string,
+    hooks: { onCreated(sandbox: DockerSandbox): void; onGone(sandboxId: string): void },
+  ): Promise<DockerSandbox> {
+    const sandboxId = randomBytes(8).toString('hex');
+    const createdAtMs = Date.now();
+    let workspace: Workspace;
+    try {
+      workspace = await createWorkspace(config.workspaceRoot, sandboxId, config.limits.workspaceBytes);
+    } catch (e) {
+      throw new UserzError('sandbox_unavailable', 'Could not create the sandbox workspace', { retryable: true, cause: e });
+    }
+    let container: Docker.Container | undefined;
+    try {
+      container = await config.docker.createContainer(
+        buildContainerSpec(config, { sandboxId, runId, createdAtMs, mountPoint: workspace.mountPoint }),
+      );
+      const sandbox = new DockerSandbox(config, sandboxId, container, workspace, hooks.onGone);
+      hooks.onCreated(sandbox);
+      try {
+        await container.start();
+      } catch (e) {
+        await sandbox.destroy();
+        throw e;
+      }
+      return sandbox;
+    } catch (e) {
+      if (container) await container.remove({ force: true }).catch(() => undefined);
+      await removeWorkspace(workspace).catch(() => undefined);
+      hooks.onGone(sandboxId);
+      throw new UserzError('sandbox_unavailable', 'Could not start a sandbox', { retryable: true, cause: e });
+    }
+  }
+
+  /** Gives the sandbox to a run and starts its wall clock. */
+  async assign(runId: string, opts: { rename: boolean }): Promise<void> {
+    const acquiredAtMs = Date.now();
+    if (opts.rename) await this.container.rename({ name: containerName(this.sandboxId, { runId, acquiredAtMs }) });
+    this.runIdValue = runId;
+    this.wallClock = setTimeout(() => this.expire(), this.config.limits.wallClockMs);
+    this.wallClock.unref();
+  }
+
+  private expire(): void {
+    this.lost ??= new UserzError('sandbox_timeout', 'The sandbox ran past its wall clock and was killed', {
+      status: 504,
+      details: { wallClockMs: this.config.limits.wallClockMs },
+    });
+    this.config.log.warn({ runId: this.runId, sandboxId: this.sandboxId }, 'Sandbox wall clock reached, killing it');
+    void this.destroy();
+  }
+
+  /** True while the container runs and nobody has destroyed it. */
+  async isAlive(): Promise<boolean> {
+    if (this.destroying || this.lost) return false;
+    try {
+      return (await this.container.inspect()).State.Running;
+    } catch {
+      return false;
+    }
+  }
+
+  /** The error to report when a command failed because the sandbox itself is gone. */
+  private async lostError(): Promise<UserzError | undefined> {
+    if (this.lost) return this.lost;
+    if (this.destroying) return new UserzError('sandbox_destroyed', 'The sandbox was destroyed');
+    try {
+      const { State } = await this.container.inspect();
+      if (State.Running) return undefined;
+      this.lost = new UserzError('sandbox_lost', 'The sandbox stopped (out of memory or a resource limit)', {
+        details: { exitCode: State.ExitCode, oomKilled: State.OOMKilled },
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      this.lost = new UserzError('sandbox_lost', 'The sandbox container is gone');
+    }
+    return this.lost;
+  }
+
+  private usable(): void {
+    if (this.lost) throw this.lost;
+    if (this.destroying) throw new UserzError('sandbox_destroyed', 'The sandbox was destroyed');
+  }
+
+  async exec(argv: string[], opts?: ExecOptions): Promise<ExecResult> {
+    this.usable();
+    let result: ExecResult;
+    try {
+      result = await execInContainer(this.config.docker, this.container, argv, opts);
+    } catch (e) {
+      if (e instanceof UserzError) throw e;
+      throw (await this.lostError()) ?? e;
+    }
+    // A command cut short because the whole sandbox died reports that, not its exit code.
+    if (result.exitCode !== 0) {
+      const lost = await this.lostError();
+      if (lost) throw lost;
+    }
+    return result;
+  }
+
+  spawn(argv: string[]): SandboxProcess {
+    this.usable();
+    return spawnInContainer(this.config.docker, this.container, argv, () => this.lost);
+  }
+
+  async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<{ baseCommit: string }> {
+    const strip = opts.stripComponents ?? 1;
+    if (!Number.isInteger(strip) || strip < 0 || strip > 16) {
+      throw new UserzError('invalid_argument', 'stripComponents must be a small non-negative integer', { status: 400 });
+    }
+    if (this.base) throw new UserzError('sandbox_already_loaded', 'A repository is already loaded in this sandbox');
+    const res = await this.exec(['sh', '-c', LOAD_SCRIPT(strip), 'sh', TREE_WALK_SOURCE], {
+      stdin: tar,
+      maxOutputBytes: 256 * MiB,
+    });
+    if (res.exitCode !== 0) {
+      throw new UserzError('sandbox_load_failed', 'Could not unpack the repository into the sandbox', {
+        details: { exitCode: res.exitCode, stderr: res.stderr.toString('utf8').slice(-2000) },
+      });
+    }
+    const text = res.stdout.toString('utf8');
+    const newline = text.indexOf('\n');
+    const commit = text.slice(0, newline).trim();
+    if (!/^[0-9a-f]{40}$/.test(commit)) {
+      throw new UserzError('sandbox_load_failed', 'The sandbox did not report a base commit');
+    }
+    this.base = { manifest: parseManifest(text.slice(newline + 1)), commit, sourceCommit: opts.sourceCommit };
+    this.config.log.info({ runId: this.runId, files: this.base.manifest.size }, 'Repository loaded into sandbox');
+    return { baseCommit: commit };
+  }
+
+  async readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet> {
+    if (!this.base) throw new UserzError('sandbox_no_repository', 'No repository was loaded in this sandbox');
+    const limits: ChangeSetCaps = { ...this.config.changeSetCaps, ...caps };
+    // The walk counts a rename as two paths; the host counts it once and applies the exact cap.
+    const walkFiles = limits.maxFiles * 2;
+    let res: ExecResult;
+    try {
+      res = await this.exec(['node', '-e', TREE_WALK_SOURCE, 'changed', String(walkFiles), String(limits.maxBytes)], {
+        stdin: serializeManifest(this.base.manifest),
+        maxOutputBytes: Math.ceil(limits.maxBytes * 1.4) + walkFiles * 8192 + MiB,
+      });
+    } catch (e) {
+      if (e instanceof UserzError && e.code === 'sandbox_output_too_large') {
+        throw new UserzError('changeset_too_large', 'The change set is larger than allowed', { status: 422, cause: e });
+      }
+      throw e;
+    }
+    if (res.exitCode !== 0 && res.exitCode !== 3) {
+      throw new UserzError('sandbox_read_failed', 'Could not read the change set from the sandbox', {
+        details: { exitCode: res.exitCode, stderr: res.stderr.toString('utf8').slice(-2000) },
+      });
+    }
+    return buildChangeSet(this.base.sourceCommit ?? this.base.commit, this.base.manifest, res.stdout.toString('utf8'), limits);
+  }
+
+  destroy(): Promise<void> {
+    this.destroying ??= this.teardown();
+    return this.destroying;
+  }
+
+  private async teardown(): Promise<void> {
+    clearTimeout(this.wallClock);
+    try {
+      await this.container.remove({ force: true, v: true });
+    } catch (e) {
+      if (!isNotFound(e)) {
+        this.config.log.error({ sandboxId: this.sandboxId, err: errorMessage(e) }, 'Sandbox container removal failed; the reaper will retry');
+      }
+    }
+    await removeWorkspace(this.workspace).catch((e: unknown) =>
+      this.config.log.error({ sandboxId: this.sandboxId, err: errorMessage(e) }, 'Sandbox workspace removal failed; the reaper will retry'),
+    );
+    this.onGone(this.sandboxId);
+    this.config.log.info({ runId: this.runId, sandboxId: this.sandboxId }, 'Sandbox destroyed');
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The SandboxDriver port. The pipeline runs every agent in a Sandbox it acquires from a
+ * driver, and destroys it on every exit path. The Docker + gVisor driver lives in
+ * docker-runsc.ts; a Kubernetes driver (runtimeClassName gvisor) would be a second one.
+ */
+import type { Readable, Writable } from 'node:stream';
+import type { ChangeSet } from '../guardrail/change-set.js';
+
+export interface ExecOptions {
+  stdin?: Readable | Buffer;
+  /** Kills the command (its whole process group) after this long. */
+  timeoutMs?: number;
+  /** Caps stdout + stderr kept in host memory; past it: UserzError sandbox_output_too_large. */
+  maxOutputBytes?: number;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: Buffer;
+  stderr: Buffer;
+  /** The command was killed by `timeoutMs`. */
+  timedOut: boolean;
+}
+
+/** A process inside the sandbox with its stdio attached: the runner's JSON-lines channel. */
+export interface SandboxProcess {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** Exit code; rejects with sandbox_timeout when the wall clock killed the sandbox. */
+  wait(): Promise<number>;
+}
+
+export interface LoadRepositoryOptions {
+  /** Leading path components to drop (forge archives wrap everything in one folder). Default 1. */
+  stripComponents?: number;
+  /** The forge commit the archive was made from; becomes ChangeSet.baseCommit. */
+  sourceCommit?: string;
+}
+
+export interface ChangeSetCaps {
+  maxFiles: number;
+  maxBytes: number;
+}
+
+export interface Sandbox {
+  readonly runId: string;
+  /**
+   * Streams a tar archive into the workspace (never to a host file), makes the workspace a
+   * git repository with one commit by a fixed Userz identity, and returns that commit.
+   */
+  loadRepository(tar: Readable, opts?: LoadRepositoryOptions): Promise<{ baseCommit: string }>;
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  spawn(argv: string[]): SandboxProcess;
+  /**
+   * The workspace tree compared with the tree loaded by loadRepository, computed by the
+   * host's own walker (git state, the index and anything the runner says are ignored).
+   * Over the caps: UserzError changeset_too_large.
+   */
+  readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet>;
+  /** Kills and removes the container and its workspace. Idempotent. */
+  destroy(): Promise<void>;
+}
+
+export interface ReapResult {
+  containers: number;
+  workspaces: number;
+}
+
+export interface SandboxDriver {
+  /** A sandbox for this run: from the warm pool when one is ready, else a cold start. */
+  acquire(runId: string): Promise<Sandbox>;
+  /** Removes this instance's containers and workspaces that outlived the wall clock, or lost their container. */
+  reap(): Promise<ReapResult>;
+  /** Stops the reaper and the pool, and destroys every sandbox this driver still holds. */
+  close(): Promise<void>;
+}
