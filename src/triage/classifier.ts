@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { errorMessage, isUserzError } from '../errors.js';
-import type { ModelClient, ModelRequest } from '../model/interface.js';
+import type { ModelClient, ModelRequest } from '../model/index.js';
 import type { ReportContent } from './report-content.js';
 import { buildAgentPrompt } from './wrap.js';
 

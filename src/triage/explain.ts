@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { errorMessage } from '../errors.js';
-import type { ModelClient } from '../model/interface.js';
+import type { ModelClient } from '../model/index.js';
 import { classifyReport, type ClassifierResult } from './classifier.js';
 import { decide, type TriageDecision } from './policy.js';
 import { prefilterReport } from './prefilter.js';
