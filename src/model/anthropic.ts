@@ -7,7 +7,8 @@ import type {
   Tool,
 } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
-import type { ProviderClientOptions } from './openai.js';
+import { DEFAULT_TIMEOUT_MS, type ProviderClientOptions } from './openai.js';
+import { startDeadline } from './deadline.js';
 import { badResponse, toModelError, type ProviderFailure } from './provider-error.js';
 
 const PROVIDER = 'anthropic';
@@ -117,26 +118,34 @@ export class AnthropicModelClient implements ModelClient {
   readonly provider = PROVIDER;
   readonly model: string;
   readonly #sdk: Anthropic;
+  readonly #timeoutMs: number;
 
   constructor(opts: ProviderClientOptions) {
     this.model = opts.model;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#sdk = new Anthropic({
       apiKey: opts.apiKey,
       authToken: null,
       baseURL: opts.baseUrl ?? null,
-      timeout: opts.timeoutMs ?? 120_000,
+      // The SDK's own per-attempt timeout is only a backstop behind our deadline.
+      timeout: this.#timeoutMs + 1000,
       maxRetries: opts.maxRetries ?? 2,
     });
   }
 
   async complete(request: ModelRequest, opts: { signal?: AbortSignal } = {}): Promise<ModelResponse> {
     let message: Message;
+    const deadline = startDeadline(this.#timeoutMs, opts.signal);
     try {
-      message = await this.#sdk.messages.create(toAnthropicRequest(this.model, request), { signal: opts.signal });
+      message = await this.#sdk.messages.create(toAnthropicRequest(this.model, request), { signal: deadline.signal });
     } catch (e) {
+      if (deadline.callerAborted()) throw toModelError(PROVIDER, { kind: 'aborted' });
+      if (deadline.timedOut()) throw toModelError(PROVIDER, { kind: 'timeout' });
       const failure = classify(e);
       if (!failure) throw badResponse(PROVIDER, 'the answer could not be read');
       throw toModelError(PROVIDER, failure);
+    } finally {
+      deadline.clear();
     }
     return fromAnthropicResponse(message, request.responseSchema?.name);
   }

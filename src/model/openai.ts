@@ -6,6 +6,7 @@ import type {
   ChatCompletionTool,
 } from 'openai/resources/chat/completions';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
+import { startDeadline } from './deadline.js';
 import { badResponse, parseToolArguments, toModelError, type ProviderFailure } from './provider-error.js';
 
 export interface ProviderClientOptions {
@@ -13,13 +14,14 @@ export interface ProviderClientOptions {
   model: string;
   /** Self-hosted gateways and tests. */
   baseUrl?: string;
-  /** Per attempt, in ms (default 120 s). */
+  /** Whole call including SDK retries, in ms (default 120 s). */
   timeoutMs?: number;
   /** SDK retries on 408/429/5xx and connection errors (default 2). */
   maxRetries?: number;
 }
 
 const PROVIDER = 'openai';
+export const DEFAULT_TIMEOUT_MS = 120_000;
 
 function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
   switch (m.role) {
@@ -97,25 +99,33 @@ export class OpenAIModelClient implements ModelClient {
   readonly model: string;
   // The key is held by the SDK instance only; this class keeps no copy of it.
   readonly #sdk: OpenAI;
+  readonly #timeoutMs: number;
 
   constructor(opts: ProviderClientOptions) {
     this.model = opts.model;
+    this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#sdk = new OpenAI({
       apiKey: opts.apiKey,
       baseURL: opts.baseUrl ?? null,
-      timeout: opts.timeoutMs ?? 120_000,
+      // The SDK's own per-attempt timeout is only a backstop behind our deadline.
+      timeout: this.#timeoutMs + 1000,
       maxRetries: opts.maxRetries ?? 2,
     });
   }
 
   async complete(request: ModelRequest, opts: { signal?: AbortSignal } = {}): Promise<ModelResponse> {
     let completion: ChatCompletion;
+    const deadline = startDeadline(this.#timeoutMs, opts.signal);
     try {
-      completion = await this.#sdk.chat.completions.create(toOpenAiRequest(this.model, request), { signal: opts.signal });
+      completion = await this.#sdk.chat.completions.create(toOpenAiRequest(this.model, request), { signal: deadline.signal });
     } catch (e) {
+      if (deadline.callerAborted()) throw toModelError(PROVIDER, { kind: 'aborted' });
+      if (deadline.timedOut()) throw toModelError(PROVIDER, { kind: 'timeout' });
       const failure = classify(e);
       if (!failure) throw badResponse(PROVIDER, 'the answer could not be read');
       throw toModelError(PROVIDER, failure);
+    } finally {
+      deadline.clear();
     }
     return fromOpenAiResponse(completion);
   }
