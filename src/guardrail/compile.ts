@@ -62,7 +62,7 @@ export function compileRules(defaults: RuleSet, policy?: Policy, limits: Partial
 
 function compileGlob(glob: string, code: string, origin: string, options = FORBID_GLOB_OPTIONS): Minimatch {
   const fail = (why: string, cause?: unknown): UserzError =>
-    new UserzError(code, `${origin} is invalid: glob ${JSON.stringify(glob)} ${why}`, {
+    new UserzError(code, `${origin} is invalid: glob ${JSON.stringify(glob.slice(0, 80))} ${why}`, {
       status: code === 'policy_invalid' ? 422 : 500,
       cause,
     });

@@ -21,21 +21,17 @@ import { findGlobProblem } from './glob-safety.js';
 export const POLICY_PATH = '.userz.yml';
 export const MAX_POLICY_BYTES = 64 * 1024;
 
-const PolicyGlob = z.string().superRefine((glob, ctx) => {
-  const problem = findGlobProblem(glob);
-  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `glob ${JSON.stringify(glob)} ${problem}` });
-});
-
 const PolicyForbid = z.union([
-  PolicyGlob.transform((glob) => ({ glob, reason: undefined as string | undefined })),
-  z.strictObject({ glob: PolicyGlob, reason: z.string().min(1).max(300).optional() }),
+  z.string().transform((glob) => ({ glob, reason: undefined as string | undefined })),
+  z.strictObject({ glob: z.string(), reason: z.string().min(1).max(300).optional() }),
 ]);
 
 // strictObject: unknown keys such as `remove`, `except` or `override` are refused.
+// Globs are vetted after the shape (findGlobProblem), so the message names the problem.
 export const Policy = z.strictObject({
   version: z.literal(1).optional(),
   forbid: z.array(PolicyForbid).max(200).default([]),
-  allow: z.array(PolicyGlob).max(200).optional(),
+  allow: z.array(z.string()).max(200).optional(),
 });
 export type Policy = z.infer<typeof Policy>;
 
@@ -58,6 +54,14 @@ export function parsePolicy(yamlText: string): Policy {
   }
   const parsed = Policy.safeParse(data ?? {});
   if (!parsed.success) throw invalid(z.prettifyError(parsed.error).replace(/\n+/g, '; '));
+  const globs = [
+    ...parsed.data.forbid.map((f, i) => [`forbid[${i}]`, f.glob] as const),
+    ...(parsed.data.allow ?? []).map((g, i) => [`allow[${i}]`, g] as const),
+  ];
+  for (const [where, glob] of globs) {
+    const problem = findGlobProblem(glob);
+    if (problem !== undefined) throw invalid(`${where}: glob ${JSON.stringify(glob.slice(0, 80))} ${problem}`);
+  }
   return parsed.data;
 }
 

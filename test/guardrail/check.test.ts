@@ -1,0 +1,297 @@
+import {
+  CHANGE_SET_PATH,
+  checkChangeSet,
+  compileRules,
+  loadDefaultRules,
+  parsePolicy,
+  type CompiledRules,
+  type RuleSet,
+  type Verdict,
+} from '../../src/guardrail/index.js';
+import { changeSetOf, entry, pathsOf } from './change-sets.js';
+
+let defaults: RuleSet;
+let rules: CompiledRules;
+
+beforeAll(async () => {
+  defaults = await loadDefaultRules();
+  rules = compileRules(defaults);
+});
+
+const ruleIdsOf = (verdict: Verdict, path?: string): string[] =>
+  verdict.violations.filter((v) => path === undefined || v.path === path).map((v) => v.ruleId);
+
+function verdictFor(path: string, compiled: CompiledRules = rules): Verdict {
+  return checkChangeSet(pathsOf(path), compiled);
+}
+
+describe('checkChangeSet with the default rules', () => {
+  it('allows an ordinary change set', () => {
+    const verdict = checkChangeSet(pathsOf('src/app.ts', 'README.md', 'docs/setup.md', '.gitignore', '.github/ISSUE_TEMPLATE/bug.md'), rules);
+    expect(verdict).toEqual({ allowed: true, violations: [] });
+  });
+
+  it.each([
+    ['.env', 'secrets.dotenv'],
+    ['.ENV', 'secrets.dotenv'],
+    ['.Env.local', 'secrets.dotenv'],
+    ['a/b/.env', 'secrets.dotenv'],
+    ['a/.env.production', 'secrets.dotenv'],
+    ['config/.env/values', 'secrets.dotenv'],
+    ['.github/workflows/x.yml', 'ci.github_workflows'],
+    ['.GitHub/Workflows/CI.yml', 'ci.github_workflows'],
+    // Documented choice: nested workflow directories are refused too (rules/guardrail.yml).
+    ['sub/.github/workflows/x.yml', 'ci.github_workflows'],
+    ['.git/config', 'git.metadata'],
+    ['a/.git/hooks/pre-commit', 'git.metadata'],
+    ['infra/main.tf', 'infra'],
+    ['INFRA/modules/vpc.tf', 'infra'],
+    ['scripts/release/publish.sh', 'release.scripts'],
+    ['.userz.yml', 'userz.policy_file'],
+    ['.USERZ.YML', 'userz.policy_file'],
+  ])('rejects %s under %s', (path, ruleId) => {
+    const verdict = verdictFor(path);
+    expect(verdict.allowed).toBe(false);
+    expect(ruleIdsOf(verdict, path)).toContain(ruleId);
+  });
+
+  it.each(['src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', 'a/.github/dependabot.yml', '.envelope/x'])(
+    'allows %s, which only looks like a forbidden path',
+    (path) => {
+      expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
+    },
+  );
+
+  it('gives each violation the rule reason from rules/guardrail.yml', () => {
+    const [v] = verdictFor('.env').violations;
+    expect(v).toEqual({ path: '.env', ruleId: 'secrets.dotenv', reason: defaults.rules.find((r) => r.id === 'secrets.dotenv')!.reason });
+  });
+
+  it('lists every offending file, not only the first', () => {
+    const verdict = checkChangeSet(pathsOf('src/ok.ts', '.env', 'infra/a.tf', 'lib/ok.ts', '.github/workflows/ci.yml'), rules);
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.violations.map((v) => [v.path, v.ruleId])).toEqual([
+      ['.env', 'secrets.dotenv'],
+      ['infra/a.tf', 'infra'],
+      ['.github/workflows/ci.yml', 'ci.github_workflows'],
+    ]);
+  });
+});
+
+describe('renames', () => {
+  it('rejects a rename away from a forbidden path, naming the old path', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('config/defaults.txt', { oldPath: '.env' })), rules);
+    expect(verdict.violations).toEqual([expect.objectContaining({ path: '.env', ruleId: 'secrets.dotenv' })]);
+  });
+
+  it('rejects a rename onto a forbidden path', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('.github/workflows/ci.yml', { oldPath: 'docs/ci.yml' })), rules);
+    expect(verdict.violations).toEqual([expect.objectContaining({ path: '.github/workflows/ci.yml', ruleId: 'ci.github_workflows' })]);
+  });
+
+  it('checks the structure of the old path too', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('src/a.ts', { oldPath: '../outside' })), rules);
+    expect(ruleIdsOf(verdict, '../outside')).toEqual(['path.dotdot']);
+  });
+
+  it('rejects a rename entry without its old path', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('src/a.ts', { status: 'renamed' })), rules);
+    expect(ruleIdsOf(verdict)).toEqual(['entry.invalid']);
+  });
+});
+
+describe('file modes', () => {
+  it('rejects a symlink even when its path is allowed', () => {
+    expect(ruleIdsOf(checkChangeSet(changeSetOf(entry('src/link', { mode: '120000' })), rules))).toEqual(['mode.symlink']);
+  });
+
+  it('rejects turning a symlink into a regular file', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('src/link', { mode: '100644', oldMode: '120000' })), rules);
+    expect(ruleIdsOf(verdict)).toEqual(['mode.symlink']);
+  });
+
+  it('rejects a submodule', () => {
+    expect(ruleIdsOf(checkChangeSet(changeSetOf(entry('vendor/lib', { mode: '160000' })), rules))).toEqual(['mode.submodule']);
+  });
+
+  it('rejects modes Git never writes for a file', () => {
+    for (const mode of ['100664', '040000', '755', '']) {
+      expect(ruleIdsOf(checkChangeSet(changeSetOf(entry('src/a.ts', { mode })), rules))).toEqual(['mode.unknown']);
+    }
+  });
+
+  it('allows an executable bit change on an ordinary path', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('bin/run.sh', { mode: '100755', oldMode: '100644' })), rules);
+    expect(verdict.allowed).toBe(true);
+  });
+
+  it('flags an executable bit change on a forbidden path on top of the path rule', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('scripts/release/publish.sh', { mode: '100755', oldMode: '100644' })), rules);
+    expect(ruleIdsOf(verdict)).toEqual(['release.scripts', 'mode.exec_on_forbidden']);
+  });
+
+  it('does not flag an executable bit change when the mode stays the same', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('scripts/release/publish.sh', { mode: '100755', oldMode: '100755' })), rules);
+    expect(ruleIdsOf(verdict)).toEqual(['release.scripts']);
+  });
+});
+
+describe('path structure', () => {
+  it.each([
+    ['..', 'path.dotdot'],
+    ['../x', 'path.dotdot'],
+    ['a/../b', 'path.dotdot'],
+    ['a/.. /b', 'path.dotdot'],
+    ['/etc/passwd', 'path.absolute'],
+    ['C:/Windows/x', 'path.absolute'],
+    ['a\\b', 'path.backslash'],
+    ['a\u0000b', 'path.control_char'],
+    ['a\nb', 'path.control_char'],
+    ['a\rb', 'path.control_char'],
+    ['a\u0085b', 'path.control_char'],
+    ['a\u202eb', 'path.invisible_char'],
+    ['a\u200bb', 'path.invisible_char'],
+    ['a\ud800b', 'path.invalid_unicode'],
+    ['./x', 'path.non_canonical'],
+    ['a//b', 'path.non_canonical'],
+    ['a/', 'path.non_canonical'],
+    ['a/./b', 'path.non_canonical'],
+    ['', 'path.non_canonical'],
+    ['.git', 'path.git_component'],
+    ['.GIT/HEAD', 'path.git_component'],
+    ['x/y/.Git/config', 'path.git_component'],
+    ['.git./config', 'path.git_component'],
+    ['.git /config', 'path.git_component'],
+    ['git~1/config', 'path.git_component'],
+    ['.g\u200cit/config', 'path.git_component'],
+    ['.ｇｉｔ/config', 'path.git_component'],
+  ])('rejects %j with %s', (path, ruleId) => {
+    const verdict = verdictFor(path);
+    expect(verdict.allowed).toBe(false);
+    expect(ruleIdsOf(verdict, path)).toContain(ruleId);
+  });
+
+  it('rejects a path over the total byte cap', () => {
+    const path = `${'abcdefgh/'.repeat(455)}x`.padEnd(4097, 'y');
+    expect(ruleIdsOf(verdictFor(path))).toEqual(['path.too_long']);
+    expect(verdictFor(path.slice(0, 4096)).allowed).toBe(true);
+  });
+
+  it('counts a segment cap in UTF-8 bytes, not characters', () => {
+    expect(ruleIdsOf(verdictFor(`docs/${'€'.repeat(86)}.md`))).toEqual(['path.too_long']);
+    expect(verdictFor(`docs/${'€'.repeat(84)}.md`).allowed).toBe(true);
+  });
+
+  it('rejects the same path twice in one change set', () => {
+    const verdict = checkChangeSet(changeSetOf(entry('src/a.ts'), entry('src/a.ts')), rules);
+    expect(ruleIdsOf(verdict)).toEqual(['path.duplicate']);
+  });
+});
+
+describe('Unicode and client spellings of forbidden paths', () => {
+  it.each([
+    ['.ＥＮＶ', 'fullwidth letters'],
+    ['\uff0eenv', 'fullwidth full stop'],
+    ['.e\u0301nv', 'combining accent'],
+    ['.énv', 'precomposed accent'],
+    ['.\ud835\udc1e\ud835\udc27\ud835\udc2f', 'mathematical bold letters'],
+    ['ſcripts/release/x.sh', 'long s'],
+    ['.env.', 'NTFS trailing dot'],
+    ['.env ', 'NTFS trailing space'],
+    ['.env::$DATA', 'NTFS stream name'],
+    ['infra./main.tf', 'NTFS trailing dot on a directory'],
+  ])('rejects %j (%s) under the rule it spells', (path) => {
+    const verdict = verdictFor(path);
+    expect(verdict.allowed).toBe(false);
+    expect(verdict.violations.some((v) => !v.ruleId.startsWith('path.'))).toBe(true);
+  });
+});
+
+describe('caps', () => {
+  const small = (): CompiledRules => compileRules(defaults, undefined, { maxFiles: 3, maxTotalBytes: 10, maxFileBytes: 6 });
+  const sized = (path: string, bytes: number) => entry(path, { content: Buffer.alloc(bytes, 0x61) });
+
+  it('rejects more files than the cap, once for the whole change set', () => {
+    const verdict = checkChangeSet(changeSetOf(sized('a', 1), sized('b', 1), sized('c', 1), sized('d', 1)), small());
+    expect(verdict.violations).toEqual([expect.objectContaining({ path: CHANGE_SET_PATH, ruleId: 'size.too_many_files' })]);
+  });
+
+  it('rejects a file over the per-file cap and a total over the total cap', () => {
+    const verdict = checkChangeSet(changeSetOf(sized('a', 7), sized('b', 5)), small());
+    expect(verdict.violations.map((v) => [v.path, v.ruleId])).toEqual([
+      ['a', 'size.file_too_large'],
+      [CHANGE_SET_PATH, 'size.total_too_large'],
+    ]);
+  });
+
+  it('accepts a change set exactly at the caps', () => {
+    expect(checkChangeSet(changeSetOf(sized('a', 6), sized('b', 4)), small()).allowed).toBe(true);
+  });
+
+  it('has defaults of 500 files, 5 MiB total and 1 MiB per file', () => {
+    expect(rules.limits).toEqual(expect.objectContaining({ maxFiles: 500, maxTotalBytes: 5 * 1024 * 1024, maxFileBytes: 1024 * 1024 }));
+    const many = changeSetOf(...Array.from({ length: 501 }, (_, i) => entry(`f${i}`)));
+    expect(ruleIdsOf(checkChangeSet(many, rules))).toEqual(['size.too_many_files']);
+  });
+
+  it('does not trust a declared size that disagrees with the content', () => {
+    const lying = { ...sized('a', 5000), size: 1 };
+    expect(ruleIdsOf(checkChangeSet(changeSetOf(lying), small()))).toContain('size.mismatch');
+  });
+
+  it('does not trust a declared total that disagrees with the entries', () => {
+    const cs = { ...changeSetOf(sized('a', 2)), totalBytes: 0 };
+    expect(ruleIdsOf(checkChangeSet(cs, small()))).toEqual(['size.total_mismatch']);
+  });
+});
+
+describe('repository policy', () => {
+  it('adds forbidden globs with their own rule ids and reasons', () => {
+    const compiled = compileRules(defaults, parsePolicy('forbid:\n  - "secrets/**"\n  - glob: "**/*.pem"\n    reason: Keys are issued elsewhere.\n'));
+    const verdict = checkChangeSet(pathsOf('secrets/a', 'certs/Server.PEM', 'src/a.ts'), compiled);
+    expect(verdict.violations).toEqual([
+      expect.objectContaining({ path: 'secrets/a', ruleId: 'policy.forbid.1' }),
+      { path: 'certs/Server.PEM', ruleId: 'policy.forbid.2', reason: 'Keys are issued elsewhere.' },
+    ]);
+  });
+
+  it('narrows changes to the allow list', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: ["src/**", "docs/*.md"]'));
+    const verdict = checkChangeSet(pathsOf('src/a/b.ts', 'docs/x.md', 'docs/deep/x.md', 'package.json'), compiled);
+    expect(verdict.violations.map((v) => [v.path, v.ruleId])).toEqual([
+      ['docs/deep/x.md', 'policy.not_allowed'],
+      ['package.json', 'policy.not_allowed'],
+    ]);
+  });
+
+  it('matches the allow list on the exact spelling', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: ["src/**"]'));
+    expect(ruleIdsOf(checkChangeSet(pathsOf('SRC/a.ts'), compiled))).toEqual(['policy.not_allowed']);
+  });
+
+  it('applies the allow list to the old path of a rename', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: ["src/**"]'));
+    const verdict = checkChangeSet(changeSetOf(entry('src/a.ts', { oldPath: 'lib/a.ts' })), compiled);
+    expect(verdict.violations).toEqual([expect.objectContaining({ path: 'lib/a.ts', ruleId: 'policy.not_allowed' })]);
+  });
+
+  it('cannot allow a default-forbidden path by listing it', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: [".env", ".github/**", "**"]'));
+    const verdict = checkChangeSet(pathsOf('.env', '.github/workflows/ci.yml', 'src/a.ts'), compiled);
+    expect(verdict.violations.map((v) => [v.path, v.ruleId])).toEqual([
+      ['.env', 'secrets.dotenv'],
+      ['.github/workflows/ci.yml', 'ci.github_workflows'],
+    ]);
+  });
+
+  it('treats a path outside the allow list as forbidden for executable bit changes', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: ["src/**"]'));
+    const verdict = checkChangeSet(changeSetOf(entry('bin/run', { mode: '100755' })), compiled);
+    expect(ruleIdsOf(verdict)).toEqual(['policy.not_allowed', 'mode.exec_on_forbidden']);
+  });
+
+  it('protects its own file', () => {
+    const compiled = compileRules(defaults, parsePolicy('allow: ["**"]'));
+    expect(ruleIdsOf(checkChangeSet(pathsOf('.userz.yml'), compiled))).toEqual(['userz.policy_file']);
+  });
+});
