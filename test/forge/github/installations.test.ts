@@ -42,6 +42,9 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
   it('marks removed repos and suspends and unsuspends an installation', async () => {
     const removed = githubExample('installation_repositories', 'removed');
     const gone = removed.repositories_removed[0];
+    const added = githubExample('installation_repositories', 'added');
+    await send('installation_repositories', { ...added, installation: removed.installation, repositories_added: [gone] });
+    expect((await listRepos(app.deps.store.db, { installationId: removed.installation.id })).find((r) => r.externalId === String(gone.id))?.removedAt).toBeNull();
     await send('installation_repositories', { ...removed, repositories_removed: [gone] });
     const all = await listRepos(app.deps.store.db, { installationId: removed.installation.id });
     expect(all.find((r) => r.externalId === String(gone.id))?.removedAt).toBeInstanceOf(Date);
