@@ -1,0 +1,95 @@
+import type { IncomingMessage } from 'node:http';
+import { z } from 'zod';
+import { UserzError } from '../errors.js';
+import { parseJson, readBody, requireContentType, sendJson, type Router } from '../http/index.js';
+import { verifyApiKey } from '../security/index.js';
+import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
+import type { AppDirectory } from './app-directory.js';
+import { createApp, describeApp, normalizeOrigins } from './apps.js';
+import type { IntakeDeps } from './deps.js';
+import type { SlackInstallLinks } from './slack/install.js';
+
+const API_BODY_LIMIT = 64 * 1024;
+
+const CreateAppBody = z.object({
+  name: z.string(),
+  origins: z.array(z.string()).default([]),
+  repoId: z.string().optional(),
+});
+
+const PatchAppBody = z.object({
+  name: z.string().optional(),
+  origins: z.array(z.string()).optional(),
+  repoId: z.string().nullable().optional(),
+  slack: z.object({ teamId: z.string().min(1), channelId: z.string().min(1).optional() }).nullable().optional(),
+  discord: z.object({ guildId: z.string().regex(/^\d{5,25}$/), channelId: z.string().regex(/^\d{5,25}$/).optional(), botToken: z.string().min(20).optional() }).nullable().optional(),
+});
+
+async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  requireContentType(req, 'application/json');
+  const parsed = schema.safeParse(parseJson(await readBody(req, API_BODY_LIMIT)));
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new UserzError('invalid_request', `Invalid request: ${first.path.join('.') || 'body'} ${first.message}`, { status: 400 });
+  }
+  return parsed.data;
+}
+
+function bearer(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
+}
+
+/** The App API, authenticated with a customer `sk_` key: create, read, link chat channels. */
+export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: AppDirectory, slackInstall: SlackInstallLinks | null): void {
+  router.add('POST', '/api/v1/apps', async (req, res) => {
+    const key = await verifyApiKey(deps.db, bearer(req));
+    const body = await readApiBody(req, CreateAppBody);
+    const created = await createApp(deps.db, deps.vault, { orgId: key.orgId, name: body.name, origins: body.origins, repoId: body.repoId, actor: `api_key:${key.id}` });
+    deps.log.info({ appId: created.app.id, orgId: key.orgId }, 'App created');
+    // The signing secret is shown here once and never again.
+    sendJson(res, 201, { app: describeApp(created.app), publicKey: created.publicKey, signingSecret: created.signingSecret });
+  });
+
+  router.add('GET', '/api/v1/apps/:id', async (req, res, { params }) => {
+    const key = await verifyApiKey(deps.db, bearer(req));
+    const app = await getApp(deps.db, params.id!);
+    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
+    sendJson(res, 200, { app: describeApp(app) });
+  });
+
+  router.add('PATCH', '/api/v1/apps/:id', async (req, res, { params }) => {
+    const key = await verifyApiKey(deps.db, bearer(req));
+    const body = await readApiBody(req, PatchAppBody);
+    const actor = `api_key:${key.id}`;
+    const links: AppLinks = { name: body.name?.trim(), repoId: body.repoId };
+    if (body.origins) links.origins = normalizeOrigins(body.origins);
+    if (body.slack !== undefined) {
+      links.slackTeamId = body.slack?.teamId ?? null;
+      links.slackChannelId = body.slack?.channelId ?? null;
+    }
+    const app = await deps.db.transaction(async (tx) => {
+      if (body.discord !== undefined) {
+        links.discordGuildId = body.discord?.guildId ?? null;
+        links.discordChannelId = body.discord?.channelId ?? null;
+        if (body.discord === null) links.discordBotTokenSecretId = null;
+        else if (body.discord.botToken) links.discordBotTokenSecretId = await deps.vault.storeSecret(key.orgId, 'discord_bot_token', body.discord.botToken, tx);
+      }
+      if (body.repoId) {
+        const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND (org_id = $2 OR org_id IS NULL)', [body.repoId, key.orgId]);
+        if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${body.repoId} in this org`, { status: 404 });
+      }
+      return updateAppLinks(tx, key.orgId, params.id!, links, actor);
+    });
+    apps.forget(app.publicKey);
+    sendJson(res, 200, { app: describeApp(app) });
+  });
+
+  router.add('POST', '/api/v1/apps/:id/slack/install-url', async (req, res, { params }) => {
+    const key = await verifyApiKey(deps.db, bearer(req));
+    if (!slackInstall) throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', { status: 409 });
+    const app = await getApp(deps.db, params.id!);
+    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
+    sendJson(res, 200, { url: slackInstall.installUrlFor(app.id) });
+  });
+}

@@ -1,0 +1,69 @@
+import { UserzError } from '../errors.js';
+import type { Vault } from '../security/index.js';
+import type { Db } from '../store/index.js';
+import { newId, randomBase62 } from '../store/index.js';
+import { insertApp, type App } from '../store/apps.js';
+
+export interface CreatedApp {
+  app: App;
+  /** The widget's public key `pub_…` (not a secret). */
+  publicKey: string;
+  /** Per-App HS256 secret for private-mode user tokens. Returned once, stored only encrypted. */
+  signingSecret: string;
+}
+
+/**
+ * Normalises an allowed origin: scheme + host [+ port], nothing else. The browser's
+ * Origin header has exactly that shape, so the allowlist is compared by string equality.
+ */
+export function normalizeOrigin(input: string): string {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw invalidOrigin(input);
+  }
+  if (!/^https?:\/\/[^/?#@\s]+\/?$/i.test(input) || url.pathname !== '/' || !url.hostname) throw invalidOrigin(input);
+  return url.origin;
+}
+
+const invalidOrigin = (input: string) =>
+  new UserzError('invalid_origin', `Origin "${input.slice(0, 200)}" must be scheme://host[:port] with no path, query or credentials`, { status: 400 });
+
+export function normalizeOrigins(origins: string[]): string[] {
+  if (origins.length > 50) throw new UserzError('invalid_origin', 'At most 50 origins per App', { status: 400 });
+  return [...new Set(origins.map(normalizeOrigin))];
+}
+
+/** Creates an App with its public key and an encrypted signing secret, in one transaction. */
+export async function createApp(db: Db, vault: Vault, input: { orgId: string; name: string; origins: string[]; repoId?: string | null; actor: string }): Promise<CreatedApp> {
+  const name = input.name.trim();
+  if (name.length === 0 || name.length > 200) throw new UserzError('invalid_app_name', 'App name must be 1 to 200 characters', { status: 400 });
+  const origins = normalizeOrigins(input.origins);
+  const publicKey = `pub_${randomBase62(24)}`;
+  const signingSecret = `uzsig_${randomBase62(43)}`;
+  const app = await db.transaction(async (tx) => {
+    if (input.repoId) {
+      const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND (org_id = $2 OR org_id IS NULL)', [input.repoId, input.orgId]);
+      if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${input.repoId} in this org`, { status: 404 });
+    }
+    const signingSecretId = await vault.storeSecret(input.orgId, 'app_signing_secret', signingSecret, tx);
+    return insertApp(tx, { id: newId('app'), orgId: input.orgId, name, publicKey, origins, signingSecretId, repoId: input.repoId ?? null }, input.actor);
+  });
+  return { app, publicKey, signingSecret };
+}
+
+/** What the API shows about an App: never secret ids. */
+export function describeApp(app: App): Record<string, unknown> {
+  return {
+    id: app.id,
+    orgId: app.orgId,
+    name: app.name,
+    publicKey: app.publicKey,
+    origins: app.origins,
+    repoId: app.repoId,
+    slack: app.slackTeamId ? { teamId: app.slackTeamId, channelId: app.slackChannelId } : null,
+    discord: app.discordGuildId ? { guildId: app.discordGuildId, channelId: app.discordChannelId, botToken: app.discordBotTokenSecretId ? 'stored' : null } : null,
+    createdAt: app.createdAt.toISOString(),
+  };
+}

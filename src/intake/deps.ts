@@ -1,0 +1,24 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import type { Vault } from '../security/index.js';
+import type { BlobStore, Cache, Db } from '../store/index.js';
+import type { IntakeRateLimits } from './limits.js';
+
+/** What registerIntakeRoutes needs; the composition root (src/main.ts) builds it once. */
+export interface IntakeDeps {
+  db: Db;
+  cache: Cache;
+  blobs: BlobStore;
+  vault: Vault;
+  log: Logger;
+  config: Pick<Config, 'publicUrl' | 'slack' | 'discord'>;
+  /** fetch used for Slack/Discord API calls (tests and benches pass the global one, nock intercepts it). */
+  notifierFetch?: typeof fetch;
+  /** Overrides for the default rate limits (the benchmark raises them). */
+  rateLimits?: Partial<IntakeRateLimits>;
+  /** Use the first X-Forwarded-For address as the client IP (only behind a trusted proxy). */
+  trustProxy?: boolean;
+  /** Slack/Discord API base URLs, for tests against a local fake; defaults are the public services. */
+  slackApiUrl?: string;
+  discordApiUrl?: string;
+}

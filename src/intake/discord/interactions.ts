@@ -1,0 +1,103 @@
+import { REST, type RESTOptions } from '@discordjs/rest';
+
+// @discordjs/rest types its fetch narrowly; the global fetch is what it calls (and what nock intercepts).
+type RestRequest = RESTOptions['makeRequest'];
+import { InteractionResponseType, InteractionType, Routes, type APIInteraction, type APIChatInputApplicationCommandInteraction } from 'discord-api-types/v10';
+import { verifyKey } from 'discord-interactions';
+import { UserzError, errorMessage, isUserzError } from '../../errors.js';
+import { parseJson, readBody, sendJson, type Router } from '../../http/index.js';
+import { ReplayGuard } from '../../security/index.js';
+import { findAppByDiscordGuild } from '../../store/apps.js';
+import { acceptReport } from '../accept.js';
+import type { IntakeDeps } from '../deps.js';
+import type { IntakeLimiter } from '../rate-limits.js';
+import { enforceTextLimit } from '../report-input.js';
+import { chatMessageFor } from '../slack/command.js';
+
+const BODY_LIMIT = 64 * 1024;
+const TIMESTAMP_WINDOW_S = 300;
+const EPHEMERAL = 64;
+
+/**
+ * Discord HTTP interactions at POST /discord/interactions. Discord signs timestamp + body
+ * with Ed25519; we verify against the application's public key (401 on failure, which
+ * Discord's own endpoint check requires), answer PING with PONG, and answer `/userz report`
+ * with a deferred ephemeral response, then follow up with the report id.
+ */
+export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter): { idle(): Promise<void> } {
+  const discord = deps.config.discord;
+  const pending = new Set<Promise<void>>();
+  if (!discord) return { idle: async () => undefined };
+  const replay = new ReplayGuard(deps.cache);
+  const rest = new REST({ makeRequest: (deps.notifierFetch ?? fetch) as unknown as RestRequest, api: deps.discordApiUrl ?? 'https://discord.com/api', retries: 1 });
+
+  router.add('POST', '/discord/interactions', async (req, res) => {
+    const signature = String(req.headers['x-signature-ed25519'] ?? '');
+    const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
+    const body = await readBody(req, BODY_LIMIT);
+    if (!signature || !timestamp || !(await verifyKey(body, signature, timestamp, discord.publicKey).catch(() => false))) {
+      throw new UserzError('bad_signature', 'Invalid request signature', { status: 401 });
+    }
+    if (!(Math.abs(Date.now() / 1000 - Number(timestamp)) <= TIMESTAMP_WINDOW_S)) {
+      throw new UserzError('stale_request', 'Request timestamp is outside the 300 s window', { status: 401 });
+    }
+    const interaction = parseJson(body) as APIInteraction;
+    if (interaction.type === InteractionType.Ping) return sendJson(res, 200, { type: InteractionResponseType.Pong });
+    const reply = (content: string) => sendJson(res, 200, { type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: EPHEMERAL } });
+    if (interaction.type !== InteractionType.ApplicationCommand || interaction.data.name !== 'userz') return reply('Unknown command.');
+    if (!(await replay.firstSighting('discord', interaction.id))) return reply('This interaction was already received.');
+
+    const command = interaction as APIChatInputApplicationCommandInteraction;
+    const text = readReportText(command)?.trim();
+    if (!text) return reply('Usage: /userz report text:<what went wrong>');
+    if (!command.guild_id) return reply('Use this command in a server channel.');
+    const userId = command.member?.user.id ?? command.user?.id ?? 'unknown';
+    const app = await findAppByDiscordGuild(deps.db, command.guild_id);
+    if (!app) {
+      const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=applications.commands%20bot&permissions=2048`;
+      return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server with PATCH /api/v1/apps/<app id>.`);
+    }
+    let reportId: string;
+    try {
+      enforceTextLimit(text);
+      await limiter.checkAppAndIp(app.id, null);
+      await limiter.checkReporter(app.id, `discord:${userId}`);
+      const { report } = await acceptReport(deps, {
+        app,
+        source: 'discord',
+        content: { text, reporter: { discordUserId: userId, discordGuildId: command.guild_id } },
+        replyTo: { kind: 'discord', guildId: command.guild_id, channelId: command.channel.id, userId, applicationId: command.application_id },
+        reporterKey: `discord:${userId}`,
+        actor: 'discord',
+      });
+      reportId = report.id;
+    } catch (e) {
+      if (isUserzError(e) && e.status < 500) return reply(chatMessageFor(e));
+      throw e;
+    }
+    deps.log.info({ reportId, appId: app.id, guildId: command.guild_id }, 'Discord report received');
+    sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } });
+
+    const followUp = rest
+      .patch(Routes.webhookMessage(command.application_id, command.token, '@original'), { body: { content: `Received: report ${reportId}. We will post in this channel when there is news.` }, auth: false })
+      .then(() => undefined)
+      .catch((e: unknown) => deps.log.warn({ reportId, err: errorMessage(e) }, 'Discord follow-up failed'))
+      .finally(() => pending.delete(followUp));
+    pending.add(followUp);
+  });
+
+  return {
+    async idle() {
+      await Promise.all([...pending]);
+    },
+  };
+}
+
+/** `/userz report text:<…>`: the `report` subcommand's `text` option (or a top-level `text`). */
+function readReportText(command: APIChatInputApplicationCommandInteraction): string | undefined {
+  type Option = { name: string; type: number; value?: unknown; options?: Option[] };
+  const options = (command.data.options ?? []) as Option[];
+  const sub = options.find((o) => o.name === 'report');
+  const text = (sub?.options ?? options).find((o) => o.name === 'text');
+  return typeof text?.value === 'string' ? text.value : undefined;
+}

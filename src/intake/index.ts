@@ -1,0 +1,43 @@
+import type { Router } from '../http/index.js';
+import { AppDirectory } from './app-directory.js';
+import { registerAppApiRoutes } from './apps-api.js';
+import type { IntakeDeps } from './deps.js';
+import { registerDiscordRoutes } from './discord/interactions.js';
+import { createNotifier, type Notifier } from './notify.js';
+import { IntakeLimiter } from './rate-limits.js';
+import { registerSlackCommandRoutes } from './slack/command.js';
+import { registerSlackInstallRoutes } from './slack/install.js';
+import { registerWidgetRoutes } from './widget/routes.js';
+import { UserTokenVerifier } from './widget/user-token.js';
+
+export type { IntakeDeps } from './deps.js';
+export { createApp, normalizeOrigin, describeApp, type CreatedApp } from './apps.js';
+export { acceptReport, type AcceptedReport } from './accept.js';
+export { createNotifier, messageFor, publicOutcome, type Notifier, type NotifierDeps, type ReportOutcome } from './notify.js';
+export { INTAKE_LIMITS, DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
+export { parseReportInput, ReportInput } from './report-input.js';
+export { USERZ_COMMAND } from './discord/command.js';
+export { loadWidgetAssets } from './widget/assets.js';
+export { buildWidgetBundles } from './widget/build.js';
+
+export interface IntakeRoutes {
+  notifier: Notifier;
+  /** Resolves when background follow-ups (Discord) have finished; for tests and shutdown. */
+  idle(): Promise<void>;
+}
+
+/**
+ * Mounts every intake route on the router: the App API, the widget (script, ingest,
+ * status), Slack (/slack/events, install, OAuth redirect) and Discord interactions.
+ * Slack and Discord routes exist only when configured.
+ */
+export function registerIntakeRoutes(router: Router, deps: IntakeDeps): IntakeRoutes {
+  const apps = new AppDirectory(deps.db);
+  const limiter = new IntakeLimiter(deps);
+  const slackInstall = registerSlackInstallRoutes(router, deps);
+  registerAppApiRoutes(router, deps, apps, slackInstall);
+  registerWidgetRoutes(router, { deps, apps, limiter, userTokens: new UserTokenVerifier(deps.vault) });
+  registerSlackCommandRoutes(router, deps, limiter);
+  const discord = registerDiscordRoutes(router, deps, limiter);
+  return { notifier: createNotifier(deps), idle: () => discord.idle() };
+}

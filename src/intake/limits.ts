@@ -1,0 +1,22 @@
+import type { RateLimitRule } from '../security/index.js';
+
+/** Hard input limits (DESIGN.md): the same for every channel. */
+export const INTAKE_LIMITS = {
+  textBytes: 8 * 1024,
+  consoleLines: 500,
+  attachments: 10,
+  bodyBytes: 8 * 1024 * 1024,
+} as const;
+
+/** Rate-limit rules per App, per reporter and per IP; deps may raise them (the benchmark does). */
+export interface IntakeRateLimits {
+  perApp: RateLimitRule;
+  perReporter: RateLimitRule;
+  perIp: RateLimitRule;
+}
+
+export const DEFAULT_RATE_LIMITS: IntakeRateLimits = {
+  perApp: { name: 'intake:app', limit: 600, windowMs: 60_000 },
+  perReporter: { name: 'intake:reporter', limit: 10, windowMs: 60_000 },
+  perIp: { name: 'intake:ip', limit: 30, windowMs: 60_000 },
+};

@@ -1,0 +1,118 @@
+import { REST, type RESTOptions } from '@discordjs/rest';
+
+// @discordjs/rest types its fetch narrowly; the global fetch is what it calls (and what nock intercepts).
+type RestRequest = RESTOptions['makeRequest'];
+import { Routes } from 'discord-api-types/v10';
+import type { Logger } from 'pino';
+import type { Config } from '../config/index.js';
+import { UserzError, errorMessage } from '../errors.js';
+import type { Vault } from '../security/index.js';
+import type { Db } from '../store/index.js';
+import { getApp, getSlackInstallation } from '../store/apps.js';
+import { getReport, markReportNotified, recordReportOutcome, type Report, type ReportOutcome } from '../store/reports.js';
+
+export type { ReportOutcome } from '../store/reports.js';
+
+export interface NotifierDeps {
+  db: Db;
+  vault: Vault;
+  log: Logger;
+  config: Pick<Config, 'discord'>;
+  notifierFetch?: typeof fetch;
+  slackApiUrl?: string;
+  discordApiUrl?: string;
+}
+
+/** The port the pipeline calls when a run ends. */
+export interface Notifier {
+  notifyReporter(report: Pick<Report, 'id'>, outcome: ReportOutcome): Promise<void>;
+}
+
+/**
+ * Tells the reporter how their report ended, where they reported it: a Slack message in
+ * the originating channel (the workspace's bot token), a Discord message in the channel
+ * (the bot token: interaction tokens expire after 15 minutes), and for the widget the
+ * outcome recorded on the report, which the status endpoint serves. Idempotent: the first
+ * outcome is kept and a report is told once; a failed send throws a retryable error and a
+ * retry sends again.
+ */
+export function createNotifier(deps: NotifierDeps): Notifier {
+  const fetchImpl = deps.notifierFetch ?? fetch;
+  return {
+    async notifyReporter(ref, outcome) {
+      await recordReportOutcome(deps.db, ref.id, publicOutcome(outcome));
+      const report = await getReport(deps.db, ref.id);
+      if (!report) throw new UserzError('report_not_found', `No report ${ref.id}`, { status: 404 });
+      if (report.notifiedAt) return;
+      const text = messageFor(report.id, report.outcome ?? outcome);
+      const reply = report.replyTo;
+      try {
+        if (reply?.kind === 'slack') await postSlack(deps, fetchImpl, report, reply, text);
+        else if (reply?.kind === 'discord') await postDiscord(deps, fetchImpl, report, reply, text);
+      } catch (e) {
+        deps.log.warn({ reportId: report.id, channel: reply?.kind, err: errorMessage(e) }, 'Reporter notification failed');
+        throw new UserzError('notify_failed', 'Could not tell the reporter', { retryable: true, cause: e });
+      }
+      await markReportNotified(deps.db, report.id);
+      deps.log.info({ reportId: report.id, channel: reply?.kind ?? 'none', outcome: outcome.kind }, 'Reporter notified');
+    },
+  };
+}
+
+/** Only what the reporter may see: the PR/MR link or a plain, short refusal reason. */
+export function publicOutcome(outcome: ReportOutcome): ReportOutcome {
+  if (outcome.kind === 'pr_opened') {
+    const url = new URL(outcome.url);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UserzError('invalid_outcome', 'PR link must be http(s)');
+    return { kind: 'pr_opened', url: url.toString() };
+  }
+  if (outcome.kind === 'refused') return { kind: 'refused', reason: plainReason(outcome.reason) };
+  return { kind: 'failed' };
+}
+
+/** One line, no markup or mentions, bounded: a reason is shown in chat and in the widget. */
+function plainReason(reason: string): string {
+  const line = reason
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/[<>@*_`~|[\]]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 200);
+  return line || 'it was not something we could act on';
+}
+
+export function messageFor(reportId: string, outcome: ReportOutcome): string {
+  switch (outcome.kind) {
+    case 'pr_opened':
+      return `Thanks for report ${reportId}: a fix is proposed for review: ${outcome.url}`;
+    case 'refused':
+      return `Report ${reportId} was not turned into a change: ${outcome.reason}.`;
+    case 'failed':
+      return `We could not finish work on report ${reportId}. A maintainer will look at it.`;
+  }
+}
+
+async function postSlack(deps: NotifierDeps, fetchImpl: typeof fetch, report: Report, reply: Extract<Report['replyTo'], { kind: 'slack' }>, text: string): Promise<void> {
+  const installation = await getSlackInstallation(deps.db, reply.teamId);
+  if (!installation?.botTokenSecretId) throw new Error('workspace has no stored bot token');
+  const token = await deps.vault.revealSecret(installation.botTokenSecretId, { actor: 'notifier', purpose: `tell reporter of ${report.id}` });
+  const res = await fetchImpl(`${deps.slackApiUrl ?? 'https://slack.com/api/'}chat.postMessage`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json; charset=utf-8' },
+    body: JSON.stringify({ channel: reply.channelId, thread_ts: reply.threadTs, text: `<@${reply.userId}> ${text}`, unfurl_links: false }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { ok?: boolean; error?: string };
+  if (!res.ok || !body.ok) throw new Error(`chat.postMessage failed: ${body.error ?? res.status}`);
+}
+
+async function postDiscord(deps: NotifierDeps, fetchImpl: typeof fetch, report: Report, reply: Extract<Report['replyTo'], { kind: 'discord' }>, text: string): Promise<void> {
+  const app = await getApp(deps.db, report.appId);
+  const token = app?.discordBotTokenSecretId
+    ? await deps.vault.revealSecret(app.discordBotTokenSecretId, { actor: 'notifier', purpose: `tell reporter of ${report.id}` })
+    : deps.config.discord?.botToken;
+  if (!token) throw new Error('no Discord bot token for this App');
+  const rest = new REST({ makeRequest: fetchImpl as unknown as RestRequest, api: deps.discordApiUrl ?? 'https://discord.com/api', retries: 1 }).setToken(token);
+  await rest.post(Routes.channelMessages(reply.channelId), {
+    body: { content: `<@${reply.userId}> ${text}`, allowed_mentions: { users: [reply.userId] } },
+  });
+}

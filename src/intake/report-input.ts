@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { UserzError } from '../errors.js';
+import { ConsoleLine, PageInfo, ReporterInfo, type ReportContent } from '../triage/report-content.js';
+import { INTAKE_LIMITS } from './limits.js';
+
+/**
+ * The ingest body: triage's ReportContent plus attachments as base64 entries. Base64 in
+ * JSON (not multipart) so one body cap bounds everything and one parser reads it.
+ */
+const ALLOWED_TYPES = ['image/png', 'image/jpeg', 'image/webp', 'text/plain', 'application/json'] as const;
+
+export const AttachmentInput = z.object({
+  name: z
+    .string()
+    .min(1)
+    .max(200)
+    .regex(/^[^\u0000-\u001f/\\]+$/, 'no slashes or control characters'),
+  contentType: z.enum(ALLOWED_TYPES),
+  data: z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64'),
+});
+
+export const ReportInput = z.object({
+  text: z.string().refine((t) => t.trim().length > 0, 'must not be empty'),
+  console: z.array(ConsoleLine).optional(),
+  page: PageInfo.optional(),
+  reporter: ReporterInfo.optional(),
+  attachments: z.array(AttachmentInput).optional(),
+});
+export type ReportInput = z.infer<typeof ReportInput>;
+
+export interface ParsedAttachment {
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface ParsedReport {
+  content: ReportContent;
+  attachments: ParsedAttachment[];
+}
+
+/**
+ * Parses an ingest body. The hard limits are checked first, each with its own stable
+ * code, so a client learns exactly which cap it hit; shape errors are `invalid_report`.
+ */
+export function parseReportInput(value: unknown): ParsedReport {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new UserzError('invalid_report', 'The report must be a JSON object with a "text" field', { status: 400 });
+  }
+  const raw = value as Record<string, unknown>;
+  enforceTextLimit(raw.text);
+  if (Array.isArray(raw.console) && raw.console.length > INTAKE_LIMITS.consoleLines) {
+    throw new UserzError('too_many_console_lines', `At most ${INTAKE_LIMITS.consoleLines} console lines per report`, { status: 400 });
+  }
+  if (Array.isArray(raw.attachments) && raw.attachments.length > INTAKE_LIMITS.attachments) {
+    throw new UserzError('too_many_attachments', `At most ${INTAKE_LIMITS.attachments} attachments per report`, { status: 400 });
+  }
+  const parsed = ReportInput.safeParse(value);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]!;
+    throw new UserzError('invalid_report', `Invalid report: ${first.path.join('.') || 'body'} ${first.message}`, { status: 400 });
+  }
+  const { attachments = [], ...content } = parsed.data;
+  return {
+    content,
+    attachments: attachments.map((a) => ({ name: a.name, contentType: a.contentType, data: Buffer.from(a.data, 'base64') })),
+  };
+}
+
+/** 8 KB of UTF-8, not 8 K characters: the cap is about storage and model context. */
+export function enforceTextLimit(text: unknown): void {
+  if (typeof text === 'string' && Buffer.byteLength(text, 'utf8') > INTAKE_LIMITS.textBytes) {
+    throw new UserzError('text_too_long', `Report text is longer than ${INTAKE_LIMITS.textBytes} bytes`, { status: 400 });
+  }
+}

@@ -1,0 +1,95 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { App as BoltApp, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { errorMessage, isUserzError, type UserzError } from '../../errors.js';
+import type { Router } from '../../http/index.js';
+import { ReplayGuard } from '../../security/index.js';
+import { findAppBySlackTeam } from '../../store/apps.js';
+import { acceptReport } from '../accept.js';
+import type { IntakeDeps } from '../deps.js';
+import type { IntakeLimiter } from '../rate-limits.js';
+import { enforceTextLimit } from '../report-input.js';
+
+/**
+ * `/userz <text>` through Bolt's HTTPReceiver mounted on our router at POST /slack/events.
+ * Bolt checks the v0 signature (HMAC-SHA256 of `v0:{ts}:{body}` with the signing secret,
+ * 300 s window, constant-time) and answers 401 itself; we add the replay guard keyed on
+ * the signature (unique per timestamp and body) and acknowledge with an ephemeral message.
+ */
+export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter): void {
+  const slack = deps.config.slack;
+  if (!slack) return;
+  const replay = new ReplayGuard(deps.cache, 10 * 60_000);
+  const receiver = new HTTPReceiver({
+    signingSecret: slack.signingSecret,
+    endpoints: '/slack/events',
+    processBeforeResponse: true,
+    logger: boltLogger(deps.log),
+    customPropertiesExtractor: (req) => ({ slackSignature: String(req.headers['x-slack-signature'] ?? '') }),
+  });
+  // `authorize` with fixed bot ids keeps Bolt from calling auth.test at start: acking a
+  // command needs no token; posting the outcome later uses the workspace's stored token.
+  const bolt = new BoltApp({ receiver, authorize: async () => ({ botId: 'userz', botUserId: 'userz' }), logger: boltLogger(deps.log) });
+
+  bolt.command(/^\/userz/, async ({ command, ack, context }) => {
+    const ephemeral = (text: string) => ack({ response_type: 'ephemeral', text });
+    // Bolt verified the signature before this runs, so recording it cannot be poisoned.
+    if (!(await replay.firstSighting('slack', String(context.slackSignature)))) return ephemeral('This request was already received.');
+    const text = command.text.trim();
+    if (!text) return ephemeral('Usage: /userz <what went wrong>');
+    const app = await findAppBySlackTeam(deps.db, command.team_id);
+    if (!app) {
+      return ephemeral(`This Slack workspace is not connected to Userz yet. An admin of the product can connect it with an install link from ${deps.config.publicUrl}/slack/install (get one with POST /api/v1/apps/<app id>/slack/install-url).`);
+    }
+    try {
+      enforceTextLimit(text);
+      await limiter.checkAppAndIp(app.id, null);
+      await limiter.checkReporter(app.id, `slack:${command.user_id}`);
+      const { report } = await acceptReport(deps, {
+        app,
+        source: 'slack',
+        content: { text, reporter: { slackUserId: command.user_id, slackUserName: command.user_name, slackTeamId: command.team_id } },
+        replyTo: { kind: 'slack', teamId: command.team_id, channelId: command.channel_id, userId: command.user_id },
+        reporterKey: `slack:${command.user_id}`,
+        actor: 'slack',
+      });
+      deps.log.info({ reportId: report.id, appId: app.id, teamId: command.team_id }, 'Slack report received');
+      return ephemeral(`Received: report ${report.id}. We will post in this channel when there is news.`);
+    } catch (e) {
+      if (isUserzError(e) && e.status < 500) return ephemeral(chatMessageFor(e));
+      deps.log.error({ appId: app.id, err: errorMessage(e) }, 'Slack report could not be stored');
+      return ephemeral('Sorry, the report could not be stored. Please try again in a minute.');
+    }
+  });
+
+  const listener = receiver.requestListener;
+  router.add('POST', '/slack/events', async (req: IncomingMessage, res: ServerResponse) => {
+    await new Promise<void>((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      listener(req, res);
+    });
+  });
+}
+
+/** A user-facing sentence for a refusal in chat (limits, rate limits). */
+export function chatMessageFor(e: UserzError): string {
+  if (e.code === 'rate_limited') return `Too many reports right now; please try again in ${String(e.details?.retryAfterSeconds ?? 60)} s.`;
+  return e.message;
+}
+
+function boltLogger(log: Logger): BoltLogger {
+  const child = log.child({ component: 'slack-bolt' });
+  let level = LogLevel.WARN;
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...m: unknown[]) => child.warn({ detail: m.map(String).join(' ').slice(0, 300) }, 'Slack Bolt warning'),
+    error: (...m: unknown[]) => child.error({ detail: m.map(String).join(' ').slice(0, 300) }, 'Slack Bolt error'),
+    setLevel: (l: LogLevel) => {
+      level = l;
+    },
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}

@@ -1,0 +1,141 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { recordAudit } from './audit.js';
+import type { Queryable } from './db/interface.js';
+
+export type ReportSource = 'widget' | 'slack' | 'discord' | 'api';
+
+/** A stored attachment: the blob key and what the reporter said it was. */
+export interface StoredAttachment {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  blobKey: string;
+}
+
+/** Where to tell the reporter the outcome. */
+export type ReplyTo =
+  | { kind: 'widget' }
+  | { kind: 'slack'; teamId: string; channelId: string; userId: string; threadTs?: string }
+  | { kind: 'discord'; guildId: string; channelId: string; userId: string; applicationId: string }
+  | { kind: 'api' };
+
+export type ReportOutcome = { kind: 'pr_opened'; url: string } | { kind: 'refused'; reason: string } | { kind: 'failed' };
+
+export interface Report {
+  id: string;
+  orgId: string;
+  appId: string;
+  source: ReportSource;
+  /** The ingest body (ReportContent). Never logged. */
+  content: Record<string, unknown>;
+  replyTo: ReplyTo | null;
+  reporterKey: string | null;
+  attachments: StoredAttachment[];
+  status: string;
+  outcome: ReportOutcome | null;
+  notifiedAt: Date | null;
+  createdAt: Date;
+}
+
+type ReportRow = {
+  id: string;
+  org_id: string;
+  app_id: string;
+  source: ReportSource;
+  content: Record<string, unknown>;
+  reply_to: ReplyTo | null;
+  reporter_key: string | null;
+  attachments: StoredAttachment[];
+  status: string;
+  outcome: ReportOutcome | null;
+  notified_at: Date | null;
+  created_at: Date;
+};
+
+const COLUMNS = 'id, org_id, app_id, source, content, reply_to, reporter_key, attachments, status, outcome, notified_at, created_at';
+
+function toReport(r: ReportRow): Report {
+  return {
+    id: r.id,
+    orgId: r.org_id,
+    appId: r.app_id,
+    source: r.source,
+    content: r.content,
+    replyTo: r.reply_to,
+    reporterKey: r.reporter_key,
+    attachments: r.attachments,
+    status: r.status,
+    outcome: r.outcome,
+    notifiedAt: r.notified_at,
+    createdAt: r.created_at,
+  };
+}
+
+export interface NewReport {
+  id: string;
+  orgId: string;
+  appId: string;
+  source: ReportSource;
+  content: Record<string, unknown>;
+  replyTo: ReplyTo | null;
+  reporterKey: string | null;
+  attachments: StoredAttachment[];
+  /** The plaintext status token; only its SHA-256 is stored. */
+  statusToken: string | null;
+}
+
+/** Status tokens are bearer secrets for one report: keep only a hash, like a password. */
+function hashStatusToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+export async function insertReport(tx: Queryable, input: NewReport, actor: string): Promise<Report> {
+  const [row] = await tx.query<ReportRow>(
+    `INSERT INTO reports (id, org_id, app_id, source, content, reply_to, reporter_key, attachments, status_token)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+    [
+      input.id,
+      input.orgId,
+      input.appId,
+      input.source,
+      JSON.stringify(input.content),
+      input.replyTo === null ? null : JSON.stringify(input.replyTo),
+      input.reporterKey,
+      JSON.stringify(input.attachments),
+      input.statusToken === null ? null : hashStatusToken(input.statusToken),
+    ],
+  );
+  await recordAudit(tx, { actor, action: 'report.receive', orgId: input.orgId, subject: input.id, data: { appId: input.appId, source: input.source, attachments: input.attachments.length } });
+  return toReport(row!);
+}
+
+export async function getReport(db: Queryable, id: string): Promise<Report | null> {
+  const [row] = await db.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = $1`, [id]);
+  return row ? toReport(row) : null;
+}
+
+/** The report when `token` is its status token (constant-time compare), else null. */
+export async function getReportByStatusToken(db: Queryable, id: string, token: string): Promise<Report | null> {
+  const [row] = await db.query<ReportRow & { status_token: string | null }>(`SELECT ${COLUMNS}, status_token FROM reports WHERE id = $1`, [id]);
+  if (!row || !row.status_token) return null;
+  const expected = Buffer.from(row.status_token, 'hex');
+  const actual = Buffer.from(hashStatusToken(token), 'hex');
+  if (expected.length !== actual.length || !timingSafeEqual(expected, actual)) return null;
+  return toReport(row);
+}
+
+/** Records what the reporter is told; the first outcome wins so a retried job does not re-tell. */
+export async function recordReportOutcome(db: Queryable, id: string, outcome: ReportOutcome): Promise<{ first: boolean }> {
+  const rows = await db.query('UPDATE reports SET outcome = $2 WHERE id = $1 AND outcome IS NULL RETURNING id', [id, JSON.stringify(outcome)]);
+  return { first: rows.length > 0 };
+}
+
+export async function markReportNotified(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE reports SET notified_at = now() WHERE id = $1', [id]);
+}
+
+export async function countReports(db: Queryable, appId: string): Promise<number> {
+  const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM reports WHERE app_id = $1', [appId]);
+  return Number(row!.n);
+}
