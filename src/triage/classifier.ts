@@ -18,7 +18,11 @@ export const Classification = z
   .strict();
 export type Classification = z.infer<typeof Classification>;
 
-/** The answer schema sent as `responseSchema`; written out by hand so it stays valid for strict structured output. */
+/**
+ * The answer schema sent as `responseSchema`, kept to the subset every provider's strict
+ * structured output accepts (all fields required, no extra properties, no numeric or
+ * length constraints); the ranges are checked locally by `Classification`.
+ */
 export const CLASSIFICATION_RESPONSE_SCHEMA = {
   name: 'triage_classification',
   schema: {
@@ -27,8 +31,8 @@ export const CLASSIFICATION_RESPONSE_SCHEMA = {
     required: ['label', 'confidence', 'reason'],
     properties: {
       label: { type: 'string', enum: [...TRIAGE_LABELS] },
-      confidence: { type: 'number', minimum: 0, maximum: 1 },
-      reason: { type: 'string', maxLength: 500 },
+      confidence: { type: 'number', description: 'From 0 (a guess) to 1 (certain).' },
+      reason: { type: 'string', description: 'One short sentence in your own words.' },
     },
   },
 } as const;
