@@ -1,4 +1,3 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
@@ -45,21 +44,34 @@ export function createLogger(opts: { level?: string; destination?: DestinationSt
       level: opts.level ?? 'info',
       name: 'userz',
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-      serializers: { err: pino.stdSerializers.err },
+      serializers: { err: serializeError, event: serializeEvent },
     },
     opts.destination ?? pino.destination(1),
   );
 }
 
 /**
- * Options for Probot's pino-http request logger: method, path without query string
- * (OAuth codes and tokens travel in queries), status and time. No headers at all.
+ * Probot and @octokit/webhooks attach the webhook event, with its full unverified payload,
+ * to errors (bad signature, handler failure) and log them. A payload may carry report text
+ * or anything a forger put in it, so only the event's id and name are kept.
  */
-export const httpLoggingOptions = {
-  serializers: {
-    req: (req: IncomingMessage & { id?: unknown }) => ({ id: req.id, method: req.method, path: (req.url ?? '').split('?')[0] }),
-    res: (res: ServerResponse) => ({ statusCode: res.statusCode }),
-  },
-  customSuccessMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${(req.url ?? '').split('?')[0]} ${res.statusCode}`,
-  customErrorMessage: (req: IncomingMessage, res: ServerResponse) => `${req.method} ${(req.url ?? '').split('?')[0]} ${res.statusCode}`,
-};
+function serializeEvent(event: unknown): unknown {
+  if (event instanceof Error) return serializeError(event);
+  if (event && typeof event === 'object') {
+    const { id, name } = event as { id?: unknown; name?: unknown };
+    return { id, name };
+  }
+  return event;
+}
+
+function serializeError(err: unknown): unknown {
+  const s = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (!s || typeof s !== 'object') return s;
+  const out: Record<string, unknown> = { ...s };
+  if ('event' in out) out.event = serializeEvent((err as { event?: unknown }).event);
+  if (Array.isArray((err as { errors?: unknown[] }).errors)) {
+    out.aggregateErrors = (err as { errors: unknown[] }).errors.map(serializeError);
+  }
+  for (const key of ['request', 'response', 'headers', 'config']) delete out[key];
+  return out;
+}

@@ -24,15 +24,20 @@ export function createCache(opts: { kind: 'memory' } | { kind: 'redis'; url: str
 function createMemoryCache(namespace: string): Cache {
   const keyv = new Keyv({ namespace });
   const counters = new Map<string, { n: number; expires: number }>();
+  const marks = new Map<string, number>();
   return {
     get: async <T>(key: string) => (await keyv.get(key)) as T | undefined,
     set: async (key, value, ttlMs) => {
       await keyv.set(key, value, ttlMs);
     },
-    // Single-threaded: check and set cannot interleave within one process.
-    setIfAbsent: async (key, value, ttlMs) => {
-      if ((await keyv.get(key)) !== undefined) return false;
-      await keyv.set(key, value, ttlMs);
+    // Check and set happen synchronously on a Map: no await between them, so two
+    // concurrent callers cannot both win (keyv's async get/set could interleave).
+    setIfAbsent: async (key, _value, ttlMs) => {
+      const now = Date.now();
+      const seen = marks.get(key);
+      if (seen !== undefined && seen > now) return false;
+      marks.set(key, now + ttlMs);
+      if (marks.size > 100_000) pruneExpired(marks, now);
       return true;
     },
     increment: async (key, ttlMs) => {
@@ -40,7 +45,7 @@ function createMemoryCache(namespace: string): Cache {
       const c = counters.get(key);
       if (!c || c.expires <= now) {
         counters.set(key, { n: 1, expires: now + ttlMs });
-        if (counters.size > 100_000) pruneCounters(counters, now);
+        if (counters.size > 100_000) pruneExpired(counters, now);
         return 1;
       }
       c.n++;
@@ -48,6 +53,7 @@ function createMemoryCache(namespace: string): Cache {
     },
     delete: async (key) => {
       counters.delete(key);
+      marks.delete(key);
       await keyv.delete(key);
     },
     ping: async () => undefined,
@@ -57,8 +63,8 @@ function createMemoryCache(namespace: string): Cache {
   };
 }
 
-function pruneCounters(counters: Map<string, { expires: number }>, now: number): void {
-  for (const [k, v] of counters) if (v.expires <= now) counters.delete(k);
+function pruneExpired(map: Map<string, number | { expires: number }>, now: number): void {
+  for (const [k, v] of map) if ((typeof v === 'number' ? v : v.expires) <= now) map.delete(k);
 }
 
 function createRedisCache(url: string, namespace: string): Cache {
