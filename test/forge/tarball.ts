@@ -13,11 +13,11 @@ export async function makeTarGz(entries: TarEntry[]): Promise<Buffer> {
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve, reject) => {
-    pack.on('data', (c: Buffer) => chunks.push(c));
+    pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
     pack.on('end', () => resolve());
     pack.on('error', reject);
   });
-  let prefix = Buffer.alloc(0);
+  let prefix: Buffer = Buffer.alloc(0);
   for (const e of entries) {
     if (e.type === 'pax-global-header') {
       prefix = await paxGlobalHeader(e.content ?? 'abc');
@@ -41,8 +41,8 @@ async function paxGlobalHeader(comment: string): Promise<Buffer> {
   len = record.length + String(len).length + 1;
   const pack = tar.pack();
   const chunks: Buffer[] = [];
-  pack.on('data', (c: Buffer) => chunks.push(c));
-  const ended = new Promise((resolve) => pack.on('end', resolve));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
+  const ended = new Promise<void>((resolve) => pack.on('end', () => resolve()));
   pack.entry({ name: 'pax_global_header', type: 'file' }, `${len} ${record}`);
   pack.finalize();
   await ended;
@@ -62,7 +62,7 @@ export async function readTar(stream: NodeJS.ReadableStream): Promise<Map<string
   const out = new Map<string, string>();
   extract.on('entry', (header, body, next) => {
     const chunks: Buffer[] = [];
-    body.on('data', (c: Buffer) => chunks.push(c));
+    body.on('data', (c: unknown) => void chunks.push(c as Buffer));
     body.on('end', () => {
       out.set(header.name, header.type === 'file' ? Buffer.concat(chunks).toString('utf8') : `<${header.type}${header.linkname ? ` ${header.linkname}` : ''}>`);
       next();
