@@ -12,9 +12,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createModelClient, type ModelClient } from '../src/model/index.js';
+import { performance } from 'node:perf_hooks';
 import {
   classifyReport,
+  normalizeForMatching,
   prefilterReport,
+  scannableText,
   ReportContent,
   TRIAGE_LABELS,
   type ClassifierResult,
@@ -92,6 +95,25 @@ const isFlagged = (content: ReportContent): boolean => {
   return r.score >= r.threshold;
 };
 
+/** Prefilter cost per report, against the baseline of normalising the same text (which it must do anyway). */
+function measureSpeed(contents: ReportContent[]): void {
+  const rounds = 20;
+  const time = (fn: () => void): number => {
+    fn(); // warm-up
+    const start = performance.now();
+    for (let r = 0; r < rounds; r += 1) fn();
+    return (performance.now() - start) / (rounds * contents.length);
+  };
+  const baseline = time(() => contents.forEach((c) => normalizeForMatching(scannableText(c))));
+  const prefilter = time(() => contents.forEach((c) => prefilterReport(c)));
+  const big = { text: 'The export fails. '.repeat(450).slice(0, 8192), console: Array.from({ length: 500 }, (_, i) => ({ level: 'log' as const, message: `line ${i} ok` })) };
+  const bigMs = time(() => prefilterReport(big)) * contents.length;
+  console.log(
+    `\nPrefilter speed: ${(prefilter * 1000).toFixed(1)} µs/report vs normalise-only baseline ${(baseline * 1000).toFixed(1)} µs ` +
+      `(ratio ${(prefilter / baseline).toFixed(2)}); a maximal report (8 KB text + 500 console lines): ${bigMs.toFixed(2)} ms`,
+  );
+}
+
 async function main(): Promise<void> {
   const split = process.argv.includes('--split') && process.argv[process.argv.indexOf('--split') + 1] === 'train' ? 'train' : 'test';
   const corpus = loadCorpus();
@@ -128,6 +150,8 @@ async function main(): Promise<void> {
   }
   const carriersFlagged = CARRIERS.filter((c) => isFlagged({ text: c(''), console: embed('', 0).console })).length;
   console.log(`Carrier reports flagged without an attack: ${carriersFlagged}/${CARRIERS.length}`);
+
+  measureSpeed([...corpus.map((s) => s.content), ...bipia.map((b, i) => embed(b.attack, i))]);
 
   const client = classifierFromEnv();
   if (!client) {
