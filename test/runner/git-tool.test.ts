@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkGitArgs, runGit } from '../../src/runner/git-tool.js';
 import { openWorkspace, type Workspace } from '../../src/runner/workspace-path.js';
@@ -80,11 +80,17 @@ describe('running git', () => {
   });
 
   test('hooks in the repository never run, even if present', async () => {
-    const hook = join(repo.root, '.git', 'hooks', 'pre-commit');
+    // git runs post-index-change whenever it writes the index, which `add` does.
+    const hook = join(repo.root, '.git', 'hooks', 'post-index-change');
     writeFileSync(hook, `#!/bin/sh\n${payload()}\n`, { mode: 0o755 });
-    // A hook-running command is not allowed anyway; the forced hooksPath is a second wall.
-    await runGit(ws, ['add', 'README.md']);
-    expect(existsSync(marker())).toBe(false);
+    writeFileSync(join(repo.root, 'hooked.txt'), 'x\n');
+    try {
+      expect(await runGit(ws, ['add', 'hooked.txt'])).toEqual({ ok: true, output: '' });
+      expect(existsSync(marker())).toBe(false);
+    } finally {
+      rmSync(hook);
+      await runGit(ws, ['rm', '--cached', '-q', 'hooked.txt']);
+    }
   });
 
   test('repository config cannot start a pager or an external diff', async () => {
