@@ -23,7 +23,7 @@ const MAX_FINGERPRINT_INPUT = 20_000;
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 32);
 
 const ERROR_IN_TEXT = /\b(?:uncaught )?[a-z]*(?:error|exception)\b:? [^\n]{1,200}/iu;
-const STACK_FRAME = /^\s*(?:at [^\n]{1,300}|[^\s@]{0,100}@[^\s]{1,300})$/mu;
+const STACK_FRAME = /^[ \t]{0,40}(?:at [^\n]{1,300}|[^\s@]{0,100}@[^\s]{1,300})$/mu;
 
 function topErrorMessage(content: ReportContent): string | null {
   const errorLine = content.console?.find((line) => line.level === 'error');
