@@ -280,6 +280,30 @@ describe('GitHub forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('logs ids only: no token reaches the logger or the audit events', async () => {
+    expectMintAndRevoke();
+    expectFreshDelivery();
+    const lines: string[] = [];
+    const log = { info: (o: object, m: string) => void lines.push(JSON.stringify([o, m])), warn: (o: object, m: string) => void lines.push(JSON.stringify([o, m])) };
+    const audit: ForgeAuditEvent[] = [];
+    const forge = createForge(repo, { github: { appId: 4242, privateKey: keys.privateKey }, retry: noWait, log, onAudit: (e) => void audit.push(e) });
+    const session = await forge.openSession();
+    await session.deliverDraft(deliveryInput());
+    await session.close();
+    expect(lines).toEqual([JSON.stringify([{ repoId: 'repo_1', runId: 'run_1', number: 12, created: true }, 'Draft PR ready'])]);
+    expect(JSON.stringify(audit)).not.toContain(TOKEN);
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
+  it('retries a network failure and maps exhaustion to forge_unavailable', async () => {
+    expectMintAndRevoke();
+    nock(API).get(`${REPO}/branches/main`).times(3).replyWithError({ code: 'ECONNRESET', message: 'socket hang up' });
+    const session = await forgeFor().openSession();
+    await expect(session.fetchArchive()).rejects.toMatchObject({ code: 'forge_unavailable', retryable: true });
+    await session.close();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('refuses a submodule entry before writing anything', async () => {
     expectMintAndRevoke();
     nock(API).get(`${REPO}/pulls`).query(true).reply(200, []);
