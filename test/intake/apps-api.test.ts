@@ -1,0 +1,65 @@
+import { countRows, openHarness, type Harness } from './harness.js';
+import { send } from './http-client.js';
+
+describe('App API', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await openHarness();
+  });
+  afterAll(async () => h.close());
+
+  const auth = () => ({ authorization: `Bearer ${h.apiKey}`, 'content-type': 'application/json' });
+
+  it('creates an App with an sk_ key and shows the signing secret once', async () => {
+    const res = await send(`${h.url}/api/v1/apps`, { headers: auth(), body: JSON.stringify({ name: 'Shop', origins: ['https://shop.example'] }) });
+    expect(res.status).toBe(201);
+    expect(res.json.publicKey).toMatch(/^pub_/);
+    expect(res.json.signingSecret).toMatch(/^uzsig_/);
+    expect(res.json.app.origins).toEqual(['https://shop.example']);
+    const again = await send(`${h.url}/api/v1/apps/${res.json.app.id}`, { method: 'GET', headers: auth() });
+    expect(again.status).toBe(200);
+    expect(again.text).not.toContain(res.json.signingSecret);
+  });
+
+  it('refuses to create an App without a valid sk_ key', async () => {
+    const before = await countRows(h.db, 'apps');
+    const res = await send(`${h.url}/api/v1/apps`, { headers: { 'content-type': 'application/json', authorization: 'Bearer sk_nope' }, body: JSON.stringify({ name: 'X', origins: [] }) });
+    expect(res.status).toBe(401);
+    expect(res.json.error.code).toBe('invalid_api_key');
+    expect(await countRows(h.db, 'apps')).toBe(before);
+  });
+
+  it('refuses an origin with a path', async () => {
+    const res = await send(`${h.url}/api/v1/apps`, { headers: auth(), body: JSON.stringify({ name: 'X', origins: ['https://shop.example/app'] }) });
+    expect(res.status).toBe(400);
+    expect(res.json.error.code).toBe('invalid_origin');
+  });
+
+  it('links Slack and Discord with PATCH and stores the Discord bot token encrypted', async () => {
+    const created = await send(`${h.url}/api/v1/apps`, { headers: auth(), body: JSON.stringify({ name: 'Chat', origins: [] }) });
+    const id = created.json.app.id as string;
+    const botToken = 'MTAxNTk2.discord-bot-token-for-tests';
+    const res = await send(`${h.url}/api/v1/apps/${id}`, {
+      method: 'PATCH',
+      headers: auth(),
+      body: JSON.stringify({ slack: { teamId: 'T123', channelId: 'C123' }, discord: { guildId: '111111111111', channelId: '222222222222', botToken } }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json.app.slack).toEqual({ teamId: 'T123', channelId: 'C123' });
+    expect(res.json.app.discord).toEqual({ guildId: '111111111111', channelId: '222222222222', botToken: 'stored' });
+    expect(res.text).not.toContain(botToken);
+    const [row] = await h.db.query<{ discord_bot_token_secret_id: string }>('SELECT discord_bot_token_secret_id FROM apps WHERE id = $1', [id]);
+    expect(await h.vault.revealSecret(row!.discord_bot_token_secret_id, { actor: 'test', purpose: 'test' })).toBe(botToken);
+  });
+
+  it('does not let one org change another org’s App', async () => {
+    const created = await send(`${h.url}/api/v1/apps`, { headers: auth(), body: JSON.stringify({ name: 'Mine', origins: [] }) });
+    const { issueApiKey } = await import('../../src/security/index.js');
+    const { insertOrg } = await import('../../src/store/index.js');
+    const other = await h.db.transaction((tx) => insertOrg(tx, 'Other', 'test'));
+    const { key } = await issueApiKey(h.db, other.id, { actor: 'test' });
+    const res = await send(`${h.url}/api/v1/apps/${created.json.app.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Stolen' }) });
+    expect(res.status).toBe(404);
+    expect(res.json.error.code).toBe('app_not_found');
+  });
+});
