@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Userz needs on a Debian machine, idempotently and quickly when present:
+#   - npm packages (npm ci when node_modules is missing or older than package-lock.json)
+#   - the sandbox engine: docker.io + runsc (gVisor) + debootstrap, dockerd running
+#     (scripts/install-sandbox.sh)
+#   - the sandbox images, built offline (scripts/build-sandbox-image.sh; skipped when current)
+#   - with --tests: Debian's Chromium for the widget's browser test
+# Run as root (or with sudo available). USERZ_SANDBOX=off skips the sandbox steps.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+log() { printf 'setup: %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+for_tests=no
+[ "${1:-}" = "--tests" ] && for_tests=yes
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+if [ "${USERZ_SANDBOX:-docker}" != "off" ]; then
+  bash scripts/install-sandbox.sh
+  bash scripts/build-sandbox-image.sh >/dev/null
+fi
+
+if [ "$for_tests" = yes ] && [ ! -x /usr/bin/chromium ]; then
+  log "installing Debian's chromium for the browser tests"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
