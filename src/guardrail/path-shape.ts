@@ -24,10 +24,14 @@ export const STRUCTURAL_REASONS: Readonly<Record<string, string>> = Object.freez
   [R.invalidUnicode]: 'The path is not well-formed Unicode.',
   [R.tooLong]: 'The path or one of its segments is longer than the limit.',
   [R.gitComponent]: 'The path has a ".git" component (in some spelling); Git metadata is never changed.',
+  [R.shortName]: 'A segment looks like a Windows 8.3 short name (such as ENV~1), which can alias another file on Windows clients.',
 });
 
 // Git's own guards (core.protectHFS, core.protectNTFS) treat these as ".git" too.
 const GIT_COMPONENT = /^(?:\.git|git~\d+)$/;
+// 8.3 short names: up to six characters, "~" and a number, an optional short extension.
+// On NTFS, "GITHUB~1" or "ENV~1" can open ".github" or ".env"; no rule could see that.
+const SHORT_NAME = /^[^.~]{1,6}~\d{1,6}(?:\.[^.]{1,3})?$/;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/u;
 const NON_PRINTABLE_ASCII = /[^\u0020-\u007e]/;
@@ -97,6 +101,11 @@ export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFind
   return folded;
 }
 
+function inspectShortSegment(lowerSegment: string, out: PathFinding[], first: number): void {
+  if (GIT_COMPONENT.test(lowerSegment)) addFinding(out, first, R.gitComponent);
+  if (lowerSegment.includes('~') && SHORT_NAME.test(lowerSegment)) addFinding(out, first, R.shortName);
+}
+
 /** At most one finding per rule id for one path. */
 function addFinding(out: PathFinding[], first: number, ruleId: string): void {
   for (let i = first; i < out.length; i++) if (out[i]!.ruleId === ruleId) return;
@@ -117,7 +126,7 @@ function inspectSegments(path: string, folded: boolean, limits: ChangeSetLimits,
     }
     if (seg === '.') addFinding(out, first, R.nonCanonical);
     else if (seg.charCodeAt(0) <= 0x2e && DOTS_AND_SPACES.test(seg)) addFinding(out, first, R.dotdot);
-    if (seg.length <= 12 && GIT_COMPONENT.test(folded ? seg : seg.toLowerCase())) addFinding(out, first, R.gitComponent);
+    if (seg.length <= 16) inspectShortSegment(folded ? seg : seg.toLowerCase(), out, first);
     // Length is a property of the real name; NFKC may lengthen the folded one.
     if (!folded && seg.length * 3 > limits.maxSegmentBytes && Buffer.byteLength(seg, 'utf8') > limits.maxSegmentBytes) {
       addFinding(out, first, R.tooLong);

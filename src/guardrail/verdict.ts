@@ -35,6 +35,7 @@ export const STRUCTURAL_RULES = {
   invalidUnicode: 'path.invalid_unicode',
   tooLong: 'path.too_long',
   gitComponent: 'path.git_component',
+  shortName: 'path.short_name',
   duplicate: 'path.duplicate',
   symlink: 'mode.symlink',
   submodule: 'mode.submodule',

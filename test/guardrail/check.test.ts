@@ -55,7 +55,7 @@ describe('checkChangeSet with the default rules', () => {
     expect(ruleIdsOf(verdict, path)).toContain(ruleId);
   });
 
-  it.each(['src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', 'a/.github/dependabot.yml', '.envelope/x'])(
+  it.each(['src/backup~', 'src/a~b.ts', 'src/longer-name~1.ts', 'src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', 'a/.github/dependabot.yml', '.envelope/x'])(
     'allows %s, which only looks like a forbidden path',
     (path) => {
       expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
@@ -163,7 +163,11 @@ describe('path structure', () => {
     ['.git./config', 'path.git_component'],
     ['.git /config', 'path.git_component'],
     ['git~1/config', 'path.git_component'],
+    ['GIT~1/config', 'path.git_component'],
     ['.g\u200cit/config', 'path.git_component'],
+    ['ENV~1', 'path.short_name'],
+    ['GITHUB~1/workflows/ci.yml', 'path.short_name'],
+    ['docs/REPORT~12.PDF', 'path.short_name'],
     ['.ｇｉｔ/config', 'path.git_component'],
   ])('rejects %j with %s', (path, ruleId) => {
     const verdict = verdictFor(path);
