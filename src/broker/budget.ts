@@ -8,6 +8,9 @@ export interface RunBudget {
   maxCostUsd: number;
 }
 
+/** A starting point for the composition root; orgs and plans override it. */
+export const DEFAULT_RUN_BUDGET: Readonly<RunBudget> = { maxTurns: 40, maxInputTokens: 2_000_000, maxOutputTokens: 100_000, maxCostUsd: 5 };
+
 export type BudgetKind = 'turns' | 'input_tokens' | 'output_tokens' | 'cost';
 
 /** USD per million tokens. */

@@ -7,5 +7,5 @@ export {
   type RunnerOutcomeKind,
   type ServeRunnerOptions,
 } from './serve.js';
-export { DEFAULT_PRICES, FALLBACK_PRICE, costOf, priceFor, type BudgetKind, type ModelPrice, type RunBudget } from './budget.js';
+export { DEFAULT_PRICES, DEFAULT_RUN_BUDGET, FALLBACK_PRICE, costOf, priceFor, type BudgetKind, type ModelPrice, type RunBudget } from './budget.js';
 export { transcriptToJsonl, type TranscriptEntry } from './transcript.js';
