@@ -1,3 +1,4 @@
+import { UserzError } from '../../errors.js';
 import { normalizeArchive } from '../archive.js';
 import type { RepositoryArchive } from '../interface.js';
 import { repoApi, type RepoPath } from './commit.js';
@@ -16,6 +17,10 @@ export async function readGitHubFile(http: GitHubHttp, repo: RepoPath, path: str
   const file = await http.find<{ type?: string; encoding?: string; content?: string }>('read file', `${repoApi(repo)}/contents/${encodedPath}`, {
     query: { ref },
   });
-  if (!file || Array.isArray(file) || file.type !== 'file' || file.encoding !== 'base64' || file.content === undefined) return null;
+  if (!file || Array.isArray(file) || file.type !== 'file') return null;
+  if (file.encoding !== 'base64' || file.content === undefined) {
+    // Over 1 MB the contents API sends no content; treating that as "no file" would hide it.
+    throw new UserzError('forge_file_too_large', 'The file is too large to read through the GitHub contents API', { status: 422, details: { path } });
+  }
   return Buffer.from(file.content, 'base64').toString('utf8');
 }

@@ -62,14 +62,20 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
         async close() {
           if (closed) return;
           closed = true;
+          let failure: string | null = null;
           try {
-            await revokeRepoToken({ baseUrl: repo.baseUrl, token, retry, onAudit: deps.onAudit });
+            await revokeRepoToken({ baseUrl: repo.baseUrl, token, retry });
           } catch (e) {
             // The token still expires within the hour; the failure is recorded, not thrown, so
             // it never hides the error that ended the run.
-            const code = e instanceof UserzError ? e.code : 'unknown';
-            deps.log?.warn({ repoId: repo.id, code }, 'GitHub token revocation failed');
-            await deps.onAudit?.({ kind: 'forge.token_revoke_failed', forge: 'github', installationId: token.installationId, repositoryId, code });
+            failure = e instanceof UserzError ? e.code : 'unknown';
+            deps.log?.warn({ repoId: repo.id, code: failure }, 'GitHub token revocation failed');
+          }
+          const ids = { forge: 'github' as const, installationId: token.installationId, repositoryId };
+          try {
+            await deps.onAudit?.(failure ? { kind: 'forge.token_revoke_failed', ...ids, code: failure } : { kind: 'forge.token_revoked', ...ids });
+          } catch (e) {
+            deps.log?.warn({ repoId: repo.id, code: e instanceof UserzError ? e.code : 'unknown' }, 'Forge audit event not recorded');
           }
         },
       };

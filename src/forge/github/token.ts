@@ -56,13 +56,19 @@ export async function mintRepoToken(input: MintRepoTokenInput): Promise<RepoToke
     await revokeRepoToken({ baseUrl: input.baseUrl, token: minted, retry: input.retry, onAudit: input.onAudit });
     throw new UserzError('forge_token_too_broad', 'GitHub issued a token broader than the run asked for', { status: 502 });
   }
-  await input.onAudit?.({
-    kind: 'forge.token_minted',
-    forge: 'github',
-    installationId: input.installationId,
-    repositoryId: input.repositoryId,
-    expiresAt: minted.expiresAt,
-  });
+  try {
+    await input.onAudit?.({
+      kind: 'forge.token_minted',
+      forge: 'github',
+      installationId: input.installationId,
+      repositoryId: input.repositoryId,
+      expiresAt: minted.expiresAt,
+    });
+  } catch (e) {
+    // A token the audit log does not know about must not stay alive: take it back, then fail.
+    await revokeRepoToken({ baseUrl: input.baseUrl, token: minted, retry: input.retry }).catch(() => undefined);
+    throw e;
+  }
   return minted;
 }
 

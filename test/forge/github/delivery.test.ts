@@ -113,10 +113,14 @@ describe('GitHub forge session', () => {
       .reply(200, { type: 'file', encoding: 'base64', content: b64('forbid:\n  - infra/**\n') })
       .get(`${REPO}/contents/.userz.yml`)
       .query({ ref: 'other' })
-      .reply(404, { message: 'Not Found' });
+      .reply(404, { message: 'Not Found' })
+      .get(`${REPO}/contents/.userz.yml`)
+      .query({ ref: 'huge' })
+      .reply(200, { type: 'file', encoding: 'none', content: '' });
     const session = await forgeFor().openSession();
     await expect(session.readFile('.userz.yml', BASE)).resolves.toBe('forbid:\n  - infra/**\n');
     await expect(session.readFile('.userz.yml', 'other')).resolves.toBeNull();
+    await expect(session.readFile('.userz.yml', 'huge')).rejects.toMatchObject({ code: 'forge_file_too_large' });
     await session.close();
     expect(nock.pendingMocks()).toEqual([]);
   });

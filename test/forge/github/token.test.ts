@@ -60,6 +60,18 @@ describe('mintRepoToken', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('revokes the fresh token when the audit log cannot record it', async () => {
+    nock(API).post('/app/installations/99/access_tokens').reply(201, tokenAnswer);
+    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } }).delete('/installation/token').reply(204);
+    const failingAudit = (): void => {
+      throw new Error('audit store down');
+    };
+    await expect(
+      mintRepoToken({ appId: 4242, privateKey: keys.privateKey, baseUrl: null, installationId: 99, repositoryId: 777, retry: noWait, onAudit: failingAudit }),
+    ).rejects.toThrow('audit store down');
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('revokes and refuses a token that came back broader than asked', async () => {
     nock(API)
       .post('/app/installations/99/access_tokens')
