@@ -48,5 +48,8 @@ export function normalizeArchive(gzipped: Readable): Readable {
     if (err) pack.destroy(err);
   });
   // tar-stream packs are streamx streams; hand out a Node Readable that carries their errors.
-  return Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  const out = Readable.from(pack as AsyncIterable<Buffer>, { objectMode: false });
+  // A consumer that stops early (the sandbox failed) must not leave the forge download open.
+  out.once('close', () => gzipped.destroy());
+  return out;
 }

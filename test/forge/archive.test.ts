@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { normalizeArchive, safeEntryParts } from '../../src/forge/archive.js';
 import { makeTarGz, readTar } from './tarball.js';
 
@@ -32,6 +32,16 @@ describe('normalizeArchive', () => {
     ]);
     const files = await readTar(normalizeArchive(Readable.from([gz])));
     expect([...files.keys()]).toEqual(['top', 'top/ok.txt', 'top/after.txt']);
+  });
+
+  it('closes the download when the consumer stops reading early', async () => {
+    const download = new PassThrough();
+    download.write((await makeTarGz([{ name: 'top/a', content: 'a'.repeat(100_000) }])).subarray(0, 200));
+    const tar = normalizeArchive(download);
+    tar.resume();
+    tar.destroy();
+    await new Promise((resolve) => download.once('close', resolve));
+    expect(download.destroyed).toBe(true);
   });
 
   it('fails the stream when the input is not gzip', async () => {
