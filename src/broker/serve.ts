@@ -180,6 +180,27 @@ class Broker {
     return request;
   }
 
+  private loggedMessages: string[] = [];
+  private loggedTools = '';
+
+  /** Logs what is new in this request: a conversation only grows, so earlier turns are already in the log. */
+  private recordRequest(id: string, request: ModelRequest): void {
+    const serialised = request.messages.map((m) => JSON.stringify(m));
+    const appended = this.loggedMessages.length <= serialised.length && this.loggedMessages.every((m, i) => m === serialised[i]);
+    const fromMessage = appended ? this.loggedMessages.length : 0;
+    const tools = JSON.stringify(request.tools ?? []);
+    this.record({
+      kind: 'model_request',
+      id,
+      fromMessage,
+      messages: request.messages.slice(fromMessage),
+      maxOutputTokens: request.maxOutputTokens,
+      ...(tools !== this.loggedTools ? { tools: request.tools ?? [] } : {}),
+    });
+    this.loggedMessages = serialised;
+    this.loggedTools = tools;
+  }
+
   private async answer(id: string, fromRunner: ModelRequest): Promise<void> {
     if (this.seenIds.has(id)) throw new UserzError('protocol_duplicate_id', 'The runner reused a request id');
     this.seenIds.add(id);
@@ -189,7 +210,7 @@ class Broker {
     if (exceeded) throw new RunEnd({ kind: 'budget_exceeded', budget: exceeded });
     const perCall = Math.min(fromRunner.maxOutputTokens ?? Infinity, this.opts.task.maxOutputTokensPerCall ?? DEFAULT_MAX_OUTPUT_TOKENS_PER_CALL);
     request.maxOutputTokens = outputAllowance(this.spent, this.opts.budget, estimate, this.price, perCall);
-    this.record({ kind: 'model_request', id, request });
+    this.recordRequest(id, request);
     this.spent.turns += 1;
     let response: ModelResponse;
     try {

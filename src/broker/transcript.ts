@@ -1,4 +1,4 @@
-import type { ModelRequest, ModelResponse } from '../model/index.js';
+import type { ModelMessage, ModelResponse, ToolSpec } from '../model/index.js';
 import type { TaskMessage } from '../runner/index.js';
 
 /**
@@ -7,7 +7,17 @@ import type { TaskMessage } from '../runner/index.js';
  */
 export type TranscriptEntry = { at: string } & (
   | { kind: 'task'; task: TaskMessage }
-  | { kind: 'model_request'; id: string; request: ModelRequest }
+  | {
+      kind: 'model_request';
+      id: string;
+      /** Index in the conversation of the first message below; earlier ones are in previous entries. */
+      fromMessage: number;
+      /** Only the messages added since the previous request, so the log grows linearly. */
+      messages: ModelMessage[];
+      maxOutputTokens?: number;
+      /** Present on the first request and whenever the tool list changes. */
+      tools?: ToolSpec[];
+    }
   | { kind: 'model_response'; id: string; response: ModelResponse; costUsd: number }
   | { kind: 'model_error'; id: string; code: string; retryable: boolean }
   | { kind: 'tool_result'; callId: string; name: string; ok: boolean; output: string }

@@ -233,3 +233,31 @@ describe('the AI key never leaves the model client', () => {
     }
   });
 });
+
+test('the transcript logs each request as the messages added since the previous one', async () => {
+  const repo = createTempRepo();
+  try {
+    const client = new ScriptedModelClient([
+      { toolCalls: [{ id: 'c1', name: 'list_files', arguments: {} }] },
+      { toolCalls: [{ id: 'c2', name: 'read_file', arguments: { path: 'README.md' } }] },
+      { content: 'done' },
+    ]);
+    const hostToRunner = new PassThrough();
+    const runnerToHost = new PassThrough();
+    const [, outcome] = await Promise.all([
+      runAgentLoop({ io: { input: hostToRunner, output: runnerToHost }, workspace: repo.root }),
+      serveRunner({ fromRunner: runnerToHost, toRunner: hostToRunner, client, task: TASK, budget: BUDGET }),
+    ]);
+    const requests = outcome.transcript.flatMap((e) => (e.kind === 'model_request' ? [e] : []));
+    expect(requests.map((r) => [r.fromMessage, r.messages.map((m) => m.role), r.tools !== undefined])).toEqual([
+      [0, ['user'], true],
+      [1, ['assistant', 'tool'], false],
+      [3, ['assistant', 'tool'], false],
+    ]);
+    // Replaying the deltas gives back exactly what the model was shown last.
+    const replayed = requests.flatMap((r) => r.messages);
+    expect(replayed).toEqual(client.requests[2]!.messages);
+  } finally {
+    repo.remove();
+  }
+});
