@@ -34,6 +34,11 @@ export class GitHubHttp {
   async request<T>(operation: string, path: string, req: GitHubRequest = {}): Promise<T> {
     return withRetry(async () => {
       const res = await this.#send(operation, this.#url(path, req.query), req.method ?? 'GET', req.body);
+      if (res.status >= 300) {
+        // A moved repository answers 301; its body is not the answer we asked for.
+        await res.body?.cancel();
+        throw forgeHttpError('GitHub', res.status, operation);
+      }
       if (res.status === 204) return undefined as T;
       return (await res.json()) as T;
     }, this.#retry);

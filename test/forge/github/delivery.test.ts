@@ -239,6 +239,15 @@ describe('GitHub forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('does not read a moved repository (301) as an answer', async () => {
+    expectMintAndRevoke();
+    nock(API).get(`${REPO}/branches/main`).reply(301, { message: 'Moved Permanently', url: 'https://api.github.com/repositories/777/branches/main' });
+    const session = await forgeFor().openSession();
+    await expect(session.fetchArchive()).rejects.toMatchObject({ code: 'forge_rejected', retryable: false, details: { status: 301 } });
+    await session.close();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('retries a 5xx and goes on when the next attempt succeeds', async () => {
     expectMintAndRevoke();
     const api = nock(API);
