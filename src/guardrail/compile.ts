@@ -19,13 +19,14 @@ export interface CompiledRule {
 
 /**
  * Rules by anchor: a literal that one path segment must equal (`exact`), start with or
- * end with (two-character `prefix`/`suffix` keys), all lower case. A rule lands in
+ * end with (`prefix`/`suffix`: two lower-case characters packed in a number, so a lookup
+ * allocates no string). A rule lands in
  * `always` when some expansion of one of its globs has no such anchor.
  */
 interface RuleIndex {
   readonly exact: ReadonlyMap<string, readonly number[]>;
-  readonly prefix: ReadonlyMap<string, readonly number[]>;
-  readonly suffix: ReadonlyMap<string, readonly number[]>;
+  readonly prefix: ReadonlyMap<number, readonly number[]>;
+  readonly suffix: ReadonlyMap<number, readonly number[]>;
   readonly always: readonly number[];
 }
 
@@ -40,6 +41,7 @@ export interface CompiledRules {
 const ASCII = /^[\u0020-\u007e]*$/;
 const MAGIC = /[*?[\]\\]/;
 const KEY = 2;
+const pairKey = (s: string, at: number): number => (s.charCodeAt(at) << 16) | s.charCodeAt(at + 1);
 
 export function compileRules(defaults: RuleSet, policy?: Policy, limits: Partial<ChangeSetLimits> = {}): CompiledRules {
   const rules: CompiledRule[] = defaults.rules.map((rule) => ({
@@ -87,28 +89,25 @@ function resolveLimits(overrides: Partial<ChangeSetLimits>): ChangeSetLimits {
 
 function indexRules(rules: readonly CompiledRule[]): RuleIndex {
   const exact = new Map<string, number[]>();
-  const prefix = new Map<string, number[]>();
-  const suffix = new Map<string, number[]>();
+  const prefix = new Map<number, number[]>();
+  const suffix = new Map<number, number[]>();
   const always: number[] = [];
-  const put = (map: Map<string, number[]>, key: string, ruleIndex: number): void => {
+  const put = <K>(map: Map<K, number[]>, key: K, ruleIndex: number): void => {
     const list = map.get(key);
     if (list === undefined) map.set(key, [ruleIndex]);
     else if (list[list.length - 1] !== ruleIndex) list.push(ruleIndex);
   };
 
   rules.forEach((rule, ruleIndex) => {
-    const anchors: Array<[Map<string, number[]>, string]> = [];
-    for (const m of rule.matchers) {
-      for (const parts of m.globParts) {
-        const anchor = anchorOf(parts);
-        if (anchor === undefined) {
-          always.push(ruleIndex);
-          return;
-        }
-        anchors.push([anchor.kind === 'exact' ? exact : anchor.kind === 'prefix' ? prefix : suffix, anchor.key]);
-      }
+    const anchors = rule.matchers.flatMap((m) => m.globParts.map(anchorOf));
+    if (anchors.some((a) => a === undefined)) {
+      always.push(ruleIndex);
+      return;
     }
-    for (const [map, key] of anchors) put(map, key, ruleIndex);
+    for (const { kind, key } of anchors as Anchor[]) {
+      if (kind === 'exact') put(exact, key, ruleIndex);
+      else put(kind === 'prefix' ? prefix : suffix, pairKey(key, 0), ruleIndex);
+    }
   });
   return { exact, prefix, suffix, always };
 }
@@ -118,8 +117,13 @@ function indexRules(rules: readonly CompiledRule[]): RuleIndex {
  * text is used as an anchor: minimatch's case-insensitive comparison of other characters
  * (`ſ` matches `s`) does not agree with toLowerCase.
  */
-function anchorOf(parts: readonly string[]): { kind: 'exact' | 'prefix' | 'suffix'; key: string } | undefined {
-  let best: { kind: 'exact' | 'prefix' | 'suffix'; key: string } | undefined;
+interface Anchor {
+  kind: 'exact' | 'prefix' | 'suffix';
+  key: string;
+}
+
+function anchorOf(parts: readonly string[]): Anchor | undefined {
+  let best: Anchor | undefined;
   for (const part of parts) {
     if (part === '' || part === '**' || !ASCII.test(part)) continue;
     if (!MAGIC.test(part)) return { kind: 'exact', key: part.toLowerCase() };
@@ -161,8 +165,8 @@ export function matchRules(compiled: CompiledRules, path: string, hits: string[]
     const segment = lower.slice(from, to);
     tryRules(compiled, compiled.index.exact.get(segment), path, hits, stamps.tried, generation);
     if (segment.length >= KEY) {
-      tryRules(compiled, compiled.index.prefix.get(segment.slice(0, KEY)), path, hits, stamps.tried, generation);
-      tryRules(compiled, compiled.index.suffix.get(segment.slice(-KEY)), path, hits, stamps.tried, generation);
+      tryRules(compiled, compiled.index.prefix.get(pairKey(segment, 0)), path, hits, stamps.tried, generation);
+      tryRules(compiled, compiled.index.suffix.get(pairKey(segment, segment.length - KEY)), path, hits, stamps.tried, generation);
     }
     from = to + 1;
   }
