@@ -172,3 +172,37 @@ describe('search', () => {
     expect(result).toEqual({ ok: true, output: 'lib/find-me.txt:2: needle here' });
   });
 });
+
+describe('bounded outputs', () => {
+  test('write_file refuses content over the size cap', async () => {
+    const result = await run('write_file', { path: 'huge.txt', content: 'x'.repeat(1024 * 1024 + 1) });
+    expect(result).toEqual({ ok: false, output: expect.stringContaining('tool_content_too_large') });
+    expect(existsSync(join(repo.root, 'huge.txt'))).toBe(false);
+  });
+
+  test('list_files stops at its entry cap and says so', async () => {
+    mkdirSync(join(repo.root, 'many'));
+    for (let i = 0; i < 2100; i += 1) writeFileSync(join(repo.root, 'many', `f${i}`), '');
+    const result = await run('list_files', { path: 'many' });
+    const lines = result.output.split('\n');
+    expect(lines).toHaveLength(2001);
+    expect(lines.at(-1)).toBe('[… listing stopped after 2000 entries]');
+  });
+
+  test('search stops at its match cap and says so', async () => {
+    writeFileSync(join(repo.root, 'many-hits.txt'), 'hit\n'.repeat(500));
+    const result = await run('search', { pattern: 'hit', path: 'many-hits.txt' });
+    const lines = result.output.split('\n');
+    expect(lines).toHaveLength(201);
+    expect(lines.at(-1)).toBe('[… stopped after 200 matches]');
+  });
+
+  test('git output is truncated with a marker', async () => {
+    writeFileSync(join(repo.root, 'wide.txt'), `${'w'.repeat(100)}\n`.repeat(2000));
+    await run('git', { args: ['add', '-N', 'wide.txt'] });
+    const diff = await run('git', { args: ['diff', '--', 'wide.txt'] });
+    expect(diff.ok).toBe(true);
+    expect(diff.output).toMatch(/\n\[… truncated \d+ bytes\]$/);
+    expect(Buffer.byteLength(diff.output)).toBeLessThan(64 * 1024 + 100);
+  });
+});
