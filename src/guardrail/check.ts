@@ -64,14 +64,15 @@ function checkEntryPaths(entry: ChangeSetEntry, rules: CompiledRules, out: Viola
 
 function checkPath(path: string, rules: CompiledRules, out: Violation[]): boolean {
   const findings: PathFinding[] = [];
-  const folded = inspectPath(path, rules.limits, findings);
+  const lower = path.toLowerCase();
+  const folded = inspectPath(path, rules.limits, findings, lower);
   for (const f of findings) out.push({ path, ruleId: f.ruleId, reason: f.reason });
 
   const hits: string[] = [];
-  matchRules(rules, path, hits);
+  matchRules(rules, path, hits, lower);
   // The raw spelling already matched case-insensitively; the folded one only adds
   // something when normalisation changed more than case.
-  if (folded !== path.toLowerCase()) matchRules(rules, folded, hits);
+  if (folded !== lower) matchRules(rules, folded, hits);
   if (hits.length > 0) {
     for (const rule of rules.rules) if (hits.includes(rule.id)) out.push({ path, ruleId: rule.id, reason: rule.reason });
   }

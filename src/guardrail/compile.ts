@@ -148,7 +148,7 @@ function lastMagicIndex(part: string): number {
  * Adds to `hits` the id of every rule that matches `path`. For printable-ASCII paths only
  * the indexed candidates are tested; any other path is tested against every rule.
  */
-export function matchRules(compiled: CompiledRules, path: string, hits: string[]): void {
+export function matchRules(compiled: CompiledRules, path: string, hits: string[], lower = path.toLowerCase()): void {
   if (!ASCII.test(path)) {
     matchRulesExhaustively(compiled, path, hits);
     return;
@@ -157,7 +157,6 @@ export function matchRules(compiled: CompiledRules, path: string, hits: string[]
   const stamps = stampsOf(compiled);
   const generation = (stamps.generation += 1);
   tryRules(compiled, compiled.index.always, path, hits, stamps.tried, generation);
-  const lower = path.toLowerCase();
   let from = 0;
   while (from <= lower.length) {
     let to = lower.indexOf('/', from);

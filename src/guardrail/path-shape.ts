@@ -53,8 +53,8 @@ export function isWellFormedUnicode(s: string): boolean {
  * characters dropped (`.ènv`, `.e\u200Dnv`), NTFS tails dropped per segment. Used only for
  * matching; it may over-match odd names, which errs on the side of refusing.
  */
-export function foldPath(path: string): string {
-  let s = path.toLowerCase();
+export function foldPath(path: string, lower = path.toLowerCase()): string {
+  let s = lower;
   if (NON_PRINTABLE_ASCII.test(s)) {
     s = path
       .normalize('NFKC')
@@ -82,7 +82,7 @@ function stripNtfsTail(segment: string): string {
  * Appends the structural findings for one path to `out` (at most one per rule id) and
  * returns its folded spelling.
  */
-export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[]): string {
+export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[], lower = path.toLowerCase()): string {
   const first = out.length;
   if (path.length === 0) addFinding(out, first, R.nonCanonical);
   if (path.charCodeAt(0) === 0x2f || WINDOWS_DRIVE.test(path)) addFinding(out, first, R.absolute);
@@ -96,8 +96,8 @@ export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFind
     addFinding(out, first, R.tooLong);
   }
   inspectSegments(path, false, limits, out, first);
-  const folded = foldPath(path);
-  if (folded !== path.toLowerCase()) inspectSegments(folded, true, limits, out, first);
+  const folded = foldPath(path, lower);
+  if (folded !== lower) inspectSegments(folded, true, limits, out, first);
   return folded;
 }
 
