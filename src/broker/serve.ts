@@ -78,6 +78,8 @@ class RunEnd extends Error {
 class Broker {
   readonly transcript: TranscriptEntry[] = [];
   readonly spent: Spent = { turns: 0, inputTokens: 0, outputTokens: 0, costUsd: 0 };
+  /** True once the runner said done/failed or closed its output: it needs no abort then. */
+  runnerFinished = false;
   private transcriptBytes = 0;
   private readonly seenIds = new Set<string>();
   private readonly reader: LineReader;
@@ -151,8 +153,12 @@ class Broker {
     for (;;) {
       const line = await this.reader.next();
       if (this.controller.signal.aborted) throw new RunEnd({ kind: 'aborted', reason: 'cancelled by the host' });
-      if (line === null) return { kind: 'runner_failed', code: 'runner_exited', message: 'The runner closed its output without finishing' };
+      if (line === null) {
+        this.runnerFinished = true;
+        return { kind: 'runner_failed', code: 'runner_exited', message: 'The runner closed its output without finishing' };
+      }
       const message = parseLine(line, RunnerMessage);
+      this.runnerFinished = message.type === 'done' || message.type === 'failed';
       switch (message.type) {
         case 'model_request':
           await this.answer(message.id, message.request);
@@ -165,6 +171,8 @@ class Broker {
           return { kind: 'completed', summary: message.summary };
         case 'failed':
           this.record({ kind: 'runner_failed', code: message.code, message: message.message });
+          // The runner counts the same turn budget we gave it; running out is a budget end either way.
+          if (message.code === 'runner_max_turns') return { kind: 'budget_exceeded', budget: 'turns' };
           return { kind: 'runner_failed', code: message.code, message: message.message };
       }
     }
@@ -240,7 +248,7 @@ class Broker {
 export async function serveRunner(opts: ServeRunnerOptions): Promise<RunnerOutcome> {
   const broker = new Broker(opts);
   const outcome = await broker.run();
-  if (outcome.kind !== 'completed' && outcome.kind !== 'runner_failed') {
+  if (!broker.runnerFinished) {
     const reason = outcome.kind === 'budget_exceeded' ? `budget_exceeded:${outcome.budget}` : outcome.kind;
     // The transcript is over its cap only in that error; log the abort anyway.
     broker.transcript.push({ at: new Date().toISOString(), kind: 'abort', reason });

@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { isUserzError, UserzError } from '../errors.js';
-import type { ModelMessage, ModelRequest } from '../model/interface.js';
+import type { ModelMessage, ModelRequest, ModelResponse } from '../model/interface.js';
 import { LineReader, parseLine, writeLine } from './lines.js';
 import { HostMessage, MAX_LINE_BYTES, PROTOCOL_VERSION, type RunnerMessage, type TaskMessage } from './protocol.js';
 import { runTool, toolSpecs } from './tools.js';
@@ -56,7 +56,7 @@ class Aborted extends Error {
   }
 }
 
-async function askModel(session: Session, request: ModelRequest): Promise<import('../model/interface.js').ModelResponse> {
+async function askModel(session: Session, request: ModelRequest): Promise<ModelResponse> {
   const id = session.newRequestId();
   await session.send({ type: 'model_request', id, request });
   const answer = await session.receive();

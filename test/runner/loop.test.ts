@@ -80,7 +80,7 @@ test('the runner exits on abort while waiting for a model answer', async () => {
   expect(await exitPromise).toEqual({ status: 'aborted', reason: 'budget_exceeded:cost' });
 });
 
-test('the runner fails after its own turn limit', async () => {
+test('the runner stops at the turn budget it was given', async () => {
   const client = new ScriptedModelClient(
     Array.from({ length: 3 }, (_, i) => ({ toolCalls: [{ id: `c${i}`, name: 'list_files', arguments: {} }] })),
   );
@@ -89,7 +89,8 @@ test('the runner fails after its own turn limit', async () => {
     runAgentLoop({ io: { input: hostToRunner, output: runnerToHost }, workspace: repo.root }),
     serveRunner({ fromRunner: runnerToHost, toRunner: hostToRunner, client, task: { system: 's', prompt: 'p' }, budget: { ...BUDGET, maxTurns: 2 } }),
   ]);
-  // The broker's turn budget and the runner's own count agree: the runner stops first.
+  // The runner counts the turn budget it was given and stops itself; the host reports a budget end.
   expect(exit).toMatchObject({ status: 'failed', code: 'runner_max_turns' });
-  expect(outcome).toMatchObject({ kind: 'runner_failed', code: 'runner_max_turns', usage: { turns: 2 } });
+  expect(outcome).toMatchObject({ kind: 'budget_exceeded', budget: 'turns', usage: { turns: 2 } });
+  expect(client.remaining).toBe(1);
 });
