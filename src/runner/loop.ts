@@ -25,6 +25,9 @@ export interface AgentLoopOptions {
   maxLineBytes?: number;
 }
 
+/** More calls in one answer are answered without running them; every call still gets a result. */
+export const MAX_TOOL_CALLS_PER_TURN = 32;
+
 class Session {
   private nextId = 1;
   constructor(
@@ -81,8 +84,11 @@ async function runTurns(session: Session, ws: Workspace, task: TaskMessage): Pro
     });
     messages.push({ role: 'assistant', content: response.content, ...(response.toolCalls.length ? { toolCalls: response.toolCalls } : {}) });
     if (response.toolCalls.length === 0) return { status: 'done', summary: response.content };
-    for (const call of response.toolCalls) {
-      const result = await runTool(ws, task.tools, call);
+    for (const [index, call] of response.toolCalls.entries()) {
+      const result =
+        index < MAX_TOOL_CALLS_PER_TURN
+          ? await runTool(ws, task.tools, call)
+          : { ok: false, output: `not run: at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn` };
       await session.send({ type: 'tool_result', callId: call.id, name: call.name, ok: result.ok, output: result.output });
       messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: result.output });
     }

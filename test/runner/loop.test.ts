@@ -94,3 +94,21 @@ test('the runner stops at the turn budget it was given', async () => {
   expect(outcome).toMatchObject({ kind: 'budget_exceeded', budget: 'turns', usage: { turns: 2 } });
   expect(client.remaining).toBe(1);
 });
+
+test('tool calls beyond the per-turn cap are answered without running', async () => {
+  const calls = Array.from({ length: 34 }, (_, i) => ({ id: `c${i}`, name: 'write_file', arguments: { path: `gen/f${i}.txt`, content: 'x' } }));
+  const client = new ScriptedModelClient([{ toolCalls: calls }, { content: 'ok' }]);
+  const { hostToRunner, runnerToHost } = connect();
+  const [, outcome] = await Promise.all([
+    runAgentLoop({ io: { input: hostToRunner, output: runnerToHost }, workspace: repo.root }),
+    serveRunner({ fromRunner: runnerToHost, toRunner: hostToRunner, client, task: { system: 's', prompt: 'p' }, budget: BUDGET }),
+  ]);
+  expect(outcome.kind).toBe('completed');
+  const results = outcome.transcript.flatMap((e) => (e.kind === 'tool_result' ? [e] : []));
+  expect(results).toHaveLength(34);
+  expect(results.slice(32).map((r) => [r.ok, r.output])).toEqual([
+    [false, 'not run: at most 32 tool calls per turn'],
+    [false, 'not run: at most 32 tool calls per turn'],
+  ]);
+  expect(repo.git('status', '--porcelain', '-uall').trim().split('\n')).toHaveLength(32);
+});
