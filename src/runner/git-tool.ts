@@ -125,8 +125,9 @@ export interface GitResult {
   output: string;
 }
 
-/** Subcommands that change the index or the worktree take plain paths, checked like the file tools'. */
+/** Subcommands that may print diffs: external diff drivers and textconv are switched off. */
 const DIFFING = new Set(['diff', 'log', 'show']);
+/** Subcommands that change the index or the worktree take plain paths, checked like the file tools'. */
 const PATH_WRITING = new Set(['add', 'rm', 'mv', 'restore']);
 
 async function checkPathArgs(ws: Workspace, args: readonly string[]): Promise<void> {
@@ -144,7 +145,7 @@ export async function runGit(ws: Workspace, args: readonly string[]): Promise<Gi
   const checked = checkGitArgs(args);
   await checkPathArgs(ws, checked);
   const [sub, ...rest] = checked;
-  // Diff drivers and textconv filters come from config; refuse them even if config had some.
+  // Diff drivers and textconv filters come from config; disable them even if config had some.
   const forced = DIFFING.has(sub!) ? ['--no-ext-diff', '--no-textconv'] : [];
   const argv = [...FORCED_CONFIG.flatMap((c) => ['-c', c]), '--no-pager', sub!, ...forced, ...rest];
   return new Promise((resolve) => {
