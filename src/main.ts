@@ -9,10 +9,19 @@ import { join } from 'node:path';
 import { Probot, type ApplicationFunction } from 'probot';
 import { loadConfig, type Config } from './config/index.js';
 import { UserzError } from './errors.js';
+import { recordAudit } from './store/index.js';
+import { DEFAULT_RUN_BUDGET } from './broker/index.js';
+import { errorMessage } from './errors.js';
+import { createForge, registerGitHubReviewEvents, registerGitLabWebhookRoute } from './forge/index.js';
 import { registerInstallationEvents } from './forge/github/installations.js';
-import { Router, registerAdminRoutes, registerHealthRoutes } from './http/index.js';
+import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
+import { createNotifier, registerIntakeRoutes } from './intake/index.js';
 import { createLogger, type Logger } from './log/index.js';
+import { createModelClient } from './model/index.js';
+import { OPS_FROM_MODULES } from './ops/modules.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
+import { registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
+import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, type Store } from './store/index.js';
 
@@ -27,22 +36,85 @@ export interface AppDeps {
   localKeyringFile?: string;
   /** Bearer token for the CLI's admin endpoint; absent disables the endpoint. */
   adminToken?: string;
+  /** Everything the pipeline (triage, runs, notifications) needs. */
+  pipeline: PipelineDeps;
+  sandbox?: SandboxDriver;
 }
 
 /** Opens everything the app needs. Throws a UserzError with a clear message on failure. */
-export async function createDeps(config: Config, log: Logger, opts: { adminToken?: string } = {}): Promise<AppDeps> {
+export async function createDeps(config: Config, log: Logger, opts: { adminToken?: string; withSandbox?: boolean } = {}): Promise<AppDeps> {
   const { masterKey, localKeyringFile } = openMasterKey(config);
   const store = await openStore(config);
+  const vault = new Vault(store.db, masterKey);
+  const sandbox = opts.withSandbox ? await openSandbox(config, log) : undefined;
   return {
     config,
     log,
     store,
-    vault: new Vault(store.db, masterKey),
+    vault,
     replayGuard: new ReplayGuard(store.cache),
     rateLimiter: new RateLimiter(store.cache),
     localKeyringFile,
     adminToken: opts.adminToken,
+    sandbox,
+    pipeline: buildPipelineDeps(config, log, store, vault, sandbox),
   };
+}
+
+/** The sandbox driver, when enabled and the engine answers; otherwise runs end `sandbox_disabled`. */
+async function openSandbox(config: Config, log: Logger): Promise<SandboxDriver | undefined> {
+  if (!config.sandbox.enabled) return undefined;
+  try {
+    return await DockerRunscDriver.open({
+      image: config.sandbox.image,
+      poolSize: config.sandbox.poolSize,
+      workspaceRoot: join(config.dataDir, 'sandboxes'),
+      limits: {
+        memoryBytes: config.sandbox.memoryMb * 1024 * 1024,
+        cpus: config.sandbox.cpus,
+        pids: config.sandbox.pids,
+        workspaceBytes: config.sandbox.workspaceMb * 1024 * 1024,
+        wallClockMs: config.sandbox.wallClockSeconds * 1000,
+      },
+      log: log.child({ name: 'sandbox' }),
+    });
+  } catch (e) {
+    log.warn({ err: errorMessage(e) }, 'Sandbox engine unavailable: agent runs will fail until it is fixed (see userz doctor)');
+    return undefined;
+  }
+}
+
+export function buildPipelineDeps(config: Config, log: Logger, store: Store, vault: Vault, sandbox?: SandboxDriver): PipelineDeps {
+  const model = config.model;
+  return {
+    db: store.db,
+    blobs: store.blobs,
+    vault,
+    log: log.child({ name: 'pipeline' }),
+    publicUrl: config.publicUrl,
+    classifier: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.classifierModel }) : undefined,
+    agent: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.agentModel }) : undefined,
+    sandbox,
+    forgeFor: (repo) =>
+      createForge(repo, {
+        github: config.github ? { appId: config.github.appId, privateKey: config.github.privateKey } : undefined,
+        gitlabToken: async (r) => {
+          const [row] = await store.db.query<{ token_secret_id: string | null }>('SELECT token_secret_id FROM repos WHERE id = $1', [r.id]);
+          if (!row?.token_secret_id) throw new UserzError('gitlab_token_missing', 'The GitLab project has no stored token');
+          return vault.revealSecret(row.token_secret_id, { actor: 'pipeline', purpose: 'gitlab run' });
+        },
+        onAudit: (event) => recordForgeAudit(store, repo.orgId, repo.id, event),
+        log: log.child({ name: 'forge' }),
+      }),
+    notifier: createNotifier({ db: store.db, vault, log, config }),
+    budget: DEFAULT_RUN_BUDGET,
+    batchDelayMs: 60_000,
+  };
+}
+
+async function recordForgeAudit(store: Store, orgId: string | null, repoId: string, event: { kind: string } & Record<string, unknown>): Promise<void> {
+  const { kind, ...data } = event;
+  await recordAudit(store.db, { actor: 'pipeline', action: kind, orgId, subject: repoId, data: data as Record<string, string | number> });
 }
 
 function openMasterKey(config: Config): { masterKey: KeyringMasterKey; localKeyringFile?: string } {
@@ -55,22 +127,43 @@ function openMasterKey(config: Config): { masterKey: KeyringMasterKey; localKeyr
 }
 
 export function opsDeps(deps: AppDeps): OpsDeps {
-  return { db: deps.store.db, vault: deps.vault, localKeyringFile: deps.localKeyringFile };
+  return { db: deps.store.db, vault: deps.vault, localKeyringFile: deps.localKeyringFile, extra: OPS_FROM_MODULES };
 }
 
 /** The Probot app: GitHub events through `app.on`, every other route through addHandler. */
 export function userzApp(deps: AppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
     const router = new Router(deps.log);
-    registerHealthRoutes(router, [
+    const checks: ReadinessCheck[] = [
       { name: 'database', required: true, check: () => deps.store.db.ping() },
       { name: 'cache', required: true, check: () => deps.store.cache.ping() },
       { name: 'blobs', required: true, check: () => deps.store.blobs.ping() },
-    ]);
+    ];
+    if (deps.config.sandbox.enabled) {
+      checks.push({
+        name: 'sandbox',
+        required: false,
+        check: async () => {
+          if (!deps.sandbox) throw new Error('engine unavailable');
+        },
+      });
+    }
+    registerHealthRoutes(router, checks);
     if (deps.adminToken) {
       registerAdminRoutes(router, { token: deps.adminToken, run: (name, input) => runOperation(opsDeps(deps), name, input) });
     }
+    registerIntakeRoutes(router, {
+      db: deps.store.db,
+      cache: deps.store.cache,
+      blobs: deps.store.blobs,
+      vault: deps.vault,
+      log: deps.log,
+      config: deps.config,
+    });
+    registerReviewRoutes(router, deps.pipeline);
+    registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
+    registerGitHubReviewEvents(app, { db: deps.store.db, log: deps.log });
     addHandler(router.handle);
   };
 }

@@ -2,7 +2,11 @@ import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/index.js';
 import { UserzError } from '../errors.js';
 import { createLogger } from '../log/index.js';
+import { runGuardrailCheck } from '../guardrail/index.js';
+import { createModelClient } from '../model/index.js';
+import { runDoctor, runSandboxBuild, sandboxRun } from '../sandbox/index.js';
 import { generateKeyringEntry } from '../security/index.js';
+import { runTriageExplain } from '../triage/index.js';
 import { runOp } from './run-op.js';
 import { startUserz } from './start.js';
 import { WORKERS } from './workers.js';
@@ -109,6 +113,99 @@ export const COMMANDS: Command[] = [
       const r = (await runOp(args.config(), 'repos.link-installation', { installationId: args.values.installation, org: args.values.org })) as { orgId: string; repos: number };
       print(args, r, `Linked ${r.repos} repos to ${r.orgId}`);
       return 0;
+    },
+  },
+  {
+    name: 'app create',
+    summary: 'Create an App (one per product): prints its pub_ key and, once, its signing secret',
+    usage: 'userz app create --name NAME --origin https://… [--origin …] [--org ORG] [--repo REPO_ID] [--json]',
+    help: '--org may be left out when there is one org. Origins are scheme://host[:port] allowed to use the widget.',
+    options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, org: { type: 'string' }, repo: { type: 'string' }, ...json },
+    async run(args) {
+      if (!args.values.name) throw new UserzError('invalid_input', '--name is required');
+      const r = (await runOp(args.config(), 'app.create', { name: args.values.name, origins: args.values.origin ?? [], org: args.values.org, repo: args.values.repo })) as {
+        appId: string;
+        publicKey: string;
+        signingSecret: string;
+      };
+      print(args, r, `Created App ${r.appId}\nPublic key (for the widget's data-userz-key): ${r.publicKey}\nSigning secret (shown once, for private-mode user tokens): ${r.signingSecret}`);
+      return 0;
+    },
+  },
+  {
+    name: 'repos add-gitlab',
+    summary: 'Connect a GitLab project with its project access token (stored encrypted, never printed)',
+    usage: 'userz repos add-gitlab --project ID_OR_PATH --token TOKEN [--base-url https://gitlab.example.com] [--org ORG] [--json]',
+    options: { project: { type: 'string' }, token: { type: 'string' }, 'base-url': { type: 'string' }, org: { type: 'string' }, ...json },
+    async run(args) {
+      if (!args.values.project || !args.values.token) throw new UserzError('invalid_input', '--project and --token are required');
+      const r = (await runOp(args.config(), 'repos.add-gitlab', { project: args.values.project, token: args.values.token, baseUrl: args.values['base-url'], org: args.values.org })) as {
+        repoId: string;
+        fullName: string;
+        webhookSecret: string;
+        webhookPath: string;
+      };
+      print(args, r, `Connected ${r.fullName} (${r.repoId}).\nAdd a GitLab webhook for merge request events to ${r.webhookPath} with this secret token (shown once): ${r.webhookSecret}`);
+      return 0;
+    },
+  },
+  {
+    name: 'guardrail check',
+    summary: 'Check a change set (JSON lines on stdin) against the default rules and a policy',
+    usage: 'userz guardrail check [--policy FILE] < changes.jsonl',
+    help: 'Each line: {"path": "...", "oldPath"?: "...", "mode"?: "100644"}. Exit 0 allowed, 1 rejected (one line per file), 2 bad input.',
+    options: { policy: { type: 'string' } },
+    async run(args) {
+      return runGuardrailCheck({ policyFile: args.values.policy as string | undefined, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+    },
+  },
+  {
+    name: 'triage explain',
+    summary: 'Show the prefilter signals, the classifier answer and the exact wrapped prompt for a report',
+    usage: 'userz triage explain --file REPORT.json [--json]',
+    options: { file: { type: 'string' }, ...json },
+    async run(args) {
+      if (!args.values.file) throw new UserzError('invalid_input', '--file is required');
+      const config = args.config();
+      const m = config.model;
+      const client = m ? createModelClient({ provider: m.provider, apiKey: m.apiKey, baseUrl: m.baseUrl, model: m.classifierModel }) : undefined;
+      return runTriageExplain({ file: args.values.file as string, json: !!args.values.json, client, stdout: process.stdout, stderr: process.stderr });
+    },
+  },
+  {
+    name: 'sandbox build',
+    summary: 'Build the sandbox images offline (debootstrap + docker import); skipped when current',
+    usage: 'userz sandbox build',
+    async run() {
+      const tag = await runSandboxBuild(process.stderr);
+      process.stdout.write(`${tag}\n`);
+      return 0;
+    },
+  },
+  {
+    name: 'sandbox run',
+    summary: 'Run a command in a sandbox configured exactly as a run\'s; prints its output and exit code',
+    usage: 'userz sandbox run [--workspace DIR] -- CMD [ARG…]',
+    options: { workspace: { type: 'string' } },
+    async run(args) {
+      if (args.passthrough.length === 0) throw new UserzError('invalid_input', 'give the command after --');
+      const c = args.config().sandbox;
+      const r = await sandboxRun({ workspace: args.values.workspace as string | undefined, argv: args.passthrough, config: { image: c.image } });
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      process.stderr.write(`exit code ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}\n`);
+      return r.exitCode === 0 ? 0 : 1;
+    },
+  },
+  {
+    name: 'doctor',
+    summary: 'Check dockerd, the runsc runtime and the images, and run a short isolation self-test',
+    usage: 'userz doctor [--json]',
+    options: json,
+    async run(args) {
+      const checks = await runDoctor({ image: args.config().sandbox.image });
+      print(args, checks, checks.map((c) => `${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`).join('\n'));
+      return checks.every((c) => c.ok) ? 0 : 1;
     },
   },
 ];

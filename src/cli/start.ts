@@ -37,8 +37,9 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
   }
 
   const adminToken = config.database.kind === 'pglite' ? randomBytes(32).toString('base64url') : undefined;
-  const deps = await createDeps(config, log, { adminToken });
+  const deps = await createDeps(config, log, { adminToken, withSandbox: role !== 'web' });
   const stoppers: Array<() => Promise<void>> = [];
+  if (deps.sandbox) stoppers.push(() => deps.sandbox!.close());
   let server: RunningServer | undefined;
   try {
     if (role === 'all' || role === 'web') {

@@ -1,4 +1,5 @@
+import { startWorker } from '../pipeline/index.js';
 import type { RoleStarter } from './start.js';
 
-/** Background roles started by `userz start` (worker role). The pipeline adds its loop here. */
-export const WORKERS: RoleStarter[] = [];
+/** Background roles started by `userz start` (worker role): the pipeline's job loop. */
+export const WORKERS: RoleStarter[] = [async (deps) => startWorker(deps.pipeline)];

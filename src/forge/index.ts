@@ -47,3 +47,4 @@ export { mintRepoToken, revokeRepoToken, signAppJwt, parsePullRequestEvent, RUN_
 export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult } from './github/index.js';
 export { verifyGitLabProject, verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, DEVELOPER_ACCESS } from './gitlab/index.js';
 export type { GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
+export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';

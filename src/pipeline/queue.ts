@@ -1,16 +1,29 @@
-import type { Queryable } from '../store/index.js';
+import type { Db, Queryable } from '../store/index.js';
 
 /**
  * The durable job queue: a `jobs` table claimed with FOR UPDATE SKIP LOCKED. Chosen over
  * pg-boss because the same SQL runs on PGlite (the embedded default) and on Postgres, so
  * one pipeline serves both, and a job can be enqueued in the same transaction that stores
  * its report. Each job has an idempotency key: enqueueing an existing key is a no-op.
+ *
+ * A claimed job holds a lease (locked_until). A worker that dies (SIGKILL, power loss)
+ * simply stops renewing it; when it lapses another worker claims the job again. Every
+ * stage is therefore written to be safe to run again (see pipeline/run.ts).
  */
-export type JobKind = 'triage' | 'run' | 'notify' | 'cleanup';
+export type JobKind = 'triage' | 'run' | 'notify';
 
 export interface EnqueueOptions {
   runAt?: Date;
   maxAttempts?: number;
+}
+
+export interface Job {
+  id: number;
+  kind: JobKind;
+  key: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+  maxAttempts: number;
 }
 
 /** Enqueues a job unless one with the same key exists. True when this call created it. */
@@ -21,4 +34,62 @@ export async function enqueueJob(tx: Queryable, kind: JobKind, key: string, payl
     [kind, key, JSON.stringify(payload), opts.runAt ?? new Date(), opts.maxAttempts ?? 5],
   );
   return rows.length === 1;
+}
+
+/** Claims up to `limit` due jobs of the given kinds for `leaseMs`; counts an attempt each. */
+export async function claimJobs(db: Db, opts: { workerId: string; kinds: JobKind[]; limit: number; leaseMs: number }): Promise<Job[]> {
+  if (opts.limit <= 0) return [];
+  const rows = await db.query<{ id: number; kind: JobKind; key: string; payload: Record<string, unknown>; attempts: number; max_attempts: number }>(
+    `UPDATE jobs SET locked_by = $1, locked_until = now() + ($2 || ' milliseconds')::interval, attempts = attempts + 1
+      WHERE id IN (
+        SELECT id FROM jobs
+         WHERE done_at IS NULL AND kind = ANY($3::text[]) AND run_at <= now()
+           AND (locked_until IS NULL OR locked_until < now())
+         ORDER BY run_at, id
+         LIMIT $4
+         FOR UPDATE SKIP LOCKED)
+      RETURNING id, kind, key, payload, attempts, max_attempts`,
+    [opts.workerId, String(opts.leaseMs), opts.kinds, opts.limit],
+  );
+  return rows.map((r) => ({ id: Number(r.id), kind: r.kind, key: r.key, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
+}
+
+/** Extends a held lease; false when the job is no longer ours (lease lapsed and re-claimed). */
+export async function renewLease(db: Db, jobId: number, workerId: string, leaseMs: number): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE jobs SET locked_until = now() + ($3 || ' milliseconds')::interval WHERE id = $1 AND locked_by = $2 AND done_at IS NULL RETURNING 1`,
+    [jobId, workerId, String(leaseMs)],
+  );
+  return rows.length === 1;
+}
+
+export async function completeJob(db: Queryable, jobId: number): Promise<void> {
+  await db.query('UPDATE jobs SET done_at = now(), locked_until = NULL, last_error = NULL WHERE id = $1', [jobId]);
+}
+
+/** Schedules another attempt after `delayMs`, or ends the job when `final`. */
+export async function failJob(db: Queryable, jobId: number, error: string, opts: { delayMs: number; final: boolean }): Promise<void> {
+  await db.query(
+    `UPDATE jobs SET last_error = $2, locked_until = NULL, locked_by = NULL,
+            run_at = now() + ($3 || ' milliseconds')::interval,
+            done_at = CASE WHEN $4 THEN now() ELSE NULL END
+      WHERE id = $1`,
+    [jobId, error.slice(0, 500), String(opts.delayMs), opts.final],
+  );
+}
+
+/** Moves a job to a later time without counting the attempt (e.g. a daily limit). */
+export async function deferJob(db: Queryable, jobId: number, until: Date, reason: string): Promise<void> {
+  await db.query('UPDATE jobs SET run_at = $2, locked_until = NULL, locked_by = NULL, attempts = GREATEST(attempts - 1, 0), last_error = $3 WHERE id = $1', [jobId, until, reason]);
+}
+
+/** Exponential backoff with full jitter, capped. */
+export function backoffMs(attempt: number, baseMs = 2_000, capMs = 10 * 60_000): number {
+  const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.floor(ceiling / 2 + Math.random() * (ceiling / 2));
+}
+
+export async function countPendingJobs(db: Queryable): Promise<number> {
+  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
+  return Number(row?.n ?? 0);
 }

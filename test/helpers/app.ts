@@ -6,7 +6,8 @@ import { Writable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { startHttpServer, type RunningServer } from '../../src/http/index.js';
 import { createLogger, type Logger } from '../../src/log/index.js';
-import { createProbot, userzApp, type AppDeps } from '../../src/main.js';
+import { buildPipelineDeps, createProbot, userzApp, type AppDeps } from '../../src/main.js';
+import type { PipelineDeps } from '../../src/pipeline/index.js';
 import { RateLimiter, ReplayGuard, Vault, KeyringMasterKey, generateKeyringEntry } from '../../src/security/index.js';
 import { createCache, LocalBlobStore } from '../../src/store/index.js';
 import { openTestDb, TEST_REDIS_URL, type DbKind } from './db.js';
@@ -47,9 +48,11 @@ export interface TestApp {
  * The real app on a real HTTP server (127.0.0.1, random port) with a fresh database of
  * the given kind, a real cache (memory, or Redis with `cache: 'redis'`) and a temp blob dir.
  */
-export async function startTestApp(opts: { db?: DbKind; cache?: 'memory' | 'redis'; env?: Record<string, string>; github?: boolean; adminToken?: string } = {}): Promise<TestApp> {
+export async function startTestApp(
+  opts: { db?: DbKind; cache?: 'memory' | 'redis'; env?: Record<string, string>; github?: boolean | ReturnType<typeof testGitHubApp>; adminToken?: string; pipeline?: Partial<PipelineDeps> } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'userz-test-'));
-  const gh = opts.github ? testGitHubApp() : undefined;
+  const gh = opts.github === true ? testGitHubApp() : opts.github || undefined;
   const config: Config = loadConfig({
     USERZ_DATA_DIR: dataDir,
     USERZ_MASTER_KEY: generateKeyringEntry(1),
@@ -61,22 +64,25 @@ export async function startTestApp(opts: { db?: DbKind; cache?: 'memory' | 'redi
   const db = await openTestDb(opts.db ?? 'pglite');
   const cache = createCache(opts.cache === 'redis' ? { kind: 'redis', url: TEST_REDIS_URL } : { kind: 'memory' }, `test-${Math.random().toString(36).slice(2)}`);
   const captured = captureLog();
+  const store = {
+    db,
+    cache,
+    blobs: new LocalBlobStore(join(dataDir, 'blobs')),
+    async close() {
+      await cache.close();
+      await db.close();
+    },
+  };
+  const vault = new Vault(db, new KeyringMasterKey(config.masterKeyring!));
   const deps: AppDeps = {
     config,
     log: captured.log,
-    store: {
-      db,
-      cache,
-      blobs: new LocalBlobStore(join(dataDir, 'blobs')),
-      async close() {
-        await cache.close();
-        await db.close();
-      },
-    },
-    vault: new Vault(db, new KeyringMasterKey(config.masterKeyring!)),
+    store,
+    vault,
     replayGuard: new ReplayGuard(cache),
     rateLimiter: new RateLimiter(cache),
     adminToken: opts.adminToken,
+    pipeline: { ...buildPipelineDeps(config, captured.log, store, vault), ...opts.pipeline },
   };
   const server = await startHttpServer({ probot: createProbot(config, captured.log), appFn: userzApp(deps), log: captured.log, port: 0, host: '127.0.0.1' });
   return {

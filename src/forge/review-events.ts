@@ -1,0 +1,63 @@
+import type { Probot } from 'probot';
+import type { Logger } from 'pino';
+import { UserzError } from '../errors.js';
+import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
+import { recordReviewState } from '../pipeline/runs.js';
+import type { Vault } from '../security/index.js';
+import { recordDelivery, type Db } from '../store/index.js';
+import { parsePullRequestEvent } from './github/index.js';
+import { deliveryIdOf, parseMergeRequestEvent, verifyGitLabWebhook } from './gitlab/index.js';
+
+/**
+ * What happens to a draft after it is opened (merged, closed, reopened) comes back as a
+ * forge event and is recorded on the run. Deliveries are de-duplicated by their ids in the
+ * same transaction as the effect.
+ */
+export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Logger }): void {
+  app.on('pull_request', async (context) => {
+    const result = parsePullRequestEvent(context.payload);
+    if (!result) return;
+    await deps.db.transaction(async (tx) => {
+      if (!(await recordDelivery(tx, 'github', context.id, `pull_request.${context.payload.action}`))) return;
+      const recorded = await recordReviewState(tx, result.runId, result.outcome, 'github');
+      deps.log.info({ runId: result.runId, outcome: result.outcome, recorded }, 'Draft review state changed');
+    });
+  });
+}
+
+/**
+ * `POST /api/gitlab/webhooks`: X-Gitlab-Token compared in constant time against the
+ * secret of the project the event names; de-duplicated by Idempotency-Key (else
+ * X-Gitlab-Event-UUID). Unknown projects and bad tokens get 401 and change nothing.
+ */
+export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger }): void {
+  router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
+    const payload = parseJson(await readBody(req, 1024 * 1024)) as { project?: { id?: unknown } };
+    const projectId = payload?.project?.id;
+    const repos = await deps.db.query<{ id: string; webhook_secret_id: string | null }>(
+      `SELECT id, webhook_secret_id FROM repos WHERE forge = 'gitlab' AND external_id = $1 AND removed_at IS NULL`,
+      [String(projectId ?? '')],
+    );
+    let verified = false;
+    for (const repo of repos) {
+      if (!repo.webhook_secret_id) continue;
+      const secret = await deps.vault.revealSecret(repo.webhook_secret_id, { actor: 'gitlab-webhook', purpose: 'verify webhook' });
+      try {
+        verifyGitLabWebhook({ headers: req.headers, secret });
+        verified = true;
+        break;
+      } catch {
+        // try the next repo with the same project id (several GitLab instances)
+      }
+    }
+    if (!verified) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+    const deliveryId = deliveryIdOf(req.headers);
+    if (!deliveryId) throw new UserzError('missing_delivery_id', 'Idempotency-Key or X-Gitlab-Event-UUID is required', { status: 400 });
+    const result = parseMergeRequestEvent(payload);
+    await deps.db.transaction(async (tx) => {
+      if (!(await recordDelivery(tx, 'gitlab', deliveryId, String(req.headers['x-gitlab-event'] ?? '')))) return;
+      if (result) await recordReviewState(tx, result.runId, result.outcome, 'gitlab');
+    });
+    sendJson(res, 200, { ok: true });
+  });
+}

@@ -1,0 +1,34 @@
+import type { Logger } from 'pino';
+import type { RunBudget } from '../broker/index.js';
+import type { Forge } from '../forge/index.js';
+import type { Notifier } from '../intake/index.js';
+import type { ModelClient } from '../model/index.js';
+import type { SandboxDriver } from '../sandbox/index.js';
+import type { Vault } from '../security/index.js';
+import type { BlobStore, Db, Repo } from '../store/index.js';
+
+/** What the pipeline needs; src/main.ts builds it once (tests build it with doubles at the edges). */
+export interface PipelineDeps {
+  db: Db;
+  blobs: BlobStore;
+  vault: Vault;
+  log: Logger;
+  publicUrl: string;
+  /** The triage classifier; absent when no provider is configured (reports then wait for review). */
+  classifier?: ModelClient;
+  /** The coding agent's model; absent → runs cannot start (they end errored, `no_model`). */
+  agent?: ModelClient;
+  /** Absent when USERZ_SANDBOX=off: runs end errored with `sandbox_disabled`. */
+  sandbox?: SandboxDriver;
+  forgeFor(repo: Repo): Forge;
+  notifier: Notifier;
+  budget: RunBudget;
+  /** How long a new batch waits for similar reports before its run starts. */
+  batchDelayMs: number;
+  /** How long a batch accepts similar reports (triage/batch.ts window). */
+  batchWindowMs?: number;
+  /** Command that starts the runner inside the sandbox image. */
+  runnerCommand?: string[];
+}
+
+export const DEFAULT_RUNNER_COMMAND = ['node', '/opt/userz/runner.mjs', '/work'];

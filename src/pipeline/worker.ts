@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { errorMessage, isUserzError } from '../errors.js';
+import type { PipelineDeps } from './deps.js';
+import { notifyRun } from './notify.js';
+import { backoffMs, claimJobs, completeJob, failJob, renewLease, type Job, type JobKind } from './queue.js';
+import { executeRun } from './run.js';
+import { triageReport } from './triage.js';
+
+export interface WorkerOptions {
+  /** Concurrent jobs per kind in this process; runs are bounded by sandbox capacity. */
+  concurrency?: Partial<Record<JobKind, number>>;
+  pollMs?: number;
+  leaseMs?: number;
+  workerId?: string;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Resolves when nothing is in flight (tests). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 4, run: 2, notify: 4 };
+
+/**
+ * Polls the jobs table and runs due jobs with bounded concurrency per kind. Many workers
+ * (processes or hosts) can share one database: claims use FOR UPDATE SKIP LOCKED and a
+ * lease renewed while the job runs. A job that throws a retryable error is retried with
+ * backoff; anything else, or the last attempt, ends it (its stage has already recorded a
+ * terminal state).
+ */
+export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worker {
+  const id = opts.workerId ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const concurrency = { ...DEFAULT_CONCURRENCY, ...opts.concurrency };
+  const pollMs = opts.pollMs ?? 500;
+  const leaseMs = opts.leaseMs ?? 60_000;
+  const inFlight = new Map<JobKind, number>([['triage', 0], ['run', 0], ['notify', 0]]);
+  const running = new Set<Promise<void>>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let polling: Promise<void> | undefined;
+
+  const poll = async (): Promise<void> => {
+    for (const kind of ['notify', 'triage', 'run'] as JobKind[]) {
+      const free = concurrency[kind] - inFlight.get(kind)!;
+      if (free <= 0 || stopped) continue;
+      const jobs = await claimJobs(deps.db, { workerId: id, kinds: [kind], limit: free, leaseMs });
+      for (const job of jobs) {
+        inFlight.set(kind, inFlight.get(kind)! + 1);
+        const p = runJob(job).finally(() => {
+          inFlight.set(kind, inFlight.get(kind)! - 1);
+          running.delete(p);
+        });
+        running.add(p);
+      }
+    }
+  };
+
+  const runJob = async (job: Job): Promise<void> => {
+    const log = deps.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempts });
+    const renew = setInterval(() => void renewLease(deps.db, job.id, id, leaseMs).catch(() => undefined), Math.max(1_000, leaseMs / 3));
+    try {
+      const final = job.attempts >= job.maxAttempts;
+      if (job.kind === 'triage') await triageReport(deps, String(job.payload.reportId));
+      else if (job.kind === 'run') await executeRun(deps, String(job.payload.runId), { finalAttempt: final });
+      else await notifyRun(deps, String(job.payload.runId));
+      await completeJob(deps.db, job.id);
+    } catch (e) {
+      const retryable = isUserzError(e) && e.retryable;
+      const final = !retryable || job.attempts >= job.maxAttempts;
+      const code = isUserzError(e) ? e.code : 'internal_error';
+      log[final ? 'error' : 'warn']({ code, err: errorMessage(e), final }, 'Job failed');
+      await failJob(deps.db, job.id, code, { delayMs: backoffMs(job.attempts), final }).catch(() => undefined);
+    } finally {
+      clearInterval(renew);
+    }
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    polling = poll()
+      .catch((e: unknown) => deps.log.warn({ err: errorMessage(e) }, 'Job poll failed'))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, pollMs);
+      });
+  };
+  loop();
+
+  return {
+    id,
+    async idle() {
+      while (running.size > 0) await Promise.all([...running]);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await polling;
+      await Promise.all([...running]);
+    },
+  };
+}
