@@ -2,7 +2,7 @@ import { enqueueJob } from '../pipeline/queue.js';
 import type { ReportContent } from '../triage/report-content.js';
 import type { BlobStore, Db } from '../store/index.js';
 import { newId, randomBase62 } from '../store/index.js';
-import { insertReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
+import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
 import type { App } from '../store/apps.js';
 import type { ParsedAttachment } from './report-input.js';
 
@@ -31,28 +31,97 @@ export async function acceptReport(
       const { size } = await deps.blobs.put(blobKey, a.data, { contentType: a.contentType });
       written.push({ id, name: a.name, contentType: a.contentType, size, blobKey });
     }
-    const report = await deps.db.transaction(async (tx) => {
-      const stored = await insertReport(
-        tx,
-        {
-          id: reportId,
-          orgId: input.app.orgId,
-          appId: input.app.id,
-          source: input.source,
-          content: input.content as Record<string, unknown>,
-          replyTo: input.replyTo,
-          reporterKey: input.reporterKey,
-          attachments: written,
-          statusToken,
-        },
-        input.actor,
-      );
-      await enqueueJob(tx, 'triage', `triage:${reportId}`, { reportId });
-      return stored;
-    });
+    const report = await writerFor(deps.db).write(
+      {
+        id: reportId,
+        orgId: input.app.orgId,
+        appId: input.app.id,
+        source: input.source,
+        content: input.content as Record<string, unknown>,
+        replyTo: input.replyTo,
+        reporterKey: input.reporterKey,
+        attachments: written,
+        statusToken,
+      },
+      input.actor,
+    );
     return { report, statusToken };
   } catch (e) {
     await Promise.all(written.map((w) => deps.blobs.delete(w.blobKey).catch(() => undefined)));
     throw e;
   }
+}
+
+const MAX_BATCH = 100;
+
+interface Pending {
+  input: NewReport;
+  actor: string;
+  resolve(report: Report): void;
+  reject(e: unknown): void;
+}
+
+/**
+ * Group commit: reports that arrive while a write is in flight are stored together in
+ * the next transaction (each report row and its triage job still share a transaction,
+ * so nothing is half-stored). The embedded PGlite runs one statement at a time, and
+ * per-transaction overhead, not the rows, is what limits a busy intake. If a batch fails,
+ * each report is retried alone so one bad row cannot fail its neighbours.
+ */
+class ReportWriter {
+  private queue: Pending[] = [];
+  private flushing = false;
+
+  constructor(private readonly db: Db) {}
+
+  write(input: NewReport, actor: string): Promise<Report> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ input, actor, resolve, reject });
+      if (!this.flushing) {
+        this.flushing = true;
+        // Let requests parsed in the same turn of the event loop join this batch.
+        setImmediate(() => void this.drain());
+      }
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, MAX_BATCH);
+      try {
+        const reports = await this.store(batch);
+        batch.forEach((p, i) => p.resolve(reports[i]!));
+      } catch {
+        for (const p of batch) {
+          await this.store([p]).then(
+            ([r]) => p.resolve(r!),
+            (e: unknown) => p.reject(e),
+          );
+        }
+      }
+    }
+    this.flushing = false;
+  }
+
+  private store(batch: Pending[]): Promise<Report[]> {
+    return this.db.transaction(async (tx) => {
+      const byActor = new Map<string, NewReport[]>();
+      for (const p of batch) byActor.set(p.actor, [...(byActor.get(p.actor) ?? []), p.input]);
+      const stored = new Map<string, Report>();
+      for (const [actor, inputs] of byActor) for (const r of await insertReports(tx, inputs, actor)) stored.set(r.id, r);
+      for (const p of batch) await enqueueJob(tx, 'triage', `triage:${p.input.id}`, { reportId: p.input.id });
+      return batch.map((p) => stored.get(p.input.id)!);
+    });
+  }
+}
+
+const writers = new WeakMap<Db, ReportWriter>();
+
+function writerFor(db: Db): ReportWriter {
+  let w = writers.get(db);
+  if (!w) {
+    w = new ReportWriter(db);
+    writers.set(db, w);
+  }
+  return w;
 }

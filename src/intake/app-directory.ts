@@ -1,24 +1,36 @@
 import type { Queryable } from '../store/index.js';
-import { findAppByPublicKey, isOriginAllowedByAnyApp, type App } from '../store/apps.js';
+import { findAppByDiscordGuild, findAppByPublicKey, findAppBySlackTeam, isOriginAllowedByAnyApp, type App } from '../store/apps.js';
 
 const TTL_MS = 10_000;
 
 /**
- * Looks Apps up by public key with a short in-process memory, because every widget
- * request needs its App (origins) before anything else. Changes through the API call
- * `forget`; other replicas see them within TTL_MS.
+ * Looks Apps up by public key, Slack workspace or Discord guild with a short in-process
+ * memory, because every intake request needs its App before anything else. Changes
+ * through the API call `forget`; other replicas (and OAuth installs) are seen within TTL_MS.
  */
 export class AppDirectory {
   private readonly byKey = new Map<string, { app: App | null; expires: number }>();
 
   constructor(private readonly db: Queryable) {}
 
-  async byPublicKey(publicKey: string): Promise<App | null> {
-    const hit = this.byKey.get(publicKey);
+  byPublicKey(publicKey: string): Promise<App | null> {
+    return this.remember(`pub:${publicKey}`, () => findAppByPublicKey(this.db, publicKey));
+  }
+
+  bySlackTeam(teamId: string): Promise<App | null> {
+    return this.remember(`slack:${teamId}`, () => findAppBySlackTeam(this.db, teamId));
+  }
+
+  byDiscordGuild(guildId: string): Promise<App | null> {
+    return this.remember(`discord:${guildId}`, () => findAppByDiscordGuild(this.db, guildId));
+  }
+
+  private async remember(key: string, load: () => Promise<App | null>): Promise<App | null> {
+    const hit = this.byKey.get(key);
     if (hit && hit.expires > Date.now()) return hit.app;
-    const app = await findAppByPublicKey(this.db, publicKey);
+    const app = await load();
     if (this.byKey.size > 10_000) this.byKey.clear();
-    this.byKey.set(publicKey, { app, expires: Date.now() + TTL_MS });
+    this.byKey.set(key, { app, expires: Date.now() + TTL_MS });
     return app;
   }
 
@@ -33,8 +45,9 @@ export class AppDirectory {
     return allowed;
   }
 
-  forget(publicKey: string): void {
-    this.byKey.delete(publicKey);
+  /** Drops everything remembered: an App's key, links or origins changed. */
+  forget(): void {
+    this.byKey.clear();
     this.origins.clear();
   }
 }

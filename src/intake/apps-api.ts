@@ -81,7 +81,7 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
       }
       return updateAppLinks(tx, key.orgId, params.id!, links, actor);
     });
-    apps.forget(app.publicKey);
+    apps.forget();
     sendJson(res, 200, { app: describeApp(app) });
   });
 

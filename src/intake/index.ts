@@ -34,10 +34,10 @@ export interface IntakeRoutes {
 export function registerIntakeRoutes(router: Router, deps: IntakeDeps): IntakeRoutes {
   const apps = new AppDirectory(deps.db);
   const limiter = new IntakeLimiter(deps);
-  const slackInstall = registerSlackInstallRoutes(router, deps);
+  const slackInstall = registerSlackInstallRoutes(router, deps, apps);
   registerAppApiRoutes(router, deps, apps, slackInstall);
   registerWidgetRoutes(router, { deps, apps, limiter, userTokens: new UserTokenVerifier(deps.vault) });
-  registerSlackCommandRoutes(router, deps, limiter);
-  const discord = registerDiscordRoutes(router, deps, limiter);
+  registerSlackCommandRoutes(router, deps, limiter, apps);
+  const discord = registerDiscordRoutes(router, deps, limiter, apps);
   return { notifier: createNotifier(deps), idle: () => discord.idle() };
 }

@@ -11,7 +11,10 @@ export interface Answer {
 
 export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer | (() => AsyncIterable<Buffer>) } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
+    let answered = false;
+    let failure: Error | undefined;
     const req = request(url, { method: opts.method ?? 'POST', headers: opts.headers }, (res) => {
+      answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -25,7 +28,13 @@ export function send(url: string, opts: { method?: string; headers?: Record<stri
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
       });
     });
-    req.on('error', reject);
+    // A server may answer (413) and close while we are still writing: keep the answer.
+    req.on('error', (e) => {
+      failure = e;
+    });
+    req.on('close', () => {
+      if (!answered) reject(failure ?? new Error('connection closed without an answer'));
+    });
     const body = opts.body;
     if (typeof body === 'function') {
       void (async () => {

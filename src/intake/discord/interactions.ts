@@ -7,8 +7,8 @@ import { verifyKey } from 'discord-interactions';
 import { UserzError, errorMessage, isUserzError } from '../../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../../http/index.js';
 import { ReplayGuard } from '../../security/index.js';
-import { findAppByDiscordGuild } from '../../store/apps.js';
 import { acceptReport } from '../accept.js';
+import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
@@ -24,7 +24,7 @@ const EPHEMERAL = 64;
  * Discord's own endpoint check requires), answer PING with PONG, and answer `/userz report`
  * with a deferred ephemeral response, then follow up with the report id.
  */
-export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter): { idle(): Promise<void> } {
+export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter, apps: AppDirectory): { idle(): Promise<void> } {
   const discord = deps.config.discord;
   const pending = new Set<Promise<void>>();
   if (!discord) return { idle: async () => undefined };
@@ -52,7 +52,7 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     if (!text) return reply('Usage: /userz report text:<what went wrong>');
     if (!command.guild_id) return reply('Use this command in a server channel.');
     const userId = command.member?.user.id ?? command.user?.id ?? 'unknown';
-    const app = await findAppByDiscordGuild(deps.db, command.guild_id);
+    const app = await apps.byDiscordGuild(command.guild_id);
     if (!app) {
       const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=applications.commands%20bot&permissions=2048`;
       return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server with PATCH /api/v1/apps/<app id>.`);

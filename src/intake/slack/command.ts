@@ -4,8 +4,8 @@ import type { Logger } from 'pino';
 import { errorMessage, isUserzError, type UserzError } from '../../errors.js';
 import type { Router } from '../../http/index.js';
 import { ReplayGuard } from '../../security/index.js';
-import { findAppBySlackTeam } from '../../store/apps.js';
 import { acceptReport } from '../accept.js';
+import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
@@ -16,7 +16,7 @@ import { enforceTextLimit } from '../report-input.js';
  * 300 s window, constant-time) and answers 401 itself; we add the replay guard keyed on
  * the signature (unique per timestamp and body) and acknowledge with an ephemeral message.
  */
-export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter): void {
+export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter, apps: AppDirectory): void {
   const slack = deps.config.slack;
   if (!slack) return;
   const replay = new ReplayGuard(deps.cache, 10 * 60_000);
@@ -37,7 +37,7 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
     if (!(await replay.firstSighting('slack', String(context.slackSignature)))) return ephemeral('This request was already received.');
     const text = command.text.trim();
     if (!text) return ephemeral('Usage: /userz <what went wrong>');
-    const app = await findAppBySlackTeam(deps.db, command.team_id);
+    const app = await apps.bySlackTeam(command.team_id);
     if (!app) {
       return ephemeral(`This Slack workspace is not connected to Userz yet. An admin of the product can connect it with an install link from ${deps.config.publicUrl}/slack/install (get one with POST /api/v1/apps/<app id>/slack/install-url).`);
     }

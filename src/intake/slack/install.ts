@@ -4,6 +4,7 @@ import { webApi } from '@slack/bolt';
 import { UserzError, errorMessage } from '../../errors.js';
 import type { Router } from '../../http/index.js';
 import { getApp, saveSlackInstallation } from '../../store/apps.js';
+import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 
 // Scopes the bot needs: the slash command and posting the outcome in the channel.
@@ -24,7 +25,7 @@ export interface SlackInstallLinks {
  * the code for a bot token (oauth.v2.access), stores the token encrypted with the org key,
  * and maps the workspace to the App.
  */
-export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps): SlackInstallLinks | null {
+export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, apps: AppDirectory): SlackInstallLinks | null {
   const slack = deps.config.slack;
   if (!slack?.clientId || !slack.clientSecret) return null;
   const { clientId, clientSecret } = slack;
@@ -85,6 +86,7 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps): Sl
         'slack:oauth',
       );
     });
+    apps.forget();
     deps.log.info({ appId: app.id, teamId }, 'Slack workspace installed');
     res.setHeader('set-cookie', `${STATE_COOKIE}=; Path=/slack; HttpOnly; SameSite=Lax; Max-Age=0`);
     sendPage(res, 200, `Userz is now connected to this Slack workspace for ${app.name}. Use /userz in any channel to report a problem.`);
