@@ -3,10 +3,12 @@
  * (half-closed at its end) and stdout/stderr demultiplexed.
  */
 import type Docker from 'dockerode';
-import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { once } from 'node:events';
+import { PassThrough, type Duplex, type Readable } from 'node:stream';
 import { UserzError } from '../errors.js';
 import type { ExecOptions, ExecResult, SandboxProcess } from './interface.js';
 import { WORKSPACE_PATH, SANDBOX_USER } from './container-spec.js';
+import { attachExec } from './exec-attach.js';
 
 const DEFAULT_MAX_OUTPUT = 64 * 1024 * 1024;
 
@@ -18,6 +20,7 @@ function withTimeout(argv: string[], timeoutMs: number | undefined): string[] {
 }
 
 async function startExec(
+  docker: Docker,
   container: Docker.Container,
   argv: string[],
   withStdin: boolean,
@@ -31,7 +34,7 @@ async function startExec(
     User: SANDBOX_USER,
     WorkingDir: WORKSPACE_PATH,
   });
-  const socket = (await exec.start({ hijack: true, stdin: withStdin })) as unknown as Duplex;
+  const socket = await attachExec(docker, exec.id);
   return { exec, socket };
 }
 
@@ -45,13 +48,28 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
   throw new UserzError('sandbox_exec_failed', 'Sandbox command did not report an exit code', { retryable: true });
 }
 
+/**
+ * Copies stdin into the exec, then half-closes it so the command sees EOF. Iterates rather
+ * than pipe()s: archive streams may be streamx streams (tar-stream), whose pipe() does not
+ * always cooperate with a net socket. A command that stops reading early is not an error.
+ */
 function feedStdin(stdin: Readable | Buffer | undefined, socket: Duplex): void {
   if (stdin === undefined) return;
-  const source = Buffer.isBuffer(stdin) ? Readable.from([stdin]) : stdin;
-  source.on('error', (e) => socket.destroy(e));
-  // pipe() ends the socket, which half-closes it: the command sees EOF on stdin.
-  source.pipe(socket);
+  const source: AsyncIterable<Buffer> = Buffer.isBuffer(stdin) ? [stdin] as unknown as AsyncIterable<Buffer> : stdin;
+  void (async () => {
+    try {
+      for await (const chunk of source) {
+        if (socket.destroyed || socket.writableEnded) return;
+        if (!socket.write(chunk)) await once(socket, 'drain');
+      }
+      socket.end();
+    } catch (e) {
+      socket.destroy(e as Error);
+    }
+  })();
 }
+
+const stoppedReading = (e: Error): boolean => ['EPIPE', 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code ?? '');
 
 export async function execInContainer(
   docker: Docker,
@@ -60,7 +78,7 @@ export async function execInContainer(
   opts: ExecOptions = {},
 ): Promise<ExecResult> {
   const started = Date.now();
-  const { exec, socket } = await startExec(container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
+  const { exec, socket } = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -77,10 +95,11 @@ export async function execInContainer(
       into.push(chunk);
     });
   docker.modem.demuxStream(socket, collect(out), collect(err));
+  socket.resume();
   const ended = new Promise<void>((resolve, reject) => {
     socket.on('end', resolve);
     socket.on('close', resolve);
-    socket.on('error', (e) => (overflow ? resolve() : reject(e)));
+    socket.on('error', (e) => (overflow || stoppedReading(e) ? resolve() : reject(e)));
   });
   feedStdin(opts.stdin, socket);
   await ended;
@@ -106,12 +125,13 @@ export function spawnInContainer(
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const exited = (async () => {
-    const { exec, socket } = await startExec(container, argv, true);
+    const { exec, socket } = await startExec(docker, container, argv, true);
     docker.modem.demuxStream(socket, stdout, stderr);
+    socket.resume();
     const ended = new Promise<void>((resolve, reject) => {
       socket.on('end', resolve);
       socket.on('close', resolve);
-      socket.on('error', reject);
+      socket.on('error', (e) => (stoppedReading(e) ? resolve() : reject(e)));
     });
     feedStdin(stdin, socket);
     try {

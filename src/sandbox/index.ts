@@ -18,3 +18,5 @@ export {
   type SandboxLimits,
 } from './limits.js';
 export { DockerRunscDriver } from './docker-runsc.js';
+export { runSandboxBuild } from './build.js';
+export { runDoctor, sandboxRun, type DoctorCheck, type SandboxRunRequest } from './operator.js';

@@ -2,9 +2,10 @@
  * Sandbox configuration: resource limits and driver settings, passed in by the composition
  * root (from Config) or by tests with small values. Defaults follow DESIGN.md.
  */
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import pino, { type Logger } from 'pino';
 import type { ChangeSetCaps } from './interface.js';
+import { createDockerClient } from './docker-client.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -64,7 +65,7 @@ export function resolveSandboxConfig(input: SandboxConfigInput = {}): SandboxCon
     reapMarginMs: input.reapMarginMs ?? 60_000,
     instance: input.instance ?? 'default',
     changeSetCaps: { ...DEFAULT_CHANGESET_CAPS, ...input.changeSetCaps },
-    docker: input.docker ?? new Docker(),
+    docker: createDockerClient(input.docker),
     log: input.log ?? pino({ level: 'silent' }),
   };
 }
