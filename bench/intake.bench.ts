@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Router, readBody, sendJson } from '../src/http/index.js';
@@ -212,7 +212,11 @@ export default async function (): Promise<void> {
     return row;
   };
 
-  console.log(`offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, PGlite + memory cache`);
+  console.log(`offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, PGlite + memory cache, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  // Warm-up (JIT, PGlite caches), not reported.
+  const warm = [widgetRequest(app.publicKey), slackRequest('TBENCH'), discordRequest(privateKey, applicationId, guildId)];
+  let w = 0;
+  await autocannon({ url: intake.url, connections: CONNECTIONS, overallRate: RATE / 2, duration: 2, requests: [{ setupRequest: (r: Record<string, unknown>) => warm[w++ % warm.length]!(r) }] });
   const baseline = await run('baseline (HMAC only)', bare.url, slackRequest('TBENCH'));
   const phases = [
     await run('widget ingest', intake.url, widgetRequest(app.publicKey)),

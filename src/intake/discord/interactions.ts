@@ -29,13 +29,17 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
   const pending = new Set<Promise<void>>();
   if (!discord) return { idle: async () => undefined };
   const replay = new ReplayGuard(deps.cache);
+  // Imported once: verifyKey would otherwise import the hex key on every request.
+  const publicKey = crypto.subtle.importKey('raw', Buffer.from(discord.publicKey, 'hex'), { name: 'Ed25519' }, false, ['verify']);
+  publicKey.catch((e: unknown) => deps.log.error({ err: errorMessage(e) }, 'Discord public key cannot be imported'));
+  const verify = (body: Buffer, signature: string, timestamp: string) => publicKey.then((key) => verifyKey(body, signature, timestamp, key)).catch(() => false);
   const rest = new REST({ makeRequest: (deps.notifierFetch ?? fetch) as unknown as RestRequest, api: deps.discordApiUrl ?? 'https://discord.com/api', retries: 1 });
 
   router.add('POST', '/discord/interactions', async (req, res) => {
     const signature = String(req.headers['x-signature-ed25519'] ?? '');
     const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
     const body = await readBody(req, BODY_LIMIT);
-    if (!signature || !timestamp || !(await verifyKey(body, signature, timestamp, discord.publicKey).catch(() => false))) {
+    if (!signature || !timestamp || !(await verify(body, signature, timestamp))) {
       throw new UserzError('bad_signature', 'Invalid request signature', { status: 401 });
     }
     if (!(Math.abs(Date.now() / 1000 - Number(timestamp)) <= TIMESTAMP_WINDOW_S)) {
