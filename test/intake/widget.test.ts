@@ -88,6 +88,35 @@ describe('widget in a real browser', () => {
     await page.close();
   }, 60_000);
 
+  it('sends the host page’s user token in private mode', async () => {
+    const { SignJWT } = await import('jose');
+    const { createApp: create } = await import('../../src/intake/index.js');
+    const priv = await serveDemo(() => '');
+    const created = await create(h.db, h.vault, { orgId: h.orgId, name: 'Private', origins: [priv.url], actor: 'test' });
+    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('customer-77').setAudience(created.app.id).setExpirationTime('5m').sign(new TextEncoder().encode(created.signingSecret));
+    priv.server.removeAllListeners('request');
+    priv.server.on('request', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><body><script src="${h.url}/widget.js" data-userz-key="${created.publicKey}"></script><script>window.Userz.setUserToken(${JSON.stringify(token)})</script></body>`);
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(priv.url);
+      const widget = page.locator('[data-userz-widget]');
+      await widget.getByRole('button', { name: 'Report a problem' }).click();
+      await widget.locator('input[name=screenshot]').uncheck();
+      await widget.locator('textarea').fill('private report');
+      await widget.getByRole('button', { name: 'Send report' }).click();
+      const status = widget.locator('.uz-status');
+      await status.filter({ hasText: /received|Could not/ }).waitFor({ timeout: 20_000 });
+      const id = /(rep_[0-9A-Za-z]+)/.exec((await status.textContent()) ?? '')?.[1];
+      expect(id).toBeDefined();
+      expect((await getReport(h.db, id!))!.reporterKey).toBe('user:customer-77');
+      await page.close();
+    } finally {
+      priv.server.close();
+    }
+  }, 60_000);
+
   it('is refused from an origin that is not on the allowlist', async () => {
     const before = await countRows(h.db, 'reports');
     const page = await browser.newPage();
