@@ -1,7 +1,7 @@
 import { createApp } from '../../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
-import { getReport, getReportByStatusToken, insertReport, markReportNotified, recordReportOutcome } from '../../src/store/reports.js';
-import { insertOrg, newId, type Db } from '../../src/store/index.js';
+import { getReport, getReportByStatusToken, insertReport, insertReports, markReportNotified, recordReportOutcome } from '../../src/store/reports.js';
+import { insertOrg, listAudit, newId, type Db } from '../../src/store/index.js';
 import { DB_KINDS, openTestDb } from '../helpers/db.js';
 
 describe.each(DB_KINDS)('reports store on %s', (kind) => {
@@ -62,5 +62,17 @@ describe.each(DB_KINDS)('reports store on %s', (kind) => {
     const r = await getReport(db, id);
     expect(r!.outcome).toEqual({ kind: 'pr_opened', url: 'https://github.com/a/b/pull/1' });
     expect(r!.notifiedAt).toBeInstanceOf(Date);
+  });
+
+  it('inserts a batch of reports with one audit event each, returned in input order', async () => {
+    const ids = [newId('rep'), newId('rep'), newId('rep')];
+    const stored = await db.transaction((tx) => insertReports(tx, ids.map((id) => ({ ...newReport(id), statusToken: `rst_${id}` })), 'widget'));
+    expect(stored.map((r) => r.id)).toEqual(ids);
+    for (const id of ids) {
+      expect((await getReportByStatusToken(db, id, `rst_${id}`))?.id).toBe(id);
+      const audit = await listAudit(db, { subject: id, action: 'report.receive' });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]!.data).toEqual({ appId, source: 'slack', attachments: 1 });
+    }
   });
 });
