@@ -1,0 +1,116 @@
+/**
+ * A whole customer set up for pipeline tests: org, GitHub repo (installation 99, repo 777,
+ * acme/app), an App allowed on https://shop.example linked to it, and the nock
+ * expectations GitHub must see for one run. Only what is outside this machine is mocked.
+ */
+import nock from 'nock';
+import { gzipSync } from 'node:zlib';
+import tar from 'tar-stream';
+import { createApp } from '../../src/intake/index.js';
+import { ScriptedModelClient } from '../../src/model/index.js';
+import { insertOrg, upsertRepo } from '../../src/store/index.js';
+import type { TestApp } from '../helpers/app.js';
+
+export const API = 'https://api.github.com';
+export const REPO = '/repos/acme/app';
+export const BASE = 'a'.repeat(40);
+export const TOKEN = 'ghs_e2eruntoken0001';
+export const ORIGIN = 'https://shop.example';
+export const APP_JS = 'export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0) + 1;\n}\n';
+export const APP_JS_FIXED = 'export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n';
+
+export async function setUpCustomer(app: TestApp): Promise<{ orgId: string; appId: string; publicKey: string; repoId: string }> {
+  const { db } = app.deps.store;
+  const orgId = await db.transaction(async (tx) => {
+    const org = await insertOrg(tx, 'acme', 'test');
+    await app.deps.vault.createOrgKey(tx, org.id);
+    return org.id;
+  });
+  const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, defaultBranch: 'main' }, 'test');
+  const created = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: [ORIGIN], repoId: repo.id, actor: 'test' });
+  return { orgId, appId: created.app.id, publicKey: created.publicKey, repoId: repo.id };
+}
+
+export async function repoTarGz(files: Record<string, string>): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
+  pack.on('data', (c: Buffer) => void chunks.push(c));
+  pack.entry({ name: 'acme-app-aaaaaaa/', type: 'directory' });
+  for (const [name, content] of Object.entries(files)) pack.entry({ name: `acme-app-aaaaaaa/${name}`, mode: 0o644 }, content);
+  pack.finalize();
+  await done;
+  return gzipSync(Buffer.concat(chunks));
+}
+
+/** Token minted for the one repo with exactly three permissions, and revoked at the end. */
+export function expectTokenMintAndRevoke(): void {
+  nock(API)
+    .post('/app/installations/99/access_tokens', { repository_ids: [777], permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' } })
+    .reply(201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repositories: [{ id: 777 }] });
+  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } }).delete('/installation/token').reply(204);
+}
+
+/** The default-branch archive, streamed from codeload, and no repository policy. */
+export async function expectArchiveAndPolicy(files: Record<string, string>): Promise<void> {
+  const gz = await repoTarGz(files);
+  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+    .get(`${REPO}/branches/main`)
+    .reply(200, { name: 'main', commit: { sha: BASE } })
+    .get(`${REPO}/tarball/${BASE}`)
+    .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${BASE}` })
+    .get(`${REPO}/contents/.userz.yml`)
+    .query({ ref: BASE })
+    .reply(404, { message: 'Not Found' });
+  nock('https://codeload.github.com', { badheaders: ['authorization'] }).get(`/acme/app/legacy.tar.gz/${BASE}`).reply(200, gz);
+}
+
+/** Blobs → tree on base_tree → commit → ref userz/<run> → draft PR, with exact bodies. */
+export function expectDraftPr(runId: () => string, file: { path: string; content: string }): { prBodies: string[] } {
+  const prBodies: string[] = [];
+  const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
+  api.get(`${REPO}/pulls`).query((q) => q.head === `acme:userz/${runId()}` && q.state === 'all').reply(200, []);
+  api.get(`${REPO}/git/commits/${BASE}`).reply(200, { sha: BASE, tree: { sha: 'basetree' }, parents: [] });
+  api.post(`${REPO}/git/blobs`, { content: Buffer.from(file.content).toString('base64'), encoding: 'base64' }).reply(201, { sha: 'blob1' });
+  api.post(`${REPO}/git/trees`, { base_tree: 'basetree', tree: [{ path: file.path, mode: '100644', type: 'blob', sha: 'blob1' }] }).reply(201, { sha: 'tree1' });
+  api.get((p) => p === `${REPO}/git/ref/heads/userz/${runId()}`).reply(404, { message: 'Not Found' });
+  api.post(`${REPO}/git/commits`, (b: { tree: string; parents: string[] }) => b.tree === 'tree1' && b.parents[0] === BASE).reply(201, { sha: 'commit1' });
+  api.post(`${REPO}/git/refs`, (b: { ref: string; sha: string }) => b.ref === `refs/heads/userz/${runId()}` && b.sha === 'commit1').reply(201, {});
+  api
+    .post(`${REPO}/pulls`, (b: { draft: boolean; head: string; base: string; body: string }) => {
+      prBodies.push(b.body);
+      return b.draft === true && b.head === `userz/${runId()}` && b.base === 'main';
+    })
+    .reply(201, { number: 7, html_url: 'https://github.com/acme/app/pull/7' });
+  return { prBodies };
+}
+
+export const benignClassifier = () => new ScriptedModelClient([{ content: JSON.stringify({ label: 'benign', confidence: 0.97, reason: 'A checkout bug report.' }) }]);
+
+/** An agent that reads, then edits one file, then summarises. */
+export function editingAgent(edits: Array<{ path: string; search: string; replace: string }>): ScriptedModelClient {
+  return new ScriptedModelClient([
+    ...edits.map((e, i) => ({ toolCalls: [{ id: `call_${i}`, name: 'edit_file', arguments: { path: e.path, search: e.search, replace: e.replace } }] })),
+    { content: 'Removed the stray +1 from the total.' },
+  ]);
+}
+
+export async function postWidgetReport(url: string, publicKey: string, body: unknown): Promise<{ id: string; statusToken: string }> {
+  const res = await fetch(`${url}/api/v1/reports`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-userz-key': publicKey, origin: ORIGIN },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 201) throw new Error(`ingest answered ${res.status}: ${await res.text()}`);
+  return (await res.json()) as { id: string; statusToken: string };
+}
+
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000, what = 'condition'): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
