@@ -35,7 +35,7 @@ export async function repoTarGz(files: Record<string, string>): Promise<Buffer> 
   const pack = tar.pack();
   const chunks: Buffer[] = [];
   const done = new Promise<void>((resolve) => pack.on('end', () => resolve()));
-  pack.on('data', (c: Buffer) => void chunks.push(c));
+  pack.on('data', (c: unknown) => void chunks.push(c as Buffer));
   pack.entry({ name: 'acme-app-aaaaaaa/', type: 'directory' });
   for (const [name, content] of Object.entries(files)) pack.entry({ name: `acme-app-aaaaaaa/${name}`, mode: 0o644 }, content);
   pack.finalize();
