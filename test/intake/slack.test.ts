@@ -65,6 +65,9 @@ describe('Slack', () => {
     expect(res.json.response_type).toBe('ephemeral');
     expect(res.json.text).toContain(`${h.url}/slack/install`);
     expect(await countRows(h.db, 'reports')).toBe(before);
+    const page = await send(`${h.url}/slack/install`, { method: 'GET' });
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('install link');
   });
 
   it('refuses a request whose timestamp is older than 300 s', async () => {

@@ -40,7 +40,11 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
     },
   };
 
-  router.add('GET', '/slack/install', async (req, res, { url }) => {
+  router.add('GET', '/slack/install', async (_req, res, { url }) => {
+    if (!url.searchParams.has('ticket')) {
+      // Where the "not connected" chat message points: installing needs a link minted for one App.
+      return sendPage(res, 200, 'To connect a Slack workspace to Userz, an admin of the product asks the Userz API for an install link (POST /api/v1/apps/<app id>/slack/install-url with the org API key) and opens it.');
+    }
     const appId = readTicket(url.searchParams.get('ticket'), (p) => sign('ticket', p));
     const nonce = randomBytes(18).toString('base64url');
     await deps.cache.set(`slack-state:${nonce}`, { appId }, STATE_TTL_MS);
