@@ -1,3 +1,4 @@
+import { errorMessage } from '../errors.js';
 import type { Router } from '../http/index.js';
 import { AppDirectory } from './app-directory.js';
 import { registerAppApiRoutes } from './apps-api.js';
@@ -9,6 +10,7 @@ import { registerSlackCommandRoutes } from './slack/command.js';
 import { registerSlackInstallRoutes } from './slack/install.js';
 import { registerWidgetRoutes } from './widget/routes.js';
 import { UserTokenVerifier } from './widget/user-token.js';
+import { loadWidgetAssets } from './widget/assets.js';
 
 export type { IntakeDeps } from './deps.js';
 export { createApp, normalizeOrigin, describeApp, type CreatedApp } from './apps.js';
@@ -39,5 +41,8 @@ export function registerIntakeRoutes(router: Router, deps: IntakeDeps): IntakeRo
   registerWidgetRoutes(router, { deps, apps, limiter, userTokens: new UserTokenVerifier(deps.vault) });
   registerSlackCommandRoutes(router, deps, limiter, apps);
   const discord = registerDiscordRoutes(router, deps, limiter, apps);
+  // Load (or build) the widget now so the first page view is not the one that waits, and
+  // a missing prebuilt bundle shows up in the boot log rather than on a customer's page.
+  loadWidgetAssets().catch((e: unknown) => deps.log.warn({ err: errorMessage(e) }, 'Widget script is not available: run scripts/build-widget.mjs'));
   return { notifier: createNotifier(deps), idle: () => discord.idle() };
 }
