@@ -71,14 +71,26 @@ function feedStdin(stdin: Readable | Buffer | undefined, socket: Duplex): void {
 
 const stoppedReading = (e: Error): boolean => ['EPIPE', 'ECONNRESET'].includes((e as NodeJS.ErrnoException).code ?? '');
 
+/**
+ * How a sandbox keeps hold of its exec streams: under runsc, an exec whose sandbox died
+ * (OOM, pids, kill) never ends its stream, so the sandbox ends them itself.
+ */
+export interface ExecHooks {
+  track(socket: Duplex): void;
+  /** Set once the sandbox is gone; reported instead of the exec's own outcome. */
+  lost(): Error | undefined;
+}
+
 export async function execInContainer(
   docker: Docker,
   container: Docker.Container,
   argv: string[],
-  opts: ExecOptions = {},
+  opts: ExecOptions,
+  hooks: ExecHooks,
 ): Promise<ExecResult> {
   const started = Date.now();
   const { exec, socket } = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
+  hooks.track(socket);
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -103,6 +115,8 @@ export async function execInContainer(
   });
   feedStdin(opts.stdin, socket);
   await ended;
+  const lost = hooks.lost();
+  if (lost) throw lost;
   if (overflow) {
     throw new UserzError('sandbox_output_too_large', 'Sandbox command output exceeded its cap', { details: { maxOutputBytes: max } });
   }
@@ -115,17 +129,13 @@ export async function execInContainer(
  * Starts a long-lived process with its stdio attached. Returns at once; `wait()` reports
  * the exit code, or `onLost()`'s error when the sandbox went away under it.
  */
-export function spawnInContainer(
-  docker: Docker,
-  container: Docker.Container,
-  argv: string[],
-  onLost: () => Error | undefined,
-): SandboxProcess {
+export function spawnInContainer(docker: Docker, container: Docker.Container, argv: string[], hooks: ExecHooks): SandboxProcess {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const exited = (async () => {
     const { exec, socket } = await startExec(docker, container, argv, true);
+    hooks.track(socket);
     docker.modem.demuxStream(socket, stdout, stderr);
     socket.resume();
     const ended = new Promise<void>((resolve, reject) => {
@@ -140,12 +150,12 @@ export function spawnInContainer(
       stdout.end();
       stderr.end();
     }
-    const lost = onLost();
+    const lost = hooks.lost();
     if (lost) throw lost;
     try {
       return await exitCodeOf(exec);
     } catch (e) {
-      throw onLost() ?? e;
+      throw hooks.lost() ?? e;
     }
   })();
   // wait() may be called late; an early failure must not become an unhandled rejection.

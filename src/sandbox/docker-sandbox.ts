@@ -3,13 +3,13 @@
  * a wall clock, and the repository-in / change-set-out transfers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserzError, errorMessage } from '../errors.js';
 import type { ChangeSet } from '../guardrail/change-set.js';
 import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
 import { buildContainerSpec, containerName } from './container-spec.js';
-import { execInContainer, spawnInContainer } from './docker-exec.js';
+import { execInContainer, spawnInContainer, type ExecHooks } from './docker-exec.js';
 import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
 import { TREE_WALK_SOURCE } from './tree-walk.js';
@@ -43,6 +43,15 @@ export class DockerSandbox implements Sandbox {
   /** Why the sandbox went away under its user (wall clock, OOM…); reported instead of a stream error. */
   private lost?: UserzError;
   private base?: { manifest: BaseManifest; commit: string; sourceCommit?: string };
+  /** Open exec streams, ended by hand when the sandbox goes (runsc leaves them hanging). */
+  private readonly streams = new Set<Duplex>();
+  private readonly hooks: ExecHooks = {
+    track: (socket) => {
+      this.streams.add(socket);
+      socket.once('close', () => this.streams.delete(socket));
+    },
+    lost: () => this.lost ?? (this.destroying ? new UserzError('sandbox_destroyed', 'The sandbox was destroyed') : undefined),
+  };
 
   private constructor(
     private readonly config: SandboxConfig,
@@ -85,6 +94,7 @@ export class DockerSandbox implements Sandbox {
         await sandbox.destroy();
         throw e;
       }
+      sandbox.watch();
       return sandbox;
     } catch (e) {
       if (container) await container.remove({ force: true }).catch(() => undefined);
@@ -92,6 +102,26 @@ export class DockerSandbox implements Sandbox {
       hooks.onGone(sandboxId);
       throw new UserzError('sandbox_unavailable', 'Could not start a sandbox', { retryable: true, cause: e });
     }
+  }
+
+  /** Notices the container stopping on its own (OOM, pids limit) and ends the execs left hanging. */
+  private watch(): void {
+    this.container.wait({ condition: 'not-running' }).then(
+      (res: { StatusCode?: number }) => {
+        if (this.destroying) return;
+        this.lost ??= new UserzError('sandbox_lost', 'The sandbox stopped (out of memory or a resource limit)', {
+          details: { exitCode: res.StatusCode },
+        });
+        this.config.log.warn({ runId: this.runId, sandboxId: this.sandboxId, exitCode: res.StatusCode }, 'Sandbox stopped on its own');
+        this.endStreams();
+      },
+      () => undefined, // Removed before it stopped: destroy() is already in charge.
+    );
+  }
+
+  private endStreams(): void {
+    for (const s of this.streams) s.destroy();
+    this.streams.clear();
   }
 
   /** Gives the sandbox to a run and starts its wall clock. */
@@ -148,7 +178,7 @@ export class DockerSandbox implements Sandbox {
     this.usable();
     let result: ExecResult;
     try {
-      result = await execInContainer(this.config.docker, this.container, argv, opts);
+      result = await execInContainer(this.config.docker, this.container, argv, opts ?? {}, this.hooks);
     } catch (e) {
       if (e instanceof UserzError) throw e;
       throw (await this.lostError()) ?? e;
@@ -163,7 +193,7 @@ export class DockerSandbox implements Sandbox {
 
   spawn(argv: string[]): SandboxProcess {
     this.usable();
-    return spawnInContainer(this.config.docker, this.container, argv, () => this.lost);
+    return spawnInContainer(this.config.docker, this.container, argv, this.hooks);
   }
 
   async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<{ baseCommit: string }> {
@@ -224,6 +254,7 @@ export class DockerSandbox implements Sandbox {
 
   private async teardown(): Promise<void> {
     clearTimeout(this.wallClock);
+    this.endStreams();
     try {
       await this.container.remove({ force: true, v: true });
     } catch (e) {
