@@ -49,3 +49,5 @@ export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blo
     },
   };
 }
+export * from './apps.js';
+export * from './reports.js';
