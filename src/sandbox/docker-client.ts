@@ -48,16 +48,24 @@ function rawRequest(options: RequestOptions, data: string | Buffer | undefined):
   return new Promise((resolve, reject) => {
     const socket = connect({ path: options.socketPath! });
     const chunks: Buffer[] = [];
-    socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.on('error', reject);
-    socket.on('end', () => {
+    const finish = () => {
       const all = Buffer.concat(chunks);
       const split = all.indexOf('\r\n\r\n');
       if (split < 0) return reject(new Error('Docker sent an incomplete response'));
       const head = all.subarray(0, split).toString('latin1');
       const statusCode = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1]);
       const body = all.subarray(split + 4);
+      const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
+      if (length !== undefined && body.length < Number(length)) return reject(new Error('Docker sent a truncated response'));
       resolve({ statusCode, body: /\r\ntransfer-encoding:\s*chunked/i.test(head) ? decodeChunked(body) : body });
+    };
+    socket.on('data', (c: Buffer) => chunks.push(c));
+    socket.on('end', finish);
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      // Docker answers some calls (rename) without reading the JSON body dockerode sends, then
+      // closes: the unread body turns the close into a reset after a complete answer.
+      if (e.code === 'ECONNRESET' && Buffer.concat(chunks).includes('\r\n\r\n')) finish();
+      else reject(e);
     });
     const headers = { ...options.headers, Host: 'docker', Connection: 'close' } as Record<string, string | number>;
     if (data !== undefined) headers['Content-Length'] = Buffer.byteLength(data);

@@ -63,7 +63,8 @@ describe('memory', () => {
 
 describe('processes', () => {
   it('contains a fork bomb with the pids limit', async () => {
-    const driver = await openDriver('pids', {});
+    // Memory large enough that only the pids limit can stop 2000 processes (measured: 2 GiB does not).
+    const driver = await openDriver('pids', { memoryBytes: 2048 * MiB });
     const sandbox = await driver.acquire('run-bomb');
     try {
       // No shell is guaranteed to the agent, so the bomb is Node spawning in a loop.
