@@ -18,7 +18,7 @@ export class DockerRunscDriver implements SandboxDriver {
   private closed = false;
 
   private constructor(readonly config: SandboxConfig) {
-    this.pool = new WarmPool(config.poolSize, () => this.create(''), config.log);
+    this.pool = new WarmPool(config.poolSize, () => this.createWarm(), config.log);
   }
 
   static async open(input: SandboxConfigInput = {}): Promise<DockerRunscDriver> {
@@ -44,6 +44,22 @@ export class DockerRunscDriver implements SandboxDriver {
       onCreated: (s) => this.held.set(s.sandboxId, s),
       onGone: (id) => this.held.delete(id),
     });
+  }
+
+  /**
+   * A pool member: started, and Node run once, which halves the first exec of a run (gVisor
+   * pages the read-only root in lazily; measured ~450 ms cold vs ~250 ms after). `node -e 0`
+   * writes nothing, so the sandbox stays pristine.
+   */
+  private async createWarm(): Promise<DockerSandbox> {
+    const sandbox = await this.create('');
+    try {
+      await sandbox.exec(['node', '-e', '0'], { timeoutMs: 30_000 });
+    } catch (e) {
+      await sandbox.destroy();
+      throw e;
+    }
+    return sandbox;
   }
 
   async acquire(runId: string): Promise<Sandbox> {
