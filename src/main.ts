@@ -15,7 +15,7 @@ import { errorMessage } from './errors.js';
 import { createForge, registerGitHubReviewEvents, registerGitLabWebhookRoute } from './forge/index.js';
 import { registerInstallationEvents } from './forge/github/installations.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
-import { createNotifier, registerIntakeRoutes } from './intake/index.js';
+import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createModelClient } from './model/index.js';
 import { OPS_FROM_MODULES } from './ops/modules.js';
@@ -36,6 +36,8 @@ export interface AppDeps {
   localKeyringFile?: string;
   /** Bearer token for the CLI's admin endpoint; absent disables the endpoint. */
   adminToken?: string;
+  /** Intake settings that differ from the defaults (benchmarks raise the rate limits). */
+  intake?: Pick<IntakeDeps, 'rateLimits'>;
   /** Everything the pipeline (triage, runs, notifications) needs. */
   pipeline: PipelineDeps;
   sandbox?: SandboxDriver;
@@ -159,6 +161,8 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       vault: deps.vault,
       log: deps.log,
       config: deps.config,
+      trustProxy: deps.config.trustProxy,
+      ...deps.intake,
     });
     registerReviewRoutes(router, deps.pipeline);
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });

@@ -11,6 +11,7 @@ export interface Config {
   publicUrl: string;
   dataDir: string;
   role: 'all' | 'web' | 'worker';
+  trustProxy: boolean;
   logLevel: Env['LOG_LEVEL'];
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
   cache: { kind: 'redis'; url: string } | { kind: 'memory' };
@@ -86,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl: (e.USERZ_PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ''),
     dataDir,
     role: e.USERZ_ROLE,
+    trustProxy: e.USERZ_TRUST_PROXY,
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: resolve(dataDir, 'pgdata') },
     cache: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },

@@ -51,6 +51,12 @@ export const EnvSchema = z.object({
     .optional()
     .transform((v) => v ?? 'info'),
 
+  /** Behind a trusted load balancer: take the client IP from X-Forwarded-For (per-IP rate limits). */
+  USERZ_TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
+
   DATABASE_URL: urlString(['postgres:', 'postgresql:']),
   REDIS_URL: urlString(['redis:', 'rediss:']),
   USERZ_BLOB_DIR: optionalString,

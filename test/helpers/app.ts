@@ -49,7 +49,7 @@ export interface TestApp {
  * the given kind, a real cache (memory, or Redis with `cache: 'redis'`) and a temp blob dir.
  */
 export async function startTestApp(
-  opts: { db?: DbKind; cache?: 'memory' | 'redis'; env?: Record<string, string>; github?: boolean | ReturnType<typeof testGitHubApp>; adminToken?: string; pipeline?: Partial<PipelineDeps> } = {},
+  opts: { db?: DbKind; cache?: 'memory' | 'redis'; env?: Record<string, string>; github?: boolean | ReturnType<typeof testGitHubApp>; adminToken?: string; pipeline?: Partial<PipelineDeps>; intake?: AppDeps['intake'] } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'userz-test-'));
   const gh = opts.github === true ? testGitHubApp() : opts.github || undefined;
@@ -82,6 +82,7 @@ export async function startTestApp(
     replayGuard: new ReplayGuard(cache),
     rateLimiter: new RateLimiter(cache),
     adminToken: opts.adminToken,
+    intake: opts.intake,
     pipeline: { ...buildPipelineDeps(config, captured.log, store, vault), ...opts.pipeline },
   };
   const server = await startHttpServer({ probot: createProbot(config, captured.log), appFn: userzApp(deps), log: captured.log, port: 0, host: '127.0.0.1' });

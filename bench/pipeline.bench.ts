@@ -1,0 +1,161 @@
+/**
+ * Pipeline overhead: from a report accepted over HTTP to the draft PR created, through the
+ * real queue, triage, a real gVisor sandbox (warm pool of 1), the runner, the guardrail and
+ * delivery, with a scripted model and GitHub answered by nock. Printed beside it: the
+ * sandbox's own acquire → first exec → destroy time, measured in the same run.
+ * Then: intake acknowledgement latency while 2 runs execute and 10,000 jobs wait, as a
+ * ratio to the same measurement on an idle server.
+ */
+import nock from 'nock';
+import { performance } from 'node:perf_hooks';
+import { ScriptedModelClient } from '../src/model/index.js';
+import { startWorker, getRunForBatch } from '../src/pipeline/index.js';
+import { DockerRunscDriver } from '../src/sandbox/index.js';
+import { startTestApp, testGitHubApp } from '../test/helpers/app.js';
+import { prepareSandboxEngine, testSandboxConfig } from '../test/sandbox/engine.js';
+import { API, APP_JS, BASE, ORIGIN, REPO, TOKEN, postWidgetReport, repoTarGz, setUpCustomer, waitFor } from '../test/pipeline/scenario.js';
+import { ms, summarize } from './stats.js';
+
+const RUNS = 10;
+const BENCH_LIMITS = {
+  perApp: { name: 'intake:app', limit: 1_000_000, windowMs: 60_000 },
+  perReporter: { name: 'intake:reporter', limit: 1_000_000, windowMs: 60_000 },
+  perIp: { name: 'intake:ip', limit: 1_000_000, windowMs: 60_000 },
+};
+
+function persistGitHub(gz: Buffer): void {
+  nock(API)
+    .persist()
+    .post('/app/installations/99/access_tokens')
+    .reply(201, () => ({ token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repositories: [{ id: 777 }] }))
+    .delete('/installation/token')
+    .reply(204)
+    .get(`${REPO}/branches/main`)
+    .reply(200, { name: 'main', commit: { sha: BASE } })
+    .get(`${REPO}/tarball/${BASE}`)
+    .reply(200, gz)
+    .get(`${REPO}/contents/.userz.yml`)
+    .query(true)
+    .reply(404, { message: 'Not Found' })
+    .get(`${REPO}/pulls`)
+    .query(true)
+    .reply(200, [])
+    .get(`${REPO}/git/commits/${BASE}`)
+    .reply(200, { sha: BASE, tree: { sha: 'basetree' }, parents: [] })
+    .post(`${REPO}/git/blobs`)
+    .reply(201, { sha: 'blob1' })
+    .post(`${REPO}/git/trees`)
+    .reply(201, { sha: 'tree1' })
+    .get(/\/git\/ref\/heads\/userz\//)
+    .reply(404, { message: 'Not Found' })
+    .post(`${REPO}/git/commits`)
+    .reply(201, { sha: 'c'.repeat(40) })
+    .post(`${REPO}/git/refs`)
+    .reply(201, {})
+    .post(`${REPO}/pulls`)
+    .reply(201, { number: 7, html_url: 'https://github.com/acme/app/pull/7' });
+}
+
+/** Scripted models that never run out: benign classification; one edit then a summary. */
+function endlessModels(agentDelayMs = 0) {
+  const classifier = new ScriptedModelClient(Array.from({ length: 1000 }, () => ({ content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) })));
+  const agent = new ScriptedModelClient(
+    Array.from({ length: 1000 }, (_, i) =>
+      i % 2 === 0
+        ? async () => {
+            await new Promise((r) => setTimeout(r, agentDelayMs));
+            return { toolCalls: [{ id: `c${i}`, name: 'edit_file', arguments: { path: 'src/total.js', search: ' + 1;', replace: ';' } }] };
+          }
+        : { content: 'Fixed.' },
+    ),
+  );
+  return { classifier, agent };
+}
+
+async function ackLatencies(url: string, publicKey: string, n: number): Promise<number[]> {
+  const out: number[] = [];
+  const one = async () => {
+    const t = performance.now();
+    const res = await fetch(`${url}/api/v1/reports`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-userz-key': publicKey, origin: ORIGIN },
+      body: JSON.stringify({ text: 'Bench report: the page is slow.' }),
+    });
+    await res.arrayBuffer();
+    if (res.status !== 201) throw new Error(`ingest answered ${res.status}`);
+    out.push(performance.now() - t);
+  };
+  for (let i = 0; i < n; i += 4) await Promise.all([one(), one(), one(), one()]);
+  return out;
+}
+
+export default async function bench(): Promise<void> {
+  prepareSandboxEngine();
+  nock.disableNetConnect();
+  nock.enableNetConnect((host) => host.startsWith('127.') || host.startsWith('localhost'));
+  persistGitHub(await repoTarGz({ 'src/total.js': APP_JS }));
+
+  // The sandbox's own cost, cold: acquire → first exec → destroy.
+  const cold = await DockerRunscDriver.open(testSandboxConfig('bench-cold'));
+  const sandboxMs: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t = performance.now();
+    const s = await cold.acquire(`bench-${i}`);
+    await s.exec(['node', '-e', '0']);
+    await s.destroy();
+    sandboxMs.push(performance.now() - t);
+  }
+  await cold.close();
+
+  const sandbox = await DockerRunscDriver.open(testSandboxConfig('bench-pipeline', { poolSize: 1 }));
+  const models = endlessModels();
+  const app = await startTestApp({ db: 'pglite', github: testGitHubApp(), pipeline: { ...models, sandbox, batchDelayMs: 0 }, intake: { rateLimits: BENCH_LIMITS } });
+  const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
+  try {
+    const customer = await setUpCustomer(app);
+    const endToEnd: number[] = [];
+    for (let i = 0; i < RUNS; i++) {
+      const t = performance.now();
+      const { id } = await postWidgetReport(app.url, customer.publicKey, { text: `Total is off by one (${i}).` });
+      await waitFor(async () => {
+        const [r] = await app.deps.store.db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [id]);
+        const run = r?.batch_id ? await getRunForBatch(app.deps.store.db, r.batch_id) : null;
+        if (run && ['pr_failed', 'errored'].includes(run.state)) throw new Error(`run ended ${run.state} ${run.stateReason}`);
+        return run?.state === 'pr_opened';
+      }, 120_000, 'the draft PR');
+      endToEnd.push(performance.now() - t);
+    }
+    const e = summarize(endToEnd);
+    const s = summarize(sandboxMs);
+    console.log(`report accepted → draft PR (${RUNS} runs, warm pool 1): p50 ${ms(e.p50)}  p95 ${ms(e.p95)}  max ${ms(e.max)}   goal p95 ≤ 10 s`);
+    console.log(`  beside it, the sandbox alone (cold acquire → exec → destroy, 5 runs): p50 ${ms(s.p50)}  max ${ms(s.max)}; pipeline / sandbox p50 = ${(e.p50 / s.p50).toFixed(2)}×`);
+
+    // Intake under load: idle first, then with 2 slow runs executing and 10,000 waiting jobs.
+    // Let the warm pool refill and the queue drain so "idle" means idle.
+    await new Promise((r) => setTimeout(r, 5_000));
+    await ackLatencies(app.url, customer.publicKey, 40); // warm-up, not counted
+    const idle = summarize(await ackLatencies(app.url, customer.publicKey, 400));
+    await worker.stop();
+    await app.deps.store.db.query(
+      `INSERT INTO jobs (kind, key, payload, run_at) SELECT 'notify', 'bench-wait-' || g, '{}', now() + interval '1 day' FROM generate_series(1, 10000) g`,
+    );
+    const slow = endlessModels(4_000);
+    const busyWorker = startWorker({ ...app.deps.pipeline, ...slow }, { pollMs: 20, concurrency: { triage: 0 } });
+    const busyTriage = startWorker({ ...app.deps.pipeline, ...slow }, { pollMs: 20, concurrency: { run: 0, notify: 0 } });
+    await postWidgetReport(app.url, customer.publicKey, { text: 'Background run one.' });
+    await postWidgetReport(app.url, customer.publicKey, { text: 'Background run two.' });
+    await waitFor(async () => {
+      const [r] = await app.deps.store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = 'running'");
+      return Number(r!.n) >= 1;
+    }, 60_000, 'background runs to start');
+    await busyTriage.stop();
+    const busy = summarize(await ackLatencies(app.url, customer.publicKey, 400));
+    console.log(`intake ack, idle:                       p50 ${ms(idle.p50)}  p99 ${ms(idle.p99)}`);
+    console.log(`intake ack, 2 runs + 10,000 jobs waiting: p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}   ratio p99 ${(busy.p99 / idle.p99).toFixed(2)} (goal ≤ 1.1)`);
+    await busyWorker.stop();
+  } finally {
+    await app.close();
+    await sandbox.close();
+    nock.cleanAll();
+  }
+}
