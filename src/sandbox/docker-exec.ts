@@ -134,28 +134,29 @@ export function spawnInContainer(docker: Docker, container: Docker.Container, ar
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const exited = (async () => {
-    const { exec, socket } = await startExec(docker, container, argv, true);
-    hooks.track(socket);
-    docker.modem.demuxStream(socket, stdout, stderr);
-    socket.resume();
-    const ended = new Promise<void>((resolve, reject) => {
-      socket.on('end', resolve);
-      socket.on('close', resolve);
-      socket.on('error', (e) => (stoppedReading(e) ? resolve() : reject(e)));
-    });
-    feedStdin(stdin, socket);
     try {
+      const { exec, socket } = await startExec(docker, container, argv, true);
+      hooks.track(socket);
+      docker.modem.demuxStream(socket, stdout, stderr);
+      socket.resume();
+      const ended = new Promise<void>((resolve, reject) => {
+        socket.on('end', resolve);
+        socket.on('close', resolve);
+        socket.on('error', (e) => (stoppedReading(e) ? resolve() : reject(e)));
+      });
+      feedStdin(stdin, socket);
       await ended;
+      const lost = hooks.lost();
+      if (lost) throw lost;
+      try {
+        return await exitCodeOf(exec);
+      } catch (e) {
+        throw hooks.lost() ?? e;
+      }
     } finally {
+      // Also when the exec never started: readers of stdout must not wait forever.
       stdout.end();
       stderr.end();
-    }
-    const lost = hooks.lost();
-    if (lost) throw lost;
-    try {
-      return await exitCodeOf(exec);
-    } catch (e) {
-      throw hooks.lost() ?? e;
     }
   })();
   // wait() may be called late; an early failure must not become an unhandled rejection.

@@ -13,6 +13,8 @@ import { reapSandboxes } from './reaper.js';
 export class DockerRunscDriver implements SandboxDriver {
   /** Every sandbox this driver created and has not yet seen destroyed: pooled and running. */
   private readonly held = new Map<string, DockerSandbox>();
+  /** Ids of sandboxes being created: their workspace may exist before their container. */
+  private readonly creating = new Set<string>();
   private readonly pool: WarmPool<DockerSandbox>;
   private reapTimer?: NodeJS.Timeout;
   private closed = false;
@@ -41,8 +43,15 @@ export class DockerRunscDriver implements SandboxDriver {
 
   private create(runId: string): Promise<DockerSandbox> {
     return DockerSandbox.create(this.config, runId, {
-      onCreated: (s) => this.held.set(s.sandboxId, s),
-      onGone: (id) => this.held.delete(id),
+      onCreating: (id) => this.creating.add(id),
+      onCreated: (s) => {
+        this.creating.delete(s.sandboxId);
+        this.held.set(s.sandboxId, s);
+      },
+      onGone: (id) => {
+        this.creating.delete(id);
+        this.held.delete(id);
+      },
     });
   }
 
@@ -93,7 +102,7 @@ export class DockerRunscDriver implements SandboxDriver {
   }
 
   reap(): Promise<ReapResult> {
-    return reapSandboxes(this.config, new Set(this.held.keys()));
+    return reapSandboxes(this.config, new Set([...this.held.keys(), ...this.creating]));
   }
 
   async close(): Promise<void> {

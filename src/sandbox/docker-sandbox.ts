@@ -71,14 +71,17 @@ export class DockerSandbox implements Sandbox {
   static async create(
     config: SandboxConfig,
     runId: string,
-    hooks: { onCreated(sandbox: DockerSandbox): void; onGone(sandboxId: string): void },
+    hooks: { onCreating(sandboxId: string): void; onCreated(sandbox: DockerSandbox): void; onGone(sandboxId: string): void },
   ): Promise<DockerSandbox> {
     const sandboxId = randomBytes(8).toString('hex');
+    // Held from the first file on, so this process's reaper never races its own creation.
+    hooks.onCreating(sandboxId);
     const createdAtMs = Date.now();
     let workspace: Workspace;
     try {
       workspace = await createWorkspace(config.workspaceRoot, sandboxId, config.limits.workspaceBytes);
     } catch (e) {
+      hooks.onGone(sandboxId);
       throw new UserzError('sandbox_unavailable', 'Could not create the sandbox workspace', { retryable: true, cause: e });
     }
     let container: Docker.Container | undefined;
