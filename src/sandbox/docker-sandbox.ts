@@ -13,7 +13,7 @@ import { execInContainer, spawnInContainer, type ExecHooks } from './docker-exec
 import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
 import { TREE_WALK_SOURCE } from './tree-walk.js';
-import { createWorkspace, removeWorkspace, type Workspace } from './workspace.js';
+import { createWorkspace, removeWorkspace, workspacePaths, type Workspace } from './workspace.js';
 
 const MiB = 1024 * 1024;
 
@@ -77,22 +77,20 @@ export class DockerSandbox implements Sandbox {
     // Held from the first file on, so this process's reaper never races its own creation.
     hooks.onCreating(sandboxId);
     const createdAtMs = Date.now();
-    let workspace: Workspace;
+    const workspace = workspacePaths(config.workspaceRoot, sandboxId);
+    // The container only needs the mount point's path until it starts: make both at once.
+    const [made, created] = await Promise.allSettled([
+      createWorkspace(config.workspaceRoot, sandboxId, config.limits.workspaceBytes),
+      config.docker.createContainer(buildContainerSpec(config, { sandboxId, runId, createdAtMs, mountPoint: workspace.mountPoint })),
+    ]);
+    const container = created.status === 'fulfilled' ? created.value : undefined;
     try {
-      workspace = await createWorkspace(config.workspaceRoot, sandboxId, config.limits.workspaceBytes);
-    } catch (e) {
-      hooks.onGone(sandboxId);
-      throw new UserzError('sandbox_unavailable', 'Could not create the sandbox workspace', { retryable: true, cause: e });
-    }
-    let container: Docker.Container | undefined;
-    try {
-      container = await config.docker.createContainer(
-        buildContainerSpec(config, { sandboxId, runId, createdAtMs, mountPoint: workspace.mountPoint }),
-      );
-      const sandbox = new DockerSandbox(config, sandboxId, container, workspace, hooks.onGone);
+      if (made.status === 'rejected') throw made.reason;
+      if (created.status === 'rejected') throw created.reason;
+      const sandbox = new DockerSandbox(config, sandboxId, container!, workspace, hooks.onGone);
       hooks.onCreated(sandbox);
       try {
-        await container.start();
+        await container!.start();
       } catch (e) {
         await sandbox.destroy();
         throw e;
