@@ -1,4 +1,22 @@
-/** The sandbox module's public face: the SandboxDriver port, its Docker + runsc driver, operator commands. */
+/**
+ * The sandbox module's public face: the SandboxDriver port, its Docker + runsc driver and
+ * the operator commands.
+ *
+ *   const driver = await DockerRunscDriver.open({ image, poolSize, workspaceRoot, limits, log });
+ *   const sandbox = await driver.acquire(runId);           // pooled or cold; wall clock starts
+ *   try {
+ *     await sandbox.loadRepository(archive.tar, { sourceCommit: archive.baseCommit });
+ *     const runner = sandbox.spawn(['node', '/opt/userz/runner.mjs']);  // JSON lines on stdio
+ *     ...
+ *     const changeSet = await sandbox.readChangeSet();       // computed by the host's walk
+ *   } finally {
+ *     await sandbox.destroy();
+ *   }
+ *   await driver.close();
+ *
+ * The host process needs root (it loop-mounts each workspace) and dockerd with the runsc
+ * runtime (scripts/install-sandbox.sh); the image comes from scripts/build-sandbox-image.sh.
+ */
 export type {
   ChangeSetCaps,
   ExecOptions,
