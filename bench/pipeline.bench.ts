@@ -9,11 +9,11 @@
 import nock from 'nock';
 import { performance } from 'node:perf_hooks';
 import { ScriptedModelClient } from '../src/model/index.js';
-import { startWorker, getRunForBatch } from '../src/pipeline/index.js';
+import { startWorker } from '../src/pipeline/index.js';
 import { DockerRunscDriver } from '../src/sandbox/index.js';
 import { startTestApp, testGitHubApp } from '../test/helpers/app.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../test/sandbox/engine.js';
-import { API, APP_JS, BASE, ORIGIN, REPO, TOKEN, postWidgetReport, repoTarGz, setUpCustomer, waitFor } from '../test/pipeline/scenario.js';
+import { API, APP_JS, BASE, ORIGIN, REPO, TOKEN, postWidgetReport, repoTarGz, runOfReport, setUpCustomer, waitFor } from '../test/pipeline/scenario.js';
 import { ms, summarize } from './stats.js';
 
 const RUNS = 10;
@@ -118,8 +118,7 @@ export default async function bench(): Promise<void> {
       const t = performance.now();
       const { id } = await postWidgetReport(app.url, customer.publicKey, { text: `Total is off by one (${i}).` });
       await waitFor(async () => {
-        const [r] = await app.deps.store.db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [id]);
-        const run = r?.batch_id ? await getRunForBatch(app.deps.store.db, r.batch_id) : null;
+        const run = await runOfReport(app.deps.store.db, id);
         if (run && ['pr_failed', 'errored'].includes(run.state)) throw new Error(`run ended ${run.state} ${run.stateReason}`);
         return run?.state === 'pr_opened';
       }, 120_000, 'the draft PR');

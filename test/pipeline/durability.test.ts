@@ -1,11 +1,10 @@
 import { jest } from '@jest/globals';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Docker from 'dockerode';
 import { acceptReport, createApp } from '../../src/intake/index.js';
-import { getRunForBatch, TERMINAL_STATES } from '../../src/pipeline/index.js';
+import { TERMINAL_STATES } from '../../src/pipeline/index.js';
 import { DockerRunscDriver } from '../../src/sandbox/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { getApp } from '../../src/store/apps.js';
@@ -14,9 +13,15 @@ import { testGitHubApp } from '../helpers/app.js';
 import { openTestDb, TEST_DATABASE_URL } from '../helpers/db.js';
 import { prepareSandboxEngine, REPO_ROOT, testSandboxConfig } from '../sandbox/engine.js';
 import { startFakeGitHub, startFakeOpenAI, type FakeServer, type RecordedRequest } from './fake-services.js';
-import { APP_JS, BASE, repoTarGz, waitFor } from './scenario.js';
+import { APP_JS, BASE, repoTarGz, waitForSettledRun } from './scenario.js';
 
 jest.setTimeout(600_000);
+
+/** Container ids with this instance label. The docker CLI, not dockerode: nock intercepts dockerode's socket in this process. */
+function containersOf(instance: string, all: boolean): string[] {
+  const out = execFileSync('docker', ['ps', '-q', ...(all ? ['-a'] : []), '--filter', `label=userz.instance=${instance}`], { encoding: 'utf8' }).trim();
+  return out === '' ? [] : out.split('\n');
+}
 
 /**
  * Kill the worker process (SIGKILL) at several points of a run; after a restart each run
@@ -95,17 +100,8 @@ describe('a worker killed with SIGKILL mid-run', () => {
     };
     const app = (await getApp(db, appId))!;
     const { report } = await acceptReport({ db, blobs: new LocalBlobStore(blobDir) }, { app, source: 'api', content: { text: 'The cart total is one too high.' }, replyTo: { kind: 'api' }, reporterKey: null, actor: 'test' });
-    const run = await waitFor(
-      async () => {
-        const [row] = await db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [report.id]);
-        const r = row?.batch_id ? await getRunForBatch(db, row.batch_id) : null;
-        if (!r || !TERMINAL_STATES.has(r.state)) return null;
-        const [pending] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
-        return Number(pending!.n) === 0 ? r : null;
-      },
-      240_000,
-      'the run to end after a restart',
-    );
+    const run = await waitForSettledRun(db, report.id, 240_000);
+    expect(TERMINAL_STATES.has(run.state)).toBe(true);
     server.hook = undefined;
     expect(fired).toBe(true);
     await restart;
@@ -133,7 +129,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
       if (!hooks) return hooks;
       return {
         before: async () => {
-          sandboxesAtAgentKill = (await new Docker().listContainers({ filters: { label: [`userz.instance=${instance}`] } })).length;
+          sandboxesAtAgentKill = containersOf(instance, false).length;
           await hooks.before?.();
         },
       };
@@ -156,7 +152,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
       // restarted worker's start-up reap did not remove, this reap must.
       expect(sandboxesAtAgentKill).toBeGreaterThanOrEqual(1);
       await reaper.reap();
-      const left = await new Docker().listContainers({ all: true, filters: { label: [`userz.instance=${instance}`] } });
+      const left = containersOf(instance, true);
       // Only the live worker's current sandboxes may remain, and it is idle now.
       expect(left).toHaveLength(0);
     } finally {

@@ -2,12 +2,12 @@ import { jest } from '@jest/globals';
 import { createHmac } from 'node:crypto';
 import nock from 'nock';
 import { createApp } from '../../src/intake/index.js';
-import { getRunForBatch, startWorker } from '../../src/pipeline/index.js';
+import { startWorker } from '../../src/pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from '../../src/sandbox/index.js';
 import { insertOrg, saveSlackInstallation, upsertRepo } from '../../src/store/index.js';
 import { startTestApp } from '../helpers/app.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../sandbox/engine.js';
-import { APP_JS, APP_JS_FIXED, BASE, benignClassifier, editingAgent, repoTarGz, waitFor } from './scenario.js';
+import { APP_JS, APP_JS_FIXED, BASE, benignClassifier, editingAgent, repoTarGz, runOfReport, waitFor, waitForSettledRun } from './scenario.js';
 
 jest.setTimeout(240_000);
 
@@ -94,14 +94,9 @@ describe('a Slack report becomes a Draft: MR on self-hosted GitLab, and the repo
       expect(ack.status).toBe(200);
       const reportId = /(rep_[0-9A-Za-z]+)/.exec(JSON.stringify(await ack.json()))![1]!;
 
-      const run = await waitFor(async () => {
-        const [r] = await db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [reportId]);
-        const found = r?.batch_id ? await getRunForBatch(db, r.batch_id) : null;
-        if (found) runId = found.id;
-        if (!found || !['pr_opened', 'pr_failed', 'errored'].includes(found.state)) return null;
-        const [pending] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
-        return Number(pending!.n) === 0 ? found : null;
-      }, 200_000, 'the run to end');
+      const found = await waitFor(() => runOfReport(db, reportId), 60_000, 'a run');
+      runId = found.id;
+      const run = await waitForSettledRun(db, reportId);
       expect([run.state, run.stateReason, run.prUrl]).toEqual(['pr_opened', null, `${HOST}/acme/app/-/merge_requests/3`]);
       expect(nock.pendingMocks()).toEqual([]);
       expect(told).toHaveLength(1);

@@ -1,6 +1,6 @@
 import nock from 'nock';
 import { DockerRunscDriver, type SandboxDriver } from '../../src/sandbox/index.js';
-import { startWorker, getRunForBatch, type Worker } from '../../src/pipeline/index.js';
+import { startWorker, type Worker } from '../../src/pipeline/index.js';
 import { listAudit } from '../../src/store/index.js';
 import { issueApiKey } from '../../src/security/index.js';
 import { WRAPPER_TAG } from '../../src/triage/index.js';
@@ -16,7 +16,9 @@ import {
   expectTokenMintAndRevoke,
   postWidgetReport,
   setUpCustomer,
+  runOfReport,
   waitFor,
+  waitForSettledRun,
 } from './scenario.js';
 
 import { jest } from '@jest/globals';
@@ -39,20 +41,7 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
     return { app, worker, classifier };
   }
 
-  async function settle(app: TestApp, reportId: string) {
-    const { db } = app.deps.store;
-    return waitFor(
-      async () => {
-        const [r] = await db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [reportId]);
-        const run = r?.batch_id ? await getRunForBatch(db, r.batch_id) : null;
-        if (!run || !['pr_opened', 'pr_failed', 'errored', 'rejected', 'needs_review'].includes(run.state)) return null;
-        const [pending] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
-        return Number(pending!.n) === 0 ? run : null;
-      },
-      150_000,
-      'the run to settle',
-    );
-  }
+  const settle = (app: TestApp, reportId: string) => waitForSettledRun(app.deps.store.db, reportId);
 
   it('opens a draft PR from exactly the agent’s edit, with a token for one repo that is revoked', async () => {
     const agent = editingAgent([{ path: 'src/total.js', search: ' + 1;', replace: ';' }]);
@@ -70,8 +59,7 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
         page: { url: 'https://shop.example/cart', userAgent: 'test', viewport: { width: 800, height: 600 } },
       });
       const run = await waitFor(async () => {
-        const [r] = await app.deps.store.db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [id]);
-        const found = r?.batch_id ? await getRunForBatch(app.deps.store.db, r.batch_id) : null;
+        const found = await runOfReport(app.deps.store.db, id);
         if (found) runId = found.id;
         return found;
       }, 60_000, 'a run');

@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { createApp } from '../../src/intake/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
-import { insertOrg, upsertRepo } from '../../src/store/index.js';
+import { getRunForBatch, type Run } from '../../src/pipeline/index.js';
+import { insertOrg, upsertRepo, type Queryable } from '../../src/store/index.js';
 import type { TestApp } from '../helpers/app.js';
 
 export const API = 'https://api.github.com';
@@ -113,4 +114,26 @@ export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** The run serving a report (through its batch), once triage has made one. */
+export async function runOfReport(db: Queryable, reportId: string): Promise<Run | null> {
+  const [r] = await db.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1', [reportId]);
+  return r?.batch_id ? getRunForBatch(db, r.batch_id) : null;
+}
+
+const SETTLED = ['pr_opened', 'pr_failed', 'errored', 'rejected', 'needs_review'];
+
+/** Waits until the report's run is in a settled state and no job is left to do. */
+export function waitForSettledRun(db: Queryable, reportId: string, timeoutMs = 150_000): Promise<Run> {
+  return waitFor(
+    async () => {
+      const run = await runOfReport(db, reportId);
+      if (!run || !SETTLED.includes(run.state)) return null;
+      const [pending] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
+      return Number(pending!.n) === 0 ? run : null;
+    },
+    timeoutMs,
+    'the run to settle',
+  );
 }
