@@ -53,6 +53,13 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 function discardRest(req: IncomingMessage, lingerMs = 5_000): void {
   req.on('data', () => undefined);
   req.resume();
+  // Node's server ends a `Connection: close` exchange with socket.destroySoon(), a full
+  // close while the client may still be sending: that is the reset this avoids. Send our
+  // FIN only, keep reading, and let the timer below close for good.
+  const socket = req.socket as typeof req.socket & { destroySoon?: () => void };
+  socket.destroySoon = () => {
+    socket.end();
+  };
   const timer = setTimeout(() => req.socket.destroy(), lingerMs);
   timer.unref();
   req.once('end', () => clearTimeout(timer));
