@@ -128,7 +128,7 @@ export class DockerSandbox implements Sandbox {
   /** Gives the sandbox to a run and starts its wall clock. */
   async assign(runId: string, opts: { rename: boolean }): Promise<void> {
     const acquiredAtMs = Date.now();
-    if (opts.rename) await this.container.rename({ name: containerName(this.sandboxId, { runId, acquiredAtMs }) });
+    if (opts.rename) await retryTransient(() => this.container.rename({ name: containerName(this.sandboxId, { runId, acquiredAtMs }) }));
     this.runIdValue = runId;
     this.wallClock = setTimeout(() => this.expire(), this.config.limits.wallClockMs);
     this.wallClock.unref();
@@ -268,5 +268,21 @@ export class DockerSandbox implements Sandbox {
     );
     this.onGone(this.sandboxId);
     this.config.log.info({ runId: this.runId, sandboxId: this.sandboxId }, 'Sandbox destroyed');
+  }
+}
+
+/**
+ * A Docker API call that failed on the socket itself (EPIPE/ECONNRESET: dockerd closed an
+ * idle connection under load) is safe to repeat when the call is idempotent, as rename is.
+ */
+async function retryTransient<T>(call: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (i >= attempts || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw e;
+      await new Promise((r) => setTimeout(r, 50 * i));
+    }
   }
 }
