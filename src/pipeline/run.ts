@@ -38,7 +38,7 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
   try {
     if (run.state === 'triaged') {
       await closeBatch(deps, run);
-      run = await moveOrStop(deps, run, 'running', {});
+      run = await startWithinDailyLimit(deps, run);
       if (!run) return;
     }
     await withForgeSession(deps, run, async (session) => {
@@ -49,6 +49,7 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
       await checkAndDeliver(deps, run!, session, log);
     });
   } catch (e) {
+    if (isUserzError(e) && e.code === RUN_DEFERRED) throw e; // the worker reschedules the job
     const retry = isUserzError(e) && e.retryable && !opts.finalAttempt;
     if (retry) throw e;
     const code = isUserzError(e) ? e.code : 'internal_error';
@@ -58,6 +59,36 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
       await finish(deps, current, 'errored', { reason: code });
     }
   }
+}
+
+export const RUN_DEFERRED = 'run_deferred';
+
+/**
+ * Per-App daily run limit: a run starts only while fewer than `daily_run_limit` runs of
+ * its App started in the last 24 hours. The count and the transition happen under one
+ * advisory lock per App, so concurrent workers cannot both take the last slot. Over the
+ * limit the run stays `triaged` and its job is deferred until the oldest run in the
+ * window ages out; the slot is released by time, whatever the run's outcome.
+ */
+async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<Run | null> {
+  const started = await deps.db.transaction(async (tx): Promise<{ deferredUntil: Date } | { run: Run | null }> => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:daily:${run.appId}`]);
+    const [limit] = await tx.query<{ daily_run_limit: number }>('SELECT daily_run_limit FROM apps WHERE id = $1', [run.appId]);
+    const [window] = await tx.query<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::int AS n, min(started_at) AS oldest FROM runs WHERE app_id = $1 AND started_at > now() - interval '24 hours'`,
+      [run.appId],
+    );
+    if (limit && Number(window!.n) >= limit.daily_run_limit) {
+      const until = new Date(new Date(window!.oldest!).getTime() + 24 * 3600_000 + 1_000);
+      await tx.query('UPDATE runs SET state_reason = $2, updated_at = now() WHERE id = $1', [run.id, 'daily_limit_reached']);
+      return { deferredUntil: until };
+    }
+    return { run: await transitionRun(tx, run.id, run.state, 'running', {}) };
+  });
+  if ('deferredUntil' in started) {
+    throw new UserzError(RUN_DEFERRED, 'The App reached its daily run limit', { retryable: true, details: { until: started.deferredUntil.toISOString() } });
+  }
+  return started.run;
 }
 
 async function closeBatch(deps: PipelineDeps, run: Run): Promise<void> {
@@ -153,7 +184,11 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
   const verdict = checkChangeSet(changeSet, rules.compiled);
   if (!verdict.allowed) {
     log.info({ violations: verdict.violations.length }, 'Guardrail rejected the change set');
-    await finish(deps, run, 'pr_failed', { reason: 'guardrail_rejected', verdict });
+    await finish(deps, run, 'pr_failed', {
+      reason: 'guardrail_rejected',
+      verdict,
+      audit: { violations: verdict.violations.map((v) => `${v.path} ${v.ruleId}`) },
+    });
     return;
   }
 

@@ -89,6 +89,8 @@ export interface TransitionFields {
   changesetBlob?: string;
   logBlob?: string;
   usage?: unknown;
+  /** Extra facts for the audit event (ids and paths only, never secrets or report text). */
+  audit?: Record<string, string | number | boolean | null | string[]>;
 }
 
 /**
@@ -128,7 +130,7 @@ export async function transitionRun(tx: Queryable, runId: string, from: RunState
     action: `run.${to}`,
     orgId: row.org_id,
     subject: runId,
-    data: { from, reason: fields.reason ?? null, ...(fields.prUrl ? { prUrl: fields.prUrl } : {}) },
+    data: { from, reason: fields.reason ?? null, ...(fields.prUrl ? { prUrl: fields.prUrl } : {}), ...fields.audit },
   });
   return toRun(row);
 }

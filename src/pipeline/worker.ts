@@ -3,8 +3,8 @@ import { hostname } from 'node:os';
 import { errorMessage, isUserzError } from '../errors.js';
 import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
-import { backoffMs, claimJobs, completeJob, failJob, renewLease, type Job, type JobKind } from './queue.js';
-import { executeRun } from './run.js';
+import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from './queue.js';
+import { executeRun, RUN_DEFERRED } from './run.js';
 import { triageReport } from './triage.js';
 
 export interface WorkerOptions {
@@ -68,6 +68,12 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       else await notifyRun(deps, String(job.payload.runId));
       await completeJob(deps.db, job.id);
     } catch (e) {
+      if (isUserzError(e) && e.code === RUN_DEFERRED) {
+        const until = new Date(String(e.details?.until));
+        log.info({ until: until.toISOString() }, 'Run deferred by the daily limit');
+        await deferJob(deps.db, job.id, until, e.code).catch(() => undefined);
+        return;
+      }
       const retryable = isUserzError(e) && e.retryable;
       const final = !retryable || job.attempts >= job.maxAttempts;
       const code = isUserzError(e) ? e.code : 'internal_error';

@@ -102,6 +102,8 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
       expect([run.state, run.stateReason]).toEqual(['pr_failed', 'guardrail_rejected']);
       expect(run.stateReason).toBe('guardrail_rejected');
       expect(run.verdict).toMatchObject({ allowed: false, violations: [{ path: '.github/workflows/ci.yml', ruleId: 'ci.github_workflows' }] });
+      const [failed] = await listAudit(app.deps.store.db, { subject: run.id, action: 'run.pr_failed' });
+      expect(failed!.data).toMatchObject({ reason: 'guardrail_rejected', violations: ['.github/workflows/ci.yml ci.github_workflows'] });
       expect(nock.pendingMocks()).toEqual([]);
       const status = await fetch(`${app.url}/api/v1/reports/${id}/status`, { headers: { 'x-userz-status-token': statusToken } });
       expect(await status.json()).toMatchObject({ outcome: { kind: 'refused' } });

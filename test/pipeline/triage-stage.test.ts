@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { UserzError } from '../../src/errors.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
-import { getRunForBatch, triageReport } from '../../src/pipeline/index.js';
+import { executeRun, getRun, getRunForBatch, transitionRun, triageReport } from '../../src/pipeline/index.js';
 import { insertOrg, upsertRepo, type Db } from '../../src/store/index.js';
 import { acceptReport, createApp } from '../../src/intake/index.js';
 import { getApp } from '../../src/store/apps.js';
@@ -122,3 +122,34 @@ describe('GitHub redeliveries', () => {
   }, 120_000);
 });
 
+
+describe('per-App daily run limit', () => {
+  it('defers a run past the limit and leaves it triaged', async () => {
+    const app = await startTestApp({ db: 'pglite' });
+    try {
+      const { db } = app.deps.store;
+      const { app: product } = await customer(app);
+      await db.query('UPDATE apps SET daily_run_limit = 1 WHERE id = $1', [product.id]);
+      const classifier = new ScriptedModelClient([
+        { content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) },
+        { content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) },
+      ]);
+      const deps = { ...app.deps.pipeline, classifier, batchDelayMs: 0 };
+      const runs = [];
+      for (const text of ['The export button crashes the page', 'Dark mode colours are unreadable in settings']) {
+        const { report } = await acceptReport({ db, blobs: app.deps.store.blobs }, { app: product, source: 'widget', content: { text }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+        await triageReport(deps, report.id);
+        const [row] = await db.query<{ batch_id: string }>('SELECT batch_id FROM reports WHERE id = $1', [report.id]);
+        runs.push((await getRunForBatch(db, row!.batch_id))!);
+      }
+      // The first run takes today's only slot.
+      await transitionRun(db, runs[0]!.id, 'triaged', 'running');
+      const err = await executeRun(deps, runs[1]!.id, { finalAttempt: true }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'run_deferred', retryable: true });
+      const second = await getRun(db, runs[1]!.id);
+      expect([second!.state, second!.stateReason]).toEqual(['triaged', 'daily_limit_reached']);
+    } finally {
+      await app.close();
+    }
+  });
+});
