@@ -10,4 +10,7 @@ export default {
   setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
   testTimeout: 30_000,
   maxWorkers: 2,
+  // nock's interceptor lives on the global scope for the whole worker; Jest's soft global
+  // cleanup between files only produces warnings about it.
+  testEnvironmentOptions: { globalsCleanup: 'off' },
 };
