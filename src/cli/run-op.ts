@@ -2,7 +2,7 @@ import type { Config } from '../config/index.js';
 import { UserzError } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { createDeps, opsDeps } from '../main.js';
-import { runOperation, type Operation } from '../ops/index.js';
+import { runOperation } from '../ops/index.js';
 import { readLiveServerFile } from './server-file.js';
 
 /**
@@ -11,14 +11,14 @@ import { readLiveServerFile } from './server-file.js';
  * inside the running Userz server through its admin endpoint when one holds the data
  * directory, else in this process.
  */
-export async function runOp(config: Config, name: string, input: unknown, extra?: Record<string, Operation>): Promise<unknown> {
+export async function runOp(config: Config, name: string, input: unknown): Promise<unknown> {
   if (config.database.kind === 'pglite') {
     const server = readLiveServerFile(config.dataDir);
     if (server) return runRemote(server.url, server.adminToken, name, input);
   }
   const deps = await createDeps(config, createLogger({ level: 'silent' }));
   try {
-    return await runOperation({ ...opsDeps(deps), extra }, name, input);
+    return await runOperation(opsDeps(deps), name, input);
   } finally {
     await deps.store.close();
   }
