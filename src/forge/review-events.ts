@@ -2,7 +2,7 @@ import type { Probot } from 'probot';
 import type { Logger } from 'pino';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
-import { recordReviewState } from '../pipeline/runs.js';
+import { recordReviewState } from '../pipeline/index.js';
 import type { Vault } from '../security/index.js';
 import { recordDelivery, type Db } from '../store/index.js';
 import { parsePullRequestEvent } from './github/index.js';
