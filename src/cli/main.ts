@@ -62,5 +62,5 @@ function fail(message: string, code: number): number {
   return code;
 }
 
-const code = await main(process.argv.slice(2));
-if (code !== -1) process.exitCode = code;
+// `start` returns once the server listens; the open server keeps the process alive.
+process.exitCode = await main(process.argv.slice(2));
