@@ -4,7 +4,7 @@
  * own instance label and workspace root, so one file's reaper never touches another's.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -36,4 +36,3 @@ export function testSandboxConfig(name: string, overrides: SandboxConfigInput = 
 }
 
 export const REPO_ROOT = root;
-export const hasRunnerEntry = (): boolean => existsSync(join(root, 'src/runner/main.ts'));
