@@ -61,11 +61,19 @@ function rawRequest(options: RequestOptions, data: string | Buffer | undefined):
     };
     socket.on('data', (c: Buffer) => chunks.push(c));
     socket.on('end', finish);
+    let writeFailed: NodeJS.ErrnoException | undefined;
     socket.on('error', (e: NodeJS.ErrnoException) => {
       // Docker answers some calls (rename) without reading the JSON body dockerode sends, then
-      // closes: the unread body turns the close into a reset after a complete answer.
-      if (e.code === 'ECONNRESET' && Buffer.concat(chunks).includes('\r\n\r\n')) finish();
+      // closes: the unread body turns the close into a reset (ECONNRESET) after a complete
+      // answer, or our write of that body fails (EPIPE) before we read the answer. Either
+      // way the answer decides, once the socket has closed.
+      if (e.code === 'ECONNRESET' || e.code === 'EPIPE') writeFailed = e;
       else reject(e);
+    });
+    socket.on('close', () => {
+      if (!writeFailed) return;
+      if (Buffer.concat(chunks).includes('\r\n\r\n')) finish();
+      else reject(writeFailed);
     });
     const headers = { ...options.headers, Host: 'docker', Connection: 'close' } as Record<string, string | number>;
     if (data !== undefined) headers['Content-Length'] = Buffer.byteLength(data);

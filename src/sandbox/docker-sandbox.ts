@@ -128,7 +128,11 @@ export class DockerSandbox implements Sandbox {
   /** Gives the sandbox to a run and starts its wall clock. */
   async assign(runId: string, opts: { rename: boolean }): Promise<void> {
     const acquiredAtMs = Date.now();
-    if (opts.rename) await retryTransient(() => this.container.rename({ name: containerName(this.sandboxId, { runId, acquiredAtMs }) }));
+    if (opts.rename) {
+      const name = containerName(this.sandboxId, { runId, acquiredAtMs });
+      // A retried rename whose first try landed is told the name is already this one: done.
+      await retryTransient(() => this.container.rename({ name }), (e) => /same name as its current name/.test(String((e as { json?: { message?: string } }).json?.message)));
+    }
     this.runIdValue = runId;
     this.wallClock = setTimeout(() => this.expire(), this.config.limits.wallClockMs);
     this.wallClock.unref();
@@ -275,11 +279,13 @@ export class DockerSandbox implements Sandbox {
  * A Docker API call that failed on the socket itself (EPIPE/ECONNRESET: dockerd closed an
  * idle connection under load) is safe to repeat when the call is idempotent, as rename is.
  */
-async function retryTransient<T>(call: () => Promise<T>, attempts = 3): Promise<T> {
+async function retryTransient(call: () => Promise<unknown>, alreadyDone: (e: unknown) => boolean, attempts = 3): Promise<void> {
   for (let i = 1; ; i++) {
     try {
-      return await call();
+      await call();
+      return;
     } catch (e) {
+      if (i > 1 && alreadyDone(e)) return;
       const code = (e as NodeJS.ErrnoException).code;
       if (i >= attempts || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw e;
       await new Promise((r) => setTimeout(r, 50 * i));
