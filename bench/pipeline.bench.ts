@@ -8,7 +8,7 @@
  */
 import nock from 'nock';
 import { performance } from 'node:perf_hooks';
-import { ScriptedModelClient } from '../src/model/index.js';
+import { ScriptedModelClient, type ModelRequest, type ModelResponse } from '../src/model/index.js';
 import { startWorker } from '../src/pipeline/index.js';
 import { DockerRunscDriver } from '../src/sandbox/index.js';
 import { startTestApp, testGitHubApp } from '../test/helpers/app.js';
@@ -56,19 +56,25 @@ function persistGitHub(gz: Buffer): void {
     .reply(201, { number: 7, html_url: 'https://github.com/acme/app/pull/7' });
 }
 
-/** Scripted models that never run out: benign classification; one edit then a summary. */
+/**
+ * Models that never run out and keep no shared state, so concurrent runs each get the same
+ * conversation: benign classification; the agent edits once (after `agentDelayMs`), then
+ * summarises once it has seen a tool result.
+ */
 function endlessModels(agentDelayMs = 0) {
   const classifier = new ScriptedModelClient(Array.from({ length: 1000 }, () => ({ content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) })));
-  const agent = new ScriptedModelClient(
-    Array.from({ length: 1000 }, (_, i) =>
-      i % 2 === 0
-        ? async () => {
-            await new Promise((r) => setTimeout(r, agentDelayMs));
-            return { toolCalls: [{ id: `c${i}`, name: 'edit_file', arguments: { path: 'src/total.js', search: ' + 1;', replace: ';' } }] };
-          }
-        : { content: 'Fixed.' },
-    ),
-  );
+  const agent = {
+    provider: 'bench',
+    model: 'bench-agent',
+    calls: 0,
+    async complete(request: ModelRequest): Promise<ModelResponse> {
+      this.calls++;
+      const usage = { inputTokens: 100, outputTokens: 20 };
+      if (request.messages.some((m) => m.role === 'tool')) return { content: 'Fixed.', toolCalls: [], usage, stopReason: 'end' };
+      await new Promise((r) => setTimeout(r, agentDelayMs));
+      return { content: '', toolCalls: [{ id: `c${this.calls}`, name: 'edit_file', arguments: { path: 'src/total.js', search: ' + 1;', replace: ';' } }], usage, stopReason: 'tool_use' };
+    },
+  };
   return { classifier, agent };
 }
 
@@ -133,7 +139,8 @@ export default async function bench(): Promise<void> {
     // (the measured reports' own triage jobs are set aside), so the only difference is 2
     // runs executing in sandboxes and 10,000 jobs waiting.
     await worker.stop();
-    const poller = startWorker(app.deps.pipeline, { pollMs: 20, concurrency: { triage: 0, run: 0, notify: 0 } });
+    // Workers poll at the product's default interval (500 ms) in both phases.
+    const poller = startWorker(app.deps.pipeline, { concurrency: { triage: 0, run: 0, notify: 0 } });
     await new Promise((r) => setTimeout(r, 5_000)); // let the warm pool refill
     await ackLatencies(app.url, customer.publicKey, 40); // warm-up, not counted
     const idle = summarize(await ackLatencies(app.url, customer.publicKey, 400));
@@ -141,8 +148,8 @@ export default async function bench(): Promise<void> {
     await app.deps.store.db.query(
       `INSERT INTO jobs (kind, key, payload, run_at) SELECT 'notify', 'bench-wait-' || g, '{}', now() + interval '1 day' FROM generate_series(1, 10000) g`,
     );
-    const slow = endlessModels(6_000);
-    const busyWorker = startWorker({ ...app.deps.pipeline, ...slow }, { pollMs: 20, concurrency: { triage: 0, notify: 0 } });
+    const slow = endlessModels(30_000);
+    const busyWorker = startWorker({ ...app.deps.pipeline, ...slow }, { concurrency: { triage: 0, notify: 0 } });
     const busyTriage = startWorker({ ...app.deps.pipeline, ...slow }, { pollMs: 20, concurrency: { run: 0, notify: 0 } });
     await postWidgetReport(app.url, customer.publicKey, { text: 'Background run one: the total is wrong.' });
     await postWidgetReport(app.url, customer.publicKey, { text: 'Background run two: the dark mode toggle fails.' });
@@ -151,6 +158,9 @@ export default async function bench(): Promise<void> {
       return Number(r!.n) >= 2;
     }, 60_000, 'two background runs to start');
     await busyTriage.stop();
+    // Measure while the two runs execute, not while their sandboxes boot: wait until both
+    // runners have asked the (slow) model for their first turn and the warm pool is full.
+    await waitFor(async () => slow.agent.calls >= 2 && sandbox.pooledCount >= 1, 60_000, 'both runners to be waiting on the model');
     const busy = summarize(await ackLatencies(app.url, customer.publicKey, 400));
     const [running] = await app.deps.store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = 'running'");
     console.log(`intake ack, idle:                        p50 ${ms(idle.p50)}  p99 ${ms(idle.p99)}`);
