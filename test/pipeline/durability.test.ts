@@ -34,6 +34,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
   let worker: ChildProcess | undefined;
   let workerOpts: string;
   let appId: string;
+  let sandbox: ReturnType<typeof testSandboxConfig>;
   const instance = `durability-${process.pid}`;
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-dur-blobs-'));
 
@@ -71,7 +72,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
     });
     const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, baseUrl: `${github.url}/api/v3`, defaultBranch: 'main' }, 'test');
     appId = (await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' })).app.id;
-    const sandbox = testSandboxConfig('durability', { instance, limits: { wallClockMs: 120_000 } });
+    sandbox = testSandboxConfig('durability', { instance, limits: { wallClockMs: 120_000 } });
     workerOpts = JSON.stringify({ dbUrl: TEST_DATABASE_URL, schema: db.schema, blobDir, keyring, openaiUrl: openai.url, github: { appId: gh.appId, privateKey: gh.privateKey }, sandbox: { ...sandbox, docker: undefined } });
     await startWorkerProcess();
   });
@@ -146,13 +147,15 @@ describe('a worker killed with SIGKILL mid-run', () => {
   });
 
   it('leaves no sandbox the reaper does not remove', async () => {
-    const reaper = await DockerRunscDriver.open({ ...testSandboxConfig('durability-reap', { instance, limits: { wallClockMs: 1 } }), reapMarginMs: 0 });
+    // Same instance and workspace root as the workers, so their orphaned workspaces are found too.
+    const reaper = await DockerRunscDriver.open({ ...sandbox, docker: undefined, limits: { ...sandbox.limits, wallClockMs: 1 }, reapMarginMs: 0 });
     try {
       // A worker was killed while its sandbox ran (counted at the kill, below); whatever the
       // restarted worker's start-up reap did not remove, this reap must.
       expect(sandboxesAtAgentKill).toBeGreaterThanOrEqual(1);
       await reaper.reap();
       const left = containersOf(instance, true);
+      expect(execFileSync('mount', [], { encoding: 'utf8' })).not.toContain(sandbox.workspaceRoot!);
       // Only the live worker's current sandboxes may remain, and it is idle now.
       expect(left).toHaveLength(0);
     } finally {
