@@ -183,6 +183,19 @@ type SlackInstallationRow = {
   installed_at: Date;
 };
 
+function toSlackInstallation(r: SlackInstallationRow): SlackInstallation {
+  return {
+    teamId: r.team_id,
+    appId: r.app_id,
+    orgId: r.org_id,
+    teamName: r.team_name,
+    botUserId: r.bot_user_id,
+    botTokenSecretId: r.bot_token_secret_id,
+    installedBy: r.installed_by,
+    installedAt: r.installed_at,
+  };
+}
+
 /** Records (or refreshes) a workspace install and links the workspace to the App, in one transaction. */
 export async function saveSlackInstallation(tx: Queryable, input: Omit<SlackInstallation, 'installedAt'>, actor: string): Promise<SlackInstallation> {
   const [row] = await tx.query<SlackInstallationRow>(
@@ -198,17 +211,7 @@ export async function saveSlackInstallation(tx: Queryable, input: Omit<SlackInst
   await tx.query('UPDATE apps SET slack_team_id = NULL WHERE slack_team_id = $1 AND id <> $2', [input.teamId, input.appId]);
   await tx.query('UPDATE apps SET slack_team_id = $1 WHERE id = $2', [input.teamId, input.appId]);
   await recordAudit(tx, { actor, action: 'slack.install', orgId: input.orgId, subject: input.appId, data: { teamId: input.teamId } });
-  const r = row!;
-  return {
-    teamId: r.team_id,
-    appId: r.app_id,
-    orgId: r.org_id,
-    teamName: r.team_name,
-    botUserId: r.bot_user_id,
-    botTokenSecretId: r.bot_token_secret_id,
-    installedBy: r.installed_by,
-    installedAt: r.installed_at,
-  };
+  return toSlackInstallation(row!);
 }
 
 export async function getSlackInstallation(db: Queryable, teamId: string): Promise<SlackInstallation | null> {
@@ -217,17 +220,7 @@ export async function getSlackInstallation(db: Queryable, teamId: string): Promi
        FROM slack_installations WHERE team_id = $1 AND uninstalled_at IS NULL`,
     [teamId],
   );
-  if (!r) return null;
-  return {
-    teamId: r.team_id,
-    appId: r.app_id,
-    orgId: r.org_id,
-    teamName: r.team_name,
-    botUserId: r.bot_user_id,
-    botTokenSecretId: r.bot_token_secret_id,
-    installedBy: r.installed_by,
-    installedAt: r.installed_at,
-  };
+  return r ? toSlackInstallation(r) : null;
 }
 
 /** True when some App allows `origin` (CORS preflights carry no key, only the origin). */
