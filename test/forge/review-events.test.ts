@@ -2,18 +2,15 @@ import { randomUUID } from 'node:crypto';
 import mergeRequestEvent from '../fixtures/forge/gitlab-merge-request-event.json' with { type: 'json' };
 import { createApp } from '../../src/intake/index.js';
 import { getRun, insertRun, transitionRun } from '../../src/pipeline/index.js';
-import { insertOrg, listAudit, newId, upsertRepo, type Db } from '../../src/store/index.js';
+import { listAudit, newId, upsertRepo, type Db } from '../../src/store/index.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../helpers/app.js';
 import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
+import { createTestOrg } from '../helpers/db.js';
 
 /** A run whose draft is open, as delivery leaves it. */
 async function openedRun(app: TestApp, forge: 'github' | 'gitlab', webhookSecret?: string): Promise<string> {
   const db: Db = app.deps.store.db;
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, `acme-${forge}`, 'test');
-    await app.deps.vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, app.deps.vault, `acme-${forge}`);
   const webhookSecretId = webhookSecret ? await app.deps.vault.storeSecret(orgId, 'gitlab_webhook_secret', webhookSecret) : null;
   const repo = await upsertRepo(db, { orgId, forge, externalId: forge === 'gitlab' ? String(mergeRequestEvent.project.id) : '186853002', fullName: 'acme/app', webhookSecretId }, 'test');
   const product = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });

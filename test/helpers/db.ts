@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { migrate, openPglite, openPostgres, type Db } from '../../src/store/index.js';
+import type { Vault } from '../../src/security/index.js';
+import { insertOrg, migrate, openPglite, openPostgres, type Db } from '../../src/store/index.js';
 
 /** Postgres in CI and on every dev machine (DESIGN.md); override with TEST_DATABASE_URL. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -28,5 +29,14 @@ export async function openTestDb(kind: DbKind): Promise<Db & { schema?: string }
       await db.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await close();
     },
+  });
+}
+
+/** An org with its data key, created in one transaction as `userz init` does. Returns its id. */
+export async function createTestOrg(db: Db, vault: Vault, name = 'acme'): Promise<string> {
+  return db.transaction(async (tx) => {
+    const org = await insertOrg(tx, name, 'test');
+    await vault.createOrgKey(tx, org.id);
+    return org.id;
   });
 }

@@ -9,8 +9,8 @@ import pino from 'pino';
 import { Router } from '../../src/http/index.js';
 import { registerIntakeRoutes, type IntakeDeps, type IntakeRoutes } from '../../src/intake/index.js';
 import { generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../../src/security/index.js';
-import { createCache, insertOrg, LocalBlobStore, type Cache, type Db } from '../../src/store/index.js';
-import { openTestDb, type DbKind } from '../helpers/db.js';
+import { createCache, LocalBlobStore, type Cache, type Db } from '../../src/store/index.js';
+import { createTestOrg, openTestDb, type DbKind } from '../helpers/db.js';
 
 export interface Harness {
   db: Db;
@@ -30,11 +30,7 @@ export interface Harness {
 export async function openHarness(opts: { db?: DbKind; config?: Partial<IntakeDeps['config']>; deps?: Partial<IntakeDeps> } = {}): Promise<Harness> {
   const db = await openTestDb(opts.db ?? 'pglite');
   const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'Acme', 'test');
-    await vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, vault, 'Acme');
   const { key: apiKey } = await issueApiKey(db, orgId, { actor: 'test' });
   const cache = createCache({ kind: 'memory' }, `t${Math.random()}`);
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-intake-'));

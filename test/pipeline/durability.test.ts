@@ -8,9 +8,9 @@ import { TERMINAL_STATES } from '../../src/pipeline/index.js';
 import { DockerRunscDriver } from '../../src/sandbox/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { getApp } from '../../src/store/apps.js';
-import { insertOrg, listAudit, LocalBlobStore, upsertRepo, type Db } from '../../src/store/index.js';
+import { listAudit, LocalBlobStore, upsertRepo, type Db } from '../../src/store/index.js';
 import { testGitHubApp } from '../helpers/app.js';
-import { openTestDb, TEST_DATABASE_URL } from '../helpers/db.js';
+import { openTestDb, TEST_DATABASE_URL, createTestOrg } from '../helpers/db.js';
 import { prepareSandboxEngine, REPO_ROOT, testSandboxConfig } from '../sandbox/engine.js';
 import { startFakeGitHub, startFakeOpenAI, type FakeServer, type RecordedRequest } from './fake-services.js';
 import { APP_JS, BASE, repoTarGz, waitForSettledRun } from './scenario.js';
@@ -65,11 +65,7 @@ describe('a worker killed with SIGKILL mid-run', () => {
     openai = await startFakeOpenAI({ path: 'src/total.js', search: ' + 1;', replace: ';' });
     const keyring = generateKeyringEntry(1);
     const vault = new Vault(db, new KeyringMasterKey(keyring));
-    const orgId = await db.transaction(async (tx) => {
-      const org = await insertOrg(tx, 'acme', 'test');
-      await vault.createOrgKey(tx, org.id);
-      return org.id;
-    });
+    const orgId = await createTestOrg(db, vault, 'acme');
     const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, baseUrl: `${github.url}/api/v3`, defaultBranch: 'main' }, 'test');
     appId = (await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' })).app.id;
     sandbox = testSandboxConfig('durability', { instance, limits: { wallClockMs: 120_000 } });

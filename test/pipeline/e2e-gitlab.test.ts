@@ -4,10 +4,11 @@ import nock from 'nock';
 import { createApp } from '../../src/intake/index.js';
 import { startWorker } from '../../src/pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from '../../src/sandbox/index.js';
-import { insertOrg, saveSlackInstallation, upsertRepo } from '../../src/store/index.js';
+import { saveSlackInstallation, upsertRepo } from '../../src/store/index.js';
 import { startTestApp } from '../helpers/app.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../sandbox/engine.js';
 import { APP_JS, APP_JS_FIXED, BASE, benignClassifier, editingAgent, repoTarGz, runOfReport, waitFor, waitForSettledRun } from './scenario.js';
+import { createTestOrg } from '../helpers/db.js';
 
 jest.setTimeout(240_000);
 
@@ -51,11 +52,7 @@ describe('a Slack report becomes a Draft: MR on self-hosted GitLab, and the repo
     try {
       const { db } = app.deps.store;
       const { vault } = app.deps;
-      const orgId = await db.transaction(async (tx) => {
-        const org = await insertOrg(tx, 'acme', 'test');
-        await vault.createOrgKey(tx, org.id);
-        return org.id;
-      });
+      const orgId = await createTestOrg(db, vault, 'acme');
       const tokenSecretId = await vault.storeSecret(orgId, 'gitlab_token', GL_TOKEN);
       const repo = await upsertRepo(db, { orgId, forge: 'gitlab', externalId: '42', fullName: 'acme/app', baseUrl: HOST, defaultBranch: 'main', tokenSecretId }, 'test');
       const product = await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });

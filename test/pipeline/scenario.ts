@@ -9,8 +9,9 @@ import tar from 'tar-stream';
 import { createApp } from '../../src/intake/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
 import { getRunForBatch, type Run } from '../../src/pipeline/index.js';
-import { insertOrg, upsertRepo, type Queryable } from '../../src/store/index.js';
+import { upsertRepo, type Queryable } from '../../src/store/index.js';
 import type { TestApp } from '../helpers/app.js';
+import { createTestOrg } from '../helpers/db.js';
 
 export const API = 'https://api.github.com';
 export const REPO = '/repos/acme/app';
@@ -22,11 +23,7 @@ export const APP_JS_FIXED = 'export function total(items) {\n  return items.redu
 
 export async function setUpCustomer(app: TestApp): Promise<{ orgId: string; appId: string; publicKey: string; repoId: string }> {
   const { db } = app.deps.store;
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'acme', 'test');
-    await app.deps.vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, app.deps.vault, 'acme');
   const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, defaultBranch: 'main' }, 'test');
   const created = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: [ORIGIN], repoId: repo.id, actor: 'test' });
   return { orgId, appId: created.app.id, publicKey: created.publicKey, repoId: repo.id };

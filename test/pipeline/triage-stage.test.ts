@@ -2,22 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { UserzError } from '../../src/errors.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
 import { executeRun, getRun, getRunForBatch, transitionRun, triageReport } from '../../src/pipeline/index.js';
-import { insertOrg, upsertRepo, type Db } from '../../src/store/index.js';
-import { acceptReport, createApp } from '../../src/intake/index.js';
+import { insertOrg, type Db } from '../../src/store/index.js';
+import { acceptReport } from '../../src/intake/index.js';
 import { getApp } from '../../src/store/apps.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../helpers/app.js';
 import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
+import { setUpCustomer } from './scenario.js';
 
+/** The scenario's customer, with its App as the intake stores it. */
 async function customer(app: TestApp) {
-  const { db } = app.deps.store;
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'acme', 'test');
-    await app.deps.vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
-  const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99 }, 'test');
-  const created = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: ['https://shop.example'], repoId: repo.id, actor: 'test' });
-  return { orgId, app: (await getApp(db, created.app.id))! };
+  const { orgId, appId } = await setUpCustomer(app);
+  return { orgId, app: (await getApp(app.deps.store.db, appId))! };
 }
 
 async function stateAfterTriage(app: TestApp, classifier: ScriptedModelClient | undefined, text = 'The checkout button does nothing.') {

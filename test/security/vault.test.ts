@@ -1,15 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
-import { insertOrg, listAudit, type Db } from '../../src/store/index.js';
-import { DB_KINDS, openTestDb } from '../helpers/db.js';
+import { listAudit, type Db } from '../../src/store/index.js';
+import { createTestOrg, DB_KINDS, openTestDb } from '../helpers/db.js';
 
-async function newOrg(db: Db, vault: Vault, name = 'acme'): Promise<string> {
-  return db.transaction(async (tx) => {
-    const org = await insertOrg(tx, name, 'test');
-    await vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
-}
 
 describe.each(DB_KINDS)('vault on %s', (kind) => {
   let db: Db;
@@ -25,7 +18,7 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
   afterAll(async () => db.close());
 
   it('stores a secret encrypted and reveals it at use, auditing the decrypt', async () => {
-    const orgId = await newOrg(db, vault);
+    const orgId = await createTestOrg(db, vault);
     const id = await vault.storeSecret(orgId, 'gitlab_token', 'glpat-super-secret-token');
     const [row] = await db.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM secrets WHERE id = $1', [id]);
     expect(Buffer.from(row!.ciphertext).toString('utf8')).not.toContain('glpat');
@@ -36,7 +29,7 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
   });
 
   it('fails when the ciphertext, nonce, record id or key version is tampered with', async () => {
-    const orgId = await newOrg(db, vault);
+    const orgId = await createTestOrg(db, vault);
     const sealed = await vault.seal(orgId, 'rec_1', 'hello');
     const flipped = Buffer.from(sealed.ciphertext);
     flipped[0]! ^= 1;
@@ -49,14 +42,14 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
   });
 
   it("cannot open one org's record with another org's key", async () => {
-    const a = await newOrg(db, vault, 'org a');
-    const b = await newOrg(db, vault, 'org b');
+    const a = await createTestOrg(db, vault, 'org a');
+    const b = await createTestOrg(db, vault, 'org b');
     const sealed = await vault.seal(a, 'rec_1', 'only for a');
     await expect(vault.open(b, 'rec_1', sealed)).rejects.toMatchObject({ code: 'vault_tampered' });
   });
 
   it('fails when a wrapped org key is tampered with in the database', async () => {
-    const orgId = await newOrg(db, vault);
+    const orgId = await createTestOrg(db, vault);
     const id = await vault.storeSecret(orgId, 'ai_key', 'sk-ai');
     const [row] = await db.query<{ wrapped_key: Buffer }>('SELECT wrapped_key FROM org_keys WHERE org_id = $1', [orgId]);
     const wrapped = Buffer.from(row!.wrapped_key);
@@ -70,7 +63,7 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
     const db = await openTestDb(kind);
     const vault = new Vault(db, new KeyringMasterKey(keyring));
     try {
-      const orgId = await newOrg(db, vault);
+      const orgId = await createTestOrg(db, vault);
       const id = await vault.storeSecret(orgId, 'slack_bot_token', 'xoxb-old');
       const [before] = await db.query<{ ciphertext: Buffer }>('SELECT ciphertext FROM secrets WHERE id = $1', [id]);
 
@@ -96,7 +89,7 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
   });
 
   it('never writes the master key to the database', async () => {
-    const orgId = await newOrg(db, vault);
+    const orgId = await createTestOrg(db, vault);
     await vault.storeSecret(orgId, 'ai_key', 'sk-whatever');
     const masterBytes = Buffer.from(keyring.split(':')[1]!, 'base64');
     const dumps = await Promise.all(

@@ -11,8 +11,8 @@ import {
   saveSlackInstallation,
   updateAppLinks,
 } from '../../src/store/apps.js';
-import { insertOrg, listAudit, type Db } from '../../src/store/index.js';
-import { DB_KINDS, openTestDb } from '../helpers/db.js';
+import { listAudit, type Db } from '../../src/store/index.js';
+import { DB_KINDS, openTestDb, createTestOrg } from '../helpers/db.js';
 
 describe.each(DB_KINDS)('apps store on %s', (kind) => {
   let db: Db;
@@ -22,11 +22,7 @@ describe.each(DB_KINDS)('apps store on %s', (kind) => {
   beforeEach(async () => {
     db = await openTestDb(kind);
     vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-    orgId = await db.transaction(async (tx) => {
-      const org = await insertOrg(tx, 'Acme', 'test');
-      await vault.createOrgKey(tx, org.id);
-      return org.id;
-    });
+    orgId = await createTestOrg(db, vault, 'Acme');
   });
   afterEach(async () => db.close());
 

@@ -1,8 +1,8 @@
 import { createApp } from '../../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { getReport, getReportByStatusToken, insertReport, insertReports, markReportNotified, recordReportOutcome } from '../../src/store/reports.js';
-import { insertOrg, listAudit, newId, type Db } from '../../src/store/index.js';
-import { DB_KINDS, openTestDb } from '../helpers/db.js';
+import { listAudit, newId, type Db } from '../../src/store/index.js';
+import { DB_KINDS, openTestDb, createTestOrg } from '../helpers/db.js';
 
 describe.each(DB_KINDS)('reports store on %s', (kind) => {
   let db: Db;
@@ -12,11 +12,7 @@ describe.each(DB_KINDS)('reports store on %s', (kind) => {
   beforeEach(async () => {
     db = await openTestDb(kind);
     const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-    orgId = await db.transaction(async (tx) => {
-      const org = await insertOrg(tx, 'Acme', 'test');
-      await vault.createOrgKey(tx, org.id);
-      return org.id;
-    });
+    orgId = await createTestOrg(db, vault, 'Acme');
     appId = (await createApp(db, vault, { orgId, name: 'A', origins: [], actor: 'test' })).app.id;
   });
   afterEach(async () => db.close());
