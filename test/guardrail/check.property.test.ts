@@ -33,6 +33,18 @@ const forbiddenPath = fc.oneof(
   fc.tuple(segment).map(([s]) => `infra/${s}`),
   fc.tuple(segment).map(([s]) => `scripts/release/${s}`),
   fc.constant('.userz.yml'),
+  // CI definitions (ci.*): local actions, action files anywhere, GitLab pipeline files and
+  // includes, the .gitlab directory, hosted CI services.
+  fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.github/actions/${s}/action.yml`),
+  fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.github/actions/${s}/index.js`),
+  fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}action.${ext}`),
+  fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}.github/dependabot.${ext}`),
+  fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}.gitlab-ci.${ext}`),
+  fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}${s}.gitlab-ci.yml`),
+  fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.gitlab/ci/${s}.yml`),
+  fc.tuple(depthPrefix, fc.constantFrom('.circleci/config.yml', '.travis.yml', 'jenkinsfile', '.buildkite/pipeline.yml', 'azure-pipelines.yml')).map(
+    ([p, f]) => `${p}${f}`,
+  ),
 );
 
 const FULLWIDTH_OFFSET = 0xfee0;

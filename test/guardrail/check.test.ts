@@ -55,7 +55,58 @@ describe('checkChangeSet with the default rules', () => {
     expect(ruleIdsOf(verdict, path)).toContain(ruleId);
   });
 
-  it.each(['src/backup~', 'src/a~b.ts', 'src/longer-name~1.ts', 'src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', 'a/.github/dependabot.yml', '.envelope/x'])(
+  // Every place GitHub Actions, GitLab CI and hosted CI services read a definition from
+  // a pushed branch (rules/guardrail.yml, ci.*).
+  it.each([
+    ['.github/actions/setup/action.yml', 'ci.github_actions'],
+    ['.github/Actions/x/action.yml', 'ci.github_actions'],
+    ['.github/actions/build/index.js', 'ci.github_actions'],
+    ['.github/actions/docker/Dockerfile', 'ci.github_actions'],
+    ['.github/actions', 'ci.github_actions'],
+    ['action.yml', 'ci.github_actions'],
+    ['ACTION.YAML', 'ci.github_actions'],
+    ['tools/lint/action.yml', 'ci.github_actions'],
+    ['tools/lint/Action.Yaml', 'ci.github_actions'],
+    ['.github/dependabot.yml', 'ci.github_dependabot'],
+    ['.github/Dependabot.YAML', 'ci.github_dependabot'],
+    ['a/.github/dependabot.yml', 'ci.github_dependabot'],
+    ['.gitlab-ci.yml', 'ci.gitlab_pipeline'],
+    ['.GitLab-CI.yml', 'ci.gitlab_pipeline'],
+    ['.gitlab-ci.yaml', 'ci.gitlab_pipeline'],
+    ['services/api/.gitlab-ci.yml', 'ci.gitlab_pipeline'],
+    ['ci/test.gitlab-ci.yml', 'ci.gitlab_pipeline'],
+    ['templates/Deploy.GITLAB-CI.YAML', 'ci.gitlab_pipeline'],
+    ['.gitlab/ci/build.yml', 'ci.gitlab_directory'],
+    ['.GitLab/CI/jobs/test.yml', 'ci.gitlab_directory'],
+    ['.gitlab/ci/scripts/deploy.sh', 'ci.gitlab_directory'],
+    ['.gitlab/agents/prod/config.yaml', 'ci.gitlab_directory'],
+    ['.gitlab/CODEOWNERS', 'ci.gitlab_directory'],
+    ['.gitlab', 'ci.gitlab_directory'],
+    ['.circleci/config.yml', 'ci.hosted_services'],
+    ['.CircleCI/Config.yml', 'ci.hosted_services'],
+    ['.travis.yml', 'ci.hosted_services'],
+    ['azure-pipelines.yml', 'ci.hosted_services'],
+    ['.buildkite/pipeline.yml', 'ci.hosted_services'],
+    ['Jenkinsfile', 'ci.hosted_services'],
+    ['ci/JENKINSFILE', 'ci.hosted_services'],
+    ['Jenkinsfile.release', 'ci.hosted_services'],
+    ['.drone.yml', 'ci.hosted_services'],
+    ['.woodpecker/test.yml', 'ci.hosted_services'],
+    ['appveyor.yml', 'ci.hosted_services'],
+    ['.cirrus.yml', 'ci.hosted_services'],
+    ['.semaphore/semaphore.yml', 'ci.hosted_services'],
+    ['cloudbuild.yaml', 'ci.hosted_services'],
+    ['buildspec.yml', 'ci.hosted_services'],
+    ['bitbucket-pipelines.yml', 'ci.hosted_services'],
+    ['.gitea/workflows/ci.yml', 'ci.hosted_services'],
+    ['.forgejo/workflows/ci.yml', 'ci.hosted_services'],
+  ])('rejects the CI definition %s under %s', (path, ruleId) => {
+    const verdict = verdictFor(path);
+    expect(verdict.allowed).toBe(false);
+    expect(ruleIdsOf(verdict, path)).toContain(ruleId);
+  });
+
+  it.each(['src/backup~', 'src/a~b.ts', 'src/longer-name~1.ts', 'src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', '.envelope/x', 'src/actions.ts', 'src/store/actions/action.ts', 'docs/action.yml.md', 'docs/gitlab-ci.md', 'src/gitlab/client.ts', '.github/CODEOWNERS', '.github/ISSUE_TEMPLATE/config.yml', 'src/jenkins.ts'])(
     'allows %s, which only looks like a forbidden path',
     (path) => {
       expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
@@ -208,6 +259,21 @@ describe('Unicode and client spellings of forbidden paths', () => {
     const verdict = verdictFor(path);
     expect(verdict.allowed).toBe(false);
     expect(verdict.violations.some((v) => !v.ruleId.startsWith('path.'))).toBe(true);
+  });
+
+  it.each([
+    ['.\uff27\uff49\uff54\uff2c\uff41\uff42-\uff23\uff29.yml', 'fullwidth GitLab pipeline file', 'ci.gitlab_pipeline'],
+    ['.github/\uff41\uff43\uff54\uff49\uff4f\uff4e\uff53/x/index.js', 'fullwidth actions directory', 'ci.github_actions'],
+    ['tools/\ud835\udc1a\ud835\udc1c\ud835\udc2d\ud835\udc22\ud835\udc28\ud835\udc27.yml', 'mathematical bold action.yml', 'ci.github_actions'],
+    ['.gitla\u0301b/ci/build.yml', 'combining accent in .gitlab', 'ci.gitlab_directory'],
+    ['.ciṙcleci/config.yml', 'precomposed dot above in .circleci', 'ci.hosted_services'],
+    ['.github/actionſ/x/run.sh', 'long s in actions', 'ci.github_actions'],
+    ['.gitlab-ci.yml.', 'NTFS trailing dot on the pipeline file', 'ci.gitlab_pipeline'],
+    ['action.yml::$DATA', 'NTFS stream name on action.yml', 'ci.github_actions'],
+  ])('rejects the CI definition %j (%s) under %s', (path, _how, ruleId) => {
+    const verdict = verdictFor(path);
+    expect(verdict.allowed).toBe(false);
+    expect(ruleIdsOf(verdict, path)).toContain(ruleId);
   });
 });
 

@@ -24,7 +24,19 @@ describe('default rules (rules/guardrail.yml)', () => {
     const rules = await loadDefaultRules();
     const byId = new Map(rules.rules.map((r) => [r.id, r]));
     expect([...byId.keys()].sort()).toEqual(
-      ['ci.github_workflows', 'git.metadata', 'infra', 'release.scripts', 'secrets.dotenv', 'userz.policy_file'].sort(),
+      [
+        'ci.github_actions',
+        'ci.github_dependabot',
+        'ci.github_workflows',
+        'ci.gitlab_directory',
+        'ci.gitlab_pipeline',
+        'ci.hosted_services',
+        'git.metadata',
+        'infra',
+        'release.scripts',
+        'secrets.dotenv',
+        'userz.policy_file',
+      ].sort(),
     );
     for (const rule of rules.rules) expect(rule.reason.length).toBeGreaterThan(10);
     expect(byId.get('userz.policy_file')!.globs).toContain(POLICY_PATH);
