@@ -48,3 +48,5 @@ export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult
 export { verifyGitLabProject, verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, DEVELOPER_ACCESS } from './gitlab/index.js';
 export type { GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
 export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
+export { registerGitHubInstallRoutes, type GitHubInstallDeps } from './github/install-link.js';
+export { registerGitHubWebhookRoute, GITHUB_WEBHOOK_BODY_LIMIT } from './github/webhook-route.js';

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { UserzError } from '../errors.js';
+import { assertJsonDepth } from './json-depth.js';
+import { normaliseJsonText } from './storable-text.js';
 
 /**
  * Reads a request body up to `limit` bytes. Stops reading at the cap (the rest is never
@@ -70,13 +72,20 @@ function tooLarge(limit: number): UserzError {
   return new UserzError('body_too_large', `Request body is larger than ${limit} bytes`, { status: 413 });
 }
 
-/** Parses JSON from a body, answering 400 `malformed_json` on failure. */
-export function parseJson(body: Buffer): unknown {
+/**
+ * Parses JSON from a body, answering 400 `malformed_json` on failure and `json_too_deep`
+ * past 64 levels (checked on the bytes, before parsing). Strings and keys come back
+ * storable (no NUL, no lone surrogate), the same for every channel.
+ */
+export function parseJson(body: Buffer | string): unknown {
+  assertJsonDepth(body);
+  let value: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    value = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch {
     throw new UserzError('malformed_json', 'Request body is not valid JSON', { status: 400 });
   }
+  return normaliseJsonText(value);
 }
 
 export function requireContentType(req: IncomingMessage, ...types: string[]): string {

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { UserzError } from '../errors.js';
 import { sendError } from './errors.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: { params: Record<string, string>; url: URL; log: Logger }) => Promise<void> | void;
@@ -35,15 +36,19 @@ export class Router {
 
   /** Probot Handler: returns true when it answered the request. */
   readonly handle = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
-    const url = new URL(req.url ?? '/', 'http://userz.local');
+    const url = requestUrl(req.url);
+    if (!url) {
+      sendError(res, badPathEncoding(), this.log);
+      return true;
+    }
     let pathMatched = false;
     for (const route of this.routes) {
       const m = route.pattern.exec(url.pathname);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;
-      const params = Object.fromEntries(route.keys.map((k, i) => [k, decodeURIComponent(m[i + 1]!)]));
       try {
+        const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathSegment(m[i + 1]!)]));
         await route.handler(req, res, { params, url, log: this.log });
       } catch (err) {
         sendError(res, err, this.log);
@@ -57,3 +62,32 @@ export class Router {
     return false;
   };
 }
+
+/** The request's URL, or null when it cannot be parsed or its path is not valid percent-encoded UTF-8. */
+function requestUrl(raw: string | undefined): URL | null {
+  try {
+    const url = new URL(raw ?? '/', 'http://userz.local');
+    decodeURIComponent(url.pathname);
+    return url;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A path parameter as text we can store and compare: a bad percent-encoding (`%E0%A4%A`,
+ * an encoded lone surrogate) or an encoded control character is the caller's mistake,
+ * 400 `bad_path_encoding`, not ours.
+ */
+function decodePathSegment(raw: string): string {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(raw);
+  } catch {
+    throw badPathEncoding();
+  }
+  if (/[\u0000-\u001f\u007f]/.test(decoded)) throw badPathEncoding();
+  return decoded;
+}
+
+const badPathEncoding = () => new UserzError('bad_path_encoding', 'The request path is not valid percent-encoded UTF-8', { status: 400 });

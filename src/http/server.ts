@@ -2,6 +2,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import type { Logger } from 'pino';
+import { sendError, sendJson } from './errors.js';
+import { installProcessGuard } from './process-guard.js';
 
 export interface RunningServer {
   port: number;
@@ -19,15 +21,17 @@ export interface RunningServer {
 export async function startHttpServer(opts: { probot: Probot; appFn: ApplicationFunction; log: Logger; port: number; host: string }): Promise<RunningServer> {
   const middleware = await createNodeMiddleware(opts.appFn, { probot: opts.probot });
   const log = opts.log.child({ name: 'http' });
+  installProcessGuard(opts.log);
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
     });
-    void middleware(req, res, () => {
-      res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'not_found', message: 'No such route' } }));
-    });
+    // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
+    // server keeps serving; Probot's own catch would answer an empty 500.
+    const notFound = () => sendJson(res, 404, { error: { code: 'not_found', message: 'No such route' } });
+    new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
   });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   await new Promise<void>((resolve, reject) => {

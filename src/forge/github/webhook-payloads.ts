@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/**
+ * The GitHub webhook payloads Userz acts on, in GitHub's documented shape
+ * (docs.github.com/webhooks/webhook-events-and-payloads), limited to the fields the
+ * handlers read. Objects are loose: GitHub adds fields over time and the handlers receive
+ * the payload as GitHub sent it once these parts are known to be right. Ids end up in
+ * bigint columns, so they are positive safe integers (JSON's `1e309` is Infinity, refused).
+ */
+export const GitHubId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+
+// GitHub: owner (≤ 39) / name (≤ 100), ASCII letters, digits, '-', '_', '.'.
+const FullName = z.string().max(200).regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
+const Action = z.string().min(1).max(100);
+
+export const InstallationRepository = z.looseObject({ id: GitHubId, full_name: FullName });
+const Installation = z.looseObject({ id: GitHubId });
+
+export const InstallationEvent = z.looseObject({
+  action: Action,
+  installation: Installation,
+  repositories: z.array(InstallationRepository).max(10_000).nullish(),
+});
+
+export const InstallationRepositoriesEvent = z.looseObject({
+  action: Action,
+  installation: Installation,
+  repositories_added: z.array(InstallationRepository).max(10_000),
+  repositories_removed: z.array(InstallationRepository).max(10_000),
+});
+
+const PullRequestRef = z.looseObject({
+  ref: z.string().max(1_000),
+  // null when the head repository (a fork) was deleted
+  repo: z.looseObject({ id: GitHubId }).nullable(),
+});
+
+export const PullRequestEvent = z.looseObject({
+  action: Action,
+  pull_request: z.looseObject({
+    number: GitHubId,
+    html_url: z.string().max(2_000),
+    merged: z.boolean().nullish(),
+    head: PullRequestRef,
+    base: PullRequestRef,
+  }),
+});
+
+/** The events Userz subscribes to (app.yml) and their schemas; any other event is acknowledged and ignored. */
+export const HANDLED_GITHUB_EVENTS: Record<string, z.ZodType> = {
+  installation: InstallationEvent,
+  installation_repositories: InstallationRepositoriesEvent,
+  pull_request: PullRequestEvent,
+};
+
+export type GitHubPayloadCheck = { kind: 'ignored' } | { kind: 'invalid'; issue: string } | { kind: 'valid'; payload: unknown };
+
+/** Checks a verified, parsed payload against the schema of its event. */
+export function checkGitHubPayload(event: string, payload: unknown): GitHubPayloadCheck {
+  const schema = Object.hasOwn(HANDLED_GITHUB_EVENTS, event) ? HANDLED_GITHUB_EVENTS[event] : undefined;
+  if (!schema) return { kind: 'ignored' };
+  const parsed = schema.safeParse(payload);
+  if (parsed.success) return { kind: 'valid', payload: parsed.data };
+  const first = parsed.error.issues[0]!;
+  return { kind: 'invalid', issue: `${first.path.join('.') || 'body'}: ${first.message}` };
+}
