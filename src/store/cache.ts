@@ -1,5 +1,6 @@
 import Keyv from 'keyv';
 import KeyvRedis from '@keyv/redis';
+import { ExpiringMap } from './expiring-map.js';
 
 /**
  * The cache port: sessions, rate-limit buckets, the replay guard. Memory by default,
@@ -13,18 +14,31 @@ export interface Cache {
   /** Atomic increment of a counter that expires ttlMs after it is created. */
   increment(key: string, ttlMs: number): Promise<number>;
   delete(key: string): Promise<void>;
+  /** Entries held in process memory, expired ones not yet swept included (memory store only). */
+  memoryEntries?(): number;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createCache(opts: { kind: 'memory' } | { kind: 'redis'; url: string }, namespace = 'userz'): Cache {
-  return opts.kind === 'redis' ? createRedisCache(opts.url, namespace) : createMemoryCache(namespace);
+export interface MemoryCacheOptions {
+  /** The clock entries expire by (tests pass a fake one). */
+  now?: () => number;
 }
 
-function createMemoryCache(namespace: string): Cache {
-  const keyv = new Keyv({ namespace });
-  const counters = new Map<string, { n: number; expires: number }>();
-  const marks = new Map<string, number>();
+export function createCache(opts: ({ kind: 'memory' } & MemoryCacheOptions) | { kind: 'redis'; url: string }, namespace = 'userz'): Cache {
+  return opts.kind === 'redis' ? createRedisCache(opts.url, namespace) : createMemoryCache(namespace, opts);
+}
+
+/**
+ * Every map here expires by time (store/expiring-map.ts), so a steady load holds only what
+ * arrived within each entry's TTL; a count bound alone let marks and counters pile up
+ * until 100,000 and kept keyv's entries until read.
+ */
+function createMemoryCache(namespace: string, opts: MemoryCacheOptions = {}): Cache {
+  const values = new ExpiringMap<unknown>({ now: opts.now });
+  const keyv = new Keyv({ namespace, store: values });
+  const counters = new ExpiringMap<{ n: number }>({ now: opts.now });
+  const marks = new ExpiringMap<true>({ now: opts.now });
   return {
     get: async <T>(key: string) => (await keyv.get(key)) as T | undefined,
     set: async (key, value, ttlMs) => {
@@ -33,19 +47,14 @@ function createMemoryCache(namespace: string): Cache {
     // Check and set happen synchronously on a Map: no await between them, so two
     // concurrent callers cannot both win (keyv's async get/set could interleave).
     setIfAbsent: async (key, _value, ttlMs) => {
-      const now = Date.now();
-      const seen = marks.get(key);
-      if (seen !== undefined && seen > now) return false;
-      marks.set(key, now + ttlMs);
-      if (marks.size > 100_000) pruneExpired(marks, now);
+      if (marks.has(key)) return false;
+      marks.set(key, true, ttlMs);
       return true;
     },
     increment: async (key, ttlMs) => {
-      const now = Date.now();
       const c = counters.get(key);
-      if (!c || c.expires <= now) {
-        counters.set(key, { n: 1, expires: now + ttlMs });
-        if (counters.size > 100_000) pruneExpired(counters, now);
+      if (!c) {
+        counters.set(key, { n: 1 }, ttlMs);
         return 1;
       }
       c.n++;
@@ -60,11 +69,8 @@ function createMemoryCache(namespace: string): Cache {
     close: async () => {
       await keyv.disconnect();
     },
+    memoryEntries: () => values.size + counters.size + marks.size,
   };
-}
-
-function pruneExpired(map: Map<string, number | { expires: number }>, now: number): void {
-  for (const [k, v] of map) if ((typeof v === 'number' ? v : v.expires) <= now) map.delete(k);
 }
 
 function createRedisCache(url: string, namespace: string): Cache {
