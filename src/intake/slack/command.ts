@@ -9,6 +9,7 @@ import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
+import { admitSlackRequest } from './request-gate.js';
 
 /**
  * `/userz <text>` through Bolt's HTTPReceiver mounted on our router at POST /slack/events.
@@ -22,6 +23,9 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
   const replay = new ReplayGuard(deps.cache, 10 * 60_000);
   const receiver = new HTTPReceiver({
     signingSecret: slack.signingSecret,
+    // admitSlackRequest (request-gate.ts) verified the signature and hands Bolt only the
+    // re-encoded fields of a slash command that passed the schema.
+    signatureVerification: false,
     endpoints: '/slack/events',
     processBeforeResponse: true,
     logger: boltLogger(deps.log),
@@ -64,6 +68,7 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
 
   const listener = receiver.requestListener;
   router.add('POST', '/slack/events', async (req: IncomingMessage, res: ServerResponse) => {
+    if (!(await admitSlackRequest(req, res, { signingSecret: slack.signingSecret, log: deps.log }))) return;
     await new Promise<void>((resolve) => {
       res.once('finish', resolve);
       res.once('close', resolve);
