@@ -12,7 +12,7 @@ import { UserzError } from './errors.js';
 import { recordAudit } from './store/index.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
-import { createForge, registerGitHubReviewEvents, registerGitHubWebhookRoute, registerGitLabWebhookRoute } from './forge/index.js';
+import { createForge, registerGitHubInstallRoutes, registerGitHubReviewEvents, registerGitHubWebhookRoute, registerGitLabWebhookRoute } from './forge/index.js';
 import { registerInstallationEvents } from './forge/github/installations.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
@@ -167,6 +167,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     registerReviewRoutes(router, deps.pipeline);
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
+    registerGitHubInstallRoutes(router, { db: deps.store.db, log: deps.log, install: deps.config.github?.install, apiBaseUrl: deps.config.github?.baseUrl });
     registerGitHubReviewEvents(app, { db: deps.store.db, log: deps.log });
     // Owns POST /api/github/webhooks: body cap, signature and schema before any app.on handler.
     registerGitHubWebhookRoute(router, { probot: app, log: deps.log });

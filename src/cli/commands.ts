@@ -105,13 +105,13 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'repos link-installation',
-    summary: 'Assign a GitHub App installation\'s repos to an org',
+    summary: 'Link a GitHub App installation (its repos now and later) to an org',
     usage: 'userz repos link-installation --installation ID [--org ORG] [--json]',
     options: { installation: { type: 'string' }, org: { type: 'string' }, ...json },
     async run(args) {
       if (!args.values.installation) throw new UserzError('invalid_input', '--installation is required');
       const r = (await runOp(args.config(), 'repos.link-installation', { installationId: args.values.installation, org: args.values.org })) as { orgId: string; repos: number };
-      print(args, r, `Linked ${r.repos} repos to ${r.orgId}`);
+      print(args, r, `Linked installation ${args.values.installation} (${r.repos} repos so far) to ${r.orgId}`);
       return 0;
     },
   },

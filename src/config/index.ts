@@ -18,7 +18,7 @@ export interface Config {
   blobDir: string;
   /** Raw keyring text from USERZ_MASTER_KEY; undefined → a local key file in dataDir (embedded default only). */
   masterKeyring?: string;
-  github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string };
+  github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
   slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
   discord?: { applicationId: string; publicKey: string; botToken?: string };
   model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
@@ -32,6 +32,14 @@ export interface Config {
     cpus: number;
     pids: number;
   };
+}
+
+/** What install links need: set together (GITHUB_APP_SLUG, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET). */
+export interface GitHubInstallConfig {
+  slug: string;
+  clientId: string;
+  clientSecret: string;
+  stateSecret: string;
 }
 
 /** Raised at boot; `problems` names each bad or missing variable. */
@@ -130,8 +138,23 @@ function readGitHub(e: Env, problems: string[]): Config['github'] {
   if (!privateKey.includes('-----BEGIN')) privateKey = Buffer.from(privateKey, 'base64').toString('utf8');
   if (!privateKey.includes('-----BEGIN')) problems.push('PRIVATE_KEY is not a PEM key (nor base64 of one)');
   if (!e.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET is required when APP_ID is set');
+  const install = readGitHubInstall(e, problems);
   if (!e.APP_ID || !e.WEBHOOK_SECRET) return undefined;
-  return { appId: e.APP_ID, privateKey: privateKey.replace(/\\n/g, '\n'), webhookSecret: e.WEBHOOK_SECRET, baseUrl: e.GITHUB_API_URL };
+  return { appId: e.APP_ID, privateKey: privateKey.replace(/\\n/g, '\n'), webhookSecret: e.WEBHOOK_SECRET, baseUrl: e.GITHUB_API_URL, install };
+}
+
+function readGitHubInstall(e: Env, problems: string[]): GitHubInstallConfig | undefined {
+  const parts = { GITHUB_APP_SLUG: e.GITHUB_APP_SLUG, GITHUB_CLIENT_ID: e.GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: e.GITHUB_CLIENT_SECRET };
+  const missing = Object.entries(parts).filter(([, v]) => !v).map(([k]) => k);
+  if (missing.length === 3) return undefined;
+  if (missing.length > 0) {
+    problems.push(`${missing.join(', ')} required for GitHub install links (set GITHUB_APP_SLUG, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET together)`);
+    return undefined;
+  }
+  const stateSecret = e.GITHUB_STATE_SECRET ?? e.WEBHOOK_SECRET;
+  if (!stateSecret) return undefined; // WEBHOOK_SECRET's own problem is already reported
+  if (e.GITHUB_STATE_SECRET && e.GITHUB_STATE_SECRET.length < 16) problems.push('GITHUB_STATE_SECRET must be at least 16 characters');
+  return { slug: e.GITHUB_APP_SLUG!, clientId: e.GITHUB_CLIENT_ID!, clientSecret: e.GITHUB_CLIENT_SECRET!, stateSecret };
 }
 
 function readModel(e: Env, problems: string[]): Config['model'] {

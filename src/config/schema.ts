@@ -68,6 +68,16 @@ export const EnvSchema = z.object({
   PRIVATE_KEY_PATH: optionalString,
   WEBHOOK_SECRET: optionalString,
   GITHUB_API_URL: urlString(['http:', 'https:']),
+  /**
+   * Install links (an org links its own installation, forge/github/install-link.ts): the
+   * App's slug (github.com/apps/<slug>), its OAuth client id and secret (for the user
+   * authorization GitHub runs during installation), and the key that signs the `state`
+   * (defaults to WEBHOOK_SECRET).
+   */
+  GITHUB_APP_SLUG: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]{0,99}$/i.test(v), { message: 'must be the GitHub App slug (letters, digits, dashes)' }),
+  GITHUB_CLIENT_ID: optionalString,
+  GITHUB_CLIENT_SECRET: optionalString,
+  GITHUB_STATE_SECRET: optionalString,
 
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_CLIENT_ID: optionalString,

@@ -5,7 +5,7 @@ import { parseJson, readBody, requireContentType, sendJson, type Router } from '
 import { verifyApiKey } from '../security/index.js';
 import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
 import type { AppDirectory } from './app-directory.js';
-import { createApp, describeApp, normalizeOrigins } from './apps.js';
+import { assertRepoOfOrg, createApp, describeApp, normalizeOrigins } from './apps.js';
 import type { IntakeDeps } from './deps.js';
 import type { SlackInstallLinks } from './slack/install.js';
 
@@ -75,10 +75,7 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
         if (body.discord === null) links.discordBotTokenSecretId = null;
         else if (body.discord.botToken) links.discordBotTokenSecretId = await deps.vault.storeSecret(key.orgId, 'discord_bot_token', body.discord.botToken, tx);
       }
-      if (body.repoId) {
-        const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND (org_id = $2 OR org_id IS NULL)', [body.repoId, key.orgId]);
-        if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${body.repoId} in this org`, { status: 404 });
-      }
+      if (body.repoId) await assertRepoOfOrg(tx, body.repoId, key.orgId);
       return updateAppLinks(tx, key.orgId, params.id!, links, actor);
     });
     apps.forget();

@@ -1,6 +1,6 @@
 import { UserzError } from '../errors.js';
 import type { Vault } from '../security/index.js';
-import type { Db } from '../store/index.js';
+import type { Db, Queryable } from '../store/index.js';
 import { newId, randomBase62 } from '../store/index.js';
 import { insertApp, type App } from '../store/apps.js';
 
@@ -35,6 +35,16 @@ export function normalizeOrigins(origins: string[]): string[] {
   return [...new Set(origins.map(normalizeOrigin))];
 }
 
+/**
+ * An App may link only a repo its own org owns. A repo with no org (a GitHub installation
+ * nobody has linked yet) belongs to no one and can be linked by no one: it joins an org
+ * only through `userz repos link-installation` or an install link (forge/github).
+ */
+export async function assertRepoOfOrg(tx: Queryable, repoId: string, orgId: string): Promise<void> {
+  const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2', [repoId, orgId]);
+  if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`, { status: 404 });
+}
+
 /** Creates an App with its public key and an encrypted signing secret, in one transaction. */
 export async function createApp(db: Db, vault: Vault, input: { orgId: string; name: string; origins: string[]; repoId?: string | null; actor: string }): Promise<CreatedApp> {
   const name = input.name.trim();
@@ -43,10 +53,7 @@ export async function createApp(db: Db, vault: Vault, input: { orgId: string; na
   const publicKey = `pub_${randomBase62(24)}`;
   const signingSecret = `uzsig_${randomBase62(43)}`;
   const app = await db.transaction(async (tx) => {
-    if (input.repoId) {
-      const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND (org_id = $2 OR org_id IS NULL)', [input.repoId, input.orgId]);
-      if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${input.repoId} in this org`, { status: 404 });
-    }
+    if (input.repoId) await assertRepoOfOrg(tx, input.repoId, input.orgId);
     const signingSecretId = await vault.storeSecret(input.orgId, 'app_signing_secret', signingSecret, tx);
     return insertApp(tx, { id: newId('app'), orgId: input.orgId, name, publicKey, origins, signingSecretId, repoId: input.repoId ?? null }, input.actor);
   });

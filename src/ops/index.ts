@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { addLocalKeyringVersion, issueApiKey, KeyringMasterKey, loadOrCreateLocalKeyring, type Vault } from '../security/index.js';
-import { assignInstallationToOrg, insertOrg, listOrgs, migrate, resolveOrg, type Db } from '../store/index.js';
+import { insertOrg, linkInstallationToOrg, listOrgs, migrate, resolveOrg, type Db } from '../store/index.js';
 
 /**
  * Operator actions shared by the `userz` CLI and the server's admin endpoint. The CLI
@@ -56,12 +56,16 @@ const keysRotate: Operation<Record<string, never>, { masterVersion: number; rewr
   },
 };
 
-const linkInstallation: Operation<{ org?: string; installationId: number }, { orgId: string; repos: number }> = {
+/**
+ * The operator's explicit act: this installation (its repos now and later) belongs to this
+ * org. The operator may also move an installation; Apps of the old org lose those repos.
+ */
+const linkInstallation: Operation<{ org?: string; installationId: number }, { orgId: string; repos: number; previousOrgId: string | null }> = {
   input: z.object({ org: z.string().optional(), installationId: z.coerce.number().int().positive() }),
   async run(deps, input) {
     const org = await resolveOrg(deps.db, input.org);
-    const repos = await assignInstallationToOrg(deps.db, input.installationId, org.id, 'cli');
-    return { orgId: org.id, repos };
+    const linked = await deps.db.transaction((tx) => linkInstallationToOrg(tx, { installationId: input.installationId, orgId: org.id, actor: 'cli', allowMove: true }));
+    return { orgId: org.id, ...linked };
   },
 };
 

@@ -19,6 +19,7 @@ export { newId, randomBase62 } from './ids.js';
 export { recordAudit, listAudit, type AuditEvent, type StoredAuditEvent } from './audit.js';
 export { insertOrg, listOrgs, resolveOrg, type Org } from './orgs.js';
 export * from './repos.js';
+export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
 
 export interface Store {

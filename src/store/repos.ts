@@ -64,6 +64,11 @@ export interface UpsertRepo {
   defaultBranch?: string;
   tokenSecretId?: string | null;
   webhookSecretId?: string | null;
+  /**
+   * Set the org to `orgId` even when it is null (a GitHub repo takes its installation's
+   * org, so a repo that moved to an unlinked installation is unassigned, not kept).
+   */
+  replaceOrg?: boolean;
 }
 
 /** Insert or refresh a repo by (forge, base URL, external id); clears removed/suspended marks. */
@@ -73,7 +78,7 @@ export async function upsertRepo(db: Queryable, input: UpsertRepo, actor: string
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
      ON CONFLICT (forge, base_url, external_id) DO UPDATE SET
        full_name = EXCLUDED.full_name,
-       org_id = COALESCE(EXCLUDED.org_id, repos.org_id),
+       org_id = CASE WHEN $11::boolean THEN EXCLUDED.org_id ELSE COALESCE(EXCLUDED.org_id, repos.org_id) END,
        installation_id = COALESCE(EXCLUDED.installation_id, repos.installation_id),
        default_branch = EXCLUDED.default_branch,
        token_secret_id = COALESCE(EXCLUDED.token_secret_id, repos.token_secret_id),
@@ -93,6 +98,7 @@ export async function upsertRepo(db: Queryable, input: UpsertRepo, actor: string
       input.defaultBranch ?? 'main',
       input.tokenSecretId ?? null,
       input.webhookSecretId ?? null,
+      input.replaceOrg ?? false,
     ],
   );
   const repo = toRepo(row!);
@@ -139,12 +145,5 @@ export async function setInstallationSuspended(db: Queryable, installationId: nu
     [installationId],
   );
   for (const r of rows) await recordAudit(db, { actor, action: suspended ? 'repo.suspend' : 'repo.unsuspend', orgId: r.org_id, subject: r.id });
-  return rows.length;
-}
-
-/** Links GitHub installations to an org (`userz repos link-installation`). */
-export async function assignInstallationToOrg(db: Queryable, installationId: number, orgId: string, actor: string): Promise<number> {
-  const rows = await db.query<{ id: string }>('UPDATE repos SET org_id = $1, updated_at = now() WHERE installation_id = $2 RETURNING id', [orgId, installationId]);
-  for (const r of rows) await recordAudit(db, { actor, action: 'repo.assign_org', orgId, subject: r.id, data: { installationId } });
   return rows.length;
 }

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import type { Db, Queryable } from '../../store/index.js';
-import { listOrgs, markReposRemoved, recordDelivery, setInstallationSuspended, upsertRepo } from '../../store/index.js';
+import { forgetInstallation, markReposRemoved, orgOfInstallation, recordDelivery, setInstallationSuspended, unlinkForeignApps, upsertRepo } from '../../store/index.js';
 
 interface InstallationRepo {
   id: number;
@@ -13,10 +13,13 @@ interface InstallationRepo {
  * recorded by its X-GitHub-Delivery id in the same transaction as its effect, so a
  * redelivered id does nothing more and a failed one can be redelivered.
  *
- * Which Userz org owns an installation: the org that already owns its repos; else the
- * only org when there is exactly one (the usual self-hosted setup); else none until an
- * operator links it (`userz repos link-installation`). Default branches are not in these
- * payloads; runs read the live default branch when they fetch the archive.
+ * Which Userz org owns an installation is never inferred here (not from the number of
+ * orgs, not from a payload): only `userz repos link-installation` or an install link
+ * whose callback proved the installer administers the installation (./install-link.ts)
+ * links one. Until then its repos stay unassigned and no App can use them. A repo takes
+ * its installation's org, so a repo moved to an unlinked installation becomes unassigned.
+ * Default branches are not in these payloads; runs read the live default branch when
+ * they fetch the archive.
  */
 export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Logger; baseUrl?: string }): void {
   const baseUrl = deps.baseUrl ?? '';
@@ -68,20 +71,17 @@ export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Log
 
 async function addRepos(tx: Queryable, installationId: number, repos: InstallationRepo[], baseUrl: string): Promise<void> {
   if (repos.length === 0) return;
-  const orgId = await orgForInstallation(tx, installationId);
+  const orgId = await orgOfInstallation(tx, installationId);
+  const ids: string[] = [];
   for (const repo of repos) {
-    await upsertRepo(tx, { orgId, forge: 'github', externalId: String(repo.id), fullName: repo.full_name, baseUrl, installationId }, 'github');
+    const saved = await upsertRepo(tx, { orgId, replaceOrg: true, forge: 'github', externalId: String(repo.id), fullName: repo.full_name, baseUrl, installationId }, 'github');
+    ids.push(saved.id);
   }
-}
-
-async function orgForInstallation(tx: Queryable, installationId: number): Promise<string | null> {
-  const [owned] = await tx.query<{ org_id: string }>('SELECT org_id FROM repos WHERE installation_id = $1 AND org_id IS NOT NULL LIMIT 1', [installationId]);
-  if (owned) return owned.org_id;
-  const orgs = await listOrgs(tx);
-  return orgs.length === 1 ? orgs[0]!.id : null;
+  await unlinkForeignApps(tx, ids, orgId, 'github');
 }
 
 async function removeInstallation(tx: Queryable, installationId: number): Promise<void> {
   const rows = await tx.query<{ external_id: string; base_url: string }>('SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL', [installationId]);
   for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url);
+  await forgetInstallation(tx, installationId, 'github');
 }
