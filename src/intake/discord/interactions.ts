@@ -13,6 +13,7 @@ import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
 import { chatMessageFor } from '../slack/command.js';
+import { DiscordInteraction } from './interaction-schema.js';
 
 const BODY_LIMIT = 64 * 1024;
 const TIMESTAMP_WINDOW_S = 300;
@@ -45,7 +46,7 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     if (!(Math.abs(Date.now() / 1000 - Number(timestamp)) <= TIMESTAMP_WINDOW_S)) {
       throw new UserzError('stale_request', 'Request timestamp is outside the 300 s window', { status: 401 });
     }
-    const interaction = parseJson(body) as APIInteraction;
+    const interaction = parseInteraction(parseJson(body), deps.log) as unknown as APIInteraction;
     if (interaction.type === InteractionType.Ping) return sendJson(res, 200, { type: InteractionResponseType.Pong });
     const reply = (content: string) => sendJson(res, 200, { type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: EPHEMERAL } });
     if (interaction.type !== InteractionType.ApplicationCommand || interaction.data.name !== 'userz') return reply('Unknown command.');
@@ -95,6 +96,16 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
       await Promise.all([...pending]);
     },
   };
+}
+
+/** The interaction, or 400 `invalid_payload` (logged by interaction id) when it lacks Discord's documented shape. */
+function parseInteraction(value: unknown, log: IntakeDeps['log']): DiscordInteraction {
+  const parsed = DiscordInteraction.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const id = (value as { id?: unknown } | null)?.id;
+  log.warn({ interactionId: typeof id === 'string' ? id.slice(0, 25) : undefined, issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : undefined }, 'Discord interaction refused: payload does not match the documented shape');
+  throw new UserzError('invalid_payload', 'The interaction does not have the documented shape', { status: 400 });
 }
 
 /** `/userz report text:<…>`: the `report` subcommand's `text` option (or a top-level `text`). */
