@@ -9,14 +9,6 @@ import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
 import { getRun, transitionRun, type Run } from './runs.js';
-import { assertSameTenant } from './tenancy.js';
-
-const AGENT_SYSTEM = [
-  'You are a careful software engineer fixing a bug reported by a user of this product.',
-  'The repository is checked out in your workspace. Use the tools to read, search and edit files and to inspect git state.',
-  'Make the smallest change that fixes the reported problem. Do not touch CI configuration, secrets, infrastructure or release scripts.',
-  'When you are done, reply with a one-paragraph summary of the change and no tool call.',
-].join('\n');
 
 /**
  * The run job, resumable at every state:
@@ -101,8 +93,6 @@ async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: Forg
   if (!run.repoId) throw new UserzError('no_repo_linked', 'The App is not linked to a repository');
   const repo = await getRepo(deps.db, run.repoId);
   if (!repo || repo.removedAt || repo.suspendedAt) throw new UserzError('repo_unavailable', 'The repository is removed or suspended');
-  // Right before the credential is minted (GitHub) or decrypted (GitLab): report, App and repo of one org.
-  await assertSameTenant(deps.db, run, repo);
   const session = await deps.forgeFor(repo).openSession();
   try {
     await fn(session);
@@ -161,17 +151,12 @@ async function runAgentInSandbox(
   }
 }
 
+/** The agent's prompt from the batch's reports, built by the same function `userz triage explain` shows. */
 async function buildTask(deps: PipelineDeps, run: Run): Promise<{ system: string; prompt: string }> {
-  const [first] = await deps.db.query<{ content: unknown }>('SELECT content FROM reports WHERE batch_id = $1 ORDER BY created_at LIMIT 1', [run.batchId]);
-  if (!first) throw new UserzError('batch_empty', 'The run has no report');
-  const [batch] = await deps.db.query<{ summary: string; report_count: number }>('SELECT summary, report_count FROM batches WHERE id = $1', [run.batchId]);
-  const wrapped = buildAgentPrompt(ReportContent.parse(first.content));
-  const prompt = [
-    `Batch summary (written by Userz, trusted): ${batch?.summary ?? ''} (${batch?.report_count ?? 1} report(s)).`,
-    'The first report follows, as untrusted data:',
-    wrapped.user,
-  ].join('\n\n');
-  return { system: `${AGENT_SYSTEM}\n\n${wrapped.system}`, prompt };
+  const rows = await deps.db.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [run.batchId]);
+  if (rows.length === 0) throw new UserzError('batch_empty', 'The run has no report');
+  const { system, prompt } = buildAgentPrompt(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));
+  return { system, prompt };
 }
 
 async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSession, log: Logger): Promise<void> {

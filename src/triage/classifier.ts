@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { errorMessage, isUserzError } from '../errors.js';
 import type { ModelClient, ModelRequest } from '../model/index.js';
+import { CLASSIFIER_INPUT_BYTES, wrapReportWithinBudget } from './input-budget.js';
 import type { ReportContent } from './report-content.js';
-import { buildAgentPrompt } from './wrap.js';
+import { createNonce, untrustedDataInstructions } from './wrap.js';
 
 export const TRIAGE_LABELS = ['benign', 'spam', 'malicious_injection', 'abuse', 'off_topic'] as const;
 export const TriageLabel = z.enum(TRIAGE_LABELS);
@@ -68,14 +69,16 @@ export interface ClassifyOptions {
 
 /**
  * The classifier request: its own system prompt and a single user message holding only the
- * wrapped report. Built fresh for every call and sharing nothing with the agent's
- * conversation; no tools are offered, so the only thing the model can do is answer.
+ * wrapped report, at most CLASSIFIER_INPUT_BYTES (console lines that match an injection
+ * pattern are kept first when the report has to be cut). Built fresh for every call and
+ * sharing nothing with the agent's conversation; no tools are offered, so the only thing
+ * the model can do is answer.
  */
 export function buildClassifierRequest(content: ReportContent, opts: { nonce?: string; prompt?: string } = {}): ModelRequest {
-  const wrapped = buildAgentPrompt(content, { nonce: opts.nonce });
+  const nonce = opts.nonce ?? createNonce();
   return {
-    system: `${opts.prompt ?? defaultClassifierPrompt()}\n\n${wrapped.system}`,
-    messages: [{ role: 'user', content: wrapped.user }],
+    system: `${opts.prompt ?? defaultClassifierPrompt()}\n\n${untrustedDataInstructions(nonce)}`,
+    messages: [{ role: 'user', content: wrapReportWithinBudget(content, { nonce, maxBytes: CLASSIFIER_INPUT_BYTES }) }],
     maxOutputTokens: MAX_OUTPUT_TOKENS,
     responseSchema: { name: CLASSIFICATION_RESPONSE_SCHEMA.name, schema: structuredClone(CLASSIFICATION_RESPONSE_SCHEMA.schema) as Record<string, unknown> },
   };

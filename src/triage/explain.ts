@@ -1,39 +1,78 @@
 import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { errorMessage } from '../errors.js';
 import type { ModelClient } from '../model/index.js';
+import { buildAgentPrompt } from './agent-prompt.js';
+import type { BatchMember } from './batch.js';
 import { classifyReport, type ClassifierResult } from './classifier.js';
 import { decide, type TriageDecision } from './policy.js';
 import { prefilterReport } from './prefilter.js';
 import { ReportContent } from './report-content.js';
-import { buildAgentPrompt } from './wrap.js';
 
-export interface ReportExplanation {
+export interface ReportTriage {
   signals: { id: string; score: number }[];
   score: number;
   threshold: number;
   /** null when no model client was given. */
   classification: ClassifierResult | null;
   decision: TriageDecision;
-  /** The prompt the agent would get: system paragraph and wrapped user message. */
+}
+
+export interface ReportExplanation extends ReportTriage {
+  /** The exact prompt a run on this report would send the agent: system prompt and first user message. */
   prompt: string;
 }
 
-/** What triage makes of one report, for maintainers tuning rules (`userz triage explain`). */
-export async function explainReport(
-  content: ReportContent,
-  opts: { client?: ModelClient; nonce?: string; timeoutMs?: number } = {},
-): Promise<ReportExplanation> {
+export interface BatchExplanation {
+  /** Each report is triaged on its own, as the pipeline does. */
+  reports: ReportTriage[];
+  /** The exact prompt the batch's run would send the agent. */
+  prompt: string;
+}
+
+interface ExplainOptions {
+  client?: ModelClient;
+  nonce?: string;
+  timeoutMs?: number;
+}
+
+async function triageOne(content: ReportContent, opts: ExplainOptions): Promise<ReportTriage> {
   const prefilter = prefilterReport(content);
   const classification = opts.client ? await classifyReport(content, { client: opts.client, nonce: opts.nonce, timeoutMs: opts.timeoutMs }) : null;
-  const agent = buildAgentPrompt(content, { nonce: opts.nonce });
   return {
     signals: prefilter.signals.map(({ id, score }) => ({ id, score })),
     score: prefilter.score,
     threshold: prefilter.threshold,
     classification,
     decision: decide({ signals: prefilter.signals, classification, threshold: prefilter.threshold }),
-    prompt: `[system]\n${agent.system}\n\n[user]\n${agent.user}`,
   };
+}
+
+function renderPrompt(members: readonly BatchMember[], nonce: string | undefined): string {
+  const agent = buildAgentPrompt(members, { nonce });
+  return `[system]\n${agent.system}\n\n[user]\n${agent.prompt}`;
+}
+
+/** What triage makes of one report, for maintainers tuning rules (`userz triage explain`). */
+export async function explainReport(content: ReportContent, opts: ExplainOptions = {}): Promise<ReportExplanation> {
+  return { ...(await triageOne(content, opts)), prompt: renderPrompt([{ content, receivedAt: new Date(0) }], opts.nonce) };
+}
+
+/** The same for a batch: each report's triage and the one agent prompt of the batch's run. */
+export async function explainBatch(members: readonly BatchMember[], opts: ExplainOptions = {}): Promise<BatchExplanation> {
+  const reports: ReportTriage[] = [];
+  for (const m of members) reports.push(await triageOne(m.content, opts));
+  return { reports, prompt: renderPrompt(members, opts.nonce) };
+}
+
+/** A report file: one report, or a batch `{"reports": [...]}` whose entries may carry their `receivedAt` time. */
+const BatchFile = z.object({
+  reports: z.array(ReportContent.extend({ receivedAt: z.iso.datetime({ offset: true }).optional() })).min(1),
+});
+
+function batchMembers(file: z.infer<typeof BatchFile>): BatchMember[] {
+  // Without times, the file's order is the order received.
+  return file.reports.map(({ receivedAt, ...content }, i) => ({ content, receivedAt: receivedAt ? new Date(receivedAt) : new Date(i) }));
 }
 
 export interface TextSink {
@@ -57,7 +96,7 @@ function describeClassification(c: ClassifierResult | null): string {
   return `${c.classification.label} (confidence ${c.classification.confidence}, ${c.model}): ${c.classification.reason}`;
 }
 
-function renderText(e: ReportExplanation): string {
+function renderTriage(e: ReportTriage): string[] {
   const signals = e.signals.length === 0 ? '  (none)' : e.signals.map((s) => `  ${s.id}  ${s.score}`).join('\n');
   return [
     `Prefilter score ${e.score} (threshold ${e.threshold})`,
@@ -65,14 +104,15 @@ function renderText(e: ReportExplanation): string {
     signals,
     `Classifier: ${describeClassification(e.classification)}`,
     `Decision: ${e.decision.action} (${e.decision.reason})`,
-    '',
-    'Agent prompt:',
-    e.prompt,
-    '',
-  ].join('\n');
+  ];
 }
 
-/** `userz triage explain --file REPORT.json [--json]`. Exit 2 with one line on stderr for unreadable or invalid input. */
+function renderText(e: ReportExplanation | BatchExplanation): string {
+  const triage = 'reports' in e ? e.reports.flatMap((r, i) => [`Report ${i + 1} of ${e.reports.length}:`, ...renderTriage(r), '']) : [...renderTriage(e), ''];
+  return [...triage, 'Agent prompt:', e.prompt, ''].join('\n');
+}
+
+/** `userz triage explain --file REPORT.json [--json]`; the file holds one report or a batch `{"reports": [...]}`. Exit 2 with one line on stderr for unreadable or invalid input. */
 export async function runTriageExplain(args: TriageExplainArgs): Promise<number> {
   let raw: string;
   try {
@@ -88,13 +128,17 @@ export async function runTriageExplain(args: TriageExplainArgs): Promise<number>
     args.stderr.write(`userz triage explain: ${args.file} is not valid JSON\n`);
     return EXIT_USAGE;
   }
-  const parsed = ReportContent.safeParse(json);
+  // A file with a top-level "reports" array is a batch; anything else must be one report.
+  const ExplainFile = typeof json === 'object' && json !== null && 'reports' in json ? BatchFile.transform(batchMembers) : ReportContent;
+  const parsed = ExplainFile.safeParse(json);
   if (!parsed.success) {
     const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    args.stderr.write(`userz triage explain: ${args.file} is not a report: ${issues}\n`);
+    args.stderr.write(`userz triage explain: ${args.file} is not a report or a batch of reports: ${issues}\n`);
     return EXIT_USAGE;
   }
-  const explanation = await explainReport(parsed.data, { client: args.client });
+  const explanation = Array.isArray(parsed.data)
+    ? await explainBatch(parsed.data, { client: args.client })
+    : await explainReport(parsed.data, { client: args.client });
   args.stdout.write(args.json ? `${JSON.stringify(explanation, null, 2)}\n` : renderText(explanation));
   return EXIT_OK;
 }

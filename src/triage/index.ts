@@ -13,7 +13,7 @@ export {
   type InjectionRules,
   type InjectionPattern,
 } from './injection-rules.js';
-export { prefilterReport, scannableText, type Signal, type PrefilterResult } from './prefilter.js';
+export { prefilterReport, scannableText, signalledConsoleLines, type Signal, type PrefilterResult } from './prefilter.js';
 export {
   classifyReport,
   buildClassifierRequest,
@@ -30,15 +30,18 @@ export {
 } from './classifier.js';
 export {
   wrapReport,
-  buildAgentPrompt,
+  encodeJson,
   untrustedDataInstructions,
   createNonce,
   removeTagNameVariants,
   openingTag,
   closingTag,
   WRAPPER_TAG,
-  type AgentPrompt,
+  type WrapperExtras,
 } from './wrap.js';
+export { CONSOLE_MESSAGE_BYTES, CONSOLE_TS_BYTES, truncateUtf8, truncationMarker, capConsoleLine, capConsoleMessages } from './report-caps.js';
+export { wrapReportWithinBudget, CLASSIFIER_INPUT_BYTES, AGENT_REPORT_BYTES, type BudgetOptions } from './input-budget.js';
+export { buildAgentPrompt, AGENT_SYSTEM, type AgentPrompt } from './agent-prompt.js';
 export {
   fingerprint,
   similarity,
@@ -58,4 +61,13 @@ export {
   type FindBatchOptions,
 } from './batch.js';
 export { decide, CONFIDENT_INJECTION, type TriageDecision, type TriageAction, type DecideInput } from './policy.js';
-export { explainReport, runTriageExplain, type ReportExplanation, type TriageExplainArgs, type TextSink } from './explain.js';
+export {
+  explainReport,
+  explainBatch,
+  runTriageExplain,
+  type ReportExplanation,
+  type BatchExplanation,
+  type ReportTriage,
+  type TriageExplainArgs,
+  type TextSink,
+} from './explain.js';

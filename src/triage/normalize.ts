@@ -36,6 +36,21 @@ export function normalizeWithOrigin(raw: string): NormalizedText {
   for (const cp of raw) {
     const start = index;
     index += cp.length;
+    const code = cp.charCodeAt(0);
+    if (code < 0x80) {
+      // ASCII, most of any report: NFKC leaves it alone and nothing in it is dropped or
+      // confusable, so only case and whitespace change. Same result, without the per-character regexes.
+      if (code === 0x20 || (code >= 0x09 && code <= 0x0d)) {
+        if (lastWasSpace) continue;
+        text += ' ';
+        lastWasSpace = true;
+      } else {
+        text += code >= 0x41 && code <= 0x5a ? String.fromCharCode(code + 0x20) : cp;
+        lastWasSpace = false;
+      }
+      origin.push(start);
+      continue;
+    }
     for (const folded of cp.normalize('NFKC').toLowerCase()) {
       if (DROPPED.test(folded)) continue;
       const ch = CONFUSABLES[folded] ?? folded;

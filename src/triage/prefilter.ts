@@ -1,6 +1,6 @@
 import { defaultInjectionRules, type InjectionRules } from './injection-rules.js';
 import { normalizeForMatching } from './normalize.js';
-import type { ReportContent } from './report-content.js';
+import type { ConsoleLine, ReportContent } from './report-content.js';
 
 /** One pattern that matched: a soft signal, not a verdict. */
 export interface Signal {
@@ -20,13 +20,18 @@ export interface PrefilterResult {
 
 const MAX_COUNTED_MATCHES = 100;
 
-/** Everything of a report that reaches a model: text, console lines, page metadata, reporter. */
+/** The strings of one console line that reach a model. */
+function consoleLineText(line: ConsoleLine): string {
+  return typeof line.ts === 'string' ? `${line.message}\n${line.ts}` : line.message;
+}
+
+/** Everything of a report that reaches a model: text, console lines, page metadata, reporter names and values. */
 export function scannableText(content: ReportContent): string {
   const parts = [content.text];
-  for (const line of content.console ?? []) parts.push(line.message);
+  for (const line of content.console ?? []) parts.push(consoleLineText(line));
   if (content.page?.url) parts.push(content.page.url);
   if (content.page?.userAgent) parts.push(content.page.userAgent);
-  for (const value of Object.values(content.reporter ?? {})) if (typeof value === 'string') parts.push(value);
+  for (const [key, value] of Object.entries(content.reporter ?? {})) parts.push(typeof value === 'string' ? `${key}\n${value}` : key);
   return parts.join('\n');
 }
 
@@ -42,6 +47,13 @@ function countMatches(regex: RegExp, text: string): number {
   return count;
 }
 
+function matchesOnce(regex: RegExp, text: string): boolean {
+  regex.lastIndex = 0;
+  const hit = regex.test(text);
+  regex.lastIndex = 0;
+  return hit;
+}
+
 /** Runs the injection patterns over the report. Input past `maxScanChars` is not scanned; its presence is a signal. */
 export function prefilterReport(content: ReportContent, rules: InjectionRules = defaultInjectionRules()): PrefilterResult {
   const full = scannableText(content);
@@ -55,4 +67,23 @@ export function prefilterReport(content: ReportContent, rules: InjectionRules = 
   }
   const score = Math.round(signals.reduce((sum, s) => sum + s.score, 0) * 1000) / 1000;
   return { signals, score, threshold: rules.threshold };
+}
+
+/**
+ * Indices of the console lines in which some pattern matches on its own. When a report has
+ * to be cut to fit a model's input, these lines go first, so the classifier sees what
+ * raised the prefilter's signals.
+ */
+export function signalledConsoleLines(content: ReportContent, rules: InjectionRules = defaultInjectionRules()): Set<number> {
+  const found = new Set<number>();
+  let scanned = content.text.length;
+  for (const [index, line] of (content.console ?? []).entries()) {
+    const raw = consoleLineText(line);
+    // The same bound as prefilterReport: past it the report already carries `oversized_input`.
+    scanned += raw.length + 1;
+    if (scanned > rules.maxScanChars) break;
+    const normalized = normalizeForMatching(raw);
+    if (rules.patterns.some((p) => matchesOnce(p.regex, p.target === 'raw' ? raw : normalized))) found.add(index);
+  }
+  return found;
 }

@@ -74,6 +74,13 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
       expect(prBodies[0]).not.toContain('<!--');
       expect(prBodies[0]).toContain(run.id);
 
+      // The agent's first request carries the report's words (text, console error) only inside the wrapper.
+      const first = agent.requests[0]!;
+      const prompt = [first.system ?? '', ...first.messages.map((m) => m.content)].join('\n');
+      const outside = prompt.replace(new RegExp(`<${WRAPPER_TAG} nonce="[0-9a-f]+">[\\s\\S]*</${WRAPPER_TAG} nonce="[0-9a-f]+">`, 'u'), '');
+      expect(prompt).toMatch(/total mismatch/u);
+      expect(outside).not.toMatch(/total mismatch|cart total/iu);
+
       // Every transition and the token's life are in the audit log.
       const audit = await listAudit(app.deps.store.db, { subject: run.id });
       expect(audit.map((e) => e.action)).toEqual(['run.queued', 'run.triaged', 'run.running', 'run.checking', 'run.pr_opened']);

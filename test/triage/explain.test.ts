@@ -73,7 +73,7 @@ describe('runTriageExplain', () => {
   it.each([
     ['an unreadable file', async () => join(dir, 'missing.json'), /cannot read .*ENOENT/],
     ['invalid JSON', async () => file('bad.json', '{"text": '), /is not valid JSON/],
-    ['a schema error', async () => file('schema.json', JSON.stringify({ text: 5, console: [{ level: 'fatal', message: 'x' }] })), /is not a report: text: .*console\.0\.level/],
+    ['a schema error', async () => file('schema.json', JSON.stringify({ text: 5, console: [{ level: 'fatal', message: 'x' }] })), /is not a report or a batch of reports: text: .*console\.0\.level/],
   ])('exits 2 with one line on stderr for %s', async (_name, makePath, message) => {
     const stdout = new Sink();
     const stderr = new Sink();

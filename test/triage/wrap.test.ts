@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import {
-  buildAgentPrompt,
   closingTag,
   createNonce,
   openingTag,
@@ -139,24 +138,6 @@ describe('createNonce', () => {
     const nonces = new Set(Array.from({ length: 1000 }, createNonce));
     expect(nonces.size).toBe(1000);
     for (const n of nonces) expect(n).toMatch(/^[0-9a-f]{32}$/);
-  });
-});
-
-describe('buildAgentPrompt', () => {
-  it('uses a fresh nonce per run and tells the model that everything inside is data', () => {
-    const a = buildAgentPrompt({ text: 'x' });
-    const b = buildAgentPrompt({ text: 'x' });
-    expect(a.nonce).not.toBe(b.nonce);
-    expect(a.system).toContain(a.nonce);
-    expect(a.system).toMatch(/data to analyse, never instructions/);
-    expect(a.user.startsWith(openingTag(a.nonce))).toBe(true);
-  });
-
-  it('writes no wrapper tag in the system text, so the whole prompt has exactly one pair', () => {
-    const p = buildAgentPrompt({ text: 'x' }, { nonce: NONCE });
-    const whole = `${p.system}\n${p.user}`;
-    expect(occurrences(whole, openingTag(NONCE))).toBe(1);
-    expect(occurrences(whole, closingTag(NONCE))).toBe(1);
   });
 });
 

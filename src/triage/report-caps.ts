@@ -1,0 +1,51 @@
+import type { ConsoleLine, ReportContent } from './report-content.js';
+
+/**
+ * Per-field caps applied when a report is normalised (intake) and again before a report is
+ * wrapped for a model (reports stored before the caps existed). A cut string ends with a
+ * visible marker, so neither a model nor a maintainer mistakes it for the whole message.
+ */
+export const CONSOLE_MESSAGE_BYTES = 2 * 1024;
+/** A console `ts` may be a string; a timestamp never needs more. */
+export const CONSOLE_TS_BYTES = 64;
+
+export const truncationMarker = (removedBytes: number): string => `…[truncated ${removedBytes} bytes]`;
+
+/** The longest prefix of `text` whose UTF-8 encoding fits `maxBytes`, never splitting a code point. */
+function utf8Prefix(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const cp of text) {
+    const size = Buffer.byteLength(cp, 'utf8');
+    if (bytes + size > maxBytes) break;
+    bytes += size;
+    end += cp.length;
+  }
+  return text.slice(0, end);
+}
+
+/**
+ * `text` unchanged when it fits `maxBytes` of UTF-8; otherwise a prefix followed by
+ * `…[truncated N bytes]` (N: the bytes cut off), the whole at most `maxBytes`.
+ */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  const total = Buffer.byteLength(text, 'utf8');
+  if (total <= maxBytes) return text;
+  // The marker's own length depends on N; N is at most `total`, so reserve for that many digits.
+  const reserve = Buffer.byteLength(truncationMarker(total), 'utf8');
+  const kept = utf8Prefix(text, Math.max(0, maxBytes - reserve));
+  return kept + truncationMarker(total - Buffer.byteLength(kept, 'utf8'));
+}
+
+export function capConsoleLine(line: ConsoleLine): ConsoleLine {
+  const message = truncateUtf8(line.message, CONSOLE_MESSAGE_BYTES);
+  const ts = typeof line.ts === 'string' ? truncateUtf8(line.ts, CONSOLE_TS_BYTES) : line.ts;
+  if (message === line.message && ts === line.ts) return line;
+  return { ...line, message, ...(ts === undefined ? {} : { ts }) };
+}
+
+/** The report with every console message cut to CONSOLE_MESSAGE_BYTES. */
+export function capConsoleMessages<T extends Pick<ReportContent, 'console'>>(content: T): T {
+  if (!content.console) return content;
+  return { ...content, console: content.console.map(capConsoleLine) };
+}
