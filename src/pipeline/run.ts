@@ -9,6 +9,7 @@ import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
 import { getRun, transitionRun, type Run } from './runs.js';
+import { assertSameTenant } from './tenancy.js';
 
 /**
  * The run job, resumable at every state:
@@ -93,6 +94,8 @@ async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: Forg
   if (!run.repoId) throw new UserzError('no_repo_linked', 'The App is not linked to a repository');
   const repo = await getRepo(deps.db, run.repoId);
   if (!repo || repo.removedAt || repo.suspendedAt) throw new UserzError('repo_unavailable', 'The repository is removed or suspended');
+  // Right before the credential is minted (GitHub) or decrypted (GitLab): report, App and repo of one org.
+  await assertSameTenant(deps.db, run, repo);
   const session = await deps.forgeFor(repo).openSession();
   try {
     await fn(session);
