@@ -1,9 +1,12 @@
 import type { RateLimitRule } from '../security/index.js';
+import { CONSOLE_MESSAGE_BYTES } from '../triage/report-caps.js';
 
 /** Hard input limits (DESIGN.md): the same for every channel. */
 export const INTAKE_LIMITS = {
   textBytes: 8 * 1024,
   consoleLines: 500,
+  /** Longer console messages are truncated with a marker at normalisation (triage's CONSOLE_MESSAGE_BYTES). */
+  consoleMessageBytes: CONSOLE_MESSAGE_BYTES,
   attachments: 10,
   bodyBytes: 8 * 1024 * 1024,
 } as const;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
+import { capConsoleMessages } from '../triage/report-caps.js';
 import { ConsoleLine, PageInfo, ReporterInfo, type ReportContent } from '../triage/report-content.js';
 import { INTAKE_LIMITS } from './limits.js';
 
@@ -62,7 +63,8 @@ export function parseReportInput(value: unknown): ParsedReport {
   }
   const { attachments = [], ...content } = parsed.data;
   return {
-    content,
+    // Each console message is cut to INTAKE_LIMITS.consoleMessageBytes (with a marker), not refused: the rest of the log still helps.
+    content: capConsoleMessages(content),
     attachments: attachments.map((a) => ({ name: a.name, contentType: a.contentType, data: Buffer.from(a.data, 'base64') })),
   };
 }
