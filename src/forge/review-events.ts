@@ -7,6 +7,7 @@ import type { Vault } from '../security/index.js';
 import { recordDelivery, type Db } from '../store/index.js';
 import { parsePullRequestEvent } from './github/index.js';
 import { deliveryIdOf, parseMergeRequestEvent, verifyGitLabWebhook } from './gitlab/index.js';
+import { checkGitLabPayload, GitLabProjectRef } from './gitlab/webhook-payloads.js';
 
 /**
  * What happens to a draft after it is opened (merged, closed, reopened) comes back as a
@@ -30,13 +31,19 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
  * secret of the project the event names; de-duplicated by Idempotency-Key (else
  * X-Gitlab-Event-UUID). Unknown projects and bad tokens get 401 and change nothing.
  */
+/** GitLab's payloads for the events Userz reads are small; a bigger body is refused while reading (413). */
+export const GITLAB_WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
+
 export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger }): void {
   router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
-    const payload = parseJson(await readBody(req, 1024 * 1024)) as { project?: { id?: unknown } };
-    const projectId = payload?.project?.id;
+    if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+    const payload = parseJson(await readBody(req, GITLAB_WEBHOOK_BODY_LIMIT));
+    const ref = GitLabProjectRef.safeParse(payload);
+    if (!ref.success) throw new UserzError('invalid_payload', 'The GitLab payload does not name a project', { status: 400 });
+    const projectId = ref.data.project.id;
     const repos = await deps.db.query<{ id: string; webhook_secret_id: string | null }>(
       `SELECT id, webhook_secret_id FROM repos WHERE forge = 'gitlab' AND external_id = $1 AND removed_at IS NULL`,
-      [String(projectId ?? '')],
+      [String(projectId)],
     );
     let verified = false;
     for (const repo of repos) {
@@ -53,7 +60,13 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
     if (!verified) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
     const deliveryId = deliveryIdOf(req.headers);
     if (!deliveryId) throw new UserzError('missing_delivery_id', 'Idempotency-Key or X-Gitlab-Event-UUID is required', { status: 400 });
-    const result = parseMergeRequestEvent(payload);
+    const checked = checkGitLabPayload(payload);
+    if (checked.kind === 'ignored') return sendJson(res, 200, { ok: true, ignored: 'event_not_handled' });
+    if (checked.kind === 'invalid') {
+      deps.log.warn({ deliveryId: deliveryId.slice(0, 100), issue: checked.issue }, 'GitLab delivery refused: payload does not match the event schema');
+      throw new UserzError('invalid_payload', 'The GitLab payload does not have the documented shape', { status: 400 });
+    }
+    const result = parseMergeRequestEvent(checked.payload);
     await deps.db.transaction(async (tx) => {
       if (!(await recordDelivery(tx, 'gitlab', deliveryId, String(req.headers['x-gitlab-event'] ?? '')))) return;
       if (result) await recordReviewState(tx, result.runId, result.outcome, 'gitlab');
