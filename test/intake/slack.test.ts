@@ -78,6 +78,23 @@ describe('Slack', () => {
     expect(await countRows(h.db, 'reports')).toBe(before);
   });
 
+  it('refuses a signed request dated 400 s in the future or the past, and accepts one 299 s ahead', async () => {
+    const now = Math.floor(Date.now() / 1000);
+    const before = await countRows(h.db, 'reports');
+    for (const offset of [400, -400]) {
+      const body = slashCommand({ text: `dated ${offset}` });
+      const res = await command(body, signed(body, { ts: now + offset }));
+      expect(res.status).toBe(401);
+      expect(res.json.error.code).toBe('stale_request');
+    }
+    expect(await countRows(h.db, 'reports')).toBe(before);
+    const body = slashCommand({ text: 'a clock slightly ahead' });
+    const ahead = await command(body, signed(body, { ts: now + 299 }));
+    expect(ahead.status).toBe(200);
+    expect(ahead.json.text).toMatch(/Received: report rep_/);
+    expect(await countRows(h.db, 'reports')).toBe(before + 1);
+  });
+
   it('refuses a bad signature and a body changed after signing', async () => {
     const before = await countRows(h.db, 'reports');
     const body = slashCommand({ text: 'forged' });

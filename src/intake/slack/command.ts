@@ -9,6 +9,7 @@ import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
+import { rejectOutsideSlackWindow } from './request-window.js';
 import { admitSlackRequest } from './request-gate.js';
 
 /**
@@ -68,6 +69,7 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
 
   const listener = receiver.requestListener;
   router.add('POST', '/slack/events', async (req: IncomingMessage, res: ServerResponse) => {
+    rejectOutsideSlackWindow(req.headers['x-slack-request-timestamp']);
     if (!(await admitSlackRequest(req, res, { signingSecret: slack.signingSecret, log: deps.log }))) return;
     await new Promise<void>((resolve) => {
       res.once('finish', resolve);
