@@ -5,6 +5,7 @@ import { parseJson, readBody, requireContentType, sendJson, type Router } from '
 import { verifyApiKey } from '../security/index.js';
 import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
 import type { AppDirectory } from './app-directory.js';
+import { createChatLinkCode, type ChatProvider } from './chat-links.js';
 import { assertRepoOfOrg, createApp, describeApp, normalizeOrigins } from './apps.js';
 import type { IntakeDeps } from './deps.js';
 import type { SlackInstallLinks } from './slack/install.js';
@@ -21,9 +22,28 @@ const PatchAppBody = z.object({
   name: z.string().optional(),
   origins: z.array(z.string()).optional(),
   repoId: z.string().nullable().optional(),
-  slack: z.object({ teamId: z.string().min(1), channelId: z.string().min(1).optional() }).nullable().optional(),
-  discord: z.object({ guildId: z.string().regex(/^\d{5,25}$/), channelId: z.string().regex(/^\d{5,25}$/).optional(), botToken: z.string().min(20).optional() }).nullable().optional(),
+  // `teamId` / `guildId` are read only to refuse them: a workspace is linked with proof (chatLinkNeedsProof).
+  slack: z.object({ teamId: z.unknown().optional(), channelId: z.string().min(1).optional() }).nullable().optional(),
+  discord: z.object({ guildId: z.unknown().optional(), channelId: z.string().regex(/^\d{5,25}$/).optional(), botToken: z.string().min(20).optional() }).nullable().optional(),
 });
+
+const ChatLinkCodeBody = z.object({ provider: z.enum(['slack', 'discord']) });
+
+const chatLinkNeedsProof = () =>
+  new UserzError(
+    'chat_link_needs_proof',
+    'A Slack workspace or Discord server cannot be linked by id. Use the Slack install link (POST /api/v1/apps/:id/slack/install-url) or a one-time link code (POST /api/v1/apps/:id/chat-link-codes) sent with /userz link from inside the workspace or server',
+    { status: 400 },
+  );
+
+/** Slack takes codes only in single-workspace mode: with OAuth configured, the install is the proof. */
+function assertLinkCodesAccepted(deps: IntakeDeps, provider: ChatProvider): void {
+  if (provider === 'slack' && !deps.config.slack) throw new UserzError('slack_not_configured', 'Slack is not configured on this server (SLACK_SIGNING_SECRET)', { status: 409 });
+  if (provider === 'slack' && deps.config.slack?.clientId) {
+    throw new UserzError('slack_oauth_required', 'This server links Slack workspaces through OAuth: use POST /api/v1/apps/:id/slack/install-url', { status: 409 });
+  }
+  if (provider === 'discord' && !deps.config.discord) throw new UserzError('discord_not_configured', 'Discord is not configured on this server (DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY)', { status: 409 });
+}
 
 async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
   requireContentType(req, 'application/json');
@@ -64,16 +84,15 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
     const actor = `api_key:${key.id}`;
     const links: AppLinks = { name: body.name?.trim(), repoId: body.repoId };
     if (body.origins) links.origins = normalizeOrigins(body.origins);
-    if (body.slack !== undefined) {
-      links.slackTeamId = body.slack?.teamId ?? null;
-      links.slackChannelId = body.slack?.channelId ?? null;
-    }
+    if (body.slack?.teamId !== undefined || body.discord?.guildId !== undefined) throw chatLinkNeedsProof();
+    // null unlinks; otherwise only the channel (and Discord bot token) of a linked workspace change here.
+    if (body.slack === null) links.slackTeamId = links.slackChannelId = null;
+    else if (body.slack?.channelId) links.slackChannelId = body.slack.channelId;
     const app = await deps.db.transaction(async (tx) => {
       if (body.discord !== undefined) {
-        links.discordGuildId = body.discord?.guildId ?? null;
-        links.discordChannelId = body.discord?.channelId ?? null;
-        if (body.discord === null) links.discordBotTokenSecretId = null;
-        else if (body.discord.botToken) links.discordBotTokenSecretId = await deps.vault.storeSecret(key.orgId, 'discord_bot_token', body.discord.botToken, tx);
+        if (body.discord === null) links.discordGuildId = links.discordChannelId = links.discordBotTokenSecretId = null;
+        else if (body.discord.channelId) links.discordChannelId = body.discord.channelId;
+        if (body.discord?.botToken) links.discordBotTokenSecretId = await deps.vault.storeSecret(key.orgId, 'discord_bot_token', body.discord.botToken, tx);
       }
       if (body.repoId) await assertRepoOfOrg(tx, body.repoId, key.orgId);
       return updateAppLinks(tx, key.orgId, params.id!, links, actor);
@@ -88,5 +107,19 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
     const app = await getApp(deps.db, params.id!);
     if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
     sendJson(res, 200, { url: slackInstall.installUrlFor(app.id) });
+  });
+
+  // A one-time code a workspace member (Slack, single-workspace mode) or a server manager
+  // (Discord) sends with /userz link: the proof that the workspace wants this App.
+  router.add('POST', '/api/v1/apps/:id/chat-link-codes', async (req, res, { params }) => {
+    const key = await verifyApiKey(deps.db, bearer(req));
+    const { provider } = await readApiBody(req, ChatLinkCodeBody);
+    assertLinkCodesAccepted(deps, provider);
+    const { code, expiresAt } = await createChatLinkCode(deps.db, { orgId: key.orgId, appId: params.id!, provider, actor: `api_key:${key.id}` });
+    deps.log.info({ appId: params.id, provider }, 'Chat link code created');
+    const command = provider === 'slack' ? `/userz link ${code}` : `/userz link code:${code}`;
+    // The code is shown here once; only its hash is stored.
+    res.setHeader('cache-control', 'no-store');
+    sendJson(res, 201, { code, provider, appId: params.id, expiresAt: expiresAt.toISOString(), command });
   });
 }

@@ -13,6 +13,7 @@ import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
 import { chatMessageFor } from '../slack/command.js';
+import { answerDiscordLink, readDiscordLinkCode } from './link.js';
 import { DiscordInteraction } from './interaction-schema.js';
 
 const BODY_LIMIT = 64 * 1024;
@@ -53,6 +54,8 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     if (!(await replay.firstSighting('discord', interaction.id))) return reply('This interaction was already received.');
 
     const command = interaction as APIChatInputApplicationCommandInteraction;
+    const linkCode = readDiscordLinkCode(command);
+    if (linkCode !== undefined) return reply(await answerDiscordLink(deps, apps, command, linkCode));
     const text = readReportText(command)?.trim();
     if (!text) return reply('Usage: /userz report text:<what went wrong>');
     if (!command.guild_id) return reply('Use this command in a server channel.');
@@ -60,7 +63,7 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     const app = await apps.byDiscordGuild(command.guild_id);
     if (!app) {
       const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=applications.commands%20bot&permissions=2048`;
-      return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server with PATCH /api/v1/apps/<app id>.`);
+      return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server: create a code with POST /api/v1/apps/<app id>/chat-link-codes and send it here with /userz link (needs the Manage Server permission).`);
     }
     let reportId: string;
     try {

@@ -9,6 +9,7 @@ import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
+import { answerSlackLink, notConnectedText, readSlackLinkCode } from './link.js';
 import { rejectOutsideSlackWindow } from './request-window.js';
 import { admitSlackRequest } from './request-gate.js';
 
@@ -42,9 +43,11 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
     if (!(await replay.firstSighting('slack', String(context.slackSignature)))) return ephemeral('This request was already received.');
     const text = command.text.trim();
     if (!text) return ephemeral('Usage: /userz <what went wrong>');
+    const linkCode = readSlackLinkCode(text);
+    if (linkCode !== undefined) return ephemeral(await answerSlackLink(deps, apps, command, linkCode));
     const app = await apps.bySlackTeam(command.team_id);
     if (!app) {
-      return ephemeral(`This Slack workspace is not connected to Userz yet. An admin of the product can connect it with an install link from ${deps.config.publicUrl}/slack/install (get one with POST /api/v1/apps/<app id>/slack/install-url).`);
+      return ephemeral(notConnectedText(deps));
     }
     try {
       enforceTextLimit(text);

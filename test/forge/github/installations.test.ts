@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { insertOrg, listAudit, listRepos } from '../../../src/store/index.js';
+import { createApp } from '../../../src/intake/index.js';
+import { runOperation } from '../../../src/ops/index.js';
+import { listAudit, listRepos } from '../../../src/store/index.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../../helpers/app.js';
-import { DB_KINDS } from '../../helpers/db.js';
+import { createTestOrg, DB_KINDS } from '../../helpers/db.js';
 import { githubExample, sendGitHubWebhook } from '../../helpers/github.js';
 
 describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
@@ -9,20 +11,77 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
   let orgId: string;
   beforeAll(async () => {
     app = await startTestApp({ db: kind, github: true });
-    orgId = (await insertOrg(app.deps.store.db, 'acme', 'test')).id;
+    orgId = await createTestOrg(app.deps.store.db, app.deps.vault, 'acme');
   });
   afterAll(async () => app.close());
 
   const send = (event: string, payload: unknown, deliveryId = randomUUID(), secret = TEST_WEBHOOK_SECRET) =>
     sendGitHubWebhook(app.url, event, payload, { secret, deliveryId });
 
-  it('adds the repos of a new installation to the only org', async () => {
+  const link = (installationId: number, org = orgId) => runOperation({ db: app.deps.store.db, vault: app.deps.vault }, 'repos.link-installation', { installationId, org });
+  const withInstallation = (payload: Record<string, any>, id: number) => ({ ...payload, installation: { ...payload.installation, id } });
+
+  it('leaves a new installation’s repos unassigned, even when there is only one org', async () => {
     const payload = githubExample('installation', 'created');
     const res = await send('installation', payload);
     expect(res.status).toBe(200);
     const repos = await listRepos(app.deps.store.db, { installationId: payload.installation.id });
     expect(repos.map((r) => r.fullName).sort()).toEqual(payload.repositories.map((r: { full_name: string }) => r.full_name).sort());
-    expect(repos.every((r) => r.orgId === orgId && r.forge === 'github')).toBe(true);
+    expect(repos.every((r) => r.orgId === null && r.forge === 'github')).toBe(true);
+  });
+
+  it('assigns the repos once the operator links the installation, and the ones added later too', async () => {
+    const created = withInstallation(githubExample('installation', 'created'), 710_001);
+    await send('installation', created);
+    expect(await link(710_001)).toMatchObject({ orgId, repos: created.repositories.length, previousOrgId: null });
+    expect((await listRepos(app.deps.store.db, { installationId: 710_001 })).every((r) => r.orgId === orgId)).toBe(true);
+
+    const added = withInstallation(githubExample('installation_repositories', 'added'), 710_001);
+    added.repositories_added = [{ ...added.repositories_added[0], id: 71_000_101, full_name: 'octo/later' }];
+    await send('installation_repositories', added);
+    const later = (await listRepos(app.deps.store.db, { installationId: 710_001 })).find((r) => r.externalId === '71000101');
+    expect(later?.orgId).toBe(orgId);
+  });
+
+  it('applies a link made before GitHub’s installation webhook arrives (with several orgs)', async () => {
+    await createTestOrg(app.deps.store.db, app.deps.vault, 'rival');
+    await link(710_002);
+    await send('installation', withInstallation(githubExample('installation', 'created'), 710_002));
+    const repos = await listRepos(app.deps.store.db, { installationId: 710_002 });
+    expect(repos.length).toBeGreaterThan(0);
+    expect(repos.every((r) => r.orgId === orgId)).toBe(true);
+  });
+
+  it('unassigns a repo that moves to an installation nobody linked, and unlinks its Apps', async () => {
+    const first = withInstallation(githubExample('installation_repositories', 'added'), 710_003);
+    const moved = { ...first.repositories_added[0], id: 71_000_301, full_name: 'octo/moving' };
+    first.repositories_added = [moved];
+    await link(710_003);
+    await send('installation_repositories', first);
+    const repo = (await listRepos(app.deps.store.db, { installationId: 710_003 })).find((r) => r.externalId === '71000301')!;
+    expect(repo.orgId).toBe(orgId);
+    const product = await createApp(app.deps.store.db, app.deps.vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
+
+    const second = withInstallation(githubExample('installation_repositories', 'added'), 710_004);
+    second.repositories_added = [moved];
+    await send('installation_repositories', second);
+    const after = (await listRepos(app.deps.store.db, { installationId: 710_004 })).find((r) => r.externalId === '71000301');
+    expect(after?.orgId).toBeNull();
+    const [row] = await app.deps.store.db.query<{ repo_id: string | null }>('SELECT repo_id FROM apps WHERE id = $1', [product.app.id]);
+    expect(row!.repo_id).toBeNull();
+  });
+
+  it('forgets the link when the installation is deleted', async () => {
+    const created = withInstallation(githubExample('installation', 'created'), 710_005);
+    await send('installation', created);
+    await link(710_005);
+    const deleted = withInstallation(githubExample('installation', 'deleted'), 710_005);
+    await send('installation', deleted);
+    const rows = await app.deps.store.db.query('SELECT 1 FROM github_installations WHERE installation_id = $1', [710_005]);
+    expect(rows).toHaveLength(0);
+    // Reinstalled repos (GitHub gives a new installation id, but redeliveries happen) come back unassigned.
+    await send('installation', created);
+    expect((await listRepos(app.deps.store.db, { installationId: 710_005 })).every((r) => r.orgId === null)).toBe(true);
   });
 
   it('applies a redelivered delivery id only once', async () => {
