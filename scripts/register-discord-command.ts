@@ -1,4 +1,4 @@
-// Registers the global `/userz report` application command with Discord.
+// Registers the global `/userz` application command (`report`, `link`) with Discord.
 // Run: DISCORD_APPLICATION_ID=… DISCORD_BOT_TOKEN=… node --import ./scripts/register-ts.js scripts/register-discord-command.ts [guildId]
 // With a guild id the command is registered on that server only (appears at once; global
 // commands can take up to an hour).

@@ -161,8 +161,9 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'triage explain',
-    summary: 'Show the prefilter signals, the classifier answer and the exact wrapped prompt for a report',
+    summary: 'Show the prefilter signals, the classifier answer and the exact agent prompt a run would send for a report or a batch',
     usage: 'userz triage explain --file REPORT.json [--json]',
+    help: 'The file holds one report ({"text": ..., "console"?, "page"?, "reporter"?}) or a batch {"reports": [{..., "receivedAt"?: ISO time}, ...]}; the prompt is built by the same function a run uses.',
     options: { file: { type: 'string' }, ...json },
     async run(args) {
       if (!args.values.file) throw new UserzError('invalid_input', '--file is required');

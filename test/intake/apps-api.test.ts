@@ -35,19 +35,23 @@ describe('App API', () => {
     expect(res.json.error.code).toBe('invalid_origin');
   });
 
-  it('links Slack and Discord with PATCH and stores the Discord bot token encrypted', async () => {
+  it('sets chat channels and the Discord bot token with PATCH (encrypted), but no workspace or guild id', async () => {
     const created = await send(`${h.url}/api/v1/apps`, { headers: auth(), body: JSON.stringify({ name: 'Chat', origins: [] }) });
     const id = created.json.app.id as string;
     const botToken = 'MTAxNTk2.discord-bot-token-for-tests';
     const res = await send(`${h.url}/api/v1/apps/${id}`, {
       method: 'PATCH',
       headers: auth(),
-      body: JSON.stringify({ slack: { teamId: 'T123', channelId: 'C123' }, discord: { guildId: '111111111111', channelId: '222222222222', botToken } }),
+      body: JSON.stringify({ slack: { channelId: 'C123' }, discord: { channelId: '222222222222', botToken } }),
     });
     expect(res.status).toBe(200);
-    expect(res.json.app.slack).toEqual({ teamId: 'T123', channelId: 'C123' });
-    expect(res.json.app.discord).toEqual({ guildId: '111111111111', channelId: '222222222222', botToken: 'stored' });
+    // Linking a workspace or guild needs proof from inside it (test/intake/chat-links.test.ts).
+    expect(res.json.app.slack).toBeNull();
+    expect(res.json.app.discord).toBeNull();
     expect(res.text).not.toContain(botToken);
+    const byId = await send(`${h.url}/api/v1/apps/${id}`, { method: 'PATCH', headers: auth(), body: JSON.stringify({ slack: { teamId: 'T123' }, discord: { guildId: '111111111111' } }) });
+    expect(byId.status).toBe(400);
+    expect(byId.json.error.code).toBe('chat_link_needs_proof');
     const [row] = await h.db.query<{ discord_bot_token_secret_id: string }>('SELECT discord_bot_token_secret_id FROM apps WHERE id = $1', [id]);
     expect(await h.vault.revealSecret(row!.discord_bot_token_secret_id, { actor: 'test', purpose: 'test' })).toBe(botToken);
   });
