@@ -22,7 +22,7 @@ import { OPS_FROM_MODULES } from './ops/modules.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
 import { registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
-import { KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
+import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, type Store } from './store/index.js';
 
 export interface AppDeps {
@@ -154,6 +154,8 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     if (deps.adminToken) {
       registerAdminRoutes(router, { token: deps.adminToken, run: (name, input) => runOperation(opsDeps(deps), name, input) });
     }
+    // One verifier per process: its success cache, hash gate and revocations are shared by every sk_ route.
+    const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache });
     registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,
@@ -162,9 +164,10 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       log: deps.log,
       config: deps.config,
       trustProxy: deps.config.trustProxy,
+      apiKeys,
       ...deps.intake,
     });
-    registerReviewRoutes(router, deps.pipeline);
+    registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
     registerGitHubInstallRoutes(router, { db: deps.store.db, log: deps.log, install: deps.config.github?.install, apiBaseUrl: deps.config.github?.baseUrl });

@@ -2,12 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, requireContentType, sendJson, type Router } from '../http/index.js';
-import { verifyApiKey } from '../security/index.js';
+import { ApiKeyVerifier } from '../security/index.js';
 import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
 import type { AppDirectory } from './app-directory.js';
 import { createChatLinkCode, type ChatProvider } from './chat-links.js';
 import { assertRepoOfOrg, createApp, describeApp, normalizeOrigins } from './apps.js';
 import type { IntakeDeps } from './deps.js';
+import { clientIp } from './rate-limits.js';
 import type { SlackInstallLinks } from './slack/install.js';
 
 const API_BODY_LIMIT = 64 * 1024;
@@ -62,8 +63,10 @@ function bearer(req: IncomingMessage): string | undefined {
 
 /** The App API, authenticated with a customer `sk_` key: create, read, link chat channels. */
 export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: AppDirectory, slackInstall: SlackInstallLinks | null): void {
+  const apiKeys = deps.apiKeys ?? new ApiKeyVerifier({ db: deps.db, cache: deps.cache });
+  const verifyKey = (req: IncomingMessage) => apiKeys.verify(bearer(req), clientIp(req, deps.trustProxy));
   router.add('POST', '/api/v1/apps', async (req, res) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     const body = await readApiBody(req, CreateAppBody);
     const created = await createApp(deps.db, deps.vault, { orgId: key.orgId, name: body.name, origins: body.origins, repoId: body.repoId, actor: `api_key:${key.id}` });
     deps.log.info({ appId: created.app.id, orgId: key.orgId }, 'App created');
@@ -72,14 +75,14 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
   });
 
   router.add('GET', '/api/v1/apps/:id', async (req, res, { params }) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     const app = await getApp(deps.db, params.id!);
     if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
     sendJson(res, 200, { app: describeApp(app) });
   });
 
   router.add('PATCH', '/api/v1/apps/:id', async (req, res, { params }) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     const body = await readApiBody(req, PatchAppBody);
     const actor = `api_key:${key.id}`;
     const links: AppLinks = { name: body.name?.trim(), repoId: body.repoId };
@@ -102,7 +105,7 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
   });
 
   router.add('POST', '/api/v1/apps/:id/slack/install-url', async (req, res, { params }) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     if (!slackInstall) throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', { status: 409 });
     const app = await getApp(deps.db, params.id!);
     if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
@@ -112,7 +115,7 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
   // A one-time code a workspace member (Slack, single-workspace mode) or a server manager
   // (Discord) sends with /userz link: the proof that the workspace wants this App.
   router.add('POST', '/api/v1/apps/:id/chat-link-codes', async (req, res, { params }) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     const { provider } = await readApiBody(req, ChatLinkCodeBody);
     assertLinkCodesAccepted(deps, provider);
     const { code, expiresAt } = await createChatLinkCode(deps.db, { orgId: key.orgId, appId: params.id!, provider, actor: `api_key:${key.id}` });

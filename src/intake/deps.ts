@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { Vault } from '../security/index.js';
+import type { ApiKeyVerifier, Vault } from '../security/index.js';
 import type { BlobStore, Cache, Db } from '../store/index.js';
 import type { IntakeRateLimits } from './limits.js';
 
@@ -16,8 +16,10 @@ export interface IntakeDeps {
   notifierFetch?: typeof fetch;
   /** Overrides for the default rate limits (the benchmark raises them). */
   rateLimits?: Partial<IntakeRateLimits>;
-  /** Use the first X-Forwarded-For address as the client IP (only behind a trusted proxy). */
+  /** Use the X-Forwarded-For address our proxy appended as the client IP (only behind a trusted proxy). */
   trustProxy?: boolean;
+  /** `sk_` verification with failure limits and a hash gate; src/main.ts shares one with the review routes. Absent: the App API builds its own on `cache`. */
+  apiKeys?: ApiKeyVerifier;
   /** Slack/Discord API base URLs, for tests against a local fake; defaults are the public services. */
   slackApiUrl?: string;
   discordApiUrl?: string;

@@ -17,6 +17,7 @@ export { createApp, normalizeOrigin, describeApp, type CreatedApp } from './apps
 export { acceptReport, type AcceptedReport } from './accept.js';
 export { createNotifier, messageFor, publicOutcome, type Notifier, type NotifierDeps, type ReportOutcome } from './notify.js';
 export { INTAKE_LIMITS, DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
+export { clientIp } from './rate-limits.js';
 export { parseReportInput, ReportInput } from './report-input.js';
 export { USERZ_COMMAND } from './discord/command.js';
 export { loadWidgetAssets } from './widget/assets.js';

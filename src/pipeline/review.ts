@@ -1,7 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
-import { verifyApiKey } from '../security/index.js';
+import type { ApiKeyVerifier, VerifiedApiKey } from '../security/index.js';
+import { clientIp } from '../intake/index.js';
 import { recordAudit } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
@@ -13,9 +14,10 @@ import { getRunForBatch, transitionRun } from './runs.js';
  *   POST /api/v1/reports/:id/reject   → rejected (the reporter is told), body {"reason"?}
  *   GET  /api/v1/runs/:id             → the run's state, reason, verdict and PR link
  */
-export function registerReviewRoutes(router: Router, deps: PipelineDeps): void {
+export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: ReviewAuth): void {
+  const verifyKey = (req: IncomingMessage) => auth.apiKeys.verify(bearer(req), clientIp(req, auth.trustProxy));
   router.add('POST', '/api/v1/reports/:id/approve', async (req, res, { params }) => {
-    const run = await heldRun(deps, req, params.id!);
+    const run = await heldRun(deps, await verifyKey(req), req, params.id!);
     const moved = await deps.db.transaction(async (tx) => {
       const m = await transitionRun(tx, run.id, 'needs_review', 'triaged', { reason: 'approved' });
       if (m) await enqueueJob(tx, 'run', `run:${run.id}`, { runId: run.id }, { maxAttempts: 4 });
@@ -26,7 +28,7 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps): void {
   });
 
   router.add('POST', '/api/v1/reports/:id/reject', async (req, res, { params }) => {
-    const run = await heldRun(deps, req, params.id!);
+    const run = await heldRun(deps, await verifyKey(req), req, params.id!);
     const moved = await deps.db.transaction(async (tx) => {
       const m = await transitionRun(tx, run.id, 'needs_review', 'rejected', { reason: 'maintainer_rejected' });
       if (m) await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
@@ -37,7 +39,7 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps): void {
   });
 
   router.add('GET', '/api/v1/runs/:id', async (req, res, { params }) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await verifyKey(req);
     const [row] = await deps.db.query<{ id: string; org_id: string; state: string; state_reason: string | null; verdict: unknown; pr_url: string | null; review_state: string | null }>(
       'SELECT id, org_id, state, state_reason, verdict, pr_url, review_state FROM runs WHERE id = $1',
       [params.id],
@@ -47,8 +49,13 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps): void {
   });
 }
 
-async function heldRun(deps: PipelineDeps, req: IncomingMessage, reportId: string) {
-  const key = await verifyApiKey(deps.db, bearer(req));
+/** How the review routes check `sk_` keys: the process's one verifier (limits, hash gate, cache). */
+export interface ReviewAuth {
+  apiKeys: ApiKeyVerifier;
+  trustProxy: boolean;
+}
+
+async function heldRun(deps: PipelineDeps, key: VerifiedApiKey, req: IncomingMessage, reportId: string) {
   // Drain (and bound) the optional body so the connection stays usable.
   const body = await readBody(req, 4096);
   if (body.length > 0) parseJson(body);

@@ -19,6 +19,19 @@ const KEY_RE = /^sk_([0-9A-Za-z]{12})_([0-9A-Za-z]{43})([0-9A-Za-z]{6})$/;
 const SCRYPT = { N: 1 << 14, r: 8, p: 1 };
 const HASH_LEN = 32;
 
+/** The slow salted hash of a key's secret. A parameter so tests can count its calls. */
+export type SecretHash = (secret: Buffer, salt: Buffer) => Promise<Buffer>;
+export const scryptSecretHash: SecretHash = (secret, salt) => scrypt(secret, salt, HASH_LEN, SCRYPT);
+
+/** The stored row behind a prefix: the salt and hash of its secret, and whether it is revoked. */
+export interface ApiKeyRow {
+  id: string;
+  orgId: string;
+  salt: Buffer;
+  hash: Buffer;
+  revoked: boolean;
+}
+
 export interface IssuedApiKey {
   id: string;
   orgId: string;
@@ -54,27 +67,37 @@ export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: 
   const prefix = randomBase62(12);
   const secret = randomBase62(43);
   const salt = randomBytes(16);
-  const hash = await scrypt(Buffer.from(secret), salt, HASH_LEN, SCRYPT);
+  const hash = await scryptSecretHash(Buffer.from(secret), salt);
   await db.query('INSERT INTO api_keys (id, org_id, prefix, salt, hash, label) VALUES ($1, $2, $3, $4, $5, $6)', [id, orgId, prefix, salt, hash, opts.label ?? null]);
   await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix } });
   return { id, orgId, key: formatApiKey(prefix, secret), prefix };
 }
 
-/** Verifies a presented key; throws `invalid_api_key` (401) for every failure alike. */
-export async function verifyApiKey(db: Queryable, presented: string | undefined): Promise<VerifiedApiKey> {
+/**
+ * Verifies a presented key; throws `invalid_api_key` (401) for every failure alike.
+ * No limits and no cache: request paths go through ApiKeyVerifier (api-key-verifier.ts).
+ */
+export async function verifyApiKey(db: Queryable, presented: string | undefined, hash: SecretHash = scryptSecretHash): Promise<VerifiedApiKey> {
   const parsed = presented ? parseApiKey(presented.trim()) : null;
   if (!parsed) throw invalidApiKey();
+  const row = await findApiKeyRow(db, parsed.prefix);
+  if (!(await secretMatches(row, parsed.secret, hash)) || !row || row.revoked) throw invalidApiKey();
+  return { id: row.id, orgId: row.orgId, prefix: parsed.prefix };
+}
+
+export async function findApiKeyRow(db: Queryable, prefix: string): Promise<ApiKeyRow | null> {
   const [row] = await db.query<{ id: string; org_id: string; salt: Buffer; hash: Buffer; revoked_at: Date | null }>(
     'SELECT id, org_id, salt, hash, revoked_at FROM api_keys WHERE prefix = $1',
-    [parsed.prefix],
+    [prefix],
   );
-  // Hash even when the prefix is unknown so timing does not reveal which prefixes exist.
-  const salt = row ? Buffer.from(row.salt) : Buffer.alloc(16);
-  const actual = await scrypt(Buffer.from(parsed.secret), salt, HASH_LEN, SCRYPT);
-  const expected = row ? Buffer.from(row.hash) : Buffer.alloc(HASH_LEN, 0xff);
-  const match = timingSafeEqual(actual, expected);
-  if (!row || !match || row.revoked_at) throw invalidApiKey();
-  return { id: row.id, orgId: row.org_id, prefix: parsed.prefix };
+  return row ? { id: row.id, orgId: row.org_id, salt: Buffer.from(row.salt), hash: Buffer.from(row.hash), revoked: row.revoked_at !== null } : null;
+}
+
+/** One slow hash and a constant-time compare, also when the prefix is unknown (row null), so timing does not reveal which prefixes exist. */
+export async function secretMatches(row: ApiKeyRow | null, secret: string, hash: SecretHash): Promise<boolean> {
+  const actual = await hash(Buffer.from(secret), row ? row.salt : Buffer.alloc(16));
+  const expected = row ? row.hash : Buffer.alloc(HASH_LEN, 0xff);
+  return actual.length === expected.length && timingSafeEqual(actual, expected) && row !== null;
 }
 
 export async function revokeApiKey(db: Queryable, orgId: string, keyId: string, actor: string): Promise<boolean> {

@@ -16,19 +16,40 @@ export class RateLimiter {
   constructor(private readonly cache: Cache) {}
 
   /** Counts one hit against every (rule, subject); throws 429 `rate_limited` when any is over. */
-  async hit(checks: Array<{ rule: RateLimitRule; subject: string }>): Promise<void> {
+  async hit(checks: RateLimitCheck[]): Promise<void> {
     const now = Date.now();
     for (const { rule, subject } of checks) {
       const windowStart = Math.floor(now / rule.windowMs) * rule.windowMs;
-      const count = await this.cache.increment(`rl:${rule.name}:${subject}:${windowStart}`, rule.windowMs);
-      if (count > rule.limit) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + rule.windowMs - now) / 1000));
-        throw new UserzError('rate_limited', `Too many requests (${rule.name}); retry after ${retryAfterSeconds} s`, {
-          status: 429,
-          retryable: true,
-          details: { retryAfterSeconds, bucket: rule.name },
-        });
-      }
+      const count = await this.cache.increment(bucketKey(rule, subject, windowStart), rule.windowMs);
+      if (count > rule.limit) throw rateLimited(rule, windowStart, now);
     }
   }
+
+  /**
+   * Throws the same 429 when any bucket has already used its whole limit, without counting.
+   * For limits on outcomes (failed verifications): look first, `hit` only when it failed.
+   */
+  async refuseIfSpent(checks: RateLimitCheck[]): Promise<void> {
+    const now = Date.now();
+    for (const { rule, subject } of checks) {
+      const windowStart = Math.floor(now / rule.windowMs) * rule.windowMs;
+      if ((await this.cache.count(bucketKey(rule, subject, windowStart))) >= rule.limit) throw rateLimited(rule, windowStart, now);
+    }
+  }
+}
+
+export interface RateLimitCheck {
+  rule: RateLimitRule;
+  subject: string;
+}
+
+const bucketKey = (rule: RateLimitRule, subject: string, windowStart: number) => `rl:${rule.name}:${subject}:${windowStart}`;
+
+function rateLimited(rule: RateLimitRule, windowStart: number, now: number): UserzError {
+  const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + rule.windowMs - now) / 1000));
+  return new UserzError('rate_limited', `Too many requests (${rule.name}); retry after ${retryAfterSeconds} s`, {
+    status: 429,
+    retryable: true,
+    details: { retryAfterSeconds, bucket: rule.name },
+  });
 }

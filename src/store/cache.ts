@@ -13,6 +13,8 @@ export interface Cache {
   setIfAbsent(key: string, value: unknown, ttlMs: number): Promise<boolean>;
   /** Atomic increment of a counter that expires ttlMs after it is created. */
   increment(key: string, ttlMs: number): Promise<number>;
+  /** The current value of an `increment` counter (0 when absent or expired); never changes it. */
+  count(key: string): Promise<number>;
   delete(key: string): Promise<void>;
   /** Entries held in process memory, expired ones not yet swept included (memory store only). */
   memoryEntries?(): number;
@@ -60,6 +62,7 @@ function createMemoryCache(namespace: string, opts: MemoryCacheOptions = {}): Ca
       c.n++;
       return c.n;
     },
+    count: async (key) => counters.get(key)?.n ?? 0,
     delete: async (key) => {
       counters.delete(key);
       marks.delete(key);
@@ -95,6 +98,10 @@ function createRedisCache(url: string, namespace: string): Cache {
       const n = await c.incr(k);
       if (n === 1) await c.pExpire(k, ttlMs);
       return n;
+    },
+    count: async (key) => {
+      const c = await client();
+      return Number((await c.get(full(`ctr:${key}`))) ?? 0);
     },
     delete: async (key) => {
       const c = await client();
