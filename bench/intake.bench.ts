@@ -141,7 +141,7 @@ async function serve(): Promise<void> {
     vault,
     log,
     config: { publicUrl: 'http://127.0.0.1', slack: { signingSecret: SLACK_SECRET }, discord: { applicationId, publicKey: discordPublicHex } },
-    rateLimits: { perApp: { name: 'intake:app', ...big }, perReporter: { name: 'intake:reporter', ...big }, perIp: { name: 'intake:ip', ...big } },
+    rateLimits: { perApp: { name: 'intake:app', ...big }, perReporter: { name: 'intake:reporter', ...big }, perIp: { name: 'intake:ip', ...big }, perPublicKey: { name: 'intake:public-key', ...big } },
     discordApiUrl: `${fakeDiscord.url}/api`,
   });
   // The GitHub-webhook-like route: what Probot does before handing off (signature, replay guard).

@@ -21,6 +21,7 @@ const BENCH_LIMITS = {
   perApp: { name: 'intake:app', limit: 1_000_000, windowMs: 60_000 },
   perReporter: { name: 'intake:reporter', limit: 1_000_000, windowMs: 60_000 },
   perIp: { name: 'intake:ip', limit: 1_000_000, windowMs: 60_000 },
+  perPublicKey: { name: 'intake:public-key', limit: 1_000_000, windowMs: 60_000 },
 };
 
 function persistGitHub(gz: Buffer): void {

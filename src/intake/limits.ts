@@ -16,10 +16,17 @@ export interface IntakeRateLimits {
   perApp: RateLimitRule;
   perReporter: RateLimitRule;
   perIp: RateLimitRule;
+  /**
+   * Widget reports in public mode (no user token), per App key. Any script that sends an
+   * allowed Origin can use a `pub_` key, so public traffic gets half the App's budget at
+   * most and can never spend what its private-mode (signed-in) reports need.
+   */
+  perPublicKey: RateLimitRule;
 }
 
 export const DEFAULT_RATE_LIMITS: IntakeRateLimits = {
   perApp: { name: 'intake:app', limit: 600, windowMs: 60_000 },
   perReporter: { name: 'intake:reporter', limit: 10, windowMs: 60_000 },
   perIp: { name: 'intake:ip', limit: 30, windowMs: 60_000 },
+  perPublicKey: { name: 'intake:public-key', limit: 300, windowMs: 60_000 },
 };

@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
-import { RateLimiter } from '../security/index.js';
+import { RateLimiter, type RateLimitCheck } from '../security/index.js';
 import type { IntakeDeps } from './deps.js';
 import { DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
 
-/** The three intake buckets; each check counts one hit and throws 429 `rate_limited` when over. */
+/** The intake buckets; each check counts one hit and throws 429 `rate_limited` when over. */
 export class IntakeLimiter {
   private readonly limiter: RateLimiter;
   readonly rules: IntakeRateLimits;
@@ -13,9 +13,16 @@ export class IntakeLimiter {
     this.rules = { ...DEFAULT_RATE_LIMITS, ...deps.rateLimits };
   }
 
-  async checkAppAndIp(appId: string, ip: string | null): Promise<void> {
-    const checks = [{ rule: this.rules.perApp, subject: appId }];
+  /**
+   * Narrowest bucket first: a hit stops counting at the first spent bucket, so one
+   * address, or public-mode traffic, that is already refused no longer drains the App's
+   * shared budget.
+   */
+  async checkAppAndIp(appId: string, ip: string | null, opts: { publicMode?: boolean } = {}): Promise<void> {
+    const checks: RateLimitCheck[] = [];
     if (ip) checks.push({ rule: this.rules.perIp, subject: ip });
+    if (opts.publicMode) checks.push({ rule: this.rules.perPublicKey, subject: appId });
+    checks.push({ rule: this.rules.perApp, subject: appId });
     await this.limiter.hit(checks);
   }
 
@@ -24,12 +31,17 @@ export class IntakeLimiter {
   }
 }
 
-/** The caller's address; X-Forwarded-For only when the deployment says a trusted proxy sets it. */
+/**
+ * The caller's address; X-Forwarded-For only when the deployment says a trusted proxy sets
+ * it. Then the LAST entry counts: a proxy appends the address it saw, while every entry
+ * before it is whatever the client chose to send (taking the first would let any caller
+ * pick a fresh address per request and walk past every per-address limit).
+ */
 export function clientIp(req: IncomingMessage, trustProxy = false): string | null {
   if (trustProxy) {
     const xff = req.headers['x-forwarded-for'];
-    const first = (Array.isArray(xff) ? xff[0] : xff)?.split(',')[0]?.trim();
-    if (first) return first;
+    const last = (Array.isArray(xff) ? xff.join(',') : xff)?.split(',').at(-1)?.trim();
+    if (last) return last;
   }
   return req.socket.remoteAddress ?? null;
 }

@@ -46,7 +46,7 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
     }
     const user = userToken ? await w.userTokens.verify(app, userToken) : null;
     const ip = clientIp(req, deps.trustProxy);
-    await w.limiter.checkAppAndIp(app.id, ip);
+    await w.limiter.checkAppAndIp(app.id, ip, { publicMode: !user });
 
     requireContentType(req, 'application/json');
     const parsed = parseReportInput(parseJson(await readBody(req, INTAKE_LIMITS.bodyBytes)));
