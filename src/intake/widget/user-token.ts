@@ -4,6 +4,8 @@ import type { Vault } from '../../security/index.js';
 import type { App } from '../../store/apps.js';
 
 const CLOCK_SKEW_SECONDS = 30;
+/** A user token is a short-lived proof of a signed-in user: a leaked one must not stay useful for days. */
+export const MAX_USER_TOKEN_LIFETIME_SECONDS = 24 * 3600;
 // Decrypted signing keys kept in process memory briefly, so a busy private-mode App does
 // not decrypt (and audit a decrypt) on every report. Never written anywhere.
 const KEY_TTL_MS = 5 * 60_000;
@@ -36,6 +38,7 @@ export class UserTokenVerifier {
         requiredClaims: ['exp'],
       });
       if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw invalidUserToken('`sub` must name the user');
+      refuseLongLived(payload.exp!, payload.iat);
       return { subject: payload.sub };
     } catch (e) {
       if (e instanceof UserzError) throw e;
@@ -56,5 +59,18 @@ export class UserTokenVerifier {
     const key = new TextEncoder().encode(secret);
     this.keys.set(appId, { key, expires: Date.now() + KEY_TTL_MS });
     return key;
+  }
+}
+
+/**
+ * The lifetime is `exp` − `iat`, or `exp` − now without `iat`; over 24 h is refused. With an
+ * `iat`, the time left is checked as well (plus the clock skew), so an `iat` dated in the
+ * future cannot stretch a token's life.
+ */
+function refuseLongLived(exp: number, iat: number | undefined): void {
+  const now = Math.floor(Date.now() / 1000);
+  const lifetime = iat === undefined ? exp - now : exp - iat;
+  if (lifetime > MAX_USER_TOKEN_LIFETIME_SECONDS || exp - now > MAX_USER_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+    throw new UserzError('user_token_lifetime_too_long', 'The user token lives longer than 24 hours (exp − iat, or exp − now without iat); mint short-lived tokens', { status: 401 });
   }
 }
