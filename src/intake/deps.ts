@@ -16,6 +16,8 @@ export interface IntakeDeps {
   notifierFetch?: typeof fetch;
   /** Overrides for the default rate limits (the benchmark raises them). */
   rateLimits?: Partial<IntakeRateLimits>;
+  /** How long Slack/Discord handlers wait for the store before answering "received, confirmation follows". */
+  chatAckMs?: number;
   /** Use the X-Forwarded-For address our proxy appended as the client IP (only behind a trusted proxy). */
   trustProxy?: boolean;
   /** `sk_` verification with failure limits and a hash gate; src/main.ts shares one with the review routes. Absent: the App API builds its own on `cache`. */

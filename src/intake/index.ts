@@ -40,10 +40,10 @@ export function registerIntakeRoutes(router: Router, deps: IntakeDeps): IntakeRo
   const slackInstall = registerSlackInstallRoutes(router, deps, apps);
   registerAppApiRoutes(router, deps, apps, slackInstall);
   registerWidgetRoutes(router, { deps, apps, limiter, userTokens: new UserTokenVerifier(deps.vault) });
-  registerSlackCommandRoutes(router, deps, limiter, apps);
+  const slack = registerSlackCommandRoutes(router, deps, limiter, apps);
   const discord = registerDiscordRoutes(router, deps, limiter, apps);
   // Load (or build) the widget now so the first page view is not the one that waits, and
   // a missing prebuilt bundle shows up in the boot log rather than on a customer's page.
   loadWidgetAssets().catch((e: unknown) => deps.log.warn({ err: errorMessage(e) }, 'Widget script is not available: run scripts/build-widget.mjs'));
-  return { notifier: createNotifier(deps), idle: () => discord.idle() };
+  return { notifier: createNotifier(deps), idle: async () => void (await Promise.all([slack.idle(), discord.idle()])) };
 }

@@ -6,15 +6,16 @@ import { InteractionResponseType, InteractionType, Routes, type APIInteraction, 
 import { verifyKey } from 'discord-interactions';
 import { UserzError, errorMessage, isUserzError } from '../../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../../http/index.js';
-import { ReplayGuard } from '../../security/index.js';
+import { ReplayGuard, SIGNED_REQUEST_REPLAY_TTL_MS } from '../../security/index.js';
 import { acceptReport } from '../accept.js';
 import type { AppDirectory } from '../app-directory.js';
+import { DEFAULT_CHAT_ACK_MS, raceDeadline } from '../chat-deadline.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
 import { chatMessageFor } from '../slack/command.js';
-import { answerDiscordLink, readDiscordLinkCode } from './link.js';
 import { DiscordInteraction } from './interaction-schema.js';
+import { answerDiscordLink, readDiscordLinkCode } from './link.js';
 
 const BODY_LIMIT = 64 * 1024;
 const TIMESTAMP_WINDOW_S = 300;
@@ -30,7 +31,7 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
   const discord = deps.config.discord;
   const pending = new Set<Promise<void>>();
   if (!discord) return { idle: async () => undefined };
-  const replay = new ReplayGuard(deps.cache);
+  const replay = new ReplayGuard(deps.cache, SIGNED_REQUEST_REPLAY_TTL_MS);
   // Imported once: verifyKey would otherwise import the hex key on every request.
   const publicKey = crypto.subtle.importKey('raw', Buffer.from(discord.publicKey, 'hex'), { name: 'Ed25519' }, false, ['verify']);
   publicKey.catch((e: unknown) => deps.log.error({ err: errorMessage(e) }, 'Discord public key cannot be imported'));
@@ -65,31 +66,42 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
       const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=applications.commands%20bot&permissions=2048`;
       return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server: create a code with POST /api/v1/apps/<app id>/chat-link-codes and send it here with /userz link (needs the Manage Server permission).`);
     }
-    let reportId: string;
-    try {
+    const guildId = command.guild_id;
+    const stored = (async () => {
       enforceTextLimit(text);
       await limiter.checkAppAndIp(app.id, null);
       await limiter.checkReporter(app.id, `discord:${userId}`);
       const { report } = await acceptReport(deps, {
         app,
         source: 'discord',
-        content: { text, reporter: { discordUserId: userId, discordGuildId: command.guild_id } },
-        replyTo: { kind: 'discord', guildId: command.guild_id, channelId: command.channel.id, userId, applicationId: command.application_id },
+        content: { text, reporter: { discordUserId: userId, discordGuildId: guildId } },
+        replyTo: { kind: 'discord', guildId, channelId: command.channel.id, userId, applicationId: command.application_id },
         reporterKey: `discord:${userId}`,
         actor: 'discord',
       });
-      reportId = report.id;
-    } catch (e) {
-      if (isUserzError(e) && e.status < 500) return reply(chatMessageFor(e));
-      throw e;
+      return report.id;
+    })().then(
+      (reportId) => ({ reportId }),
+      (e: unknown) => ({ e }),
+    );
+    // Discord wants an answer within 3 s: a store that is late gets the deferred answer
+    // now and its outcome in the follow-up, never a timeout for a report that is stored.
+    const first = await raceDeadline(stored, deps.chatAckMs ?? DEFAULT_CHAT_ACK_MS);
+    if (first.done && 'e' in first.value) {
+      const e = first.value.e;
+      if (!isUserzError(e) || e.status >= 500) deps.log.error({ appId: app.id, err: errorMessage(e) }, 'Discord report could not be stored');
+      return reply(followUpText(first.value));
     }
-    deps.log.info({ reportId, appId: app.id, guildId: command.guild_id }, 'Discord report received');
     sendJson(res, 200, { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } });
-
-    const followUp = rest
-      .patch(Routes.webhookMessage(command.application_id, command.token, '@original'), { body: { content: `Received: report ${reportId}. We will post in this channel when there is news.` }, auth: false })
-      .then(() => undefined)
-      .catch((e: unknown) => deps.log.warn({ reportId, err: errorMessage(e) }, 'Discord follow-up failed'))
+    const followUp = stored
+      .then(async (outcome) => {
+        const reportId = 'reportId' in outcome ? outcome.reportId : undefined;
+        if (reportId) deps.log.info({ reportId, appId: app.id, guildId }, 'Discord report received');
+        else deps.log.error({ appId: app.id, err: errorMessage('e' in outcome ? outcome.e : undefined) }, 'Discord report could not be stored');
+        await rest
+          .patch(Routes.webhookMessage(command.application_id, command.token, '@original'), { body: { content: followUpText(outcome) }, auth: false })
+          .catch((e: unknown) => deps.log.warn({ reportId, err: errorMessage(e) }, 'Discord follow-up failed'));
+      })
       .finally(() => pending.delete(followUp));
     pending.add(followUp);
   });
@@ -99,6 +111,13 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
       await Promise.all([...pending]);
     },
   };
+}
+
+/** The follow-up that replaces the deferred answer: the report id, a refusal, or "try again". */
+function followUpText(outcome: { reportId: string } | { e: unknown }): string {
+  if ('reportId' in outcome) return `Received: report ${outcome.reportId}. We will post in this channel when there is news.`;
+  if (isUserzError(outcome.e) && outcome.e.status < 500) return chatMessageFor(outcome.e);
+  return 'Sorry, the report could not be stored. Please try again in a minute.';
 }
 
 /** The interaction, or 400 `invalid_payload` (logged by interaction id) when it lacks Discord's documented shape. */

@@ -1,11 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { App as BoltApp, HTTPReceiver, LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import { App as BoltApp, HTTPReceiver, LogLevel, type Logger as BoltLogger, type SlashCommand } from '@slack/bolt';
 import type { Logger } from 'pino';
 import { errorMessage, isUserzError, type UserzError } from '../../errors.js';
 import type { Router } from '../../http/index.js';
-import { ReplayGuard } from '../../security/index.js';
+import { ReplayGuard, SIGNED_REQUEST_REPLAY_TTL_MS } from '../../security/index.js';
 import { acceptReport } from '../accept.js';
 import type { AppDirectory } from '../app-directory.js';
+import { DEFAULT_CHAT_ACK_MS, FollowUps, raceDeadline } from '../chat-deadline.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
@@ -19,10 +20,11 @@ import { admitSlackRequest } from './request-gate.js';
  * 300 s window, constant-time) and answers 401 itself; we add the replay guard keyed on
  * the signature (unique per timestamp and body) and acknowledge with an ephemeral message.
  */
-export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter, apps: AppDirectory): void {
+export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter, apps: AppDirectory): { idle(): Promise<void> } {
   const slack = deps.config.slack;
-  if (!slack) return;
-  const replay = new ReplayGuard(deps.cache, 10 * 60_000);
+  const followUps = new FollowUps();
+  if (!slack) return followUps;
+  const replay = new ReplayGuard(deps.cache, SIGNED_REQUEST_REPLAY_TTL_MS);
   const receiver = new HTTPReceiver({
     signingSecret: slack.signingSecret,
     // admitSlackRequest (request-gate.ts) verified the signature and hands Bolt only the
@@ -32,15 +34,32 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
     processBeforeResponse: true,
     logger: boltLogger(deps.log),
     customPropertiesExtractor: (req) => ({ slackSignature: String(req.headers['x-slack-signature'] ?? '') }),
+    // Backstop behind the deadline below: a well-formed "try again" instead of Bolt's 404.
+    unhandledRequestHandler: ({ response }) => {
+      if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response_type: 'ephemeral', text: BUSY_TEXT }));
+    },
   });
   // `authorize` with fixed bot ids keeps Bolt from calling auth.test at start: acking a
   // command needs no token; posting the outcome later uses the workspace's stored token.
   const bolt = new BoltApp({ receiver, authorize: async () => ({ botId: 'userz', botUserId: 'userz' }), logger: boltLogger(deps.log) });
 
+  // Slack shows a failure when the ack comes after 3 s, but the store keeps going: answer
+  // within the deadline, and when the store is late say so and send its outcome after.
   bolt.command(/^\/userz/, async ({ command, ack, context }) => {
-    const ephemeral = (text: string) => ack({ response_type: 'ephemeral', text });
+    const answer = answerCommand(command, String(context.slackSignature)).catch((e: unknown) => {
+      deps.log.error({ err: errorMessage(e) }, 'Slack command failed');
+      return NOT_STORED_TEXT;
+    });
+    const first = await raceDeadline(answer, deps.chatAckMs ?? DEFAULT_CHAT_ACK_MS);
+    if (first.done) return ack({ response_type: 'ephemeral', text: first.value });
+    await ack({ response_type: 'ephemeral', text: LATE_TEXT });
+    followUps.track(answer.then((text) => postToResponseUrl(deps, command.response_url, text)));
+  });
+
+  const answerCommand = async (command: SlashCommand, signature: string): Promise<string> => {
+    const ephemeral = (text: string) => text;
     // Bolt verified the signature before this runs, so recording it cannot be poisoned.
-    if (!(await replay.firstSighting('slack', String(context.slackSignature)))) return ephemeral('This request was already received.');
+    if (!(await replay.firstSighting('slack', signature))) return ephemeral('This request was already received.');
     const text = command.text.trim();
     if (!text) return ephemeral('Usage: /userz <what went wrong>');
     const linkCode = readSlackLinkCode(text);
@@ -66,9 +85,9 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
     } catch (e) {
       if (isUserzError(e) && e.status < 500) return ephemeral(chatMessageFor(e));
       deps.log.error({ appId: app.id, err: errorMessage(e) }, 'Slack report could not be stored');
-      return ephemeral('Sorry, the report could not be stored. Please try again in a minute.');
+      return ephemeral(NOT_STORED_TEXT);
     }
-  });
+  };
 
   const listener = receiver.requestListener;
   router.add('POST', '/slack/events', async (req: IncomingMessage, res: ServerResponse) => {
@@ -80,6 +99,32 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
       listener(req, res);
     });
   });
+  return followUps;
+}
+
+const NOT_STORED_TEXT = 'Sorry, the report could not be stored. Please try again in a minute.';
+const LATE_TEXT = 'Received. We are still storing your report and will confirm it here in a moment.';
+const BUSY_TEXT = 'Userz is busy right now; if no confirmation follows in a minute, please try again.';
+
+/** Slack: a command's response_url takes up to 5 ephemeral messages for 30 minutes, no token needed. */
+async function postToResponseUrl(deps: IntakeDeps, responseUrl: string, text: string): Promise<void> {
+  let url: URL;
+  try {
+    url = new URL(responseUrl);
+  } catch {
+    deps.log.warn('Slack follow-up skipped: the command has no usable response_url');
+    return;
+  }
+  if (url.protocol !== 'https:' || url.hostname !== 'hooks.slack.com') {
+    deps.log.warn({ host: url.hostname }, 'Slack follow-up skipped: response_url is not on hooks.slack.com');
+    return;
+  }
+  try {
+    const res = await (deps.notifierFetch ?? fetch)(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', text }) });
+    if (!res.ok) deps.log.warn({ status: res.status }, 'Slack follow-up refused');
+  } catch (e) {
+    deps.log.warn({ err: errorMessage(e) }, 'Slack follow-up failed');
+  }
 }
 
 /** A user-facing sentence for a refusal in chat (limits, rate limits). */
