@@ -1,0 +1,37 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+
+const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const APP = { APP_ID: '42', PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), WEBHOOK_SECRET: 'webhook-secret-0123456789' };
+const INSTALL = { GITHUB_APP_SLUG: 'userz', GITHUB_CLIENT_ID: 'Iv1.abc', GITHUB_CLIENT_SECRET: 'client-secret-value' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('GitHub install-link settings', () => {
+  it('are off when none is set', () => {
+    expect(loadConfig(APP).github?.install).toBeUndefined();
+  });
+
+  it('are read together, the state key defaulting to the webhook secret', () => {
+    expect(loadConfig({ ...APP, ...INSTALL }).github?.install).toEqual({ slug: 'userz', clientId: 'Iv1.abc', clientSecret: 'client-secret-value', stateSecret: APP.WEBHOOK_SECRET });
+    expect(loadConfig({ ...APP, ...INSTALL, GITHUB_STATE_SECRET: 'a-separate-state-secret' }).github?.install?.stateSecret).toBe('a-separate-state-secret');
+  });
+
+  it('name what is missing when only some are set', () => {
+    const problems = problemsOf({ ...APP, GITHUB_CLIENT_ID: 'Iv1.abc' });
+    expect(problems.join('\n')).toMatch(/GITHUB_APP_SLUG, GITHUB_CLIENT_SECRET required for GitHub install links/);
+  });
+
+  it('refuse a slug that is not one and a short state secret', () => {
+    expect(problemsOf({ ...APP, ...INSTALL, GITHUB_APP_SLUG: 'a/b' }).join('\n')).toMatch(/GITHUB_APP_SLUG/);
+    expect(problemsOf({ ...APP, ...INSTALL, GITHUB_STATE_SECRET: 'short' }).join('\n')).toMatch(/GITHUB_STATE_SECRET must be at least 16/);
+  });
+});
