@@ -55,7 +55,7 @@ export async function createApp(db: Db, vault: Vault, input: { orgId: string; na
   const app = await db.transaction(async (tx) => {
     if (input.repoId) await assertRepoOfOrg(tx, input.repoId, input.orgId);
     const signingSecretId = await vault.storeSecret(input.orgId, 'app_signing_secret', signingSecret, tx);
-    return insertApp(tx, { id: newId('app'), orgId: input.orgId, name, publicKey, origins, signingSecretId, repoId: input.repoId ?? null }, input.actor);
+    return insertApp(tx, { id: newId('app'), orgId: input.orgId, name, publicKey, origins, signingSecretId, repoId: input.repoId || null }, input.actor);
   });
   return { app, publicKey, signingSecret };
 }

@@ -37,6 +37,9 @@ const PullRequestRef = z.looseObject({
 
 export const PullRequestEvent = z.looseObject({
   action: Action,
+  // Every delivery to a GitHub App names its installation (a repository webhook does not);
+  // Probot authenticates the handler's context with it.
+  installation: Installation,
   pull_request: z.looseObject({
     number: GitHubId,
     html_url: z.string().max(2_000),
