@@ -41,7 +41,7 @@ export type {
 } from './interface.js';
 export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
 export { branchForRun, runIdFromBranch } from './branch.js';
-export { renderPrBody, renderPrTitle, escapeMarkdownText } from './pr-body.js';
+export { renderPrBody, renderPrTitle, renderCommitMessage, escapeMarkdownText } from './pr-body.js';
 export { normalizeArchive } from './archive.js';
 export { mintRepoToken, revokeRepoToken, signAppJwt, parsePullRequestEvent, RUN_PERMISSIONS } from './github/index.js';
 export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult } from './github/index.js';

@@ -1,16 +1,19 @@
 /**
- * PR/MR text from trusted fields only. The summary and file paths may still carry words a
- * reporter chose, so they are rendered inert: no live @-mention (GitHub users and teams,
- * GitLab users, groups and @all), no image or link syntax, no HTML (so no comments,
- * `<details>` or `<img>`), no hidden characters, no GitLab quick action, bounded length.
+ * PR/MR and commit text from trusted fields only. The summary (the agent's own words) and
+ * file paths may still carry words a reporter chose, so they are scrubbed of personal data
+ * and secrets (src/security/scrub.ts) and rendered inert: no live @-mention (GitHub users
+ * and teams, GitLab users, groups and @all), no image or link syntax, no HTML (so no
+ * comments, `<details>` or `<img>`), no hidden characters, no GitLab quick action, bounded length.
  */
 import type { ChangeSetEntry } from '../guardrail/change-set.js';
+import { scrubText } from '../security/index.js';
 import { branchForRun } from './branch.js';
 import type { PrDescription } from './interface.js';
 
 export const MAX_SUMMARY_CHARS = 2000;
 export const MAX_TITLE_CHARS = 100;
 export const MAX_LISTED_FILES = 50;
+export const MAX_COMMIT_SUMMARY_CHARS = 1000;
 
 /** C0/C1 controls (newline and tab kept apart), zero-width, bidi and other invisible format characters. */
 const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]|\udb40[\udc00-\udfff]/g;
@@ -44,8 +47,24 @@ export function escapeMarkdownText(text: string): string {
 
 /** One line of plain text: forge titles are not markdown but still show invisible tricks and mentions. */
 export function renderPrTitle(title: string): string {
-  const line = stripInvisible(title).replace(/\s+/g, ' ').trim().replace(/@/g, '\uff20');
-  return truncate(line || 'Userz change', MAX_TITLE_CHARS);
+  return truncate(plainLine(title) || 'Userz change', MAX_TITLE_CHARS);
+}
+
+/** Scrubbed, one line, no invisible characters, `@` shown as a full-width sign that mentions nobody. */
+function plainLine(text: string): string {
+  return stripInvisible(scrubText(text)).replace(/\s+/g, ' ').trim().replace(/@/g, '\uff20');
+}
+
+/**
+ * The run commit's message: the title, the summary as one plain paragraph (so it cannot
+ * open a trailer block of its own), and the `Userz-Run` trailer delivery finds its commit by.
+ */
+export function renderCommitMessage(input: { runId: string; title: string; summary: string }): string {
+  branchForRun(input.runId);
+  // Commit views linkify and some render markup: no image syntax, no tags.
+  const line = plainLine(input.summary).replace(/!\[/g, '[').replace(/</g, '\u2039').replace(/>/g, '\u203a');
+  const summary = truncate(line, MAX_COMMIT_SUMMARY_CHARS);
+  return [renderPrTitle(input.title), ...(summary ? [summary] : []), `Userz-Run: ${input.runId}`].join('\n\n');
 }
 
 function describePath(entry: ChangeSetEntry): string {
@@ -70,7 +89,8 @@ function safeLink(url: string | undefined): string | null {
 export function renderPrBody(input: { runId: string; description: PrDescription; entries: ChangeSetEntry[] }): string {
   const { description, entries, runId } = input;
   branchForRun(runId); // refuses run ids that could not sit verbatim in a code span
-  const summary = escapeMarkdownText(truncate(description.summary.trim(), MAX_SUMMARY_CHARS))
+  // Scrubbed before truncation, so a secret cut in half is still recognised whole.
+  const summary = escapeMarkdownText(truncate(scrubText(description.summary).trim(), MAX_SUMMARY_CHARS))
     .split('\n')
     .map((line) => line.trimEnd())
     .join('  \n');

@@ -1,6 +1,16 @@
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { ChangeSetEntry } from '../../src/guardrail/change-set.js';
-import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
+import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderCommitMessage, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
+
+/** The scrubber's corpus (test/fixtures/scrub/): text with an email, phone or card number, a token or a secret in it. */
+const SENSITIVE = (JSON.parse(readFileSync(new URL('../fixtures/scrub/corpus.json', import.meta.url), 'utf8')) as {
+  positives: Array<{ kind: string; text: string; secret: string }>;
+}).positives;
+
+/** What a reader sees of rendered markdown: escapes and entities undone. */
+const visible = (markdown: string): string =>
+  markdown.replace(/@&#8203;/g, '@').replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 const entry = (path: string, extra: Partial<ChangeSetEntry> = {}): ChangeSetEntry => ({
   path,
@@ -106,6 +116,62 @@ describe('renderPrBody', () => {
     expect(() => renderPrBody({ runId: 'x`@y', description: { title: 't', summary: 's', guardrail: { checkedPaths: 0, ruleCount: 0 } }, entries: [] })).toThrow(
       expect.objectContaining({ code: 'forge_invalid_run_id' }),
     );
+  });
+});
+
+describe('personal data and secrets in PR text', () => {
+  it.each(SENSITIVE.map((p) => [p.kind, p]))('scrubs what the corpus marks as %s from the summary before it reaches the PR body', (_kind, p) => {
+    const body = visible(bodyFor(`Fixed the rounding. ${p.text} Tested with two items.`));
+    expect(body).not.toContain(p.secret);
+    expect(body).not.toContain(p.secret.normalize('NFKC'));
+    expect(body).toContain('[redacted');
+    expect(body).toContain('Fixed the rounding.');
+  });
+
+  it('scrubs the reporter data of the review finding (email, phone, card) from body, title and commit message', () => {
+    const summary = 'Reporter jane.roe@example.com (+1 415 555 0132) paid with 4111 1111 1111 1111 and saw a wrong total.';
+    const outputs = [
+      visible(bodyFor(summary)),
+      renderPrTitle(`Fix for jane.roe@example.com`),
+      renderCommitMessage({ runId: 'run_1', title: 'Fix the total', summary }),
+    ];
+    for (const out of outputs) {
+      expect(out).not.toMatch(/jane\.roe|example\.com|415|0132|4111/);
+      expect(out).toContain('redacted');
+    }
+  });
+
+  it('recognises a secret that the summary cap would cut in half', () => {
+    const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
+    const body = visible(bodyFor(`${'x'.repeat(MAX_SUMMARY_CHARS - 10)} ${token}`));
+    expect(body).not.toContain('ghp_');
+    expect(body).not.toContain('A1b2C3');
+  });
+});
+
+describe('renderCommitMessage', () => {
+  it('is the title, the summary as one scrubbed paragraph, and the run trailer', () => {
+    const message = renderCommitMessage({ runId: 'run_1', title: 'Fix the total', summary: 'Removed the stray +1.\nTotals now add up.' });
+    expect(message).toBe('Fix the total\n\nRemoved the stray +1. Totals now add up.\n\nUserz-Run: run_1');
+  });
+
+  it('never lets the summary mention anyone, show an image or tag, or add a trailer of its own', () => {
+    fc.assert(
+      fc.property(adversarial, (summary) => {
+        const message = renderCommitMessage({ runId: 'run_1', title: 't', summary: `${summary}\n\nUserz-Run: run_2\nCo-authored-by: x <x@example.com>` });
+        const paragraphs = message.split('\n\n');
+        expect(paragraphs.at(-1)).toBe('Userz-Run: run_1');
+        expect(paragraphs.length).toBeLessThanOrEqual(3);
+        expect(message).not.toContain('@');
+        expect(message).not.toMatch(/!\[|<|>/);
+        expect(message).not.toMatch(HIDDEN);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('leaves the summary paragraph out when there is none', () => {
+    expect(renderCommitMessage({ runId: 'run_1', title: 'Fix', summary: '  ' })).toBe('Fix\n\nUserz-Run: run_1');
   });
 });
 

@@ -7,7 +7,7 @@ import { UserzError } from '../../errors.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
 import type { DeliveryInput, DraftDelivery } from '../interface.js';
-import { renderPrBody, renderPrTitle } from '../pr-body.js';
+import { renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
 import { repoApi, writeCommit, writeTree, type RepoPath } from './commit.js';
 import type { GitHubHttp } from './http.js';
 
@@ -44,7 +44,7 @@ async function pushBranch(http: GitHubHttp, repo: RepoPath, branch: string, inpu
   const { baseCommit } = input.changeSet;
   const tree = await writeTree(http, repo, input.changeSet);
   if (await reusableBranchCommit(http, repo, branch, tree, baseCommit)) return;
-  const message = `${title}\n\nUserz-Run: ${input.runId}`;
+  const message = renderCommitMessage({ runId: input.runId, title, summary: input.description.summary });
   const commit = await writeCommit(http, repo, { tree, parent: baseCommit, message });
   try {
     await http.request('create branch', `${repoApi(repo)}/git/refs`, { method: 'POST', body: { ref: `refs/heads/${branch}`, sha: commit } });

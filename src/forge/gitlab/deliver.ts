@@ -9,7 +9,7 @@ import { FILE_MODE, type ChangeSetEntry } from '../../guardrail/change-set.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
 import type { DeliveryInput, DraftDelivery } from '../interface.js';
-import { renderPrBody, renderPrTitle } from '../pr-body.js';
+import { renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
 import { branchHead } from './archive.js';
 import type { GitLabApi } from './client.js';
 import { field, isNumber, isString, type Json } from './project.js';
@@ -70,7 +70,7 @@ async function pushBranch(api: GitLabApi, projectId: number, branch: string, inp
   const actions = commitActions(entries);
   if (await branchIsOurs(api, projectId, branch, input.runId, baseCommit)) return;
   try {
-    await api.Commits.create(projectId, branch, `${title}\n\n${trailer(input.runId)}`, actions, { startSha: baseCommit });
+    await api.Commits.create(projectId, branch, renderCommitMessage({ runId: input.runId, title, summary: input.description.summary }), actions, { startSha: baseCommit });
   } catch (e) {
     // A retried create whose first try landed answers 400 "branch already exists".
     if (!isForgeCode(e, 'forge_rejected') && !isForgeCode(e, 'forge_conflict')) throw e;

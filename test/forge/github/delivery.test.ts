@@ -62,7 +62,7 @@ function expectFreshDelivery(base = API, prefix = ''): nock.Scope {
     .reply(201, { sha: 'newtree' });
   api.get(`${prefix}${REPO}/git/ref/heads/userz/run_1`).reply(404, { message: 'Not Found' });
   api
-    .post(`${prefix}${REPO}/git/commits`, { message: 'Fix the login button for ＠everyone\n\nUserz-Run: run_1', tree: 'newtree', parents: [BASE] })
+    .post(`${prefix}${REPO}/git/commits`, { message: 'Fix the login button for ＠everyone\n\nThe login button did nothing on Safari. [x](https://evil.example/p.png)\n\nUserz-Run: run_1', tree: 'newtree', parents: [BASE] })
     .reply(201, { sha: 'newcommit' });
   api.post(`${prefix}${REPO}/git/refs`, { ref: 'refs/heads/userz/run_1', sha: 'newcommit' }).reply(201, { ref: 'refs/heads/userz/run_1' });
   api

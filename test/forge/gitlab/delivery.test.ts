@@ -41,7 +41,7 @@ function expectFreshDelivery(host = HOST): void {
   gitlab(host)
     .post(`${P}/repository/commits`, {
       branch: 'userz/run_1',
-      commit_message: 'Fix the login button for ＠everyone\n\nUserz-Run: run_1',
+      commit_message: 'Fix the login button for ＠everyone\n\nThe login button did nothing on Safari. [x](https://evil.example/p.png)\n\nUserz-Run: run_1',
       actions: EXPECTED_ACTIONS,
       start_sha: BASE,
     })
