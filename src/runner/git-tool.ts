@@ -1,8 +1,11 @@
 import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { MAX_TOOL_OUTPUT_BYTES, truncateOutput } from './output-limit.js';
-import { assertParentInside, type Workspace } from './workspace-path.js';
+import { FORCED_GIT_CONFIG, gitBaseEnvironment, gitConfigEnvironment, gitDriverOverrides } from './git-config.js';
+import { checkGitWord, checkGitWordOnDisk, wordKindBeforeDashDash, type GitWord } from './git-paths.js';
+import type { Workspace } from './workspace-path.js';
 
 /**
  * The agent's only process: git, with a subcommand allowlist and, per subcommand, an option
@@ -10,8 +13,10 @@ import { assertParentInside, type Workspace } from './workspace-path.js';
  * `-C`, `--git-dir`, `--work-tree`, `--exec-path`, `-p`) can never appear. Options after it
  * must match the subcommand's list; anything else starting with `-` is refused (this is
  * what stops `--ext-diff`, `--output=`, `--exec`, `--upload-pack=`, `-O<pager>`,
- * `--no-index`, `--textconv`, interactive `add -p`, `restore` without `--staged`). After
- * `--` every argument is a pathspec, which git itself confines to the repository.
+ * `--no-index`, `--textconv`, interactive `add -p`, `restore` without `--staged`). Every
+ * other word may be read by git as a file name, so each is held to the workspace's path
+ * rules (git-paths.ts): git does not confine them itself (`git diff -- /etc/passwd
+ * /dev/null` turns into `--no-index`). What git's own config could run: git-config.ts.
  *
  * Allowed subcommands: status, diff, log, show, ls-files, grep, blame, rev-parse (read only);
  * add, rm, mv, restore --staged (index and worktree inside the workspace). Nothing that
@@ -72,6 +77,32 @@ function optionAllowed(arg: string, rules: OptionRule[]): boolean {
   return rules.some((r) => (typeof r === 'string' ? r === arg : r.test(arg)));
 }
 
+/** The non-option words of a call, each with how git may read it (see git-paths.ts). */
+export function gitWords(args: readonly string[]): GitWord[] {
+  const [sub, ...rest] = args;
+  const rules = GIT_SUBCOMMANDS[sub!]!;
+  const dashDash = rest.indexOf('--');
+  const before = dashDash === -1 ? rest : rest.slice(0, dashDash);
+  // grep: without -e, the first word is the pattern; -e takes the next word as one.
+  let patternPending = sub === 'grep' && !before.includes('-e');
+  const words: GitWord[] = [];
+  for (let i = 0; i < before.length; i += 1) {
+    const arg = before[i]!;
+    if (sub === 'grep' && arg === '-e') {
+      i += 1;
+      continue;
+    }
+    if (arg.startsWith('-') && optionAllowed(arg, rules)) continue;
+    if (patternPending) {
+      patternPending = false;
+      continue;
+    }
+    words.push({ arg, kind: wordKindBeforeDashDash(sub!) });
+  }
+  if (dashDash !== -1) for (const arg of rest.slice(dashDash + 1)) words.push({ arg, kind: 'path' });
+  return words;
+}
+
 /** Throws unless every argument is allowed; returns them unchanged. */
 export function checkGitArgs(args: readonly string[]): string[] {
   const [sub, ...rest] = args;
@@ -79,44 +110,39 @@ export function checkGitArgs(args: readonly string[]): string[] {
   const rules = Object.hasOwn(GIT_SUBCOMMANDS, sub) ? GIT_SUBCOMMANDS[sub] : undefined;
   if (!rules) throw gitRefused(`subcommand "${sub.slice(0, 40)}" is not allowed`);
   let pathspecs = false;
+  let grepPattern = false;
   for (const arg of rest) {
     if (arg.includes('\0')) throw gitRefused('NUL in argument');
     if (pathspecs) continue;
+    if (grepPattern) {
+      grepPattern = false;
+      continue;
+    }
     if (arg === '--') {
       pathspecs = true;
       continue;
     }
+    if (sub === 'grep' && arg === '-e') grepPattern = true;
     if (arg.startsWith('-') && !optionAllowed(arg, rules)) throw gitRefused(`option "${arg.slice(0, 60)}" is not allowed for ${sub}`);
   }
   if (sub === 'restore' && !rest.includes('--staged') && !rest.includes('-S')) throw gitRefused('restore needs --staged');
+  for (const word of gitWords(args)) checkGitWord(word);
   return [...args];
 }
 
-/** Config forced on every call: nothing from the repository can make git run a program. */
-const FORCED_CONFIG = [
-  'core.hooksPath=/dev/null',
-  'core.fsmonitor=false',
-  'core.pager=cat',
-  'core.editor=false',
-  'core.sshCommand=false',
-  'protocol.allow=never',
-  'credential.helper=',
-];
-
 export const GIT_TIMEOUT_MS = 20_000;
 
-export function gitEnvironment(): NodeJS.ProcessEnv {
-  // A fresh environment: nothing inherited can point git at other config or programs.
+/**
+ * A fresh environment (nothing inherited can point git at other config or programs), the
+ * forced config of git-config.ts, and an explicit GIT_DIR and work tree, so that neither
+ * repository discovery nor `core.worktree` can move git off the workspace.
+ */
+export function gitEnvironment(ws: Workspace, overrides: ReadonlyArray<readonly [string, string]> = []): NodeJS.ProcessEnv {
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    HOME: '/nonexistent',
-    LANG: 'C.UTF-8',
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_PAGER: 'cat',
-    PAGER: 'cat',
-    GIT_OPTIONAL_LOCKS: '0',
+    ...gitBaseEnvironment(process.env.PATH ?? '/usr/bin:/bin'),
+    GIT_DIR: join(ws.root, '.git'),
+    GIT_WORK_TREE: ws.root,
+    ...gitConfigEnvironment([...FORCED_GIT_CONFIG, ...overrides]),
   };
 }
 
@@ -125,42 +151,47 @@ export interface GitResult {
   output: string;
 }
 
-/** Subcommands that may print diffs: external diff drivers and textconv are switched off. */
-const DIFFING = new Set(['diff', 'log', 'show']);
-/** Subcommands that change the index or the worktree take plain paths, checked like the file tools'. */
-const PATH_WRITING = new Set(['add', 'rm', 'mv', 'restore']);
+/** Flags forced per subcommand: diff drivers' commands and textconv come from config; never run them. */
+const FORCED_FLAGS: Readonly<Record<string, string[]>> = {
+  diff: ['--no-ext-diff', '--no-textconv'],
+  log: ['--no-ext-diff', '--no-textconv'],
+  show: ['--no-ext-diff', '--no-textconv'],
+  blame: ['--no-textconv'],
+  grep: ['--no-textconv'],
+};
 
-async function checkPathArgs(ws: Workspace, args: readonly string[]): Promise<void> {
-  const [sub, ...rest] = args;
-  if (!PATH_WRITING.has(sub!)) return;
-  for (const arg of rest) {
-    if (arg === '--' || (arg.startsWith('-') && optionAllowed(arg, GIT_SUBCOMMANDS[sub!]!))) continue;
-    // No pathspec magic (`:(top)`, `:!x`) on writes: a path means exactly that path.
-    if (arg.startsWith(':')) throw gitRefused('pathspec magic is not allowed here');
-    await assertParentInside(ws, arg);
-  }
+interface GitRun {
+  error: (Error & { code?: string | number | null; killed?: boolean }) | null;
+  stdout: string;
+  stderr: string;
 }
 
-export async function runGit(ws: Workspace, args: readonly string[]): Promise<GitResult> {
-  const checked = checkGitArgs(args);
-  await checkPathArgs(ws, checked);
-  const [sub, ...rest] = checked;
-  // Diff drivers and textconv filters come from config; disable them even if config had some.
-  const forced = DIFFING.has(sub!) ? ['--no-ext-diff', '--no-textconv'] : [];
-  const argv = [...FORCED_CONFIG.flatMap((c) => ['-c', c]), '--no-pager', sub!, ...forced, ...rest];
+function execGit(ws: Workspace, argv: string[], env: NodeJS.ProcessEnv): Promise<GitRun> {
   return new Promise((resolve) => {
     execFile(
       'git',
       argv,
-      { cwd: ws.root, env: gitEnvironment(), timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_TOOL_OUTPUT_BYTES * 4, encoding: 'utf8', shell: false },
-      (error, stdout, stderr) => {
-        const out = `${stdout}${stderr ? `${stdout ? '\n' : ''}${stderr}` : ''}`;
-        if (!error) return resolve({ ok: true, output: truncateOutput(out) });
-        const code = (error as NodeJS.ErrnoException).code;
-        if (code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return resolve({ ok: true, output: truncateOutput(`${stdout}\n[… output truncated]`) });
-        if (error.killed) return resolve({ ok: false, output: truncateOutput(`${out}\n[git timed out after ${GIT_TIMEOUT_MS} ms]`) });
-        resolve({ ok: false, output: truncateOutput(out || `git exited with ${String(error.code ?? 'an error')}`) });
-      },
+      { cwd: ws.root, env, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_TOOL_OUTPUT_BYTES * 4, encoding: 'utf8', shell: false },
+      (error, stdout, stderr) => resolve({ error, stdout, stderr }),
     );
   });
+}
+
+function toResult({ error, stdout, stderr }: GitRun): GitResult {
+  const out = `${stdout}${stderr ? `${stdout ? '\n' : ''}${stderr}` : ''}`;
+  if (!error) return { ok: true, output: truncateOutput(out) };
+  if (error.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return { ok: true, output: truncateOutput(`${stdout}\n[… output truncated]`) };
+  if (error.killed) return { ok: false, output: truncateOutput(`${out}\n[git timed out after ${GIT_TIMEOUT_MS} ms]`) };
+  return { ok: false, output: truncateOutput(out || `git exited with ${String(error.code ?? 'an error')}`) };
+}
+
+export async function runGit(ws: Workspace, args: readonly string[]): Promise<GitResult> {
+  const checked = checkGitArgs(args);
+  const [sub, ...rest] = checked;
+  for (const word of gitWords(checked)) await checkGitWordOnDisk(ws, sub!, word);
+  // Filter drivers are named by the config itself: list them, then empty each one.
+  const names = await execGit(ws, ['config', '--list', '--name-only', '-z'], gitEnvironment(ws));
+  if (names.error) return toResult(names);
+  const env = gitEnvironment(ws, gitDriverOverrides(names.stdout));
+  return toResult(await execGit(ws, ['--no-pager', sub!, ...(FORCED_FLAGS[sub!] ?? []), ...rest], env));
 }

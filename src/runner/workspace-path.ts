@@ -99,6 +99,15 @@ export async function assertParentInside(ws: Workspace, path: string): Promise<v
   await resolveBelowAncestor(ws, parts.slice(0, -1), path);
 }
 
+/**
+ * A path handed to a git command that reads: the path itself, or its deepest existing
+ * ancestor when it does not exist (a glob, a deleted file), resolves inside the workspace.
+ * A symlink that leads out is refused even though git would not follow it.
+ */
+export async function assertResolvesInside(ws: Workspace, path: string): Promise<void> {
+  await resolveBelowAncestor(ws, splitWorkspacePath(path), path);
+}
+
 async function resolveBelowAncestor(ws: Workspace, parts: string[], path: string): Promise<{ abs: string; rel: string }> {
   for (let n = parts.length; n >= 0; n -= 1) {
     const ancestor = join(ws.root, ...parts.slice(0, n));
