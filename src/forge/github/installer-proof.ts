@@ -100,7 +100,14 @@ async function findUserInstallation(api: GitHubHttp, installationId: number): Pr
 async function administers(api: GitHubHttp, user: { id: number; login: string }, account: { login: string; id: number; type: string }): Promise<boolean> {
   if (account.type === 'User') return account.id === user.id;
   if (account.type !== 'Organization') return false;
-  const membership = await api.find<{ state?: string; role?: string }>('read the user organization membership', `/user/memberships/orgs/${encodeURIComponent(account.login)}`);
+  let membership: { state?: string; role?: string } | null;
+  try {
+    membership = await api.find('read the user organization membership', `/user/memberships/orgs/${encodeURIComponent(account.login)}`);
+  } catch (e) {
+    // GitHub refusing to show the membership is no proof of it: fail closed.
+    if (e instanceof UserzError && e.code === 'forge_forbidden') return false;
+    throw e;
+  }
   return membership?.state === 'active' && membership.role === 'admin';
 }
 

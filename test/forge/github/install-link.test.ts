@@ -80,7 +80,7 @@ describe('GitHub install links', () => {
   }
 
   /** What GitHub answers during a real installation by `user` with `installations` visible to them. */
-  function expectGitHubProof(opts: { code: string; installations: Array<{ id: number; account: Account }>; user?: typeof USER; membership?: { state: string; role: string } | null }): void {
+  function expectGitHubProof(opts: { code: string; installations: Array<{ id: number; account: Account }>; user?: typeof USER; membership?: { state: string; role: string } | null | 'forbidden' }): void {
     nock(WEB, { reqheaders: { accept: 'application/json' } })
       .post('/login/oauth/access_token', { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: opts.code })
       .reply(200, { access_token: USER_TOKEN, token_type: 'bearer', scope: '' });
@@ -91,6 +91,7 @@ describe('GitHub install links', () => {
     if (opts.membership !== undefined) {
       const account = ORG_ACCOUNT;
       if (opts.membership === null) api.get(`/user/memberships/orgs/${account.login}`).reply(404, { message: 'Not Found' });
+      else if (opts.membership === 'forbidden') api.get(`/user/memberships/orgs/${account.login}`).reply(403, { message: 'Resource not accessible by integration' });
       else api.get(`/user/memberships/orgs/${account.login}`).reply(200, { ...opts.membership, organization: { login: account.login } });
     }
     const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
@@ -202,6 +203,7 @@ describe('GitHub install links', () => {
     ['a plain member of the organization', { state: 'active', role: 'member' }],
     ['an invited, not yet active, admin', { state: 'pending', role: 'admin' }],
     ['no member of the organization at all', null],
+    ['someone GitHub will not show the membership of', 'forbidden' as const],
   ])('refuses %s, who can see the installation but does not administer it', async (_who, membership) => {
     const installationId = await knownInstallation();
     const { state } = await createLink();

@@ -19,7 +19,7 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
     sendGitHubWebhook(app.url, event, payload, { secret, deliveryId });
 
   const link = (installationId: number, org = orgId) => runOperation({ db: app.deps.store.db, vault: app.deps.vault }, 'repos.link-installation', { installationId, org });
-  const withInstallation = (payload: Record<string, any>, id: number) => ({ ...payload, installation: { ...payload.installation, id } });
+  const withInstallation = (payload: Record<string, any>, id: number): Record<string, any> => ({ ...payload, installation: { ...payload.installation, id } });
 
   it('leaves a new installation’s repos unassigned, even when there is only one org', async () => {
     const payload = githubExample('installation', 'created');
