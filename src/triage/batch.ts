@@ -165,7 +165,7 @@ export interface BatchSummary {
   lastSeenAt: string;
   /** A bounded, sanitised excerpt of the first report; withheld when it trips the prefilter. */
   excerpt: string;
-  /** One paragraph for the agent's task or a PR body. */
+  /** One paragraph for people (console, PR body). It quotes reports, so it never goes into a model prompt (see agent-prompt.ts). */
   text: string;
 }
 
