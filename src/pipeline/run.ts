@@ -6,6 +6,7 @@ import { checkChangeSet, compileRules, loadDefaultRules, parsePolicy, POLICY_PAT
 import { getRepo } from '../store/index.js';
 import { ReportContent, buildAgentPrompt } from '../triage/index.js';
 import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
+import { describeDraft } from './draft-description.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
 import { getRun, transitionRun, type Run } from './runs.js';
@@ -183,17 +184,9 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
     return;
   }
 
-  const [batch] = await deps.db.query<{ summary: string }>('SELECT summary FROM batches WHERE id = $1', [run.batchId]);
-  const delivery = await session.deliverDraft({
-    runId: run.id,
-    changeSet,
-    description: {
-      title: `Fix reported problem (${run.id})`,
-      summary: batch?.summary ?? '',
-      reportUrl: `${deps.publicUrl}/runs/${run.id}`,
-      guardrail: { checkedPaths: changeSet.entries.length, ruleCount: rules.compiled.rules.length },
-    },
-  });
+  // The agent's words and a link to the report; never report text (draft-description.ts).
+  const description = await describeDraft(deps, run, { checkedPaths: changeSet.entries.length, ruleCount: rules.compiled.rules.length });
+  const delivery = await session.deliverDraft({ runId: run.id, changeSet, description });
   log.info({ prUrl: delivery.url, created: delivery.created }, 'Draft opened');
   await finish(deps, run, 'pr_opened', { reason: null, verdict, prUrl: delivery.url, prNumber: delivery.number, branch: delivery.branch });
 }

@@ -44,17 +44,23 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
   const settle = (app: TestApp, reportId: string) => waitForSettledRun(app.deps.store.db, reportId);
 
   it('opens a draft PR from exactly the agent’s edit, with a token for one repo that is revoked', async () => {
-    const agent = editingAgent([{ path: 'src/total.js', search: ' + 1;', replace: ';' }]);
+    // The agent's summary quotes the report, reporter data included (the review's finding).
+    const agent = editingAgent(
+      [{ path: 'src/total.js', search: ' + 1;', replace: ';' }],
+      'Removed the stray +1 from the total. The reporter wrote: the cart total is one more than the sum of the prices. Reach them at jane.roe@example.com.',
+    );
     const { app, worker } = await runScenario(agent);
     try {
       const customer = await setUpCustomer(app);
       let runId = '';
       expectTokenMintAndRevoke();
       await expectArchiveAndPolicy({ 'src/total.js': APP_JS, 'README.md': '# shop\n' });
-      const { prBodies } = expectDraftPr(() => runId, { path: 'src/total.js', content: APP_JS_FIXED });
+      const { prBodies, commitMessages } = expectDraftPr(() => runId, { path: 'src/total.js', content: APP_JS_FIXED });
 
       const { id, statusToken } = await postWidgetReport(app.url, customer.publicKey, {
-        text: 'The cart total is one more than the sum of the prices. cc @acme/owners <!-- hidden note -->',
+        text:
+          'The cart total is one more than the sum of the prices. cc @acme/owners <!-- hidden note --> ' +
+          'I am jane.roe@example.com, +1 415 555 0132, card 4111 1111 1111 1111.',
         console: [{ level: 'error', message: 'Error: total mismatch at total.js:2:10', ts: 1 }],
         page: { url: 'https://shop.example/cart', userAgent: 'test', viewport: { width: 800, height: 600 } },
       });
@@ -73,6 +79,16 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
       expect(prBodies[0]).not.toMatch(/@acme/);
       expect(prBodies[0]).not.toContain('<!--');
       expect(prBodies[0]).toContain(run.id);
+      // No report text and no reporter data in the PR, its commit or its branch: the
+      // agent's own words, scrubbed, and a link to the report in the console.
+      expect(commitMessages).toHaveLength(1);
+      for (const text of [prBodies[0]!, commitMessages[0]!, settled.branch ?? '']) {
+        expect(text).not.toMatch(/jane|example\.com|415|0132|4111|one more than the sum|hidden note/i);
+      }
+      expect(prBodies[0]).toContain('Removed the stray \\+1 from the total\\.');
+      expect(prBodies[0]).toContain(`/reports/${id})`);
+      expect(commitMessages[0]).toContain('Removed the stray +1 from the total.');
+      expect(settled.branch).toBe(`userz/${run.id}`);
 
       // The agent's first request carries the report's words (text, console error) only inside the wrapper.
       const first = agent.requests[0]!;

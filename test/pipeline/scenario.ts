@@ -64,15 +64,21 @@ export async function expectArchiveAndPolicy(files: Record<string, string>): Pro
 }
 
 /** Blobs → tree on base_tree → commit → ref userz/<run> → draft PR, with exact bodies. */
-export function expectDraftPr(runId: () => string, file: { path: string; content: string }): { prBodies: string[] } {
+export function expectDraftPr(runId: () => string, file: { path: string; content: string }): { prBodies: string[]; commitMessages: string[] } {
   const prBodies: string[] = [];
+  const commitMessages: string[] = [];
   const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
   api.get(`${REPO}/pulls`).query((q) => q.head === `acme:userz/${runId()}` && q.state === 'all').reply(200, []);
   api.get(`${REPO}/git/commits/${BASE}`).reply(200, { sha: BASE, tree: { sha: 'basetree' }, parents: [] });
   api.post(`${REPO}/git/blobs`, { content: Buffer.from(file.content).toString('base64'), encoding: 'base64' }).reply(201, { sha: 'blob1' });
   api.post(`${REPO}/git/trees`, { base_tree: 'basetree', tree: [{ path: file.path, mode: '100644', type: 'blob', sha: 'blob1' }] }).reply(201, { sha: 'tree1' });
   api.get((p) => p === `${REPO}/git/ref/heads/userz/${runId()}`).reply(404, { message: 'Not Found' });
-  api.post(`${REPO}/git/commits`, (b: { tree: string; parents: string[] }) => b.tree === 'tree1' && b.parents[0] === BASE).reply(201, { sha: 'commit1' });
+  api
+    .post(`${REPO}/git/commits`, (b: { tree: string; parents: string[]; message: string }) => {
+      commitMessages.push(b.message);
+      return b.tree === 'tree1' && b.parents[0] === BASE;
+    })
+    .reply(201, { sha: 'commit1' });
   api.post(`${REPO}/git/refs`, (b: { ref: string; sha: string }) => b.ref === `refs/heads/userz/${runId()}` && b.sha === 'commit1').reply(201, {});
   api
     .post(`${REPO}/pulls`, (b: { draft: boolean; head: string; base: string; body: string }) => {
@@ -80,16 +86,16 @@ export function expectDraftPr(runId: () => string, file: { path: string; content
       return b.draft === true && b.head === `userz/${runId()}` && b.base === 'main';
     })
     .reply(201, { number: 7, html_url: 'https://github.com/acme/app/pull/7' });
-  return { prBodies };
+  return { prBodies, commitMessages };
 }
 
 export const benignClassifier = () => new ScriptedModelClient([{ content: JSON.stringify({ label: 'benign', confidence: 0.97, reason: 'A checkout bug report.' }) }]);
 
 /** An agent that reads, then edits one file, then summarises. */
-export function editingAgent(edits: Array<{ path: string; search: string; replace: string }>): ScriptedModelClient {
+export function editingAgent(edits: Array<{ path: string; search: string; replace: string }>, summary = 'Removed the stray +1 from the total.'): ScriptedModelClient {
   return new ScriptedModelClient([
     ...edits.map((e, i) => ({ toolCalls: [{ id: `call_${i}`, name: 'edit_file', arguments: { path: e.path, search: e.search, replace: e.replace } }] })),
-    { content: 'Removed the stray +1 from the total.' },
+    { content: summary },
   ]);
 }
 

@@ -1,0 +1,107 @@
+/**
+ * What a run's draft PR/MR and its commit say: what changed and why in the agent's own
+ * words (its final summary), a link to the report in the console, and nothing a reporter
+ * wrote. The draft may be public, so report text stays in Userz: a run of words the summary
+ * copies from a report is left out, and what remains is scrubbed of emails, phone and card
+ * numbers and secrets (the forge's renderers scrub and neutralise it again).
+ */
+import type { PrDescription } from '../forge/index.js';
+import { scrubText } from '../security/index.js';
+import type { PipelineDeps } from './deps.js';
+import type { Run } from './runs.js';
+
+/** Six words in a row shared with a report count as a quote, not as the agent's words. */
+export const QUOTE_WORDS = 6;
+export const QUOTE_MARKER = '[words from the report left out]';
+
+export async function describeDraft(
+  deps: Pick<PipelineDeps, 'db' | 'blobs' | 'publicUrl'>,
+  run: Pick<Run, 'id' | 'batchId' | 'logBlob'>,
+  guardrail: PrDescription['guardrail'],
+): Promise<PrDescription> {
+  const reports = await deps.db.query<{ id: string; content: unknown }>('SELECT id, content FROM reports WHERE batch_id = $1 ORDER BY created_at', [
+    run.batchId,
+  ]);
+  const summary = await agentSummaryOf(deps, run);
+  return {
+    title: `Fix reported problem (${run.id})`,
+    summary: summaryForDraft(summary, reports.flatMap((r) => stringsIn(r.content))),
+    reportUrl: reports[0] ? reportUrl(deps.publicUrl, reports[0].id) : undefined,
+    guardrail,
+  };
+}
+
+/** The console page of one report, under the configured public URL. */
+export function reportUrl(publicUrl: string, reportId: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}/reports/${encodeURIComponent(reportId)}`;
+}
+
+/** The agent's final summary, from the run's transcript (`runner_done`); empty when there is none. */
+async function agentSummaryOf(deps: Pick<PipelineDeps, 'blobs'>, run: Pick<Run, 'logBlob'>): Promise<string> {
+  if (!run.logBlob) return '';
+  const log = await deps.blobs.get(run.logBlob);
+  if (!log) return '';
+  let summary = '';
+  for (const line of log.toString('utf8').split('\n')) {
+    if (!line.includes('"runner_done"')) continue;
+    const entry = JSON.parse(line) as { kind?: unknown; summary?: unknown };
+    if (entry.kind === 'runner_done' && typeof entry.summary === 'string') summary = entry.summary;
+  }
+  return summary;
+}
+
+/** The agent's summary without what it copied from the reports, scrubbed. */
+export function summaryForDraft(summary: string, reportStrings: readonly string[]): string {
+  return scrubText(leaveOutReportQuotes(summary, reportStrings));
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
+
+/**
+ * Replaces every stretch of the summary that repeats QUOTE_WORDS or more consecutive words
+ * of some report string (case, width and invisible characters ignored) with QUOTE_MARKER.
+ */
+export function leaveOutReportQuotes(summary: string, reportStrings: readonly string[]): string {
+  const text = summary.normalize('NFKC').replace(INVISIBLE, '');
+  const shingles = new Set<string>();
+  for (const s of reportStrings) {
+    const words = wordsOf(s.normalize('NFKC').replace(INVISIBLE, ''));
+    for (let i = 0; i + QUOTE_WORDS <= words.length; i++) shingles.add(words.slice(i, i + QUOTE_WORDS).join(' '));
+  }
+  if (shingles.size === 0) return text;
+
+  const tokens = [...text.matchAll(WORD)].map((m) => ({ word: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length }));
+  const quoted = new Uint8Array(tokens.length);
+  for (let i = 0; i + QUOTE_WORDS <= tokens.length; i++) {
+    const key = tokens
+      .slice(i, i + QUOTE_WORDS)
+      .map((t) => t.word)
+      .join(' ');
+    if (shingles.has(key)) quoted.fill(1, i, i + QUOTE_WORDS);
+  }
+
+  let out = '';
+  let from = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    if (!quoted[i]) continue;
+    let j = i;
+    while (j + 1 < tokens.length && quoted[j + 1]) j++;
+    out += text.slice(from, tokens[i]!.start) + QUOTE_MARKER;
+    from = tokens[j]!.end;
+    i = j;
+  }
+  return out + text.slice(from);
+}
+
+function wordsOf(text: string): string[] {
+  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+}
+
+/** Every string inside a stored report's content (text, console lines, page, reporter fields). */
+function stringsIn(value: unknown, depth = 0): string[] {
+  if (typeof value === 'string') return [value];
+  if (depth > 8 || value === null || typeof value !== 'object') return [];
+  const values = Array.isArray(value) ? value : Object.values(value);
+  return values.flatMap((v) => stringsIn(v, depth + 1));
+}
