@@ -15,7 +15,7 @@ import { errorMessage } from './errors.js';
 import { createForge, registerGitHubInstallRoutes, registerGitHubReviewEvents, registerGitHubWebhookRoute, registerGitLabWebhookRoute } from './forge/index.js';
 import { registerInstallationEvents } from './forge/github/installations.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
-import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
+import { clientIp, createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createModelClient } from './model/index.js';
 import { OPS_FROM_MODULES } from './ops/modules.js';
@@ -170,7 +170,13 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
-    registerGitHubInstallRoutes(router, { db: deps.store.db, log: deps.log, install: deps.config.github?.install, apiBaseUrl: deps.config.github?.baseUrl });
+    registerGitHubInstallRoutes(router, {
+      db: deps.store.db,
+      log: deps.log,
+      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
+      install: deps.config.github?.install,
+      apiBaseUrl: deps.config.github?.baseUrl,
+    });
     registerGitHubReviewEvents(app, { db: deps.store.db, log: deps.log });
     // Owns POST /api/github/webhooks: body cap, signature and schema before any app.on handler.
     registerGitHubWebhookRoute(router, { probot: app, log: deps.log });

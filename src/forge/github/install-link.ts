@@ -19,7 +19,6 @@ import type { Logger } from 'pino';
 import type { GitHubInstallConfig } from '../../config/index.js';
 import { UserzError } from '../../errors.js';
 import { sendJson, type Router } from '../../http/index.js';
-import { verifyApiKey } from '../../security/index.js';
 import { consumeInstallState, linkInstallationToOrg, saveInstallState, type Db } from '../../store/index.js';
 import { githubWebUrl, proveInstaller } from './installer-proof.js';
 
@@ -29,6 +28,8 @@ const STATE_VERSION = 'v1';
 export interface GitHubInstallDeps {
   db: Db;
   log: Logger;
+  /** The process's one `sk_` verifier (rate limits, bounded hashing), given the presented key. */
+  verifyKey: (presented: string | undefined, req: IncomingMessage) => Promise<{ id: string; orgId: string }>;
   /** Absent when GITHUB_APP_SLUG / GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET are not set. */
   install?: GitHubInstallConfig;
   /** GITHUB_API_URL (GHES); undefined = github.com. */
@@ -99,7 +100,7 @@ function parseInstallationId(raw: string | null): number {
 
 export function registerGitHubInstallRoutes(router: Router, deps: GitHubInstallDeps): void {
   router.add('POST', '/api/v1/github/install-links', async (req, res) => {
-    const key = await verifyApiKey(deps.db, bearer(req));
+    const key = await deps.verifyKey(bearer(req), req);
     const install = deps.install;
     if (!install) throw notConfigured();
     const nonce = randomBytes(24).toString('base64url');
