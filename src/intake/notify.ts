@@ -6,7 +6,7 @@ import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
 import { UserzError, errorMessage } from '../errors.js';
-import type { Vault } from '../security/index.js';
+import { scrubText, type Vault } from '../security/index.js';
 import type { Db } from '../store/index.js';
 import { getApp, getSlackInstallation } from '../store/apps.js';
 import { getReport, markReportNotified, recordReportOutcome, type Report, type ReportOutcome } from '../store/reports.js';
@@ -72,7 +72,7 @@ export function publicOutcome(outcome: ReportOutcome): ReportOutcome {
 
 /** One line, no markup or mentions, bounded: a reason is shown in chat and in the widget. */
 function plainReason(reason: string): string {
-  const line = reason
+  const line = scrubText(reason)
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/[<>@*_`~|[\]]/g, '')
     .replace(/\s+/g, ' ')
@@ -81,7 +81,12 @@ function plainReason(reason: string): string {
   return line || 'it was not something we could act on';
 }
 
+/** A chat reply names the report by id and carries no report text; it is scrubbed all the same. */
 export function messageFor(reportId: string, outcome: ReportOutcome): string {
+  return scrubText(unscrubbedMessageFor(reportId, outcome));
+}
+
+function unscrubbedMessageFor(reportId: string, outcome: ReportOutcome): string {
   switch (outcome.kind) {
     case 'pr_opened':
       return `Thanks for report ${reportId}: a fix is proposed for review: ${outcome.url}`;
