@@ -1,5 +1,6 @@
 import { enqueueJob } from '../pipeline/queue.js';
-import type { ReportContent } from '../triage/report-content.js';
+import { ReportContent } from '../triage/report-content.js';
+import { UserzError } from '../errors.js';
 import type { BlobStore, Db } from '../store/index.js';
 import { newId, randomBase62 } from '../store/index.js';
 import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
@@ -21,6 +22,11 @@ export async function acceptReport(
   deps: { db: Db; blobs: BlobStore },
   input: { app: App; source: ReportSource; content: ReportContent; replyTo: ReplyTo | null; reporterKey: string | null; attachments?: ParsedAttachment[]; actor: string },
 ): Promise<AcceptedReport> {
+  // What is stored is what triage reads: a body that does not parse as ReportContent (a
+  // repeated form field, an array where an object belongs) is refused here, not acknowledged
+  // and then failed by triage.
+  const parsed = ReportContent.safeParse(input.content);
+  if (!parsed.success) throw new UserzError('invalid_report', 'The report does not have the expected shape', { status: 400 });
   const reportId = newId('rep');
   const statusToken = `rst_${randomBase62(32)}`;
   const written: StoredAttachment[] = [];
@@ -37,7 +43,7 @@ export async function acceptReport(
         orgId: input.app.orgId,
         appId: input.app.id,
         source: input.source,
-        content: input.content as Record<string, unknown>,
+        content: parsed.data as Record<string, unknown>,
         replyTo: input.replyTo,
         reporterKey: input.reporterKey,
         attachments: written,

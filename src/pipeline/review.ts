@@ -6,6 +6,7 @@ import { clientIp } from '../intake/index.js';
 import { recordAudit } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
+import { registerReportStatusRoute } from './report-status.js';
 import { getRunForBatch, transitionRun } from './runs.js';
 
 /**
@@ -13,6 +14,7 @@ import { getRunForBatch, transitionRun } from './runs.js';
  *   POST /api/v1/reports/:id/approve  → its run goes needs_review → triaged and is queued
  *   POST /api/v1/reports/:id/reject   → rejected (the reporter is told), body {"reason"?}
  *   GET  /api/v1/runs/:id             → the run's state, reason, verdict and PR link
+ *   GET  /api/v1/reports/:id          → the report's status (errored with its reason) and run
  */
 export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: ReviewAuth): void {
   const verifyKey = (req: IncomingMessage) => auth.apiKeys.verify(bearer(req), clientIp(req, auth.trustProxy));
@@ -37,6 +39,8 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: R
     if (!moved) throw notHeld();
     sendJson(res, 200, { runId: run.id, state: moved.state });
   });
+
+  registerReportStatusRoute(router, deps, verifyKey);
 
   router.add('GET', '/api/v1/runs/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);

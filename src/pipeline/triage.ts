@@ -17,7 +17,11 @@ export async function triageReport(deps: PipelineDeps, reportId: string): Promis
   const log = deps.log.child({ reportId });
   const report = await getReport(deps.db, reportId);
   if (!report) throw new UserzError('report_not_found', `No report ${reportId}`);
-  const content = ReportContent.parse(report.content);
+  const parsed = ReportContent.safeParse(report.content);
+  // Intake stores only what parses; a row in another shape (written by an older version, or
+  // by hand) can never be triaged, so it fails for good and the report shows `errored`.
+  if (!parsed.success) throw new UserzError('report_unreadable', 'The stored report does not have the shape triage reads', { retryable: false });
+  const content = parsed.data;
   const prefilter = prefilterReport(content);
   // Outside any transaction: a model call must not hold database locks.
   const classification = deps.classifier ? await classifyReport(content, { client: deps.classifier }) : null;
@@ -39,6 +43,21 @@ export async function triageReport(deps: PipelineDeps, reportId: string): Promis
     else await holdOrReject(tx, { id: reportId, orgId: report.orgId, appId: report.appId, fp }, decision);
   });
   log.info({ action: decision.action, reason: decision.reason, signals: prefilter.signals.length }, 'Report triaged');
+}
+
+/**
+ * A triage job that failed for good: the report moves from `received` to `errored` with
+ * the reason (visible in GET /api/v1/reports/:id), instead of waiting forever behind a job
+ * marked done. A report that was triaged meanwhile keeps its state.
+ */
+export async function recordTriageFailure(deps: Pick<PipelineDeps, 'db'>, reportId: string, reason: string): Promise<void> {
+  await deps.db.transaction(async (tx) => {
+    const [row] = await tx.query<{ org_id: string }>(
+      `UPDATE reports SET status = 'errored', status_reason = $2 WHERE id = $1 AND status = 'received' AND batch_id IS NULL RETURNING org_id`,
+      [reportId, reason.slice(0, 200)],
+    );
+    if (row) await recordAudit(tx, { actor: 'pipeline', action: 'report.errored', orgId: row.org_id, subject: reportId, data: { reason: reason.slice(0, 200) } });
+  });
 }
 
 interface TriagedReport {

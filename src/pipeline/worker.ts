@@ -5,7 +5,7 @@ import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from './queue.js';
 import { executeRun, RUN_DEFERRED } from './run.js';
-import { triageReport } from './triage.js';
+import { recordTriageFailure, triageReport } from './triage.js';
 
 export interface WorkerOptions {
   /** Concurrent jobs per kind in this process; runs are bounded by sandbox capacity. */
@@ -78,6 +78,11 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       const final = !retryable || job.attempts >= job.maxAttempts;
       const code = isUserzError(e) ? e.code : 'internal_error';
       log[final ? 'error' : 'warn']({ code, err: errorMessage(e), final }, 'Job failed');
+      // The report's state first: if we die before the job is closed, its lease lapses and
+      // the job runs again, rather than closing with the report still `received`.
+      if (final && job.kind === 'triage') {
+        await recordTriageFailure(deps, String(job.payload.reportId), code).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'Report could not be marked errored'));
+      }
       await failJob(deps.db, job.id, code, { delayMs: backoffMs(job.attempts), final }).catch(() => undefined);
     } finally {
       clearInterval(renew);
