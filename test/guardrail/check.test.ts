@@ -8,6 +8,7 @@ import {
   type RuleSet,
   type Verdict,
 } from '../../src/guardrail/index.js';
+import { readFileSync } from 'node:fs';
 import { changeSetOf, entry, pathsOf } from './change-sets.js';
 
 let defaults: RuleSet;
@@ -316,6 +317,17 @@ describe('caps', () => {
 });
 
 describe('repository policy', () => {
+  it("accepts the README's example for CI-executed files and refuses what it lists", () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(# \.userz\.yml: CI-executed files[\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toBeDefined();
+    const compiled = compileRules(defaults, parsePolicy(example!));
+    for (const path of ['ci/build.yml', 'package.json', 'services/api/Makefile', 'Dockerfile.prod', 'noxfile.py', 'docs/CODEOWNERS', '.devcontainer/devcontainer.json']) {
+      expect(ruleIdsOf(verdictFor(path, compiled), path).some((id) => id.startsWith('policy.forbid.'))).toBe(true);
+    }
+    expect(verdictFor('src/total.js', compiled).allowed).toBe(true);
+  });
+
   it('adds forbidden globs with their own rule ids and reasons', () => {
     const compiled = compileRules(defaults, parsePolicy('forbid:\n  - "secrets/**"\n  - glob: "**/*.pem"\n    reason: Keys are issued elsewhere.\n'));
     const verdict = checkChangeSet(pathsOf('secrets/a', 'certs/Server.PEM', 'src/a.ts'), compiled);
