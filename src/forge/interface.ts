@@ -28,9 +28,9 @@ export interface RepoRecord {
 /** What the PR/MR says, from trusted fields only; the forge renders it (see pr-body.ts). */
 export interface PrDescription {
   title: string;
-  /** Short summary of the change; escaped before it reaches the forge. */
+  /** What changed and why, in the agent's words, never report text; scrubbed and escaped before it reaches the forge. */
   summary: string;
-  /** Link to the Userz report page (http/https only). */
+  /** Link to the report in the Userz console (http/https only). */
   reportUrl?: string;
   /** What the guardrail checked before delivery. */
   guardrail: { checkedPaths: number; ruleCount: number };
