@@ -37,7 +37,7 @@ export interface AppDeps {
   /** Bearer token for the CLI's admin endpoint; absent disables the endpoint. */
   adminToken?: string;
   /** Intake settings that differ from the defaults (benchmarks raise the rate limits). */
-  intake?: Pick<IntakeDeps, 'rateLimits'>;
+  intake?: Pick<IntakeDeps, 'rateLimits' | 'apiKeyLimits'>;
   /** Everything the pipeline (triage, runs, notifications) needs. */
   pipeline: PipelineDeps;
   sandbox?: SandboxDriver;
@@ -101,7 +101,11 @@ export function buildPipelineDeps(config: Config, log: Logger, store: Store, vau
       createForge(repo, {
         github: config.github ? { appId: config.github.appId, privateKey: config.github.privateKey } : undefined,
         gitlabToken: async (r) => {
-          const [row] = await store.db.query<{ token_secret_id: string | null }>('SELECT token_secret_id FROM repos WHERE id = $1', [r.id]);
+          // Only a token the repo's own org stored (the run has checked that org against the report and App).
+          const [row] = await store.db.query<{ token_secret_id: string | null }>(
+            'SELECT r.token_secret_id FROM repos r JOIN secrets s ON s.id = r.token_secret_id AND s.org_id = r.org_id WHERE r.id = $1',
+            [r.id],
+          );
           if (!row?.token_secret_id) throw new UserzError('gitlab_token_missing', 'The GitLab project has no stored token');
           return vault.revealSecret(row.token_secret_id, { actor: 'pipeline', purpose: 'gitlab run' });
         },
@@ -155,7 +159,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       registerAdminRoutes(router, { token: deps.adminToken, run: (name, input) => runOperation(opsDeps(deps), name, input) });
     }
     // One verifier per process: its success cache, hash gate and revocations are shared by every sk_ route.
-    const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache });
+    const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache, limits: deps.intake?.apiKeyLimits });
     registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,

@@ -63,7 +63,7 @@ function bearer(req: IncomingMessage): string | undefined {
 
 /** The App API, authenticated with a customer `sk_` key: create, read, link chat channels. */
 export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: AppDirectory, slackInstall: SlackInstallLinks | null): void {
-  const apiKeys = deps.apiKeys ?? new ApiKeyVerifier({ db: deps.db, cache: deps.cache });
+  const apiKeys = deps.apiKeys ?? new ApiKeyVerifier({ db: deps.db, cache: deps.cache, limits: deps.apiKeyLimits });
   const verifyKey = (req: IncomingMessage) => apiKeys.verify(bearer(req), clientIp(req, deps.trustProxy));
   router.add('POST', '/api/v1/apps', async (req, res) => {
     const key = await verifyKey(req);
@@ -97,7 +97,8 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
         else if (body.discord.channelId) links.discordChannelId = body.discord.channelId;
         if (body.discord?.botToken) links.discordBotTokenSecretId = await deps.vault.storeSecret(key.orgId, 'discord_bot_token', body.discord.botToken, tx);
       }
-      if (body.repoId) await assertRepoOfOrg(tx, body.repoId, key.orgId);
+      // Any given repo id is checked, an empty one too (it names no repo of this org).
+      if (typeof body.repoId === 'string') await assertRepoOfOrg(tx, body.repoId, key.orgId);
       return updateAppLinks(tx, key.orgId, params.id!, links, actor);
     });
     apps.forget();

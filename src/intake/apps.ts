@@ -53,7 +53,7 @@ export async function createApp(db: Db, vault: Vault, input: { orgId: string; na
   const publicKey = `pub_${randomBase62(24)}`;
   const signingSecret = `uzsig_${randomBase62(43)}`;
   const app = await db.transaction(async (tx) => {
-    if (input.repoId) await assertRepoOfOrg(tx, input.repoId, input.orgId);
+    if (typeof input.repoId === 'string') await assertRepoOfOrg(tx, input.repoId, input.orgId);
     const signingSecretId = await vault.storeSecret(input.orgId, 'app_signing_secret', signingSecret, tx);
     return insertApp(tx, { id: newId('app'), orgId: input.orgId, name, publicKey, origins, signingSecretId, repoId: input.repoId || null }, input.actor);
   });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
-import type { ApiKeyVerifier, Vault } from '../security/index.js';
+import type { ApiKeyLimits, ApiKeyVerifier, Vault } from '../security/index.js';
 import type { BlobStore, Cache, Db } from '../store/index.js';
 import type { IntakeRateLimits } from './limits.js';
 
@@ -22,6 +22,8 @@ export interface IntakeDeps {
   trustProxy?: boolean;
   /** `sk_` verification with failure limits and a hash gate; src/main.ts shares one with the review routes. Absent: the App API builds its own on `cache`. */
   apiKeys?: ApiKeyVerifier;
+  /** Overrides for the failed-verification limits of `sk_` keys (tests narrow them). */
+  apiKeyLimits?: Partial<ApiKeyLimits>;
   /** Slack/Discord API base URLs, for tests against a local fake; defaults are the public services. */
   slackApiUrl?: string;
   discordApiUrl?: string;

@@ -39,6 +39,7 @@ describe('linking an App to a repo', () => {
   it.each([
     ['an unassigned', () => unassignedRepo],
     ['another org’s', () => foreignRepo],
+    ['an empty-id', () => ''],
   ])('refuses to create an App on %s repo and stores nothing', async (_what, repo) => {
     const before = await countRows(h.db, 'apps');
     const res = await createApp(repo());
@@ -50,6 +51,7 @@ describe('linking an App to a repo', () => {
   it.each([
     ['an unassigned', () => unassignedRepo],
     ['another org’s', () => foreignRepo],
+    ['an empty-id', () => ''],
   ])('refuses to PATCH an App onto %s repo and keeps its link', async (_what, repo) => {
     const created = await createApp(ownRepo);
     const id = created.json.app.id as string;

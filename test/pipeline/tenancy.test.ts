@@ -120,6 +120,15 @@ describe('a run mints a forge credential only when report, App and repo share on
     });
   });
 
+  it('decrypts no GitLab token that another org stored, even on a repo of the right org', async () => {
+    const c = await customer('gitlab');
+    const planted = await app.deps.vault.storeSecret(c.otherOrgId, 'gitlab_token', 'glpat-planted-by-rival');
+    await db.query('UPDATE repos SET token_secret_id = $2 WHERE id = $1', [c.repoId, planted]);
+    await executeRun(app.deps.pipeline, c.runId, { finalAttempt: true });
+    expect(await getRun(db, c.runId)).toMatchObject({ state: 'errored', stateReason: 'gitlab_token_missing' });
+    expect(await decryptions(planted)).toBe(0);
+  });
+
   it('checks again when a run resumes at checking, before the token for delivery is minted', async () => {
     const c = await customer('github');
     await db.query(`UPDATE runs SET state = 'checking', changeset_blob = 'runs/x/changeset.json' WHERE id = $1`, [c.runId]);
