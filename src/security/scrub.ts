@@ -67,8 +67,9 @@ const KNOWN_TOKENS: readonly RegExp[] = [
 const AUTH_SCHEME = /\b(Bearer|Basic|Token|Bot)(\s+)[A-Za-z0-9._~+/-]{16,}=*/g;
 
 /** `password = hunter2`, `"api_key": "…"`: the name stays, a value that looks like a secret goes. */
+// The name may sit inside a longer identifier (AWS_SECRET_ACCESS_KEY, DATABASE_PASSWORD).
 const NAMED_SECRET =
-  /\b((?:api[_-]?key|apikey|secret(?:[_-]?key)?|client[_-]?secret|password|passwd|pwd|passphrase|(?:access|auth|refresh|bearer|session)[_-]?token|token|private[_-]?key)["']?\s{0,3}[:=]\s{0,3}["']?)([^\s"',;]{6,200}?)(?=[.!?)]{0,3}(?:[\s"',;]|$))/gi;
+  /\b([A-Za-z0-9_.-]{0,40}?(?:api[_-]?key|apikey|secret|password|passwd|pwd|passphrase|token|private[_-]?key|access[_-]?key|credentials?)[A-Za-z0-9_]{0,40}["']?\s{0,3}[:=]\s{0,3}["']?)([^\s"',;]{6,200}?)(?=[.!?)]{0,3}(?:[\s"',;]|$))/gi;
 
 const LOCAL = '[\\p{L}\\p{N}._%+\\-]';
 const AT = '(?:@|%40|&#0*64;|&#x0*40;|\\s{0,3}[\\[({]\\s{0,3}at\\s{0,3}[\\])}]\\s{0,3})';
@@ -86,10 +87,14 @@ const SPELLED_EMAIL = new RegExp(
 // A leading "+" makes it an international phone number instead.
 const CARD_CANDIDATE = /(?<![\d.+])\d(?:[ -]?\d){12,40}(?![\d])/g;
 
-// Phone numbers: "+" and 8 to 15 digits; North American 3-3-4; national numbers with a
-// trunk 0 (9 to 12 digits); and any 7 to 15 digits right after a word such as "phone".
+// Phone numbers: "+" and 8 to 15 digits; North American 3-3-4 (with or without a leading 1);
+// Indian mobiles; national numbers with a trunk 0 (9 to 12 digits); and any 7 to 15 digits
+// right after a word such as "phone". Bare ten-digit numbers are left alone: 2147483647 is
+// more often INT_MAX than a phone number in a summary of a code change.
 const INTERNATIONAL_PHONE = /(?<![\w+])\+\d(?:[\s.()-]{0,2}\d){6,16}(?!\d)/g;
-const NANP_PHONE = /(?<![\w.+-])(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-]|\.\d)/g;
+const NANP_PHONE = /(?<![\w.+-])(?:1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-]|\.\d)/g;
+// Indian mobile numbers: ten digits from 6 to 9, usually written 5 + 5.
+const INDIAN_MOBILE = /(?<![\w.+-])[6-9]\d{4}[\s-]?\d{5}(?![\w-]|\.\d)/g;
 const NATIONAL_PHONE = /(?<![\w.+-])0\d{1,4}(?:[\s.-]?\d{2,4}){2,4}(?![\w-]|\.\d)/g;
 const LABELLED_PHONE = /\b((?:phone|tel|telephone|mobile|cell|call me|text me|whatsapp|sms|fax)\b[^\d\n]{0,20}?)(\+?\d[\d\s().-]{5,24}\d)/gi;
 
@@ -119,6 +124,7 @@ export function scrub(input: string): Scrubbed {
   text = text.replace(CARD_CANDIDATE, (m) => scrubCards(m, () => mark('card')));
   text = text.replace(INTERNATIONAL_PHONE, (m) => (digitCount(m) >= 8 && digitCount(m) <= 15 ? mark('phone') : m));
   text = text.replace(NANP_PHONE, () => mark('phone'));
+  text = text.replace(INDIAN_MOBILE, () => mark('phone'));
   text = text.replace(NATIONAL_PHONE, (m) => (digitCount(m) >= 9 && digitCount(m) <= 12 ? mark('phone') : m));
   text = text.replace(LABELLED_PHONE, (m, label: string, number: string) =>
     digitCount(number) >= 7 && digitCount(number) <= 15 ? `${label}${mark('phone')}` : m,
