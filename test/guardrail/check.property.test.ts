@@ -39,6 +39,7 @@ const forbiddenPath = fc.oneof(
   fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.github/actions/${s}/index.js`),
   fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}action.${ext}`),
   fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}.github/dependabot.${ext}`),
+  fc.tuple(depthPrefix, fc.constantFrom('renovate.json', '.renovaterc', '.pre-commit-config.yaml', '.gitmodules')).map(([p, f]) => `${p}${f}`),
   fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}.gitlab-ci.${ext}`),
   fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}${s}.gitlab-ci.yml`),
   fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.gitlab/ci/${s}.yml`),

@@ -26,12 +26,13 @@ describe('default rules (rules/guardrail.yml)', () => {
     expect([...byId.keys()].sort()).toEqual(
       [
         'ci.github_actions',
-        'ci.github_dependabot',
+        'ci.dependency_bots',
         'ci.github_workflows',
         'ci.gitlab_directory',
         'ci.gitlab_pipeline',
         'ci.hosted_services',
         'git.metadata',
+        'git.submodules_file',
         'infra',
         'release.scripts',
         'secrets.dotenv',
