@@ -11,4 +11,5 @@ export {
 } from './protocol.js';
 export { LineReader, parseLine, writeLine } from './lines.js';
 export { checkGitArgs, GIT_SUBCOMMANDS } from './git-tool.js';
+export { gitShellExports } from './git-config.js';
 export { toolSpecs } from './tools.js';

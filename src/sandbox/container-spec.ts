@@ -14,7 +14,14 @@ export const LABEL = {
 } as const;
 
 export const SANDBOX_ROLE = 'sandbox';
+/** Every process the host starts in the sandbox (the runner, checks, its own reads) runs as this user. */
 export const SANDBOX_USER = '1000:1000';
+/**
+ * The container's own processes (tini and the idle `sleep`) run as another unprivileged
+ * user: then a kill(-1) by uid 1000 reaches exactly what the agent could have started,
+ * and nothing the agent starts can signal the sandbox's init (no CAP_KILL).
+ */
+export const SANDBOX_INIT_USER = '65534:65534';
 export const WORKSPACE_PATH = '/work';
 
 /**
@@ -60,7 +67,7 @@ export function buildContainerSpec(
     // reaps what the agent's processes leave behind.
     Entrypoint: ['sleep'],
     Cmd: ['infinity'],
-    User: SANDBOX_USER,
+    User: SANDBOX_INIT_USER,
     WorkingDir: WORKSPACE_PATH,
     Env: [...SANDBOX_ENV],
     Hostname: 'sandbox',

@@ -6,12 +6,14 @@ import { randomBytes } from 'node:crypto';
 import type { Duplex, Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserzError, errorMessage } from '../errors.js';
+import { gitShellExports } from '../runner/index.js';
 import type { ChangeSet } from '../guardrail/change-set.js';
 import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
 import { buildContainerSpec, containerName } from './container-spec.js';
 import { execInContainer, spawnInContainer, type ExecHooks } from './docker-exec.js';
 import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
+import { PROCESS_SWEEP_SOURCE, SWEEP_EXIT_CODE } from './process-sweep.js';
 import { TREE_WALK_SOURCE } from './tree-walk.js';
 import { createWorkspace, removeWorkspace, workspacePaths, type Workspace } from './workspace.js';
 
@@ -19,13 +21,22 @@ const MiB = 1024 * 1024;
 
 // One exec: unpack the stream from stdin, commit it as the base, print the commit and the
 // tree manifest. Fixed identity and dates, so the same tree gives the same commit.
+// The tree never brings its own git: every `.git` in it (top level or nested, directory or
+// gitfile) is left out, so the repository git works on is the fresh one made here, whose
+// config names no program, and which no hook, fsmonitor or filter of the tree's can reach.
+// `* !filter` in info/attributes (it outranks every .gitattributes) unsets filter drivers
+// too; git's config is forced as in the runner (src/runner/git-config.ts).
 const LOAD_SCRIPT = (strip: number): string =>
   [
     'set -e',
+    gitShellExports(),
     'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
     'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
-    `tar -x -f - --strip-components=${strip} -C /work`,
+    `tar -x -f - --strip-components=${strip} --exclude=.git -C /work`,
+    'rm -rf /work/.git',
+    'export GIT_DIR=/work/.git GIT_WORK_TREE=/work',
     'git init -q -b main',
+    "mkdir -p /work/.git/info && printf '* !filter\\n' > /work/.git/info/attributes",
     'git add -A -f',
     'git commit -q --allow-empty --no-verify -m "Repository as loaded by Userz"',
     'git rev-parse HEAD',
@@ -234,7 +245,8 @@ export class DockerSandbox implements Sandbox {
     const walkFiles = limits.maxFiles * 2;
     let res: ExecResult;
     try {
-      res = await this.exec(['node', '-e', TREE_WALK_SOURCE, 'changed', String(walkFiles), String(limits.maxBytes)], {
+      // The sweep first: no process of the agent's may still write while the tree is read.
+      res = await this.exec(['node', '-e', `${PROCESS_SWEEP_SOURCE}\n${TREE_WALK_SOURCE}`, 'changed', String(walkFiles), String(limits.maxBytes)], {
         stdin: serializeManifest(this.base.manifest),
         maxOutputBytes: Math.ceil(limits.maxBytes * 1.4) + walkFiles * 8192 + MiB,
       });
@@ -243,6 +255,11 @@ export class DockerSandbox implements Sandbox {
         throw new UserzError('changeset_too_large', 'The change set is larger than allowed', { status: 422, cause: e });
       }
       throw e;
+    }
+    if (res.exitCode === SWEEP_EXIT_CODE) {
+      throw new UserzError('sandbox_processes_survived', 'Processes of the agent outlived its turn and could not be ended', {
+        details: { stderr: res.stderr.toString('utf8').slice(-2000) },
+      });
     }
     if (res.exitCode !== 0 && res.exitCode !== 3) {
       throw new UserzError('sandbox_read_failed', 'Could not read the change set from the sandbox', {

@@ -165,7 +165,8 @@ describe('privileges and file system', () => {
       memory: 512 * MiB,
       swap: 512 * MiB,
       tmpfs: { '/tmp': `rw,nosuid,nodev,size=${16 * MiB},mode=1777` },
-      user: '1000:1000',
+      // The container's own init and idle process; every exec runs as 1000 (test above).
+      user: '65534:65534',
       labels: ['userz.created-at', 'userz.instance', 'userz.role', 'userz.run-id', 'userz.sandbox-id'],
     });
     expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'bind', Destination: '/work', RW: true })]);
