@@ -29,3 +29,10 @@ if [ "$for_tests" = yes ] && [ ! -x /usr/bin/chromium ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+
+# test/sandbox/syscalls.test.ts compiles a static C probe (gcc -static needs libc6-dev's libc.a).
+if [ "$for_tests" = yes ] && ! { command -v gcc >/dev/null 2>&1 && [ -f "$(gcc -print-file-name=libc.a)" ]; }; then
+  log "installing gcc and libc6-dev for the sandbox syscall test"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev >/dev/null
+fi
