@@ -64,6 +64,8 @@ export async function unlinkForeignApps(tx: Queryable, repoIds: string[], orgId:
 
 /** One pending install link: the nonce's hash, for `consumeInstallState`. */
 export async function saveInstallState(db: Queryable, input: { nonceHash: string; orgId: string; createdBy: string; expiresAt: Date }): Promise<void> {
+  // Used and expired states are only history after a day (the audit log keeps who made them).
+  await db.query("DELETE FROM github_install_states WHERE expires_at < now() - interval '1 day'");
   await db.query('INSERT INTO github_install_states (nonce_hash, org_id, created_by, expires_at) VALUES ($1, $2, $3, $4)', [
     input.nonceHash,
     input.orgId,
