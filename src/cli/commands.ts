@@ -185,7 +185,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'sandbox run',
-    summary: 'Run a command in a sandbox configured exactly as a run\'s; prints its output and exit code',
+    summary: 'Run a command in a sandbox configured exactly as a run\'s; exits with the command\'s exit code',
     usage: 'userz sandbox run [--workspace DIR] -- CMD [ARG…]',
     options: { workspace: { type: 'string' } },
     async run(args) {
@@ -195,7 +195,8 @@ export const COMMANDS: Command[] = [
       process.stdout.write(r.stdout);
       process.stderr.write(r.stderr);
       process.stderr.write(`exit code ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}\n`);
-      return r.exitCode === 0 ? 0 : 1;
+      // The command's own exit code, as `docker run` gives it, so scripts can branch on it.
+      return r.exitCode;
     },
   },
   {

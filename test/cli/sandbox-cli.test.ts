@@ -29,6 +29,13 @@ describe('operator commands for sandbox hosts', () => {
     expect(r.status).toBe(0);
   }, 120_000);
 
+  it('userz sandbox run exits with the command\'s own exit code, as docker run does', () => {
+    const r = run('sandbox', 'run', '--', 'sh', '-c', 'echo done; exit 42');
+    expect(r.stdout).toBe('done\n');
+    expect(r.stderr).toContain('exit code 42');
+    expect(r.status).toBe(42);
+  }, 120_000);
+
   it('userz sandbox run without a command is a usage error', () => {
     const r = run('sandbox', 'run');
     expect(r.status).toBe(1);
