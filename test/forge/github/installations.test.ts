@@ -71,6 +71,19 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
     expect(row!.repo_id).toBeNull();
   });
 
+  it('moves an installation only by the operator, and the old org’s Apps lose its repos', async () => {
+    const created = withInstallation(githubExample('installation', 'created'), 710_006);
+    await send('installation', created);
+    await link(710_006);
+    const repo = (await listRepos(app.deps.store.db, { installationId: 710_006 }))[0]!;
+    const product = await createApp(app.deps.store.db, app.deps.vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
+    const newOwner = await createTestOrg(app.deps.store.db, app.deps.vault, 'new-owner');
+    expect(await link(710_006, newOwner)).toMatchObject({ orgId: newOwner, previousOrgId: orgId });
+    expect((await listRepos(app.deps.store.db, { installationId: 710_006 })).every((r) => r.orgId === newOwner)).toBe(true);
+    const [row] = await app.deps.store.db.query<{ repo_id: string | null }>('SELECT repo_id FROM apps WHERE id = $1', [product.app.id]);
+    expect(row!.repo_id).toBeNull();
+  });
+
   it('forgets the link when the installation is deleted', async () => {
     const created = withInstallation(githubExample('installation', 'created'), 710_005);
     await send('installation', created);
