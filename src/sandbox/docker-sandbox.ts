@@ -246,6 +246,7 @@ export class DockerSandbox implements Sandbox {
     let res: ExecResult;
     try {
       // The sweep first: no process of the agent's may still write while the tree is read.
+      // No timeoutMs here: its `timeout` wrapper would be a uid 1000 process, swept too.
       res = await this.exec(['node', '-e', `${PROCESS_SWEEP_SOURCE}\n${TREE_WALK_SOURCE}`, 'changed', String(walkFiles), String(limits.maxBytes)], {
         stdin: serializeManifest(this.base.manifest),
         maxOutputBytes: Math.ceil(limits.maxBytes * 1.4) + walkFiles * 8192 + MiB,

@@ -55,6 +55,8 @@ export interface Sandbox {
   /**
    * The workspace tree compared with the tree loaded by loadRepository, computed by the
    * host's own walker (git state, the index and anything the runner says are ignored).
+   * Every process of the sandbox user is ended first (process-sweep.ts), so nothing the
+   * agent started still writes while, or after, the tree is read.
    * Over the caps: UserzError changeset_too_large.
    */
   readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet>;
