@@ -12,10 +12,17 @@ import { GITLAB_PROJECT_ID, GITLAB_SECRET, ORIGIN, type FuzzTarget } from './tar
 export const ENDPOINTS = ['reports', 'slack', 'discord', 'github', 'gitlab', 'api', 'paths'] as const;
 export type EndpointName = (typeof ENDPOINTS)[number];
 
-export function casesFor(name: EndpointName, t: FuzzTarget): fc.Arbitrary<Case> {
+// Cases name the target's keys by placeholder, so a saved case replays against a new target.
+const PLACEHOLDERS = { publicKey: '{{publicKey}}', apiKey: '{{apiKey}}', appId: '{{appId}}' };
+
+function fillPlaceholders(s: string, t: FuzzTarget): string {
+  return s.replaceAll(PLACEHOLDERS.publicKey, t.publicKey).replaceAll(PLACEHOLDERS.apiKey, t.apiKey).replaceAll(PLACEHOLDERS.appId, t.appId);
+}
+
+export function casesFor(name: EndpointName): fc.Arbitrary<Case> {
   switch (name) {
     case 'reports':
-      return reportCases({ publicKey: t.publicKey, origin: ORIGIN });
+      return reportCases({ publicKey: PLACEHOLDERS.publicKey, origin: ORIGIN });
     case 'slack':
       return slackCases();
     case 'discord':
@@ -25,7 +32,7 @@ export function casesFor(name: EndpointName, t: FuzzTarget): fc.Arbitrary<Case> 
     case 'gitlab':
       return gitlabCases({ projectId: GITLAB_PROJECT_ID, token: GITLAB_SECRET });
     case 'api':
-      return apiCases({ apiKey: t.apiKey, appId: t.appId });
+      return apiCases({ apiKey: PLACEHOLDERS.apiKey, appId: PLACEHOLDERS.appId });
     case 'paths':
       return pathCases();
   }
@@ -56,9 +63,9 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 /** Sends one case; signs it over the exact body bytes first when it names a scheme. */
 export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
-  const body = c.body === undefined ? undefined : c.bodyEncoding === 'base64' ? Buffer.from(c.body, 'base64') : Buffer.from(c.body, 'utf8');
+  const body = c.body === undefined ? undefined : c.bodyEncoding === 'base64' ? Buffer.from(c.body, 'base64') : Buffer.from(fillPlaceholders(c.body, t), 'utf8');
   const text = body?.toString('utf8') ?? '';
-  const headers: Record<string, string> = { ...c.headers };
+  const headers: Record<string, string> = Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, fillPlaceholders(v, t)]));
   if (c.sign === 'slack') Object.assign(headers, t.signSlack(text));
   if (c.sign === 'discord') Object.assign(headers, t.signDiscord(text));
   if (c.sign === 'github') headers['x-hub-signature-256'] = t.signGitHub(text);
@@ -66,7 +73,7 @@ export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
   const url = new URL(t.url);
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, method: c.method, path: c.path, headers, agent, timeout: 20_000 }, (res) => {
+    const req = request({ host: url.hostname, port: url.port, method: c.method, path: fillPlaceholders(c.path, t), headers, agent, timeout: 20_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
@@ -79,7 +86,7 @@ export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
 }
 
 export async function fuzzEndpoint(t: FuzzTarget, name: EndpointName, opts: { seed: number; runs: number; concurrency?: number }): Promise<EndpointScore> {
-  const cases = fc.sample(casesFor(name, t), { seed: opts.seed, numRuns: opts.runs });
+  const cases = fc.sample(casesFor(name), { seed: opts.seed, numRuns: opts.runs });
   const score: EndpointScore = { endpoint: name, inputs: cases.length, s2xx: 0, s4xx: 0, s5xx: 0, crashes: 0, leaks: 0, p99ms: 0, failures: [] };
   const times: number[] = [];
   let next = 0;

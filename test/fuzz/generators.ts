@@ -313,5 +313,6 @@ export function pathCases(): fc.Arbitrary<Case> {
   const prefix = fc.constantFrom('', '/api/v1/apps', '/api/v1/reports', '/api/v1/runs', '/slack', '/widget', '/api/github', '/healthz', '/readyz', '/console', '/api/v1/reports/rep_1');
   return fc
     .record({ prefix, segments: fc.array(oddSegment, { minLength: 1, maxLength: 3 }), suffix: fc.constantFrom('', '', '/status', '?x=%E0%A4%A', '?%00=1', '//', '/.') })
-    .map(({ prefix, segments, suffix }) => ({ method: 'GET', path: `${prefix}/${segments.join('/')}${suffix}`.replace(/^\/\//, '//'), headers: {} }));
+    // A leading '//' would make the path a host (and nock's interceptor, inside jest, refuses it); the router's own test covers it.
+    .map(({ prefix, segments, suffix }) => ({ method: 'GET', path: `${prefix}/${segments.join('/')}${suffix}`.replace(/^\/+/, '/'), headers: {} }));
 }
