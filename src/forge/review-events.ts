@@ -20,7 +20,7 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
     if (!result) return;
     await deps.db.transaction(async (tx) => {
       if (!(await recordDelivery(tx, 'github', context.id, `pull_request.${context.payload.action}`))) return;
-      const recorded = await recordReviewState(tx, result.runId, result.outcome, 'github');
+      const recorded = await recordReviewState(tx, result.runId, result.outcome, 'github', { githubRepositoryId: result.repositoryId });
       deps.log.info({ runId: result.runId, outcome: result.outcome, recorded }, 'Draft review state changed');
     });
   });
@@ -45,19 +45,20 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
       `SELECT id, webhook_secret_id FROM repos WHERE forge = 'gitlab' AND external_id = $1 AND removed_at IS NULL`,
       [String(projectId)],
     );
-    let verified = false;
+    let verified: string | null = null;
     for (const repo of repos) {
       if (!repo.webhook_secret_id) continue;
       const secret = await deps.vault.revealSecret(repo.webhook_secret_id, { actor: 'gitlab-webhook', purpose: 'verify webhook' });
       try {
         verifyGitLabWebhook({ headers: req.headers, secret });
-        verified = true;
+        verified = repo.id;
         break;
       } catch {
         // try the next repo with the same project id (several GitLab instances)
       }
     }
     if (!verified) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+    const verifiedRepoId = verified;
     const deliveryId = deliveryIdOf(req.headers);
     if (!deliveryId) throw new UserzError('missing_delivery_id', 'Idempotency-Key or X-Gitlab-Event-UUID is required', { status: 400 });
     const checked = checkGitLabPayload(payload);
@@ -69,7 +70,8 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
     const result = parseMergeRequestEvent(checked.payload);
     await deps.db.transaction(async (tx) => {
       if (!(await recordDelivery(tx, 'gitlab', deliveryId, String(req.headers['x-gitlab-event'] ?? '')))) return;
-      if (result) await recordReviewState(tx, result.runId, result.outcome, 'gitlab');
+      // Only a run of the project whose secret verified this delivery.
+      if (result) await recordReviewState(tx, result.runId, result.outcome, 'gitlab', { repoId: verifiedRepoId });
     });
     sendJson(res, 200, { ok: true });
   });

@@ -135,9 +135,23 @@ export async function transitionRun(tx: Queryable, runId: string, from: RunState
   return toRun(row);
 }
 
-/** Records what happened to the draft after it was opened (merged, closed, reopened). */
-export async function recordReviewState(tx: Queryable, runId: string, reviewState: string, actor: string): Promise<boolean> {
-  const rows = await tx.query<{ org_id: string }>(`UPDATE runs SET review_state = $2, updated_at = now() WHERE id = $1 AND state = 'pr_opened' RETURNING org_id`, [runId, reviewState]);
+/**
+ * Where a review event came from: the repo whose webhook secret verified it (GitLab), or
+ * the GitHub repository id the signed payload names. A branch called `userz/<run-id>` in
+ * any other repository (another org's, another GitLab instance's) says nothing about the run.
+ */
+export type ReviewSource = { repoId: string } | { githubRepositoryId: number };
+
+/** Records what happened to the draft after it was opened (merged, closed, reopened), if the event is from the run's own repo. */
+export async function recordReviewState(tx: Queryable, runId: string, reviewState: string, actor: string, source: ReviewSource): Promise<boolean> {
+  const [repoId, githubId] = 'repoId' in source ? [source.repoId, null] : [null, String(source.githubRepositoryId)];
+  const rows = await tx.query<{ org_id: string }>(
+    `UPDATE runs SET review_state = $2, updated_at = now()
+      WHERE id = $1 AND state = 'pr_opened'
+        AND repo_id IN (SELECT id FROM repos WHERE ($3::text IS NOT NULL AND id = $3) OR ($4::text IS NOT NULL AND forge = 'github' AND external_id = $4))
+      RETURNING org_id`,
+    [runId, reviewState, repoId, githubId],
+  );
   if (rows.length === 0) return false;
   await recordAudit(tx, { actor, action: `run.review.${reviewState}`, orgId: rows[0]!.org_id, subject: runId });
   return true;

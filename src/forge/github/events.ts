@@ -7,6 +7,8 @@ export interface PullRequestEventResult {
   outcome: PullOutcome;
   number: number;
   url: string;
+  /** GitHub's id of the repository the PR is in: the run must be of that repository. */
+  repositoryId: number;
 }
 
 type Json = Record<string, unknown>;
@@ -31,6 +33,6 @@ export function parsePullRequestEvent(payload: unknown): PullRequestEventResult 
   if (event.action === 'closed') outcome = pr.merged === true ? 'merged' : 'closed';
   else if (event.action === 'reopened') outcome = 'reopened';
   else return null;
-  if (typeof pr.number !== 'number' || typeof pr.html_url !== 'string') return null;
-  return { runId, outcome, number: pr.number, url: pr.html_url };
+  if (typeof pr.number !== 'number' || typeof pr.html_url !== 'string' || typeof baseRepo.id !== 'number') return null;
+  return { runId, outcome, number: pr.number, url: pr.html_url, repositoryId: baseRepo.id };
 }

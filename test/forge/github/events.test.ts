@@ -22,6 +22,7 @@ describe('parsePullRequestEvent', () => {
       outcome: 'closed',
       number: payload.pull_request.number,
       url: payload.pull_request.html_url,
+      repositoryId: payload.pull_request.base.repo.id,
     });
   });
 
