@@ -49,19 +49,19 @@ export function isWellFormedUnicode(s: string): boolean {
 
 /**
  * The spelling a case-insensitive, normalising client might resolve the path to:
- * NFKC (fullwidth and compatibility forms), lower case, combining marks and ignorable
- * characters dropped (`.ènv`, `.e\u200Dnv`), NTFS tails dropped per segment. Used only for
- * matching; it may over-match odd names, which errs on the side of refusing.
+ * NFKC (fullwidth and compatibility forms), lower case after upper case (NTFS upper-cases
+ * to compare, so `ı` is `i` and `ſ` is `s` there; `ß` becomes `ss`), combining marks and
+ * ignorable characters dropped (`.ènv`, `.e\u200Dnv`), common look-alikes of Latin letters,
+ * slashes, dots and hyphens mapped to them (`.gitl\u0430b-ci.yml`, `.github\u2215workflows`),
+ * percent-escapes decoded (up to three times), NTFS tails dropped per segment. Used only
+ * for matching; it may over-match odd names, which errs on the side of refusing.
  */
 export function foldPath(path: string, lower = path.toLowerCase()): string {
-  let s = lower;
-  if (NON_PRINTABLE_ASCII.test(s)) {
-    s = path
-      .normalize('NFKC')
-      .toLowerCase()
-      .normalize('NFKD')
-      .replace(MARKS_AND_IGNORABLES, '')
-      .normalize('NFKC');
+  let s = NON_PRINTABLE_ASCII.test(lower) ? foldUnicode(path) : lower;
+  for (let round = 0; round < 3 && s.includes('%'); round++) {
+    const decoded = s.replace(PERCENT_RUN, decodePercentRun);
+    if (decoded === s) break;
+    s = NON_PRINTABLE_ASCII.test(decoded) ? foldUnicode(decoded) : decoded.toLowerCase();
   }
   // Nothing for the NTFS tail rule to strip: the common case, kept cheap.
   if (!NTFS_TAIL_PRESENT.test(s)) return s;
@@ -70,6 +70,48 @@ export function foldPath(path: string, lower = path.toLowerCase()): string {
     .map((seg) => (DOTS_AND_SPACES.test(seg) ? seg : stripNtfsTail(seg)))
     .join('/');
 }
+
+function foldUnicode(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .toUpperCase()
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(MARKS_AND_IGNORABLES, '')
+    .normalize('NFKC')
+    .replace(LOOK_ALIKE, (c) => LOOK_ALIKES.get(c) ?? c);
+}
+
+// A run of escapes, so multi-byte UTF-8 decodes whole; an escaped backslash is a separator.
+const PERCENT_RUN = /(?:%[0-9a-fA-F]{2})+/g;
+function decodePercentRun(run: string): string {
+  try {
+    return decodeURIComponent(run).replace(/\\/g, '/');
+  } catch {
+    return run; // not UTF-8: no client reads it as a name
+  }
+}
+
+// Pairs of (look-alike, what a reader takes it for), after NFKC and lower-casing. Not all
+// of Unicode's confusables: the scripts and symbols that spell Latin names convincingly.
+const LOOK_ALIKE_PAIRS = [
+  '\\/\u2215/\u2044/\u29f8/\u2571/\u2216/\u29f5/\u29f9/\u2572/',
+  '\u3002.\u0701.\u0702.\ua4f8.',
+  '\u2010-\u2011-\u2012-\u2013-\u2014-\u2015-\u2212-\u2043-\u02d7-',
+  // Cyrillic
+  '\u0430a\u0441c\u0501d\u0435e\u04bbh\u0456i\u0458j\u043ak\u04cfl\u043eo\u0440p\u051bq\u0455s\u0443y\u0445x\u051dw\u0475v',
+  // Greek
+  '\u03b1a\u03b5e\u03b9i\u03bak\u03bdv\u03bfo\u03c1p\u03c5u\u03c7x\u03f2c\u03f3j',
+  // Armenian
+  '\u0585o\u057du\u0570h',
+  // Latin letters outside ASCII that read as ASCII ones, small capitals included
+  '\u0251a\u0261g\u0262g\u0237j\u0269i\u026ai\u029fl\u0192f\u1d00a\u0299b\u1d04c\u1d05d\u1d07e\ua730f\u029ch\u1d0aj\u1d0bk\u1d0dm\u0274n\u1d0fo\u1d18p\u0280r\ua731s\u1d1bt\u1d1cu\u1d20v\u1d21w\u028fy\u1d22z',
+].join('');
+const LOOK_ALIKES: ReadonlyMap<string, string> = new Map(
+  Array.from({ length: LOOK_ALIKE_PAIRS.length / 2 }, (_, i) => [LOOK_ALIKE_PAIRS[2 * i]!, LOOK_ALIKE_PAIRS[2 * i + 1]!] as const),
+);
+const LOOK_ALIKE = new RegExp(`[${[...LOOK_ALIKES.keys()].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}]`, 'g');
 
 function stripNtfsTail(segment: string): string {
   const colon = segment.indexOf(':');

@@ -282,6 +282,64 @@ describe('Unicode and client spellings of forbidden paths', () => {
     expect(verdict.allowed).toBe(false);
     expect(ruleIdsOf(verdict, path)).toContain(ruleId);
   });
+
+  // NTFS compares names by upper-casing them, so `ı` (dotless i) is `I` is `i` there; full
+  // upper-casing also turns `ß` into `SS`. Folding must see what such a client sees.
+  it.each([
+    ['.g\u0131thub/workflows/ci.yml', 'dotless i in .github', 'ci.github_workflows'],
+    ['act\u0131on.yml', 'dotless i in action.yml', 'ci.github_actions'],
+    ['.G\u0130THUB/WORKFLOWS/CI.YML', 'dotted capital I in .GITHUB', 'ci.github_workflows'],
+    ['.gitlab-c\u0131.yml', 'dotless i in the GitLab pipeline file', 'ci.gitlab_pipeline'],
+  ])('rejects the CI definition %j (%s) under %s, as an upper-casing client resolves it', (path, _how, ruleId) => {
+    expect(ruleIdsOf(verdictFor(path), path)).toContain(ruleId);
+  });
+
+  it.each(['deploy/pa\u00df.txt', 'deploy/PA\u1e9e.txt'])('matches a policy glob spelled with "ss" against %j (sharp s)', (path) => {
+    const compiled = compileRules(defaults, parsePolicy('forbid:\n  - "deploy/pass.txt"\n'));
+    expect(ruleIdsOf(verdictFor(path, compiled), path)).toContain('policy.forbid.1');
+  });
+
+  // Forge APIs take paths in JSON, but a client or proxy that decodes percent-escapes once
+  // (or twice) must not turn an allowed name into a forbidden one.
+  it.each([
+    ['.github%2fworkflows%2fci.yml', 'encoded slashes', 'ci.github_workflows'],
+    ['.github%2Fworkflows/ci.yml', 'upper-case escape', 'ci.github_workflows'],
+    ['.github%252fworkflows%252fci.yml', 'double-encoded slashes', 'ci.github_workflows'],
+    ['%2egitlab-ci.yml', 'encoded dot', 'ci.gitlab_pipeline'],
+    ['.gitlab-ci.yml%20', 'encoded trailing space', 'ci.gitlab_pipeline'],
+    ['.github%5cactions%5cx%5caction.yml', 'encoded backslashes', 'ci.github_actions'],
+  ])('rejects the CI definition %j (%s) under %s once percent-escapes are decoded', (path, _how, ruleId) => {
+    expect(ruleIdsOf(verdictFor(path), path)).toContain(ruleId);
+  });
+
+  // Look-alikes a reviewer reads as the real name: harmless where they are, live the moment
+  // someone "fixes" the spelling, like a nested workflows directory.
+  it.each([
+    ['.github\u2215workflows/ci.yml', 'division slash', 'ci.github_workflows'],
+    ['.github\u2044workflows/ci.yml', 'fraction slash', 'ci.github_workflows'],
+    ['.github/workflows\u3002/ci.yml', 'ideographic full stop', 'ci.github_workflows'],
+    ['.gitlab\u2011ci.yml', 'non-breaking hyphen', 'ci.gitlab_pipeline'],
+    ['.gitlab\u2212ci.yml', 'minus sign', 'ci.gitlab_pipeline'],
+    ['.gitlab\u2013ci.yml', 'en dash', 'ci.gitlab_pipeline'],
+    ['.github/w\u043erkflows/ci.yml', 'Cyrillic o', 'ci.github_workflows'],
+    ['.gitl\u0430b-ci.yml', 'Cyrillic a', 'ci.gitlab_pipeline'],
+    ['\u0430ction.yml', 'Cyrillic a in action.yml', 'ci.github_actions'],
+    ['.gitlab-ci.ym\u04cf', 'Cyrillic palochka for l', 'ci.gitlab_pipeline'],
+    ['.\u0261ithub/workflows/ci.yml', 'Latin script g', 'ci.github_workflows'],
+    ['.gith\u1d1cb/workflows/ci.yml', 'small capital U', 'ci.github_workflows'],
+    ['.github/work\u0192lows/ci.yml', 'f with hook', 'ci.github_workflows'],
+    ['action.y\u1d0dl', 'small capital M', 'ci.github_actions'],
+    ['.github/w\u03bfrkflows/ci.yml', 'Greek omicron', 'ci.github_workflows'],
+  ])('rejects the CI look-alike %j (%s) under %s', (path, _how, ruleId) => {
+    expect(ruleIdsOf(verdictFor(path), path)).toContain(ruleId);
+  });
+
+  it.each(['docs/ru/\u0440\u0443\u043a\u043e\u0432\u043e\u0434\u0441\u0442\u0432\u043e.md', 'docs/stra\u00dfe.md', 'src/100%25.ts', 'docs/\u0131stanbul.md'])(
+    'still allows the ordinary non-ASCII or escaped name %j',
+    (path) => {
+      expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
+    },
+  );
 });
 
 describe('caps', () => {
