@@ -41,9 +41,12 @@ export class Router {
       sendError(res, badPathEncoding(), this.log);
       return true;
     }
+    // Trailing slashes do not name another resource. Probot's webhook middleware strips them
+    // too, so without this `/api/github/webhooks/` would bypass our route (cap, schema, errors).
+    const pathname = url.pathname.replace(/(?<=.)\/+$/, '');
     let pathMatched = false;
     for (const route of this.routes) {
-      const m = route.pattern.exec(url.pathname);
+      const m = route.pattern.exec(pathname);
       if (!m) continue;
       pathMatched = true;
       if (route.method !== req.method) continue;

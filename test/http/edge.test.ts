@@ -111,6 +111,13 @@ describe('the request edge', () => {
     expect((await listRepos(t.app.deps.store.db)).length).toBe(before);
   });
 
+  it('serves GitHub webhooks with trailing slashes through the same checks, not past them', async () => {
+    for (const path of ['/api/github/webhooks/', '/api/github/webhooks///']) {
+      const res = await sendCase(t, { ...github('installation', JSON.stringify({ action: 'created', installation: { id: 'x' } })), path });
+      expect({ path, status: res.status, body: JSON.parse(res.body) }).toMatchObject({ path, status: 400, body: { error: { code: 'invalid_payload' } } });
+    }
+  });
+
   it('acknowledges and ignores GitHub events Userz does not handle', async () => {
     const res = await sendCase(t, github('issues', JSON.stringify(githubExample('issues', 'opened'))));
     expect(res.status).toBe(200);
