@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { UserzError } from '../errors.js';
 import type { Cache } from '../store/cache.js';
 import type { Queryable } from '../store/db/interface.js';
 import { findApiKeyRow, invalidApiKey, parseApiKey, revokeApiKey, scryptSecretHash, secretMatches, type SecretHash, type VerifiedApiKey } from './api-keys.js';
@@ -42,7 +43,9 @@ export interface ApiKeyVerifierOptions {
  * - failed verifications are counted per client address and per prefix in the shared
  *   cache; once a bucket is spent, the next attempt is answered 429 `rate_limited` with
  *   Retry-After before any hash is computed;
- * - at most `maxConcurrentHashes` scrypt computations run at once, with a short queue.
+ * - at most `maxConcurrentHashes` scrypt computations (with their row lookup) run at once,
+ *   with a short queue; a caller beyond it gets 503 `api_key_verification_busy` at once,
+ *   counted as a failure of its address and prefix.
  * The success cache is consulted before the failure limits, so a flood of forged secrets
  * under a known prefix cannot lock out a key this process has already proven.
  */
@@ -61,7 +64,7 @@ export class ApiKeyVerifier {
     this.gate = new ConcurrencyGate({
       maxActive: opts.maxConcurrentHashes ?? Math.max(1, Math.floor(availableParallelism() / 2)),
       maxWaiting: opts.maxWaitingHashes ?? 16,
-      busyCode: 'api_key_verification_busy',
+      busyCode: BUSY,
       busyMessage: 'Too many API key verifications are in progress; retry shortly',
     });
     this.verified = new VerifiedKeyCache(opts.verifiedTtlMs ?? 60_000, opts.verifiedMaxEntries ?? 10_000, opts.now);
@@ -79,19 +82,26 @@ export class ApiKeyVerifier {
 
     const checks = this.failureChecks(parsed.prefix, clientAddress);
     await this.limiter.refuseIfSpent(checks);
-    const row = await findApiKeyRow(this.db, parsed.prefix);
-    const match = await this.gate.run(async () => {
-      // Looked at again once a slot is ours: a burst that queued before its first failures
-      // were counted stops here instead of hashing.
-      await this.limiter.refuseIfSpent(checks);
-      return secretMatches(row, parsed.secret, this.hash);
-    });
-    if (!match || !row || row.revoked) {
+    const proven = await this.gate
+      .run(async () => {
+        // Looked at again once a slot is ours: a burst that queued before its first
+        // failures were counted stops here instead of hashing.
+        await this.limiter.refuseIfSpent(checks);
+        const row = await findApiKeyRow(this.db, parsed.prefix);
+        return (await secretMatches(row, parsed.secret, this.hash)) && row && !row.revoked ? row : null;
+      })
+      .catch(async (e: unknown) => {
+        // Turned away at a full gate counts as a failure too: one address that keeps the
+        // queue full soon gets 429s, which cost nothing, instead of 503s.
+        if (e instanceof UserzError && e.code === BUSY) await this.limiter.hit(checks);
+        throw e;
+      });
+    if (!proven) {
       await this.limiter.hit(checks);
       throw invalidApiKey();
     }
-    const key = { id: row.id, orgId: row.orgId, prefix: parsed.prefix };
-    this.verified.remember(digest, key, sha256(row.hash));
+    const key = { id: proven.id, orgId: proven.orgId, prefix: parsed.prefix };
+    this.verified.remember(digest, key, sha256(proven.hash));
     return key;
   }
 
@@ -129,4 +139,5 @@ export class ApiKeyVerifier {
   }
 }
 
+const BUSY = 'api_key_verification_busy';
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest();

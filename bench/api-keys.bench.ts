@@ -1,0 +1,199 @@
+/**
+ * `sk_` key verification under a forged-key flood: a legitimate caller's p50 while 200
+ * connections send well-formed keys with wrong secrets, against its p50 on an idle server,
+ * measured in the same run. Floods: from one address, and from a fresh address per request
+ * (behind a trusted proxy), which no per-address limit stops, so the hash gate is what
+ * holds. For contrast, the same floods against a verifier with no limits, no gate and no
+ * cache: every call pays scrypt, as before the fix. Server, flood and the measured caller
+ * run in three processes (on a 2-core machine they still share the CPU).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { Agent, request } from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { Router } from '../src/http/index.js';
+import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
+import { ApiKeyVerifier, formatApiKey, generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../src/security/index.js';
+import { createCache, insertOrg, LocalBlobStore, migrate, openPglite, randomBase62 } from '../src/store/index.js';
+import { ms, summarize } from './stats.js';
+
+const SECONDS = 5;
+const FLOOD_CONNECTIONS = 200;
+/** Forged keys offered per second: the review's 200, and five times that. */
+const FLOOD_RATES = [200, 1000];
+const HUGE = { limit: 1_000_000_000, windowMs: 60_000 };
+
+interface ServerInfo {
+  protectedUrl: string;
+  unprotectedUrl: string;
+  key: string;
+  appId: string;
+}
+
+async function listen(router: Router): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    void router.handle(req, res).then((handled) => {
+      if (!handled) res.writeHead(404).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Child process: the App API twice on one database, with today's verifier and with an unguarded one. */
+async function serve(): Promise<void> {
+  const log = pino({ level: 'silent' });
+  const db = await openPglite();
+  await migrate(db);
+  const cache = createCache({ kind: 'memory' }, 'bench-keys');
+  const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
+  const orgId = await db.transaction(async (tx) => {
+    const org = await insertOrg(tx, 'Bench', 'bench');
+    await vault.createOrgKey(tx, org.id);
+    return org.id;
+  });
+  const issued = await issueApiKey(db, orgId, { actor: 'bench' });
+  const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [], actor: 'bench' });
+  // The App API stores no blobs; the directory exists only because the deps want a store.
+  const blobDir = mkdtempSync(join(tmpdir(), 'userz-bench-keys-'));
+  process.on('exit', () => rmSync(blobDir, { recursive: true, force: true }));
+  const base = { db, cache, blobs: new LocalBlobStore(blobDir), vault, log, config: { publicUrl: 'http://127.0.0.1' }, trustProxy: true };
+  const mount = async (apiKeys: ApiKeyVerifier) => {
+    const router = new Router(log);
+    registerIntakeRoutes(router, { ...base, apiKeys });
+    return (await listen(router)).url;
+  };
+  const protectedUrl = await mount(new ApiKeyVerifier({ db, cache }));
+  // What main had before: scrypt for every well-formed key, nothing in front, nothing remembered.
+  const unguarded = new ApiKeyVerifier({
+    db,
+    cache,
+    limits: { failuresPerAddress: { name: 'u:addr', ...HUGE }, failuresPerPrefix: { name: 'u:prefix', ...HUGE } },
+    maxConcurrentHashes: 1_000_000,
+    maxWaitingHashes: 1_000_000,
+    verifiedTtlMs: 0,
+  });
+  const unprotectedUrl = await mount(unguarded);
+  process.send!({ ready: { protectedUrl, unprotectedUrl, key: issued.key, appId: app.app.id } satisfies ServerInfo });
+}
+
+/** Child process: autocannon sending forged keys until told to stop; reports the status counts. */
+async function flood(): Promise<void> {
+  const autocannon = (await import('autocannon' as string)).default as (opts: Record<string, unknown>) => { stop(): void } & PromiseLike<unknown>;
+  const { url, manyAddresses, rate } = JSON.parse(process.env.USERZ_BENCH_FLOOD!) as { url: string; manyAddresses: boolean; rate: number };
+  const statuses: Record<string, number> = {};
+  let n = 0;
+  const instance = autocannon({
+    url,
+    connections: FLOOD_CONNECTIONS,
+    overallRate: rate,
+    duration: 3600,
+    requests: [
+      {
+        setupRequest: (r: Record<string, unknown>) => ({
+          ...r,
+          method: 'GET',
+          path: '/api/v1/apps/app_none',
+          headers: {
+            authorization: `Bearer ${formatApiKey(randomBase62(12), randomBase62(43))}`,
+            'x-forwarded-for': manyAddresses ? `10.${(++n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` : '198.51.100.66',
+          },
+        }),
+      },
+    ],
+  });
+  (instance as unknown as { on(e: string, f: (client: unknown, status: number) => void): void }).on('response', (_c, status) => {
+    statuses[status] = (statuses[status] ?? 0) + 1;
+  });
+  process.send!({ flooding: true });
+  process.on('message', (m: { stop?: boolean }) => {
+    if (!m.stop) return;
+    instance.stop();
+    process.send!({ statuses });
+    process.exit(0);
+  });
+}
+
+if (process.env.USERZ_BENCH_ROLE === 'api-keys-server') void serve();
+if (process.env.USERZ_BENCH_ROLE === 'api-keys-flood') void flood();
+
+function start<T>(role: string, extraEnv: Record<string, string>, readyKey: string): Promise<{ child: ChildProcess; ready: T }> {
+  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: role, ...extraEnv }, execArgv: process.execArgv });
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.on('message', (m: Record<string, unknown>) => m[readyKey] !== undefined && resolve({ child, ready: m[readyKey] as T }));
+  });
+}
+
+/** The legitimate caller: sequential GETs with the real key for SECONDS; every answer must be its 404 (key accepted). */
+async function legitimateCalls(url: string, key: string, appId: string): Promise<{ p50: number; p95: number; count: number; refused: number }> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const samples: number[] = [];
+  let refused = 0;
+  const until = performance.now() + SECONDS * 1000;
+  while (performance.now() < until) {
+    const t0 = performance.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${url}/api/v1/apps/${appId}_missing`, { agent, headers: { authorization: `Bearer ${key}` } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    samples.push(performance.now() - t0);
+    if (status !== 404) refused++;
+  }
+  agent.destroy();
+  const s = summarize(samples);
+  return { p50: s.p50, p95: s.p95, count: samples.length, refused };
+}
+
+async function duringFlood(url: string, manyAddresses: boolean, rate: number, info: ServerInfo) {
+  const { child } = await start<boolean>('api-keys-flood', { USERZ_BENCH_FLOOD: JSON.stringify({ url, manyAddresses, rate }) }, 'flooding');
+  // Let the flood reach its steady state before measuring.
+  await new Promise((r) => setTimeout(r, 1000));
+  const result = await legitimateCalls(url, info.key, info.appId);
+  const statuses = await new Promise<Record<string, number>>((resolve) => {
+    child.on('message', (m: { statuses?: Record<string, number> }) => m.statuses && resolve(m.statuses));
+    child.send({ stop: true });
+  });
+  return { ...result, statuses };
+}
+
+export default async function (): Promise<void> {
+  const { child: server, ready: info } = await start<ServerInfo>('api-keys-server', {}, 'ready');
+  console.log(`legitimate caller: sequential GET /api/v1/apps/:id for ${SECONDS} s per phase; flood: ${FLOOD_CONNECTIONS} connections of forged sk_ keys; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  const line = (name: string, r: { p50: number; p95: number; count: number; refused: number; statuses?: Record<string, number> }) =>
+    console.log(`${name.padEnd(44)} p50 ${ms(r.p50).padStart(9)}  p95 ${ms(r.p95).padStart(9)}  calls ${String(r.count).padStart(5)}  refused ${r.refused}${r.statuses ? `  flood answers ${JSON.stringify(r.statuses)}` : ''}`);
+
+  await legitimateCalls(info.protectedUrl, info.key, info.appId); // warm-up: JIT, PGlite, the key's first scrypt
+  const idle = await legitimateCalls(info.protectedUrl, info.key, info.appId);
+  line('protected, idle', idle);
+  const ratios: Array<{ name: string; ratio: number; refused: number }> = [];
+  for (const rate of FLOOD_RATES) {
+    for (const many of [false, true]) {
+      const name = `protected, ${rate}/s from ${many ? 'a new address each' : 'one address'}`;
+      const r = await duringFlood(info.protectedUrl, many, rate, info);
+      line(name, r);
+      ratios.push({ name, ratio: r.p50 / idle.p50, refused: r.refused });
+    }
+  }
+  const oldIdle = await legitimateCalls(info.unprotectedUrl, info.key, info.appId);
+  line('unguarded (before the fix), idle', oldIdle);
+  const oldFlood = await duringFlood(info.unprotectedUrl, true, FLOOD_RATES[0]!, info);
+  line(`unguarded (before the fix), ${FLOOD_RATES[0]}/s`, oldFlood);
+
+  const headline = ratios.filter((r) => r.name.includes(`${FLOOD_RATES[0]}/s`));
+  const worst = Math.max(...headline.map((r) => r.ratio));
+  const refused = headline.reduce((n, r) => n + r.refused, 0);
+  for (const r of ratios) console.log(`  ${r.name}: ${r.ratio.toFixed(2)}x idle`);
+  console.log(`legitimate p50 during a ${FLOOD_RATES[0]}/s forged-key flood vs idle: ${worst.toFixed(2)}x (worst of one address / many addresses); before the fix ${(oldFlood.p50 / oldIdle.p50).toFixed(1)}x`);
+  console.log(`goal within 2x of idle at ${FLOOD_RATES[0]}/s: ${worst <= 2 && refused === 0 ? 'met' : 'NOT met'} (legitimate calls refused: ${refused}; at higher rates a key whose 60 s proof lapses mid-flood may get a retryable 503)`);
+  server.kill('SIGTERM');
+}
