@@ -8,6 +8,8 @@ export const INTAKE_LIMITS = {
   /** Longer console messages are truncated with a marker at normalisation (triage's CONSOLE_MESSAGE_BYTES). */
   consoleMessageBytes: CONSOLE_MESSAGE_BYTES,
   attachments: 10,
+  /** Reporter fields (name, id, plan …): a few describe a person; thousands only cost triage CPU. */
+  reporterFields: 50,
   bodyBytes: 8 * 1024 * 1024,
 } as const;
 

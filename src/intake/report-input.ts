@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
-import { capConsoleMessages } from '../triage/report-caps.js';
+import { capReportFields } from '../triage/report-caps.js';
 import { ConsoleLine, PageInfo, ReporterInfo, type ReportContent } from '../triage/report-content.js';
 import { INTAKE_LIMITS } from './limits.js';
 
@@ -56,6 +56,7 @@ export function parseReportInput(value: unknown): ParsedReport {
   if (Array.isArray(raw.attachments) && raw.attachments.length > INTAKE_LIMITS.attachments) {
     throw new UserzError('too_many_attachments', `At most ${INTAKE_LIMITS.attachments} attachments per report`, { status: 400 });
   }
+  enforceReporterFieldCount(raw.reporter);
   const parsed = ReportInput.safeParse(value);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
@@ -63,10 +64,17 @@ export function parseReportInput(value: unknown): ParsedReport {
   }
   const { attachments = [], ...content } = parsed.data;
   return {
-    // Each console message is cut to INTAKE_LIMITS.consoleMessageBytes (with a marker), not refused: the rest of the log still helps.
-    content: capConsoleMessages(content),
+    // Each console message (and page URL, user agent, reporter value) is cut to its cap with a marker, not refused: the rest still helps.
+    content: capReportFields(content),
     attachments: attachments.map((a) => ({ name: a.name, contentType: a.contentType, data: Buffer.from(a.data, 'base64') })),
   };
+}
+
+function enforceReporterFieldCount(reporter: unknown): void {
+  if (typeof reporter !== 'object' || reporter === null || Array.isArray(reporter)) return; // the schema refuses it
+  if (Object.keys(reporter).length > INTAKE_LIMITS.reporterFields) {
+    throw new UserzError('too_many_reporter_fields', `At most ${INTAKE_LIMITS.reporterFields} reporter fields per report`, { status: 400 });
+  }
 }
 
 /** 8 KB of UTF-8, not 8 K characters: the cap is about storage and model context. */

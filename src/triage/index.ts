@@ -38,7 +38,7 @@ export {
   WRAPPER_TAG,
   type WrapperExtras,
 } from './wrap.js';
-export { CONSOLE_MESSAGE_BYTES, CONSOLE_TS_BYTES, truncateUtf8, capConsoleLine, capConsoleMessages } from './report-caps.js';
+export { CONSOLE_MESSAGE_BYTES, CONSOLE_TS_BYTES, truncateUtf8, capConsoleLine, capConsoleMessages, capReportFields, PAGE_URL_BYTES, USER_AGENT_BYTES, REPORTER_VALUE_BYTES } from './report-caps.js';
 export { wrapReportWithinBudget, CLASSIFIER_INPUT_BYTES, AGENT_REPORT_BYTES, type BudgetOptions } from './input-budget.js';
 export { buildAgentPrompt, AGENT_SYSTEM, type AgentPrompt } from './agent-prompt.js';
 export {

@@ -1,6 +1,6 @@
 import { defaultInjectionRules, type InjectionRules } from './injection-rules.js';
 import { signalledConsoleLines } from './prefilter.js';
-import { capConsoleMessages, truncationMarker } from './report-caps.js';
+import { capReportFields, truncationMarker } from './report-caps.js';
 import type { ConsoleLine, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
 import { encodeJson, wrapReport, type WrapperExtras } from './wrap.js';
 
@@ -142,7 +142,7 @@ function render(s: Selection, opts: BudgetOptions, allLines: readonly ConsoleLin
  * an `omitted` field counts what was left out and cut strings end with a marker.
  */
 export function wrapReportWithinBudget(content: ReportContent, opts: BudgetOptions): string {
-  const capped = capConsoleMessages(content);
+  const capped = capReportFields(content);
   // Escaping only lengthens and the tag-name scrub shortens by a few characters at most, so
   // a report whose plain JSON is this far over the budget is cut without wrapping it whole.
   if (utf8Bytes(JSON.stringify(capped)) <= opts.maxBytes * 1.25) {

@@ -1,4 +1,4 @@
-import type { ConsoleLine, ReportContent } from './report-content.js';
+import type { ConsoleLine, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
 
 /**
  * Per-field caps applied when a report is normalised (intake) and again before a report is
@@ -48,4 +48,30 @@ export function capConsoleLine(line: ConsoleLine): ConsoleLine {
 export function capConsoleMessages<T extends Pick<ReportContent, 'console'>>(content: T): T {
   if (!content.console) return content;
   return { ...content, console: content.console.map(capConsoleLine) };
+}
+
+/**
+ * Page metadata and reporter values reach a model too, so they are capped like console
+ * messages: an 8 MB URL or user agent would otherwise be stored whole and cost seconds of
+ * CPU to cut to a model's budget on every triage.
+ */
+export const PAGE_URL_BYTES = 4 * 1024;
+export const USER_AGENT_BYTES = 1024;
+export const REPORTER_VALUE_BYTES = 1024;
+
+function capPage(page: PageInfo): PageInfo {
+  const out = { ...page };
+  if (page.url !== undefined) out.url = truncateUtf8(page.url, PAGE_URL_BYTES);
+  if (page.userAgent !== undefined) out.userAgent = truncateUtf8(page.userAgent, USER_AGENT_BYTES);
+  return out;
+}
+
+function capReporter(reporter: ReporterInfo): ReporterInfo {
+  return Object.fromEntries(Object.entries(reporter).map(([key, value]) => [key, typeof value === 'string' ? truncateUtf8(value, REPORTER_VALUE_BYTES) : value]));
+}
+
+/** The report with console messages, page URL and user agent, and reporter values cut to their caps. */
+export function capReportFields<T extends ReportContent>(content: T): T {
+  const out = capConsoleMessages(content);
+  return { ...out, ...(out.page ? { page: capPage(out.page) } : {}), ...(out.reporter ? { reporter: capReporter(out.reporter) } : {}) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { parseReportInput } from '../../src/intake/report-input.js';
 import { INTAKE_LIMITS } from '../../src/intake/limits.js';
-import { capConsoleLine, CONSOLE_MESSAGE_BYTES, truncateUtf8 } from '../../src/triage/index.js';
+import { capConsoleLine, CONSOLE_MESSAGE_BYTES, PAGE_URL_BYTES, REPORTER_VALUE_BYTES, truncateUtf8, USER_AGENT_BYTES } from '../../src/triage/index.js';
 
 const bytes = (s: string): number => Buffer.byteLength(s, 'utf8');
 const MARKER = /…\[truncated (\d+) bytes\]$/u;
@@ -72,5 +72,31 @@ describe('intake normalisation', () => {
     const out = parseReportInput(body(message)).content.console![0]!.message;
     expect(out === message).toBe(!cut);
     expect(bytes(out)).toBeLessThanOrEqual(INTAKE_LIMITS.consoleMessageBytes);
+  });
+});
+
+describe('intake caps on the other fields that reach a model', () => {
+  const eightMb = 'é'.repeat(3 * 1024 * 1024);
+
+  it('cuts a multi-megabyte page URL and user agent with a marker, never mid code point', () => {
+    const { content } = parseReportInput({ text: 'The page froze', page: { url: `https://example.test/${eightMb}`, userAgent: eightMb } });
+    expect(bytes(content.page!.url!)).toBeLessThanOrEqual(PAGE_URL_BYTES);
+    expect(bytes(content.page!.userAgent!)).toBeLessThanOrEqual(USER_AGENT_BYTES);
+    expect(content.page!.url).toMatch(MARKER);
+    expect(content.page!.userAgent!.replace(MARKER, '')).toMatch(/^é+$/u);
+  });
+
+  it('cuts a long reporter value and keeps short ones and non-strings as sent', () => {
+    const { content } = parseReportInput({ text: 'x', reporter: { name: eightMb, plan: 'pro', seats: 3, admin: true, none: null } });
+    expect(bytes(content.reporter!.name as string)).toBeLessThanOrEqual(REPORTER_VALUE_BYTES);
+    expect(content.reporter!.name).toMatch(MARKER);
+    expect(content.reporter).toMatchObject({ plan: 'pro', seats: 3, admin: true, none: null });
+  });
+
+  it('refuses more reporter fields than the limit with too_many_reporter_fields', () => {
+    const reporter = Object.fromEntries(Array.from({ length: INTAKE_LIMITS.reporterFields + 1 }, (_, i) => [`k${i}`, 'v']));
+    expect(() => parseReportInput({ text: 'x', reporter })).toThrow(expect.objectContaining({ code: 'too_many_reporter_fields', status: 400 }));
+    const atLimit = Object.fromEntries(Object.entries(reporter).slice(1));
+    expect(Object.keys(parseReportInput({ text: 'x', reporter: atLimit }).content.reporter!)).toHaveLength(INTAKE_LIMITS.reporterFields);
   });
 });
