@@ -125,6 +125,27 @@ describe('API key verifier', () => {
     expect(counted.maxInFlight).toBeLessThanOrEqual(2);
   });
 
+  it('counts a caller turned away at a full gate against its address, so a flood soon gets 429s instead of 503s', async () => {
+    const held: Array<() => void> = [];
+    let onHeld!: () => void;
+    const holding = new Promise<void>((r) => (onHeld = r));
+    const hash: SecretHash = async (secret, salt) => {
+      await new Promise<void>((r) => {
+        held.push(r);
+        onHeld();
+      });
+      return scryptSecretHash(secret, salt);
+    };
+    const verifier = new ApiKeyVerifier({ db, cache, hash, maxConcurrentHashes: 1, maxWaitingHashes: 0, limits: { failuresPerAddress: rule('t:addr', 2) } });
+    const first = verifier.verify(forgedKey(), '203.0.113.77').catch((e: { code: string }) => e.code);
+    await holding;
+    for (let i = 0; i < 2; i++) await expect(verifier.verify(forgedKey(), '203.0.113.77')).rejects.toMatchObject({ code: 'api_key_verification_busy', status: 503 });
+    await expect(verifier.verify(forgedKey(), '203.0.113.77')).rejects.toMatchObject({ code: 'rate_limited', status: 429 });
+    held[0]!();
+    expect(await first).toBe('rate_limited');
+    expect(held).toHaveLength(1);
+  });
+
   it('skips scrypt for a key it proved within the TTL, and hashes again after it', async () => {
     const issued = await issueApiKey(db, orgId, { actor: 'test' });
     const hash = countingHash();
