@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { verifyGitLabProject } from '../forge/index.js';
+import { normalizeGitLabBaseUrl, verifyGitLabProject } from '../forge/index.js';
+import { UserzError } from '../errors.js';
 import { createApp } from '../intake/index.js';
 import { resolveOrg, upsertRepo } from '../store/index.js';
 import type { Operation } from './index.js';
@@ -22,15 +23,27 @@ const addGitLab: Operation<{ org?: string; project: string; token: string; baseU
   input: z.object({ org: z.string().optional(), project: z.string().min(1), token: z.string().min(1), baseUrl: z.url().optional() }),
   async run(deps, input) {
     const org = await resolveOrg(deps.db, input.org);
+    const baseUrl = normalizeGitLabBaseUrl(input.baseUrl);
     // Checked once against the project (scope, access level) before anything is stored.
-    const link = await verifyGitLabProject({ baseUrl: input.baseUrl ?? null, project: input.project, token: input.token });
+    const link = await verifyGitLabProject({ baseUrl: baseUrl || null, project: input.project, token: input.token });
     const webhookSecret = randomBytes(24).toString('base64url');
     return deps.db.transaction(async (tx) => {
+      // A project another org registered stays its own: a second token for it (even one with
+      // access) neither moves it nor replaces that org's token and webhook secret.
+      // Serialised per project, so two first registrations cannot both pass the check.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:gitlab-repo:${baseUrl}:${link.externalId}`]);
+      const [owner] = await tx.query<{ org_id: string | null }>(
+        "SELECT org_id FROM repos WHERE forge = 'gitlab' AND base_url = $1 AND external_id = $2 FOR UPDATE",
+        [baseUrl, link.externalId],
+      );
+      if (owner && owner.org_id !== org.id) {
+        throw new UserzError('repo_in_other_org', 'This GitLab project is already registered to another Userz org', { status: 409 });
+      }
       const tokenSecretId = await deps.vault.storeSecret(org.id, 'gitlab_token', input.token, tx);
       const webhookSecretId = await deps.vault.storeSecret(org.id, 'gitlab_webhook_secret', webhookSecret, tx);
       const repo = await upsertRepo(
         tx,
-        { orgId: org.id, forge: 'gitlab', externalId: link.externalId, fullName: link.fullName, baseUrl: input.baseUrl ?? '', defaultBranch: link.defaultBranch, tokenSecretId, webhookSecretId },
+        { orgId: org.id, forge: 'gitlab', externalId: link.externalId, fullName: link.fullName, baseUrl, defaultBranch: link.defaultBranch, tokenSecretId, webhookSecretId },
         'cli',
       );
       // The webhook secret is shown once so the operator can paste it into GitLab; the token never is.

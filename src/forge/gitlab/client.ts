@@ -67,6 +67,18 @@ function handlerFor(retry: RetryPolicy) {
   };
 }
 
+/**
+ * One spelling per GitLab instance, as repos are keyed by it: '' for gitlab.com, else the
+ * instance root without a trailing slash or `/api/v4`, host in lower case. Two spellings of
+ * one instance would otherwise be two rows for one project.
+ */
+export function normalizeGitLabBaseUrl(baseUrl: string | null | undefined): string {
+  if (!baseUrl) return '';
+  const url = new URL(baseUrl);
+  const root = `${url.protocol}//${url.host}${url.pathname.replace(/\/+$/, '').replace(/\/api\/v4$/, '')}`;
+  return root === GITLAB_COM ? '' : root;
+}
+
 /** `baseUrl` null or empty = gitlab.com; self-managed: `https://gitlab.example.com` (or with `/api/v4`). */
 export function createGitLabApi(opts: { baseUrl: string | null; token: string; retry?: RetryPolicy }): GitLabApi {
   return new Gitlab({

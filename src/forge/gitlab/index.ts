@@ -8,4 +8,4 @@ export {
   type MergeRequestEventResult,
   type MergeRequestOutcome,
 } from './webhooks.js';
-export { createGitLabApi, GITLAB_COM, type GitLabApi } from './client.js';
+export { createGitLabApi, GITLAB_COM, normalizeGitLabBaseUrl, type GitLabApi } from './client.js';
