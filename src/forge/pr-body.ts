@@ -67,9 +67,11 @@ export function renderCommitMessage(input: { runId: string; title: string; summa
   return [renderPrTitle(input.title), ...(summary ? [summary] : []), `Userz-Run: ${input.runId}`].join('\n\n');
 }
 
+/** The agent names the files it adds, so a name can carry what a report said: scrubbed like the summary. */
 function describePath(entry: ChangeSetEntry): string {
-  const path = escapeMarkdownText(truncate(entry.path, 200));
-  if (entry.status === 'renamed' && entry.oldPath) return `${escapeMarkdownText(truncate(entry.oldPath, 200))} → ${path}`;
+  const shown = (p: string): string => escapeMarkdownText(truncate(scrubText(p), 200));
+  const path = shown(entry.path);
+  if (entry.status === 'renamed' && entry.oldPath) return `${shown(entry.oldPath)} → ${path}`;
   return path;
 }
 

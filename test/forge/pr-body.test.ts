@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { ChangeSetEntry } from '../../src/guardrail/change-set.js';
 import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderCommitMessage, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
+import { scrub } from '../../src/security/index.js';
 
 /** The scrubber's corpus (test/fixtures/scrub/): text with an email, phone or card number, a token or a secret in it. */
 const SENSITIVE = (JSON.parse(readFileSync(new URL('../fixtures/scrub/corpus.json', import.meta.url), 'utf8')) as {
@@ -140,6 +141,25 @@ describe('personal data and secrets in PR text', () => {
       expect(out).toContain('redacted');
     }
   });
+
+  // The agent names the files it creates; a test fixture named after the reporter is report data too.
+  // Corpus entries whose secret is recognisable on its own, outside its sentence.
+  const standalone = SENSITIVE.filter((p) => !/[\s/\\]/.test(p.secret) && Object.keys(scrub(p.secret).found).length > 0);
+  it.each(standalone.map((p) => [p.kind, p.secret, p]))(
+    'scrubs what the corpus marks as %s (%j) from the file list, new and old names',
+    (_kind, _secret, p) => {
+      const name = p.secret;
+      const body = visible(
+        bodyFor('Fixed the rounding.', [
+          entry(`test/fixtures/${name}.json`, { status: 'added' }),
+          entry('test/fixtures/renamed.json', { status: 'renamed', oldPath: `test/old/${name}.txt` }),
+        ]),
+      );
+      expect(body).not.toContain(name);
+      expect(body).toContain('[redacted');
+      expect(body).toContain('test/fixtures/renamed.json');
+    },
+  );
 
   it('recognises a secret that the summary cap would cut in half', () => {
     const token = `ghp_${'A1b2C3d4E5'.repeat(4)}`;
