@@ -169,6 +169,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       config: deps.config,
       trustProxy: deps.config.trustProxy,
       apiKeys,
+      chatAckMs: deps.config.load.chatAckMs,
       ...deps.intake,
     });
     registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });

@@ -43,7 +43,7 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
   let server: RunningServer | undefined;
   try {
     if (role === 'all' || role === 'web') {
-      server = await startHttpServer({ probot: createProbot(config, log), appFn: userzApp(deps), log, port: config.port, host: config.host });
+      server = await startHttpServer({ probot: createProbot(config, log), appFn: userzApp(deps), log, port: config.port, host: config.host, shed: config.load.shed });
       stoppers.push(() => server!.close());
       if (adminToken) {
         writeServerFile(config.dataDir, { pid: process.pid, url: server.url, adminToken });

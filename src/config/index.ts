@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserzError } from '../errors.js';
 import { EnvSchema, type Env } from './schema.js';
+import { DEFAULT_SHED, type ShedOptions } from '../http/shed.js';
 
 export type ModelProviderName = 'openai' | 'anthropic';
 
@@ -31,6 +32,12 @@ export interface Config {
     workspaceMb: number;
     cpus: number;
     pids: number;
+  };
+  /** Overload behaviour: load shedding (http/shed.ts), chat ack deadline, triage concurrency. */
+  load: {
+    shed: ShedOptions;
+    chatAckMs: number;
+    triageConcurrency: number;
   };
 }
 
@@ -115,8 +122,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       cpus: e.USERZ_SANDBOX_CPUS,
       pids: e.USERZ_SANDBOX_PIDS,
     },
+    load: {
+      shed: {
+        ...DEFAULT_SHED,
+        waitMs: e.USERZ_SHED_WAIT_MS,
+        limits: {
+          ingest: shedLimits(e.USERZ_SHED_INGEST),
+          chat: shedLimits(e.USERZ_SHED_CHAT),
+          webhooks: shedLimits(e.USERZ_SHED_WEBHOOKS),
+          api: shedLimits(e.USERZ_SHED_API),
+          console: shedLimits(e.USERZ_SHED_CONSOLE),
+        },
+      },
+      chatAckMs: e.USERZ_CHAT_ACK_MS,
+      triageConcurrency: e.USERZ_TRIAGE_CONCURRENCY,
+    },
   };
 }
+
+/** Twice as many may wait as are served: a short queue absorbs a burst, a long one only adds latency. */
+const shedLimits = (inFlight: number) => ({ inFlight, queue: inFlight * 2 });
 
 function readGitHub(e: Env, problems: string[]): Config['github'] {
   const any = e.APP_ID || e.PRIVATE_KEY || e.PRIVATE_KEY_PATH;

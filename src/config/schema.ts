@@ -109,6 +109,19 @@ export const EnvSchema = z.object({
   USERZ_SANDBOX_WORKSPACE_MB: intWithDefault(8192, 16, 1 << 22),
   USERZ_SANDBOX_CPUS: intWithDefault(2, 1, 64),
   USERZ_SANDBOX_PIDS: intWithDefault(1024, 64, 1 << 16),
+
+  /** Requests served at once per class before others wait, then are shed (503 + Retry-After); 0 = unbounded. See http/shed.ts. */
+  USERZ_SHED_INGEST: intWithDefault(128, 0, 100_000),
+  USERZ_SHED_CHAT: intWithDefault(64, 0, 100_000),
+  USERZ_SHED_WEBHOOKS: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_API: intWithDefault(64, 0, 100_000),
+  USERZ_SHED_CONSOLE: intWithDefault(32, 0, 100_000),
+  /** Longest a request waits for a slot before it is shed. */
+  USERZ_SHED_WAIT_MS: intWithDefault(250, 0, 10_000),
+  /** Slack/Discord: how long the store may take before the "received, confirmation follows" answer (they allow 3 s in all). */
+  USERZ_CHAT_ACK_MS: intWithDefault(2000, 50, 2500),
+  /** Triage jobs run at once per worker process (model calls are I/O; the prefilter-only path is cheap). */
+  USERZ_TRIAGE_CONCURRENCY: intWithDefault(200, 1, 1024),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
