@@ -34,8 +34,13 @@ function assertNonce(nonce: string): void {
   }
 }
 
-/** Any spelling of the tag name in the normalised view (separators between the three words optional). */
-const TAG_NAME_VARIANT = /untrusted[\s_\-.:/\\|·•~+]{0,4}user[\s_\-.:/\\|·•~+]{0,4}report/gu;
+/**
+ * Any spelling of the tag name in the normalised view: between the three words, up to 8
+ * characters that are neither letters nor digits (any dash, quote, space or symbol) or
+ * entity and escape forms of them (`&#95;`, `%5F`, `\u005f`); none at all works too.
+ */
+const TAG_NAME_SEPARATOR = String.raw`(?:[^\p{L}\p{N}]|&#x?[0-9a-f]{1,6};|%[0-9a-f]{2}|\\u[0-9a-f]{4}|\\x[0-9a-f]{2}){0,8}`;
+const TAG_NAME_VARIANT = new RegExp(`untrusted${TAG_NAME_SEPARATOR}user${TAG_NAME_SEPARATOR}report`, 'gu');
 
 /** Removes every spelling of the wrapper's tag name from one string; the rest of the text is kept as written. */
 export function removeTagNameVariants(raw: string): string {

@@ -141,6 +141,21 @@ describe('tags that claim authority and the wrapper’s own tag name', () => {
     expect(score(text)).toBeGreaterThanOrEqual(1);
   });
 
+  it.each([
+    'untrusted\u2010user\u2010report', // Unicode hyphen
+    'untrusted\u2014user\u2014report', // em dash
+    'untrusted, user, report',
+    'untrusted="user"=report',
+    'untrusted*user#report',
+    'untrusted_____user_report',
+    'untrusted%5Fuser%5Freport',
+    'untrusted&#95;user&#x5f;report',
+    'untrusted\\u005fuser\\x5freport',
+  ])('flags the wrapper tag name with other separators between its words: %j', (text) => {
+    expect(ids({ text })).toContain('wrapper_tag_name');
+    expect(removeTagNameVariants(`a ${text} b`)).toBe('a [wrapper tag name removed] b');
+  });
+
   it('flags every spelling the wrapper itself would cut out (case, separators, fullwidth, invisible and confusable letters)', () => {
     const letter = (ch: string) =>
       fc.constantFrom(ch, ch.toUpperCase(), String.fromCodePoint(ch.toUpperCase().codePointAt(0)! + 0xfee0), `${ch}\u200B`, `${ch}\u00AD`);
