@@ -64,8 +64,13 @@ function discardRest(req: IncomingMessage, lingerMs = 5_000): void {
   };
   const timer = setTimeout(() => req.socket.destroy(), lingerMs);
   timer.unref();
-  req.once('end', () => clearTimeout(timer));
-  req.socket.once('close', () => clearTimeout(timer));
+  const onClose = () => clearTimeout(timer);
+  // A keep-alive socket outlives this request: take our listener off it when the body ends.
+  req.once('end', () => {
+    clearTimeout(timer);
+    req.socket.off('close', onClose);
+  });
+  req.socket.once('close', onClose);
 }
 
 function tooLarge(limit: number): UserzError {

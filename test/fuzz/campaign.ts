@@ -56,6 +56,8 @@ export interface EndpointScore {
   crashes: number;
   leaks: number;
   p99ms: number;
+  /** How often each error code answered, to see what the inputs reached. */
+  codes: Record<string, number>;
   failures: Array<{ index: number; case: Case; status: number; body: string }>;
 }
 
@@ -87,7 +89,7 @@ export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
 
 export async function fuzzEndpoint(t: FuzzTarget, name: EndpointName, opts: { seed: number; runs: number; concurrency?: number }): Promise<EndpointScore> {
   const cases = fc.sample(casesFor(name), { seed: opts.seed, numRuns: opts.runs });
-  const score: EndpointScore = { endpoint: name, inputs: cases.length, s2xx: 0, s4xx: 0, s5xx: 0, crashes: 0, leaks: 0, p99ms: 0, failures: [] };
+  const score: EndpointScore = { endpoint: name, inputs: cases.length, s2xx: 0, s4xx: 0, s5xx: 0, crashes: 0, leaks: 0, p99ms: 0, codes: {}, failures: [] };
   const times: number[] = [];
   let next = 0;
   const worker = async () => {
@@ -106,6 +108,10 @@ export async function fuzzEndpoint(t: FuzzTarget, name: EndpointName, opts: { se
       if (answer.status >= 500) score.s5xx++;
       else if (answer.status >= 400) score.s4xx++;
       else score.s2xx++;
+      if (answer.status >= 400) {
+        const code = errorCodeOf(answer.body) ?? String(answer.status);
+        score.codes[code] = (score.codes[code] ?? 0) + 1;
+      }
       const leak = LEAK.test(answer.body);
       if (leak) score.leaks++;
       if (answer.status >= 500 || leak) score.failures.push({ index, case: c, status: answer.status, body: answer.body.slice(0, 500) });
@@ -141,5 +147,19 @@ export function saveFailures(dir: string, seed: number, score: EndpointScore, ma
 }
 
 export function formatScore(s: EndpointScore): string {
-  return `${s.endpoint.padEnd(8)} inputs=${s.inputs} 2xx=${s.s2xx} 4xx=${s.s4xx} 5xx=${s.s5xx} crashes=${s.crashes} leaks=${s.leaks} p99=${s.p99ms}ms`;
+  const top = Object.entries(s.codes)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([c, n]) => `${c}:${n}`)
+    .join(' ');
+  return `${s.endpoint.padEnd(8)} inputs=${s.inputs} 2xx=${s.s2xx} 4xx=${s.s4xx} 5xx=${s.s5xx} crashes=${s.crashes} leaks=${s.leaks} p99=${s.p99ms}ms  top refusals: ${top}`;
+}
+
+function errorCodeOf(body: string): string | undefined {
+  try {
+    const code = (JSON.parse(body) as { error?: { code?: unknown } }).error?.code;
+    return typeof code === 'string' ? code : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -2,7 +2,7 @@
 // server with GitHub, Slack and Discord configured with real keys, one org with a
 // widget App, an sk_ key and a GitLab project with a webhook secret.
 import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
-import { createApp } from '../../src/intake/index.js';
+import { createApp, DEFAULT_RATE_LIMITS } from '../../src/intake/index.js';
 import { issueApiKey } from '../../src/security/index.js';
 import { updateAppLinks } from '../../src/store/apps.js';
 import { upsertRepo } from '../../src/store/index.js';
@@ -31,12 +31,13 @@ export interface FuzzTarget {
 
 export async function openFuzzTarget(db: DbKind): Promise<FuzzTarget> {
   const discord = ed25519();
-  const unlimited = (name: string) => ({ name, limit: 1_000_000, windowMs: 60_000 });
+  // Every intake bucket raised, so inputs reach the parsers instead of the rate limiter.
+  const rateLimits = Object.fromEntries(Object.entries(DEFAULT_RATE_LIMITS).map(([k, rule]) => [k, { ...rule, limit: 1_000_000 }])) as typeof DEFAULT_RATE_LIMITS;
   const app = await startTestApp({
     db,
     github: true,
     env: { SLACK_SIGNING_SECRET: SLACK_SECRET, DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY: discord.publicKeyHex },
-    intake: { rateLimits: { perApp: unlimited('intake:app'), perReporter: unlimited('intake:reporter'), perIp: unlimited('intake:ip') } },
+    intake: { rateLimits },
   });
   const store = app.deps.store.db;
   const orgId = await createTestOrg(store, app.deps.vault, 'fuzz');
