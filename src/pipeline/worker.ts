@@ -22,7 +22,9 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 4, run: 2, notify: 4 };
+// Triage is mostly waiting (the classifier call, the database): at 500 reports/s and a
+// 300 ms classifier, about 150 must be in flight to keep up (USERZ_TRIAGE_CONCURRENCY).
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 200, run: 2, notify: 8 };
 
 /**
  * Polls the jobs table and runs due jobs with bounded concurrency per kind. Many workers
@@ -41,21 +43,40 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
+  let pollAgain = false;
+  // Kinds whose last claim filled every free slot: more are probably due, so a finished
+  // job claims the next batch at once instead of waiting for the poll timer (which capped
+  // triage at concurrency / pollMs, about 8 jobs/s).
+  const backlog = new Set<JobKind>();
 
   const poll = async (): Promise<void> => {
     for (const kind of ['notify', 'triage', 'run'] as JobKind[]) {
       const free = concurrency[kind] - inFlight.get(kind)!;
       if (free <= 0 || stopped) continue;
       const jobs = await claimJobs(deps.db, { workerId: id, kinds: [kind], limit: free, leaseMs });
+      if (jobs.length === free) backlog.add(kind);
+      else backlog.delete(kind);
       for (const job of jobs) {
         inFlight.set(kind, inFlight.get(kind)! + 1);
         const p = runJob(job).finally(() => {
           inFlight.set(kind, inFlight.get(kind)! - 1);
           running.delete(p);
+          if (backlog.has(kind)) wake();
         });
         running.add(p);
       }
     }
+  };
+
+  /** Polls as soon as the current poll (if any) is done; jobs finishing in one turn share one claim. */
+  const wake = () => {
+    if (stopped) return;
+    if (polling) {
+      pollAgain = true;
+      return;
+    }
+    clearTimeout(timer);
+    timer = setTimeout(loop, 0);
   };
 
   const runJob = async (job: Job): Promise<void> => {
@@ -91,10 +112,14 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
 
   const loop = () => {
     if (stopped) return;
+    clearTimeout(timer);
     polling = poll()
       .catch((e: unknown) => deps.log.warn({ err: errorMessage(e) }, 'Job poll failed'))
       .finally(() => {
-        if (!stopped) timer = setTimeout(loop, pollMs);
+        polling = undefined;
+        const soon = pollAgain;
+        pollAgain = false;
+        if (!stopped) timer = setTimeout(loop, soon ? 0 : pollMs);
       });
   };
   loop();
