@@ -6,10 +6,23 @@ import type { Queryable } from './db/interface.js';
  * Which org a GitHub installation belongs to. The only writers are the explicit acts
  * (`userz repos link-installation`, the install-link callback); installation webhooks
  * only read it, so a new installation's repos stay unassigned until one of those acts.
+ * Call it in the transaction that writes the repos: it holds the installation until then.
  */
 export async function orgOfInstallation(db: Queryable, installationId: number): Promise<string | null> {
+  await lockInstallation(db, installationId);
   const [row] = await db.query<{ org_id: string }>('SELECT org_id FROM github_installations WHERE installation_id = $1', [installationId]);
   return row?.org_id ?? null;
+}
+
+/**
+ * One writer per installation at a time, until the caller's transaction ends: a webhook that
+ * assigns new repos the installation's org, a link or move, a deletion. Without it a repo
+ * added while an operator moves the installation from A to B could still be given A (read
+ * before the move committed, written after its repo update). A row lock cannot serve: before
+ * the first link there is no row to lock.
+ */
+async function lockInstallation(tx: Queryable, installationId: number): Promise<void> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:installation:${installationId}`]);
 }
 
 export interface LinkInstallation {
@@ -25,6 +38,7 @@ export interface LinkInstallation {
  * transaction. Apps of another org that pointed at those repos lose the link.
  */
 export async function linkInstallationToOrg(tx: Queryable, input: LinkInstallation): Promise<{ repos: number; previousOrgId: string | null }> {
+  await lockInstallation(tx, input.installationId);
   const [current] = await tx.query<{ org_id: string }>('SELECT org_id FROM github_installations WHERE installation_id = $1 FOR UPDATE', [input.installationId]);
   const previousOrgId = current?.org_id ?? null;
   if (previousOrgId && previousOrgId !== input.orgId && !input.allowMove) {
@@ -48,6 +62,7 @@ export async function linkInstallationToOrg(tx: Queryable, input: LinkInstallati
 
 /** The installation was deleted on GitHub: a later installation must be linked again. */
 export async function forgetInstallation(tx: Queryable, installationId: number, actor: string): Promise<void> {
+  await lockInstallation(tx, installationId);
   const rows = await tx.query<{ org_id: string }>('DELETE FROM github_installations WHERE installation_id = $1 RETURNING org_id', [installationId]);
   if (rows[0]) await recordAudit(tx, { actor, action: 'installation.unlink', orgId: rows[0].org_id, subject: String(installationId) });
 }

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { linkInstallationToOrg, listRepos, type Db } from '../../../src/store/index.js';
+import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../../helpers/app.js';
+import { createTestOrg } from '../../helpers/db.js';
+import { githubExample, sendGitHubWebhook } from '../../helpers/github.js';
+
+/** Resolves once some statement of another connection waits for a lock. */
+async function someoneWaitsForALock(db: Db): Promise<void> {
+  for (;;) {
+    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted');
+    if (Number(row!.n) > 0) return;
+  }
+}
+
+describe('installation webhooks racing an operator move (Postgres)', () => {
+  let app: TestApp;
+  let db: Db;
+  let orgA: string;
+  let orgB: string;
+  beforeAll(async () => {
+    app = await startTestApp({ db: 'postgres', github: true });
+    db = app.deps.store.db;
+    orgA = await createTestOrg(db, app.deps.vault, 'org-a');
+    orgB = await createTestOrg(db, app.deps.vault, 'org-b');
+  });
+  afterAll(async () => app.close());
+
+  it('gives a repo added while the installation moves from A to B to B, never to A', async () => {
+    const installationId = 720_001;
+    await db.transaction((tx) => linkInstallationToOrg(tx, { installationId, orgId: orgA, actor: 'cli', allowMove: true }));
+
+    // The operator's move is in flight (its transaction not yet committed) when GitHub adds a repo.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let moved!: () => void;
+    const movedInTx = new Promise<void>((resolve) => (moved = resolve));
+    const move = db.transaction(async (tx) => {
+      await linkInstallationToOrg(tx, { installationId, orgId: orgB, actor: 'cli', allowMove: true });
+      moved();
+      await gate;
+    });
+    await movedInTx;
+
+    const added = githubExample('installation_repositories', 'added');
+    added.installation = { ...added.installation, id: installationId };
+    added.repositories_added = [{ ...added.repositories_added[0], id: 72_000_101, full_name: 'octo/racing' }];
+    added.repositories_removed = [];
+    const delivery = sendGitHubWebhook(app.url, 'installation_repositories', added, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });
+    // Either the delivery finishes while the move is open (it read the old org), or it waits for the move.
+    await Promise.race([delivery, someoneWaitsForALock(db)]);
+    release();
+    await move;
+    expect((await delivery).status).toBe(200);
+
+    const repo = (await listRepos(db, { installationId })).find((r) => r.externalId === '72000101');
+    expect(repo?.orgId).toBe(orgB);
+  });
+});
