@@ -28,7 +28,7 @@ export interface ApiKeyVerifierOptions {
   maxConcurrentHashes?: number;
   /** Verifications waiting for a hash slot; one more is answered 503 `api_key_verification_busy`. */
   maxWaitingHashes?: number;
-  /** How long this process trusts its own earlier proof of a key (see verify). */
+  /** How long after its last use this process keeps its own proof of a key (see rememberedKey). */
   verifiedTtlMs?: number;
   verifiedMaxEntries?: number;
   /** The slow hash (scrypt); tests pass a counting one. */
@@ -115,10 +115,10 @@ export class ApiKeyVerifier {
   /**
    * A key this process proved within the TTL, re-read from its row (the one indexed query
    * a miss makes as well) so that a revocation made anywhere, by this process or another
-   * replica, refuses it on the very next request. The TTL therefore never delays a
-   * revocation on any replica: it only bounds how long a replica skips scrypt for a key it
-   * has proven, and the memory that takes. A proof for another row (or a changed hash) is
-   * not reused.
+   * replica, refuses it on the very next request. The TTL (60 s after last use) therefore
+   * never delays a revocation on any replica: it only bounds how long an idle key's proof
+   * stays in this replica's memory; each replica proves a key once for itself. A proof for
+   * another row (or a changed hash) is not reused.
    */
   private async rememberedKey(digest: string, prefix: string): Promise<VerifiedApiKey | null> {
     const entry = this.verified.get(digest);

@@ -9,8 +9,10 @@ interface Entry {
 
 /**
  * Process memory of keys that passed the slow hash recently, keyed by sha256 of the
- * presented key (never the key itself). Bounded: the oldest entry goes first when full,
- * and a hit moves an entry to the back. Entries expire `ttlMs` after they were proven.
+ * presented key (never the key itself). Bounded: the least recently used entry goes first
+ * when full. An entry expires `ttlMs` after its last use, so a key in steady use is not
+ * sent back through the hash gate in the middle of a flood; that is safe because every
+ * use re-reads the key's row (ApiKeyVerifier) and the proof is tied to the row's hash.
  */
 export class VerifiedKeyCache {
   private readonly entries = new Map<string, Entry>();
@@ -25,7 +27,9 @@ export class VerifiedKeyCache {
     const entry = this.entries.get(digest);
     if (!entry) return null;
     this.entries.delete(digest);
-    if (entry.expiresAt <= this.now()) return null;
+    const now = this.now();
+    if (entry.expiresAt <= now) return null;
+    entry.expiresAt = now + this.ttlMs;
     this.entries.set(digest, entry);
     return entry;
   }

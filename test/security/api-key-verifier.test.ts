@@ -146,13 +146,17 @@ describe('API key verifier', () => {
     expect(held).toHaveLength(1);
   });
 
-  it('skips scrypt for a key it proved within the TTL, and hashes again after it', async () => {
+  it('skips scrypt for a key it proved, while it is used within the TTL, and hashes again after an idle TTL', async () => {
     const issued = await issueApiKey(db, orgId, { actor: 'test' });
     const hash = countingHash();
     let now = 1_000_000;
     const verifier = new ApiKeyVerifier({ db, cache, hash, verifiedTtlMs: 60_000, now: () => now });
     await expect(verifier.verify(issued.key, null)).resolves.toMatchObject({ id: issued.id, orgId });
     for (let i = 0; i < 5; i++) await expect(verifier.verify(` ${issued.key} `, null)).resolves.toMatchObject({ id: issued.id, orgId });
+    for (let i = 0; i < 3; i++) {
+      now += 50_000;
+      await expect(verifier.verify(issued.key, null)).resolves.toMatchObject({ id: issued.id });
+    }
     expect(hash.calls).toBe(1);
     now += 60_001;
     await expect(verifier.verify(issued.key, null)).resolves.toMatchObject({ id: issued.id });
