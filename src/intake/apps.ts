@@ -41,7 +41,9 @@ export function normalizeOrigins(origins: string[]): string[] {
  * only through `userz repos link-installation` or an install link (forge/github).
  */
 export async function assertRepoOfOrg(tx: Queryable, repoId: string, orgId: string): Promise<void> {
-  const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2', [repoId, orgId]);
+  // FOR SHARE: a move of the repo to another org (which unlinks this org's Apps) waits for
+  // this link, or this link waits for the move and then sees the repo's new org.
+  const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2 FOR SHARE', [repoId, orgId]);
   if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`, { status: 404 });
 }
 
