@@ -1,20 +1,26 @@
 // A child process for process-guard.test.ts: the real HTTP server with routes that fail
 // in every way a handler can (sync throw, rejection, a stray rejection, an uncaught
 // exception on a later tick). Prints its URL, then serves until killed.
-import { randomBytes } from 'node:crypto';
 import { Probot } from 'probot';
+import { registerGitHubWebhookRoute } from '../../src/forge/index.js';
 import { Router, sendJson, startHttpServer } from '../../src/http/index.js';
 import { createLogger } from '../../src/log/index.js';
 
 const log = createLogger({ level: 'error' });
-const probot = new Probot({ githubToken: 'unused', secret: randomBytes(16).toString('hex'), log: log.child({ name: 'probot' }) });
+const CRASH_SERVER_WEBHOOK_SECRET = 'crash-server-webhook-secret';
+const probot = new Probot({ githubToken: 'unused', secret: CRASH_SERVER_WEBHOOK_SECRET, log: log.child({ name: 'probot' }) });
 const server = await startHttpServer({
   probot,
   log,
   port: 0,
   host: '127.0.0.1',
-  appFn: (_app, { addHandler }) => {
+  appFn: (app, { addHandler }) => {
     const router = new Router(log);
+    // A GitHub handler that fails the way a payload-trusting handler did ("repos is not iterable").
+    app.on('installation', async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'id')");
+    });
+    registerGitHubWebhookRoute(router, { probot: app, log });
     router.add('GET', '/ok', (_req, res) => sendJson(res, 200, { ok: true }));
     router.add('GET', '/throw-sync', () => {
       throw new TypeError("Cannot read properties of undefined (reading 'id')");

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHmac, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { githubExample } from '../helpers/github.js';
 
 // The server runs in a child process: a stray rejection or an uncaught exception would
 // end it, which is what this test must be able to see (inside Jest, Jest catches them).
@@ -31,6 +33,25 @@ describe('nothing a handler does ends the server', () => {
     expect(res.status).toBe(500);
     expect(JSON.parse(res.body)).toEqual({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
     expect(res.body).not.toMatch(/Error|iterable|properties/);
+    expect(await get('/ok')).toEqual({ status: 200, body: '{"ok":true}' });
+  });
+
+  it("answers a GitHub handler that throws with a JSON 500 without the exception's text, and serves the next request", async () => {
+    const body = JSON.stringify(githubExample('installation', 'created'));
+    const res = await fetch(`${url}/api/github/webhooks`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'installation',
+        'x-github-delivery': randomUUID(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', 'crash-server-webhook-secret').update(body) // the child's CRASH_SERVER_WEBHOOK_SECRET.digest('hex')}`,
+      },
+      body,
+    });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: 'internal_error', message: 'Something went wrong on our side' } });
+    expect(text).not.toMatch(/Error|properties/);
     expect(await get('/ok')).toEqual({ status: 200, body: '{"ok":true}' });
   });
 
