@@ -75,11 +75,14 @@ const LOCAL = '[\\p{L}\\p{N}._%+\\-]';
 const AT = '(?:@|%40|&#0*64;|&#x0*40;|\\s{0,3}[\\[({]\\s{0,3}at\\s{0,3}[\\])}]\\s{0,3})';
 const DOT = '(?:\\.|\\s{0,3}[\\[({]\\s{0,3}dot\\s{0,3}[\\])}]\\s{0,3})';
 const LABEL = '[\\p{L}\\p{N}\\-]{1,63}';
-// No look-behind: a start inside a longer run still finds the address (at most 64 steps per start).
-const EMAIL = new RegExp(`${LOCAL}{1,64}${AT}(?:${LABEL}${DOT}){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])`, 'giu');
+// A match starts only where a run of local-part characters starts (the look-behind), so a
+// long run costs one attempt, not one per character; the local part is then the whole run,
+// however long, so nothing of a longer-than-allowed local part is left showing.
+const LOCAL_START = '(?<![\\p{L}\\p{N}._%+\\-])';
+const EMAIL = new RegExp(`${LOCAL_START}${LOCAL}+${AT}(?:${LABEL}${DOT}){1,8}\\p{L}{2,24}(?![\\p{L}\\p{N}\\-])`, 'giu');
 // "john at example dot com": only with a common top-level domain, or ordinary prose matches.
 const SPELLED_EMAIL = new RegExp(
-  `${LOCAL}{1,64}\\s{1,3}at\\s{1,3}(?:${LABEL}\\s{1,3}dot\\s{1,3}){1,4}(?:com|net|org|io|co|de|uk|fr|nl|es|it|edu|gov|info|me|dev|app|ai)\\b`,
+  `${LOCAL_START}${LOCAL}+\\s{1,3}at\\s{1,3}(?:${LABEL}\\s{1,3}dot\\s{1,3}){1,4}(?:com|net|org|io|co|de|uk|fr|nl|es|it|edu|gov|info|me|dev|app|ai)\\b`,
   'giu',
 );
 
@@ -150,14 +153,20 @@ function digitCount(s: string): number {
  */
 function scrubCards(run: string, marker: () => string): string {
   const groups = run.split(/[ -]/);
+  // Group k's digits are all.slice(at[k], at[k + 1]): a span is one slice, never a join.
+  const all = groups.join('');
+  const at = [0];
+  for (const g of groups) at.push(at[at.length - 1]! + g.length);
   const out: string[] = [];
   let replaced = false;
   let i = 0;
   while (i < groups.length) {
+    // Only spans of 13 to 19 digits can be a card, so a group has at most 7 spans to try.
     let matched = 0;
-    for (let j = groups.length; j > i && matched === 0; j--) {
-      const digits = groups.slice(i, j).join('');
-      if (isCardNumber(digits)) matched = j - i;
+    let last = i;
+    while (last < groups.length && at[last + 1]! - at[i]! <= MAX_CARD_DIGITS) last++;
+    for (let j = last; j > i && matched === 0 && at[j]! - at[i]! >= MIN_CARD_DIGITS; j--) {
+      if (isCardNumber(all.slice(at[i], at[j]))) matched = j - i;
     }
     if (matched > 0) {
       out.push(marker());
@@ -172,9 +181,12 @@ function scrubCards(run: string, marker: () => string): string {
   return replaced ? out.join(' ') : run;
 }
 
+const MIN_CARD_DIGITS = 13;
+const MAX_CARD_DIGITS = 19;
+
 /** Card lengths are 13 to 19 digits; issuers' first digits are 2 to 6; Luhn checksum. */
 export function isCardNumber(digits: string): boolean {
-  if (digits.length < 13 || digits.length > 19 || !/^[2-6]\d+$/.test(digits)) return false;
+  if (digits.length < MIN_CARD_DIGITS || digits.length > MAX_CARD_DIGITS || !/^[2-6]\d+$/.test(digits)) return false;
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = digits.charCodeAt(digits.length - 1 - i) - 0x30;

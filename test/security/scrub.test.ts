@@ -79,6 +79,14 @@ describe('scrub', () => {
     );
   });
 
+  // Each email pattern starts only where a run of local-part characters starts, so a run
+  // costs one attempt, not one per character; the whole run is redacted, however long.
+  it('redacts the whole of a local part longer than 64 characters', () => {
+    expect(scrubText(`${'x'.repeat(100)}@example.com`)).toBe('[redacted email]');
+    expect(scrubText(`mail ${'jane.'.repeat(20)}roe at example dot com`)).toBe('mail [redacted email]');
+    expect(scrubText(`${'a'.repeat(80)}%40example.org`)).toBe('[redacted email]');
+  });
+
   it('stays linear on hostile input (long runs that almost match)', () => {
     const hostile = [
       'a'.repeat(12_500),
