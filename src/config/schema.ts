@@ -111,11 +111,11 @@ export const EnvSchema = z.object({
   USERZ_SANDBOX_PIDS: intWithDefault(1024, 64, 1 << 16),
 
   /** Requests served at once per class before others wait, then are shed (503 + Retry-After); 0 = unbounded. See http/shed.ts. */
-  USERZ_SHED_INGEST: intWithDefault(128, 0, 100_000),
-  USERZ_SHED_CHAT: intWithDefault(64, 0, 100_000),
-  USERZ_SHED_WEBHOOKS: intWithDefault(32, 0, 100_000),
-  USERZ_SHED_API: intWithDefault(64, 0, 100_000),
-  USERZ_SHED_CONSOLE: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_INGEST: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_CHAT: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_WEBHOOKS: intWithDefault(16, 0, 100_000),
+  USERZ_SHED_API: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_CONSOLE: intWithDefault(16, 0, 100_000),
   /** Longest a request waits for a slot before it is shed. */
   USERZ_SHED_WAIT_MS: intWithDefault(250, 0, 10_000),
   /** Slack/Discord: how long the store may take before the "received, confirmation follows" answer (they allow 3 s in all). */
