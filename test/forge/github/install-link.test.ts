@@ -28,6 +28,7 @@ describe('GitHub install links', () => {
   let orgId: string;
   let apiKey: string;
   let otherKey: string;
+  let otherOrgId: string;
   let nextInstallation = 880_000;
   const unmatched: string[] = [];
   // Requests to the app under test (loopback) pass through; anything else unmocked is a finding.
@@ -46,6 +47,7 @@ describe('GitHub install links', () => {
     apiKey = (await issueApiKey(db, orgId, { actor: 'test' })).key;
     const otherOrg = await createTestOrg(db, app.deps.vault, 'rival');
     otherKey = (await issueApiKey(db, otherOrg, { actor: 'test' })).key;
+    otherOrgId = otherOrg;
     nock.emitter.on('no match', onNoMatch);
   });
   afterAll(async () => {
@@ -270,6 +272,32 @@ describe('GitHub install links', () => {
     expect(res.status).toBe(409);
     expect(((await res.json()) as any).error.code).toBe('installation_already_linked');
     expect(await ownerOf(installationId)).toBe(orgId);
+  });
+
+  it('lets one state link once when its callback arrives several times at once', async () => {
+    const installationId = await knownInstallation();
+    const { state } = await createLink();
+    expectGitHubProof({ code: 'code-burst', installations: [{ id: installationId, account: ORG_ACCOUNT }], membership: { state: 'active', role: 'admin' } });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => callback({ installation_id: String(installationId), setup_action: 'install', state, code: 'code-burst' })));
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
+    expect(await ownerOf(installationId)).toBe(orgId);
+  });
+
+  it('lets only one of two orgs whose links complete at the same moment have an installation', async () => {
+    const installationId = await knownInstallation();
+    const mine = await createLink();
+    const theirs = await createLink(otherKey);
+    expectGitHubProof({ code: 'code-race-a', installations: [{ id: installationId, account: ORG_ACCOUNT }], membership: { state: 'active', role: 'admin' } });
+    expectGitHubProof({ code: 'code-race-b', installations: [{ id: installationId, account: ORG_ACCOUNT }], membership: { state: 'active', role: 'admin' } });
+    const answers = await Promise.all([
+      callback({ installation_id: String(installationId), setup_action: 'install', state: mine.state, code: 'code-race-a' }),
+      callback({ installation_id: String(installationId), setup_action: 'install', state: theirs.state, code: 'code-race-b' }),
+    ]);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409]);
+    // The installation stays with the org whose callback got the 200; the other was not moved onto it.
+    expect(await ownerOf(installationId)).toBe(answers[0]!.status === 200 ? orgId : otherOrgId);
+    const links = await db.query("SELECT 1 FROM audit_events WHERE action = 'installation.link' AND subject = $1", [String(installationId)]);
+    expect(links).toHaveLength(1);
   });
 });
 

@@ -55,4 +55,29 @@ describe('installation webhooks racing an operator move (Postgres)', () => {
     const repo = (await listRepos(db, { installationId })).find((r) => r.externalId === '72000101');
     expect(repo?.orgId).toBe(orgB);
   });
+
+  it('lets the second of two install-link completions for one new installation fail instead of moving it', async () => {
+    const installationId = 720_002;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let linked!: () => void;
+    const linkedInTx = new Promise<void>((resolve) => (linked = resolve));
+    const first = db.transaction(async (tx) => {
+      await linkInstallationToOrg(tx, { installationId, orgId: orgA, actor: 'github_user:1', allowMove: false });
+      linked();
+      await gate;
+    });
+    await linkedInTx;
+    const second = db.transaction((tx) => linkInstallationToOrg(tx, { installationId, orgId: orgB, actor: 'github_user:2', allowMove: false }));
+    const settled = second.then(
+      () => 'linked',
+      (e: { code?: string }) => e.code ?? 'error',
+    );
+    await Promise.race([settled, someoneWaitsForALock(db)]);
+    release();
+    await first;
+    expect(await settled).toBe('installation_already_linked');
+    const [row] = await db.query<{ org_id: string }>('SELECT org_id FROM github_installations WHERE installation_id = $1', [installationId]);
+    expect(row!.org_id).toBe(orgA);
+  });
 });
