@@ -44,7 +44,8 @@ describe('nothing a handler does ends the server', () => {
         'content-type': 'application/json',
         'x-github-event': 'installation',
         'x-github-delivery': randomUUID(),
-        'x-hub-signature-256': `sha256=${createHmac('sha256', 'crash-server-webhook-secret').update(body) // the child's CRASH_SERVER_WEBHOOK_SECRET.digest('hex')}`,
+        // signed with the child's CRASH_SERVER_WEBHOOK_SECRET
+        'x-hub-signature-256': `sha256=${createHmac('sha256', 'crash-server-webhook-secret').update(body).digest('hex')}`,
       },
       body,
     });
