@@ -1,8 +1,10 @@
 import { createHash, randomInt } from 'node:crypto';
 import { UserzError, isUserzError } from '../errors.js';
+import { RateLimiter, type RateLimitCheck, type RateLimitRule } from '../security/index.js';
 import type { Db } from '../store/index.js';
 import { getApp } from '../store/apps.js';
 import { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider } from '../store/chat-links.js';
+import type { IntakeDeps } from './deps.js';
 
 export type { ChatProvider } from '../store/chat-links.js';
 
@@ -44,17 +46,44 @@ export async function createChatLinkCode(db: Db, input: { orgId: string; appId: 
   return { code, expiresAt };
 }
 
-export type LinkOutcome = { kind: 'linked'; appId: string } | { kind: 'invalid_code' } | { kind: 'taken' };
+export type LinkOutcome = { kind: 'linked'; appId: string } | { kind: 'invalid_code' } | { kind: 'taken' } | { kind: 'rate_limited'; retryAfterSeconds: number };
+
+/**
+ * Failed link attempts per workspace or server. A code carries 100 bits, so this does not
+ * change the odds of guessing one; it stops a member from turning wrong codes into an
+ * unbounded stream of database writes, and makes a guessing run visible in the logs.
+ */
+export const FAILED_LINK_ATTEMPTS: RateLimitRule = { name: 'chat-link:failed', limit: 10, windowMs: 15 * 60 * 1000 };
 
 /**
  * Redeems a code sent from inside a workspace (the caller has checked who sent it):
  * the code is used and the workspace linked in one transaction, so a refused link
- * (workspace taken) leaves the code unused.
+ * (workspace taken) leaves the code unused. A workspace that sent FAILED_LINK_ATTEMPTS
+ * wrong codes in the window is refused without a look at the code.
  */
 export async function redeemChatLinkCode(
-  db: Db,
+  deps: Pick<IntakeDeps, 'db' | 'cache'>,
   input: { provider: ChatProvider; code: string; workspaceId: string; channelId: string | null; actor: string },
 ): Promise<LinkOutcome> {
+  const limiter = new RateLimiter(deps.cache);
+  const failures: RateLimitCheck[] = [{ rule: FAILED_LINK_ATTEMPTS, subject: `${input.provider}:${input.workspaceId}` }];
+  try {
+    await limiter.refuseIfSpent(failures);
+  } catch (e) {
+    if (isUserzError(e) && e.code === 'rate_limited') return { kind: 'rate_limited', retryAfterSeconds: Number(e.details?.retryAfterSeconds ?? 60) };
+    throw e;
+  }
+  const outcome = await useChatLinkCode(deps.db, input);
+  if (outcome.kind === 'invalid_code') {
+    // Counting the failure that spends the budget throws; the attempt after it is the one refused.
+    await limiter.hit(failures).catch((e: unknown) => {
+      if (!(isUserzError(e) && e.code === 'rate_limited')) throw e;
+    });
+  }
+  return outcome;
+}
+
+async function useChatLinkCode(db: Db, input: { provider: ChatProvider; code: string; workspaceId: string; channelId: string | null; actor: string }): Promise<LinkOutcome> {
   const normalised = normaliseLinkCode(input.code);
   if (!normalised) return { kind: 'invalid_code' };
   try {
@@ -79,5 +108,7 @@ export function linkReply(outcome: LinkOutcome, place: 'Slack workspace' | 'Disc
       return 'That link code is not valid: it is mistyped, already used or expired (codes last 15 minutes). Ask the product’s admin for a new one.';
     case 'taken':
       return `This ${place} is already linked to another App; it has to be unlinked there first.`;
+    case 'rate_limited':
+      return `Too many wrong link codes from this ${place}; try again in ${outcome.retryAfterSeconds} s with a new code from the product’s admin.`;
   }
 }

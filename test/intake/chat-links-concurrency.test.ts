@@ -1,9 +1,11 @@
 // Link codes under concurrency on real Postgres (issue 11, item 4): one code sent from many
 // workspaces at once links exactly one of them, and two Apps' codes sent from one workspace
 // at once link it to exactly one App, leaving the other code unused. Requests are really
-// signed (Slack v0 HMAC, Discord Ed25519 with a fresh key pair).
+// signed (Slack v0 HMAC, Discord Ed25519 with a fresh key pair). Wrong codes are limited
+// per workspace or server.
 import { createHash, createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import nock from 'nock';
+import { FAILED_LINK_ATTEMPTS } from '../../src/intake/chat-links.js';
 import { openHarness, type Harness } from './harness.js';
 import { send } from './http-client.js';
 
@@ -117,5 +119,26 @@ describe('chat link codes used concurrently (Postgres)', () => {
     expect(owners).toHaveLength(1);
     const loserCode = codes[owners[0]!.id === first ? 1 : 0]!;
     expect((await codeRow(loserCode)).used_at).toBeNull();
+  });
+
+  const wrongCode = (i: number) => `UZL-AAAA-BBBB-CCCC-DDDD-${'ABCDEFGHIJKLMNOP'[i]}AAA`;
+
+  it('refuses every link attempt from a Slack workspace after too many wrong codes, the right one too, and leaves the code usable elsewhere', async () => {
+    const appId = await newApp();
+    const code = await newCode(appId, 'slack');
+    for (let i = 0; i < FAILED_LINK_ATTEMPTS.limit; i++) expect(await slack('T0GUESSER', `link ${wrongCode(i)}`)).toContain('not valid');
+    expect(await slack('T0GUESSER', `link ${code}`)).toMatch(/^Too many wrong link codes from this Slack workspace; try again in \d+ s/);
+    expect((await codeRow(code)).used_at).toBeNull();
+    expect((await h.db.query('SELECT 1 FROM apps WHERE slack_team_id = $1', ['T0GUESSER'])).length).toBe(0);
+    expect(await slack('T0PATIENT', `link ${code}`)).toMatch(/^Linked/);
+  });
+
+  it('refuses every link attempt from a Discord server after too many wrong codes', async () => {
+    const appId = await newApp();
+    const code = await newCode(appId, 'discord');
+    const guild = '820000000000000001';
+    for (let i = 0; i < FAILED_LINK_ATTEMPTS.limit; i++) expect(await discord(guild, wrongCode(i))).toContain('not valid');
+    expect(await discord(guild, code)).toMatch(/^Too many wrong link codes from this Discord server/);
+    expect((await codeRow(code)).used_at).toBeNull();
   });
 });

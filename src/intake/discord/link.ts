@@ -31,7 +31,7 @@ export async function answerDiscordLink(deps: IntakeDeps, apps: AppDirectory, co
   if (!command.guild_id || !command.member) return 'Use this command in a server channel.';
   if (!canManageServer(command.member.permissions)) return 'Only a member with the Manage Server permission can link this server to Userz.';
   if (!code) return 'Usage: /userz link code:<code>. The product’s admin creates a code with POST /api/v1/apps/<app id>/chat-link-codes.';
-  const outcome = await redeemChatLinkCode(deps.db, {
+  const outcome = await redeemChatLinkCode(deps, {
     provider: 'discord',
     code,
     workspaceId: command.guild_id,

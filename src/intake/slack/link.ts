@@ -22,7 +22,7 @@ export function readSlackLinkCode(text: string): string | undefined {
 export async function answerSlackLink(deps: IntakeDeps, apps: AppDirectory, command: { team_id: string; channel_id: string; user_id: string }, code: string): Promise<string> {
   if (deps.config.slack?.clientId) return 'This Userz server connects Slack workspaces with an install link, not a link code: ask the product’s admin for one.';
   if (!code) return 'Usage: /userz link <code>. The product’s admin creates a code with POST /api/v1/apps/<app id>/chat-link-codes.';
-  const outcome = await redeemChatLinkCode(deps.db, { provider: 'slack', code, workspaceId: command.team_id, channelId: command.channel_id, actor: `slack:${command.user_id}` });
+  const outcome = await redeemChatLinkCode(deps, { provider: 'slack', code, workspaceId: command.team_id, channelId: command.channel_id, actor: `slack:${command.user_id}` });
   if (outcome.kind === 'linked') {
     apps.forget();
     deps.log.info({ appId: outcome.appId, teamId: command.team_id }, 'Slack workspace linked with a code');
