@@ -6,6 +6,7 @@
  * numbers and secrets (the forge's renderers scrub and neutralise it again).
  */
 import type { PrDescription } from '../forge/index.js';
+import { foldPath } from '../guardrail/index.js';
 import { scrubText } from '../security/index.js';
 import type { PipelineDeps } from './deps.js';
 import type { Run } from './runs.js';
@@ -25,7 +26,11 @@ export async function describeDraft(
   const summary = await agentSummaryOf(deps, run);
   return {
     title: `Fix reported problem (${run.id})`,
-    summary: summaryForDraft(summary, reports.flatMap((r) => stringsIn(r.content))),
+    summary: summaryForDraft(
+      summary,
+      reports.flatMap((r) => stringsIn(r.content)),
+      reports.flatMap((r) => reporterValuesIn(r.content)),
+    ),
     reportUrl: reports[0] ? reportUrl(deps.publicUrl, reports[0].id) : undefined,
     guardrail,
   };
@@ -50,35 +55,58 @@ async function agentSummaryOf(deps: Pick<PipelineDeps, 'blobs'>, run: Pick<Run, 
   return summary;
 }
 
+/**
+ * How much of the agent's summary is read. The PR body shows at most 2,000 characters of
+ * it; the rest of the cap only lets the quote filter and the scrubber see a phrase or a
+ * secret that straddles that line. Bounding the input bounds their work, whatever the agent wrote.
+ */
+export const MAX_SUMMARY_INPUT_CHARS = 8 * 1024;
+
 /** The agent's summary without what it copied from the reports, scrubbed. */
-export function summaryForDraft(summary: string, reportStrings: readonly string[]): string {
-  return scrubText(leaveOutReportQuotes(summary, reportStrings));
+export function summaryForDraft(summary: string, reportStrings: readonly string[], reporterValues: readonly string[] = []): string {
+  return scrubText(leaveOutReportQuotes(summary.slice(0, MAX_SUMMARY_INPUT_CHARS), reportStrings, reporterValues));
 }
 
-const WORD = /[\p{L}\p{N}]+/gu;
+// Marks belong to their word (`J\u0301ane` is one word), and are dropped when words are compared.
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;
 
 /**
  * Replaces every stretch of the summary that repeats QUOTE_WORDS or more consecutive words
- * of some report string (case, width and invisible characters ignored) with QUOTE_MARKER.
+ * of some report string, or the whole of a reporter field's value however short (a name,
+ * a login, a user id), with QUOTE_MARKER. Words are compared folded: case (`ß` is `ss`),
+ * width, accents, invisible characters and look-alike letters (Cyrillic `а`) ignored.
  */
-export function leaveOutReportQuotes(summary: string, reportStrings: readonly string[]): string {
+export function leaveOutReportQuotes(summary: string, reportStrings: readonly string[], reporterValues: readonly string[] = []): string {
   const text = summary.normalize('NFKC').replace(INVISIBLE, '');
-  const shingles = new Set<string>();
+  // Phrases to leave out, by their length in words.
+  const phrases = new Map<number, Set<string>>();
+  const add = (words: readonly string[]): void => {
+    const key = words.join(' ');
+    const set = phrases.get(words.length) ?? new Set<string>();
+    set.add(key);
+    phrases.set(words.length, set);
+  };
   for (const s of reportStrings) {
-    const words = wordsOf(s.normalize('NFKC').replace(INVISIBLE, ''));
-    for (let i = 0; i + QUOTE_WORDS <= words.length; i++) shingles.add(words.slice(i, i + QUOTE_WORDS).join(' '));
+    const words = wordsOf(s);
+    for (let i = 0; i + QUOTE_WORDS <= words.length; i++) add(words.slice(i, i + QUOTE_WORDS));
   }
-  if (shingles.size === 0) return text;
+  for (const value of reporterValues) {
+    const words = wordsOf(value);
+    if (words.length > 0 && words.length < QUOTE_WORDS) add(words);
+  }
+  if (phrases.size === 0) return text;
 
-  const tokens = [...text.matchAll(WORD)].map((m) => ({ word: m[0].toLowerCase(), start: m.index, end: m.index + m[0].length }));
+  const tokens = [...text.matchAll(WORD)].map((m) => ({ word: foldWord(m[0]), start: m.index, end: m.index + m[0].length }));
   const quoted = new Uint8Array(tokens.length);
-  for (let i = 0; i + QUOTE_WORDS <= tokens.length; i++) {
-    const key = tokens
-      .slice(i, i + QUOTE_WORDS)
-      .map((t) => t.word)
-      .join(' ');
-    if (shingles.has(key)) quoted.fill(1, i, i + QUOTE_WORDS);
+  for (const [length, set] of phrases) {
+    for (let i = 0; i + length <= tokens.length; i++) {
+      const key = tokens
+        .slice(i, i + length)
+        .map((t) => t.word)
+        .join(' ');
+      if (set.has(key)) quoted.fill(1, i, i + length);
+    }
   }
 
   let out = '';
@@ -95,7 +123,19 @@ export function leaveOutReportQuotes(summary: string, reportStrings: readonly st
 }
 
 function wordsOf(text: string): string[] {
-  return (text.match(WORD) ?? []).map((w) => w.toLowerCase());
+  return (text.normalize('NFKC').replace(INVISIBLE, '').match(WORD) ?? []).map(foldWord);
+}
+
+/** A word has no `/`, `%`, dot or space, so the guardrail's path folding is exactly a word folding. */
+function foldWord(word: string): string {
+  return foldPath(word);
+}
+
+/** The reporter fields' values (strings and numbers) of a stored report's content. */
+function reporterValuesIn(content: unknown): string[] {
+  const reporter = (content as { reporter?: unknown } | null)?.reporter;
+  if (reporter === null || typeof reporter !== 'object' || Array.isArray(reporter)) return [];
+  return Object.values(reporter).flatMap((v) => (typeof v === 'string' || typeof v === 'number' ? [String(v)] : []));
 }
 
 /** Every string inside a stored report's content (text, console lines, page, reporter fields). */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { createApp } from '../../src/intake/index.js';
 import { renderCommitMessage, renderPrBody } from '../../src/forge/index.js';
-import { describeDraft, leaveOutReportQuotes, QUOTE_MARKER, reportUrl } from '../../src/pipeline/draft-description.js';
+import { describeDraft, leaveOutReportQuotes, MAX_SUMMARY_INPUT_CHARS, QUOTE_MARKER, reportUrl, summaryForDraft } from '../../src/pipeline/draft-description.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { insertReport } from '../../src/store/reports.js';
 import { LocalBlobStore, newId, type Db } from '../../src/store/index.js';
@@ -86,7 +86,8 @@ describe('describeDraft', () => {
 
     expect(description).toEqual({
       title: `Fix reported problem (${runId})`,
-      summary: `Removed the stray +1 in src/total.js. The report said: ${QUOTE_MARKER}. Nobody was written to at [redacted email].`,
+      // The address is the reporter's own field, so it is left out before the scrubber would redact it.
+      summary: `Removed the stray +1 in src/total.js. The report said: ${QUOTE_MARKER}. Nobody was written to at ${QUOTE_MARKER}.`,
       reportUrl: `https://userz.example/reports/${firstReportId}`,
       guardrail: { checkedPaths: 1, ruleCount: 11 },
     });
@@ -136,6 +137,29 @@ describe('leaveOutReportQuotes', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it.each([
+    ['precomposed accents', 'My name is J\u00e1ne R\u00f3e and I live at 12'],
+    ['combining accents', 'My name is J\u0301ane Roe and I live at'],
+    ['Cyrillic look-alike letters', 'My name is J\u0430ne R\u043ee and I live at'],
+    ['sharp s spelled ss', 'The Strassenschild ist falsch und zeigt M\u00fcnchen'],
+    ['upper-case sharp s', 'THE STRASSENSCHILD IST FALSCH UND ZEIGT MUENCHEN'.replace('MUENCHEN', 'M\u00dcNCHEN')],
+  ])('removes a six-word quote spelled with %s', (_how, spelled) => {
+    const report = ['My name is Jane Roe and I live at 12 Baker Street', 'The Stra\u00dfenschild ist falsch und zeigt M\u00fcnchen'];
+    expect(leaveOutReportQuotes(`Fixed it. ${spelled}. Done.`, report)).toBe(`Fixed it. ${QUOTE_MARKER}. Done.`);
+  });
+
+  it("removes a reporter field's value wherever the summary repeats it, however short", () => {
+    const reporter = ['Jane Roe', '4471', 'jroe'];
+    const out = leaveOutReportQuotes('Thanks to Jane  roe (user 4471, login JROE) for the report; the rounding is fixed.', [], reporter);
+    expect(out).toBe(`Thanks to ${QUOTE_MARKER} (user ${QUOTE_MARKER}, login ${QUOTE_MARKER}) for the report; the rounding is fixed.`);
+  });
+
+  it('reads a bounded prefix of a huge summary, so its filtering costs the same whatever the agent wrote', () => {
+    const out = summaryForDraft(`Fixed the total. ${'word '.repeat(100_000)}`, ['the cart total is wrong']);
+    expect(out.startsWith('Fixed the total. word word')).toBe(true);
+    expect(out.length).toBeLessThanOrEqual(MAX_SUMMARY_INPUT_CHARS);
   });
 
   it('keeps shorter shared phrases: the agent may name the same button', () => {
