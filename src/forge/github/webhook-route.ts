@@ -11,7 +11,8 @@ export const GITHUB_WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
 /** GitHub gives up on a delivery after 10 s; answer 202 before that if a handler is slow. */
 const HANDLER_DEADLINE_MS = 9_000;
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM in the text, so the HMAC is checked over exactly the bytes sent.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * `POST /api/github/webhooks`, at the path Probot's middleware would serve (our router
