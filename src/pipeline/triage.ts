@@ -70,10 +70,12 @@ interface TriagedReport {
 }
 
 async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: TriagedReport): Promise<void> {
-  // Open batches: same App, still accepting, and their run has not started yet.
+  // Open batches: same App, still accepting, and their run has not started yet. Locked in
+  // id order, so concurrent triage jobs of one App queue on them instead of deadlocking.
   const open = await tx.query<{ id: string; signature: Fingerprint; first_seen_at: Date; last_seen_at: Date }>(
     `SELECT b.id, b.signature, b.first_seen_at, b.last_seen_at FROM batches b JOIN runs r ON r.batch_id = b.id
       WHERE b.app_id = $1 AND b.open_until > now() AND r.state = 'triaged' AND b.signature IS NOT NULL
+      ORDER BY b.id
       FOR UPDATE OF b`,
     [report.appId],
   );

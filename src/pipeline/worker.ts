@@ -22,9 +22,20 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-// Triage is mostly waiting (the classifier call, the database): at 500 reports/s and a
-// 300 ms classifier, about 150 must be in flight to keep up (USERZ_TRIAGE_CONCURRENCY).
-const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 200, run: 2, notify: 8 };
+// Triage is mostly waiting (the classifier call, the database), so many run at once
+// (USERZ_TRIAGE_CONCURRENCY); far above the database pool they only queue for connections.
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 64, run: 2, notify: 8 };
+
+/**
+ * Failures of the database itself rather than of the job: a deadlock or serialization
+ * failure (Postgres aborts one side), a pool that had no connection free in time, a
+ * connection lost. Retried with backoff instead of ending the job (and erroring its report).
+ */
+function isTransientDbError(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && ['40P01', '40001', '57P01', '08000', '08003', '08006', '53300'].includes(code)) return true;
+  return /timeout exceeded when trying to connect|Connection terminated/i.test(errorMessage(e));
+}
 
 /**
  * Polls the jobs table and runs due jobs with bounded concurrency per kind. Many workers
@@ -95,7 +106,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
         await deferJob(deps.db, job.id, until, e.code).catch(() => undefined);
         return;
       }
-      const retryable = isUserzError(e) && e.retryable;
+      const retryable = (isUserzError(e) && e.retryable) || isTransientDbError(e);
       const final = !retryable || job.attempts >= job.maxAttempts;
       const code = isUserzError(e) ? e.code : 'internal_error';
       log[final ? 'error' : 'warn']({ code, err: errorMessage(e), final }, 'Job failed');
