@@ -64,7 +64,7 @@ export function removeTagNameVariants(raw: string): string {
  * small form) are listed too, since the body is not NFKC-normalised.
  */
 const ANGLE_LOOKALIKES =
-  '<>&\u00AB\u00BB\u02C2\u02C3\u02F1\u02F2\u1433\u1438\u2039\u203A\u2264\u2265\u226A\u226B\u2329\u232A\u276C-\u2771\u27E8-\u27EB\u29FC\u29FD\u3008-\u300B\uFE64\uFE65\uFF1C\uFF1E';
+  '<>&\u00AB\u00BB\u02C2\u02C3\u02F1\u02F2\u1433\u1438\u2039\u203A\u2264\u2265\u226A\u226B\u22D6\u22D7\u2329\u232A\u276C-\u2771\u27E8-\u27EB\u2991\u2992\u29FC\u29FD\u3008-\u300B\uFE3D-\uFE40\uFE64\uFE65\uFF1C\uFF1E';
 const MUST_ESCAPE = new RegExp(`[${ANGLE_LOOKALIKES}\\p{Cf}\\p{Co}\\u0080-\\u009F\\u2028\\u2029]`, 'gu');
 
 function escapeCodePoint(ch: string): string {

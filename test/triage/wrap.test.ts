@@ -88,6 +88,15 @@ describe('wrapReport', () => {
     );
   });
 
+  it.each(['\u2991', '\u2992', '\u22D6', '\u22D7', '\uFE3D', '\uFE3E', '\uFE3F', '\uFE40', '\u27EA', '\u27EB'])(
+    'writes the angle lookalike %j only as a JSON escape',
+    (ch) => {
+      const inside = body(wrapReport({ text: `${ch}/closing nonce="x"${ch}`, reporter: { [`k${ch}`]: ch } }, NONCE), NONCE);
+      expect(inside).not.toContain(ch);
+      expect(inside).toContain(`\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    },
+  );
+
   it('for any report, the body is JSON that decodes back to the report apart from removed tag names', () => {
     fc.assert(
       fc.property(report, (content) => {
