@@ -120,6 +120,24 @@ describe('checkChangeSet with the default rules', () => {
     },
   );
 
+  // A file (or link) where a CI directory is: delivered with a base tree, the entry replaces
+  // the whole directory, so every workflow in it goes without a single delete in the change set.
+  it.each([
+    ['.github', 'ci.github_workflows'],
+    ['.GitHub.', 'ci.github_workflows'],
+    ['sub/.github', 'ci.github_workflows'],
+    ['.woodpecker', 'ci.hosted_services'],
+    ['.semaphore', 'ci.hosted_services'],
+    ['.azure-pipelines', 'ci.hosted_services'],
+    ['.gitea/workflows', 'ci.hosted_services'],
+    ['.forgejo/workflows', 'ci.hosted_services'],
+    ['.gitea', 'ci.hosted_services'],
+    ['.forgejo', 'ci.hosted_services'],
+  ])('rejects a file named like the CI directory %j (%s), which would replace the directory', (path, ruleId) => {
+    const verdict = checkChangeSet(changeSetOf(entry(path, { status: 'added' })), rules);
+    expect(ruleIdsOf(verdict, path)).toContain(ruleId);
+  });
+
   it('gives each violation the rule reason from rules/guardrail.yml', () => {
     const [v] = verdictFor('.env').violations;
     expect(v).toEqual({ path: '.env', ruleId: 'secrets.dotenv', reason: defaults.rules.find((r) => r.id === 'secrets.dotenv')!.reason });
