@@ -127,13 +127,18 @@ export async function listRepos(db: Queryable, filter: { orgId?: string; install
   return rows.map(toRepo);
 }
 
-/** Marks repos removed (GitHub uninstall / repo removed); rows stay for history. */
-export async function markReposRemoved(db: Queryable, forge: ForgeKind, externalIds: string[], actor: string, baseUrl = ''): Promise<number> {
+/**
+ * Marks repos removed (GitHub uninstall / repo removed); rows stay for history. With
+ * `installationId`, only while the repo is still in that installation: a late removal from
+ * an installation the repo has left (moved to another account) leaves it where it is now.
+ */
+export async function markReposRemoved(db: Queryable, forge: ForgeKind, externalIds: string[], actor: string, baseUrl = '', installationId: number | null = null): Promise<number> {
   if (externalIds.length === 0) return 0;
   const rows = await db.query<{ id: string; org_id: string | null }>(
     `UPDATE repos SET removed_at = now(), updated_at = now()
-      WHERE forge = $1 AND base_url = $2 AND external_id = ANY($3::text[]) AND removed_at IS NULL RETURNING id, org_id`,
-    [forge, baseUrl, externalIds],
+      WHERE forge = $1 AND base_url = $2 AND external_id = ANY($3::text[]) AND removed_at IS NULL
+        AND ($4::bigint IS NULL OR installation_id = $4) RETURNING id, org_id`,
+    [forge, baseUrl, externalIds, installationId],
   );
   for (const r of rows) await recordAudit(db, { actor, action: 'repo.remove', orgId: r.org_id, subject: r.id });
   return rows.length;

@@ -41,7 +41,7 @@ export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Log
           await addRepos(tx, installation.id, repos, baseUrl);
           break;
         case 'deleted':
-          await markReposRemoved(tx, 'github', repos.map((r) => String(r.id)), 'github', baseUrl);
+          await markReposRemoved(tx, 'github', repos.map((r) => String(r.id)), 'github', baseUrl, installation.id);
           await removeInstallation(tx, installation.id);
           break;
         case 'suspend':
@@ -63,7 +63,7 @@ export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Log
         return;
       }
       await addRepos(tx, installation.id, repositories_added, baseUrl);
-      await markReposRemoved(tx, 'github', repositories_removed.map((r) => String(r.id)), 'github', baseUrl);
+      await markReposRemoved(tx, 'github', repositories_removed.map((r) => String(r.id)), 'github', baseUrl, installation.id);
       log.info({ added: repositories_added.length, removed: repositories_removed.length }, 'GitHub installation repositories updated');
     });
   });
@@ -82,6 +82,6 @@ async function addRepos(tx: Queryable, installationId: number, repos: Installati
 
 async function removeInstallation(tx: Queryable, installationId: number): Promise<void> {
   const rows = await tx.query<{ external_id: string; base_url: string }>('SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL', [installationId]);
-  for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url);
+  for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url, installationId);
   await forgetInstallation(tx, installationId, 'github');
 }

@@ -56,6 +56,24 @@ describe('installation webhooks racing an operator move (Postgres)', () => {
     expect(repo?.orgId).toBe(orgB);
   });
 
+  it("does not let a late removal from A's installation take a repo that has since moved to B's", async () => {
+    const [fromA, toB] = [720_003, 720_004];
+    await db.transaction((tx) => linkInstallationToOrg(tx, { installationId: fromA, orgId: orgA, actor: 'cli', allowMove: true }));
+    await db.transaction((tx) => linkInstallationToOrg(tx, { installationId: toB, orgId: orgB, actor: 'cli', allowMove: true }));
+    const repo = { ...githubExample('installation_repositories', 'added').repositories_added[0], id: 72_000_301, full_name: 'octo/transferred' };
+    const event = (installationId: number, added: unknown[], removed: unknown[]) => {
+      const payload = githubExample('installation_repositories', added.length ? 'added' : 'removed');
+      return { ...payload, installation: { ...payload.installation, id: installationId }, repositories_added: added, repositories_removed: removed };
+    };
+    const send = (payload: unknown) => sendGitHubWebhook(app.url, 'installation_repositories', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });
+    expect((await send(event(fromA, [repo], []))).status).toBe(200);
+    // The repository moved to B's account: B's installation gains it before A's removal is delivered.
+    expect((await send(event(toB, [repo], []))).status).toBe(200);
+    expect((await send(event(fromA, [], [repo]))).status).toBe(200);
+    const [row] = await listRepos(db, { installationId: toB });
+    expect(row).toMatchObject({ externalId: '72000301', orgId: orgB, removedAt: null });
+  });
+
   it('lets the second of two install-link completions for one new installation fail instead of moving it', async () => {
     const installationId = 720_002;
     let release!: () => void;
