@@ -231,6 +231,11 @@ describe('tags that claim authority and the wrapper’s own tag name', () => {
     expect(score(text)).toBeGreaterThanOrEqual(1);
   });
 
+  it.each(['<user>', '</human>', '<tool_result>', '<function_results>', '<root>', '<owner/>', '&lt;god&gt;'])('raises a weak signal for the role tag %j', (text) => {
+    expect(ids({ text })).toContain('role_tag');
+    expect(score(text)).toBeLessThan(1);
+  });
+
   it.each(['<start_of_turn>user', '<end_of_turn>'])('flags the chat-template marker %j', (text) => {
     expect(ids({ text })).toContain('chat_template_marker');
   });
