@@ -12,7 +12,7 @@
  * pinned with look-behinds and repetitions are bounded, so hostile text cannot make it slow.
  */
 
-export type ScrubKind = 'private_key' | 'credentials' | 'secret' | 'email' | 'card' | 'phone';
+export type ScrubKind = 'private_key' | 'credentials' | 'secret' | 'email' | 'iban' | 'card' | 'phone';
 
 export interface Scrubbed {
   text: string;
@@ -25,6 +25,7 @@ const MARKER: Readonly<Record<ScrubKind, string>> = {
   credentials: '[redacted credentials]',
   secret: '[redacted secret]',
   email: '[redacted email]',
+  iban: '[redacted bank account]',
   card: '[redacted card number]',
   phone: '[redacted phone number]',
 };
@@ -86,15 +87,25 @@ const SPELLED_EMAIL = new RegExp(
   'giu',
 );
 
+// IBANs: country letters, two check digits, 11 to 30 letters and digits, together or in
+// groups of four; checked with ISO 7064 mod 97. A word after the number can look like one
+// more group, so shorter spans of whole groups are tried too.
+const IBAN_CANDIDATE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?:[A-Za-z0-9]{11,30}|(?: [A-Za-z0-9]{4}){2,8}(?: [A-Za-z0-9]{1,3})?)(?![A-Za-z0-9])/g;
+
 // 13 to 19 digits, single spaces or dashes allowed between them; checked with Luhn.
 // A leading "+" makes it an international phone number instead.
 const CARD_CANDIDATE = /(?<![\d.+])\d(?:[ -]?\d){12,40}(?![\d])/g;
+// Dots or underscores only between groups of four (4111.1111.1111.1111): a decimal such as
+// 3.14159265358979 is not a card.
+const DOTTED_CARD = /(?<![\w.+-])\d{4}(?:[._]\d{4}){2}[._]\d{1,7}(?![\w]|[._]\d)/g;
 
 // Phone numbers: "+" and 8 to 15 digits; North American 3-3-4 (with or without a leading 1);
 // Indian mobiles; national numbers with a trunk 0 (9 to 12 digits); and any 7 to 15 digits
 // right after a word such as "phone". Bare ten-digit numbers are left alone: 2147483647 is
 // more often INT_MAX than a phone number in a summary of a code change.
 const INTERNATIONAL_PHONE = /(?<![\w+])\+\d(?:[\s.()-]{0,2}\d){6,16}(?!\d)/g;
+// The same dialled with the international prefix 00 instead of "+".
+const PREFIXED_PHONE = /(?<![\w.+-])00[\s.-]?[1-9](?:[\s.()-]{0,2}\d){6,16}(?!\d)/g;
 const NANP_PHONE = /(?<![\w.+-])(?:1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w-]|\.\d)/g;
 // Indian mobile numbers: ten digits from 6 to 9, usually written 5 + 5.
 const INDIAN_MOBILE = /(?<![\w.+-])[6-9]\d{4}[\s-]?\d{5}(?![\w-]|\.\d)/g;
@@ -124,8 +135,11 @@ export function scrub(input: string): Scrubbed {
   text = text.replace(NAMED_SECRET, (m, name: string, value: string) => (looksLikeSecretValue(value) ? `${name}${mark('secret')}` : m));
   text = text.replace(EMAIL, () => mark('email'));
   text = text.replace(SPELLED_EMAIL, () => mark('email'));
+  text = text.replace(IBAN_CANDIDATE, (m) => scrubIban(m, () => mark('iban')));
   text = text.replace(CARD_CANDIDATE, (m) => scrubCards(m, () => mark('card')));
+  text = text.replace(DOTTED_CARD, (m) => (isCardNumber(m.replace(/[._]/g, '')) ? mark('card') : m));
   text = text.replace(INTERNATIONAL_PHONE, (m) => (digitCount(m) >= 8 && digitCount(m) <= 15 ? mark('phone') : m));
+  text = text.replace(PREFIXED_PHONE, (m) => (digitCount(m) - 2 >= 8 && digitCount(m) - 2 <= 15 ? mark('phone') : m));
   text = text.replace(NANP_PHONE, () => mark('phone'));
   text = text.replace(INDIAN_MOBILE, () => mark('phone'));
   text = text.replace(NATIONAL_PHONE, (m) => (digitCount(m) >= 9 && digitCount(m) <= 12 ? mark('phone') : m));
@@ -179,6 +193,30 @@ function scrubCards(run: string, marker: () => string): string {
   }
   // A run with no card number is returned as it was, separators and all.
   return replaced ? out.join(' ') : run;
+}
+
+/** The longest span of whole space-separated groups from the start that is an IBAN, replaced; the rest kept. */
+function scrubIban(candidate: string, marker: () => string): string {
+  const groups = candidate.split(' ');
+  for (let k = groups.length; k > 0; k--) {
+    const compact = groups.slice(0, k).join('');
+    if (compact.length < 15) break;
+    if (isIban(compact)) return [marker(), ...groups.slice(k)].join(' ');
+  }
+  return candidate;
+}
+
+/** 15 to 34 letters and digits whose mod-97 check (first four moved to the end, A=10…Z=35) is 1. */
+export function isIban(compact: string): boolean {
+  if (compact.length < 15 || compact.length > 34 || !/^[A-Za-z]{2}\d{2}[A-Za-z0-9]+$/.test(compact)) return false;
+  const rearranged = (compact.slice(4) + compact.slice(0, 4)).toUpperCase();
+  let rest = 0;
+  for (let i = 0; i < rearranged.length; i++) {
+    const c = rearranged.charCodeAt(i);
+    const value = c <= 0x39 ? c - 0x30 : c - 0x41 + 10;
+    rest = (value >= 10 ? rest * 100 + value : rest * 10 + value) % 97;
+  }
+  return rest === 1;
 }
 
 const MIN_CARD_DIGITS = 13;

@@ -87,6 +87,24 @@ describe('scrub', () => {
     expect(scrubText(`${'a'.repeat(80)}%40example.org`)).toBe('[redacted email]');
   });
 
+  it.each([
+    ['phone', '0044 20 7946 0958', 'international number with the 00 prefix'],
+    ['phone', '00 1 415 555 0132', 'North American number dialled with 00'],
+    ['card', '4111.1111.1111.1111', 'card number grouped with dots'],
+    ['card', '4111_1111_1111_1111', 'card number grouped with underscores'],
+    ['iban', 'GB82 WEST 1234 5698 7654 32', 'IBAN in groups'],
+    ['iban', 'DE89370400440532013000', 'IBAN written together'],
+    ['iban', 'fr14 2004 1010 0505 0001 3m02 606', 'IBAN in lower case'],
+  ] as const)('finds the %s in %j (%s)', (kind, secret, _how) => {
+    const { text, found } = scrub(`Paid from ${secret} yesterday.`);
+    expect(text).toBe(`Paid from [redacted ${kind === 'iban' ? 'bank account' : kind === 'card' ? 'card number' : 'phone number'}] yesterday.`);
+    expect(found[kind]).toBe(1);
+  });
+
+  it.each(['GB82 WEST 1234 5698 7654 33', 'version 1.2.3.4', 'build 2026.12.01.1130', 'ES00 0000 0000 0000 0000 0001'])('leaves %j, which fails its checksum or is no number at all', (text) => {
+    expect(scrubText(text)).toBe(text);
+  });
+
   it('stays linear on hostile input (long runs that almost match)', () => {
     const hostile = [
       'a'.repeat(12_500),
