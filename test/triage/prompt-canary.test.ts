@@ -79,8 +79,9 @@ function ingestBody(c: Case, index: number): Record<string, unknown> {
   const before = c.field === 'console.ts' ? '' : c.before.replaceAll('NONCE', c.nonce);
   const planted = (field: Field): string =>
     index === c.carrier && c.field === field ? `${before}${c.canary}${c.after.replaceAll('NONCE', c.nonce)}` : c.filler[FIELDS.indexOf(field)]!;
-  // Attachment names allow no slashes or control characters; keep the canary, drop what intake would refuse.
-  const attachmentName = planted('attachment.name').replace(/[\u0000-\u001f/\\]/gu, '') || 'a.txt';
+  // Attachment names allow no slashes or control characters and at most 200 characters; keep the
+  // canary whole, drop what intake would refuse and trim the attack text around it to fit.
+  const attachmentName = fitAttachmentName(planted('attachment.name'), c.canary);
   return {
     text: `Report ${index}: the cart is wrong. ${planted('text')}`,
     console: [
@@ -91,6 +92,14 @@ function ingestBody(c: Case, index: number): Record<string, unknown> {
     reporter: { id: `r${index}`, [planted('reporter.key')]: planted('reporter.value') },
     attachments: [{ name: attachmentName, contentType: 'text/plain', data: Buffer.from('log').toString('base64') }],
   };
+}
+
+function fitAttachmentName(name: string, canary: string): string {
+  const clean = name.replace(/[\u0000-\u001f/\\]/gu, '');
+  if (clean.length <= 200) return clean || 'a.txt';
+  const at = clean.indexOf(canary);
+  const room = Math.floor((200 - canary.length) / 2);
+  return clean.slice(Math.max(0, at - room), at) + canary + clean.slice(at + canary.length, at + canary.length + room);
 }
 
 function occurrences(haystack: string, needle: string): number {
