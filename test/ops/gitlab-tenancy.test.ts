@@ -20,7 +20,6 @@ describe('a GitLab project belongs to the org that registered it first', () => {
   let deps: OpsDeps;
   let tokenOfA: string;
   beforeAll(async () => {
-    nock.disableNetConnect();
     db = await openTestDb('postgres');
     deps = { db, vault: new Vault(db, new KeyringMasterKey(generateKeyringEntry(1))), extra: OPS_FROM_MODULES };
     await runOperation(deps, 'init', { name: 'org-a' });
