@@ -150,7 +150,7 @@ export default async function (): Promise<void> {
   const normal = await load({ seconds: 10, connections: 32, rate: Math.round(capacity / 2) });
   const normalMem = await ask<Sample>({ sample: true }, 'sample');
   await ask<number>({ peak: true }, 'peak');
-  console.log(`normal ${Math.round(capacity / 2)} req/s: p99 ${percentile(normal.served, 99)} ms, RSS ${mb(normalMem.rssMb)}, heap after GC ${mb(normalMem.heapMb)}`);
+  console.log(`normal ${Math.round(capacity / 2)} req/s: p99 ${percentile(normal.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(normal.statuses))}, RSS ${mb(normalMem.rssMb)}, heap after GC ${mb(normalMem.heapMb)}`);
 
   const burst = await load({ seconds: 15, connections: 600, rate: capacity * 3 });
   const burstPeak = await ask<number>({ peak: true }, 'peak');
@@ -158,7 +158,7 @@ export default async function (): Promise<void> {
   const all = total(burst.statuses);
   const servedP99 = percentile(burst.served, 99);
   console.log(
-    `burst ${capacity * 3} req/s offered (3x): served ${burst.served.length} (${Math.round(burst.served.length / 15)} req/s), served p99 ${servedP99} ms, 503/429 ${shed} of ${all} (${((100 * shed) / Math.max(1, all)).toFixed(1)}%), other ${all - burst.served.length - shed}, socket errors ${burst.errors}, peak RSS ${mb(burstPeak)}`,
+    `burst ${capacity * 3} req/s offered (3x): served ${burst.served.length} (${Math.round(burst.served.length / 15)} req/s), served p99 ${servedP99} ms, 503/429 ${shed} of ${all} (${((100 * shed) / Math.max(1, all)).toFixed(1)}%), statuses ${JSON.stringify(Object.fromEntries(burst.statuses))}, socket errors ${burst.errors}, peak RSS ${mb(burstPeak)}`,
   );
 
   await new Promise((r) => setTimeout(r, AFTER_S * 1000));
@@ -170,7 +170,7 @@ export default async function (): Promise<void> {
     const r = await load({ seconds: STEADY_S, connections: 32, rate: Math.round(capacity / 2) });
     const s = await ask<Sample>({ sample: true }, 'sample');
     steady.push(s);
-    console.log(`steady run ${i} (${STEADY_S} s at ${Math.round(capacity / 2)} req/s, p99 ${percentile(r.served, 99)} ms): RSS ${mb(s.rssMb)}, heap after GC ${mb(s.heapMb)}`);
+    console.log(`steady run ${i} (${STEADY_S} s at ${Math.round(capacity / 2)} req/s, p99 ${percentile(r.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(r.statuses))}): RSS ${mb(s.rssMb)}, heap after GC ${mb(s.heapMb)}`);
   }
   const peakRatio = burstPeak / normalMem.rssMb;
   const afterRatio = afterMem.rssMb / normalMem.rssMb;

@@ -129,12 +129,21 @@ export function shedLoad(shedder: LoadShedder | undefined, log: Logger, listener
   return (req, res) => {
     const cls = classifyRequest(req.method, req.url);
     if (!cls) return listener(req, res);
+    // A client that leaves while its request waits must not take the slot it is given
+    // later: its 'close' has fired already and would never release it.
+    let gone = false;
+    const onGone = () => {
+      gone = true;
+    };
+    res.once('close', onGone);
     void shedder.admit(cls).then((release) => {
+      res.off('close', onGone);
       if (!release) {
         log.debug({ class: cls }, 'Request shed');
-        sendOverloaded(req, res, cls, shedder.opts.retryAfterSeconds ?? 1);
+        if (!gone) sendOverloaded(req, res, cls, shedder.opts.retryAfterSeconds ?? 1);
         return;
       }
+      if (gone) return release();
       res.once('close', release);
       listener(req, res);
     });

@@ -1,10 +1,11 @@
 // Load shedding fills its bound deterministically: requests are held open by a gate the
 // test opens, so "in flight" is a fact, not a timing.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/index.js';
 import { startHttpServer, type RunningServer } from '../../src/http/index.js';
-import { classifyRequest, DEFAULT_SHED, type ShedOptions } from '../../src/http/shed.js';
+import { classifyRequest, DEFAULT_SHED, LoadShedder, shedLoad, type ShedOptions } from '../../src/http/shed.js';
 import { generateKeyringEntry } from '../../src/security/index.js';
 import { createProbot } from '../../src/main.js';
 import { send, type Answer } from '../intake/http-client.js';
@@ -18,8 +19,11 @@ function gatedHandler() {
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     served++;
     for (const w of waiters.filter((w) => served >= w.n)) w.resolve();
+    // Like a route that reads its body: a request whose client left never ends.
+    const ended = new Promise((r) => req.once('end', r));
     req.resume();
     await gate;
+    await ended;
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, path: req.url }));
     return true;
   };
@@ -111,6 +115,35 @@ describe('load shedding', () => {
     s.open();
     expect((await health).status).toBe(200);
     expect((await held).status).toBe(200);
+  });
+
+  it('does not leak the slot of a client that left while its request waited', async () => {
+    const gated = gatedHandler();
+    const shedder = new LoadShedder({ limits: limits(1, 4), waitMs: 10_000 });
+    const plain = createServer(shedLoad(shedder, pino({ level: 'silent' }), (req, res) => void gated.handler(req, res)));
+    await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
+    const base = `http://127.0.0.1:${(plain.address() as AddressInfo).port}`;
+    try {
+      const held = send(`${base}/api/v1/reports`, { body: '{}' });
+      await gated.arrived(1);
+      // A second request waits for the one slot; its client gives up while it waits.
+      const leaving = request(`${base}/api/v1/reports`, { method: 'POST' });
+      leaving.on('error', () => undefined);
+      leaving.end('{}');
+      while (shedder.stats().ingest.waiting < 1) await new Promise((r) => setImmediate(r));
+      leaving.destroy();
+      const connections = () => new Promise<number>((r) => plain.getConnections((_e, n) => r(n)));
+      while ((await connections()) > 1) await new Promise((r) => setImmediate(r));
+      expect(shedder.stats().ingest).toMatchObject({ active: 1, waiting: 1 });
+      gated.open();
+      expect((await held).status).toBe(200);
+      // The slot went to the departed request and came straight back.
+      expect((await send(`${base}/api/v1/reports`, { body: '{}' })).status).toBe(200);
+      expect(shedder.stats().ingest).toEqual({ active: 0, waiting: 0, shed: 0 });
+    } finally {
+      plain.closeAllConnections();
+      await new Promise<void>((r) => plain.close(() => r()));
+    }
   });
 
   it('classifies each route family into its own class', () => {
