@@ -1,6 +1,6 @@
 import { UserzError } from '../errors.js';
 import { getReport } from '../store/reports.js';
-import { classifyReport, decide, findBatch, fingerprint, prefilterReport, ReportContent, summarizeBatch, type Fingerprint, type TriageDecision } from '../triage/index.js';
+import { classifyReport, decide, DEFAULT_BATCH_WINDOW_MS, findBatch, fingerprint, prefilterReport, ReportContent, summarizeBatch, summaryTextAfterJoin, type Fingerprint, type OpenBatch, type TriageDecision } from '../triage/index.js';
 import { newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
@@ -29,18 +29,23 @@ export async function triageReport(deps: PipelineDeps, reportId: string): Promis
   const fp = fingerprint(content);
 
   await deps.db.transaction(async (tx) => {
-    const [locked] = await tx.query<{ batch_id: string | null }>('SELECT batch_id FROM reports WHERE id = $1 FOR UPDATE', [reportId]);
-    if (!locked || locked.batch_id) return;
-    await tx.query('UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1', [
-      reportId,
-      JSON.stringify(prefilter.signals),
-      JSON.stringify(classification),
-      JSON.stringify(decision),
-      decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
-    ]);
+    // Locks the report row; one that has a batch already was triaged by an earlier attempt.
+    const [locked] = await tx.query<{ repo_id: string | null }>(
+      `UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
+       RETURNING (SELECT repo_id FROM apps WHERE apps.id = reports.app_id) AS repo_id`,
+      [
+        reportId,
+        JSON.stringify(prefilter.signals),
+        JSON.stringify(classification),
+        JSON.stringify(decision),
+        decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
+      ],
+    );
+    if (!locked) return;
     await recordAudit(tx, { actor: 'pipeline', action: 'report.triaged', orgId: report.orgId, subject: reportId, data: { action: decision.action, reason: decision.reason } });
-    if (decision.action === 'run') await joinOrStartBatch(deps, tx, { id: reportId, orgId: report.orgId, appId: report.appId, createdAt: report.createdAt, content, fp });
-    else await holdOrReject(tx, { id: reportId, orgId: report.orgId, appId: report.appId, fp }, decision);
+    const triaged = { id: reportId, orgId: report.orgId, appId: report.appId, repoId: locked.repo_id, createdAt: report.createdAt, content, fp };
+    if (decision.action === 'run') await joinOrStartBatch(deps, tx, triaged);
+    else await holdOrReject(tx, triaged, decision);
   });
   log.info({ action: decision.action, reason: decision.reason, signals: prefilter.signals.length }, 'Report triaged');
 }
@@ -64,47 +69,70 @@ interface TriagedReport {
   id: string;
   orgId: string;
   appId: string;
+  repoId: string | null;
   createdAt: Date;
   content: ReportContent;
   fp: Fingerprint;
 }
 
+/**
+ * Joins the open batch of the same App most like the report, or starts one. Candidates are
+ * read without locks (only batches of the same fingerprint kind, and the same error key,
+ * can match); only the chosen batch is locked, so benign reports of one App no longer
+ * queue behind every open batch of that App. A batch that closed in between is passed over.
+ */
 async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: TriagedReport): Promise<void> {
-  // Open batches: same App, still accepting, and their run has not started yet. Locked in
-  // id order, so concurrent triage jobs of one App queue on them instead of deadlocking.
-  const open = await tx.query<{ id: string; signature: Fingerprint; first_seen_at: Date; last_seen_at: Date }>(
+  const windowMs = deps.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
+  // A millisecond of slack each side: findBatch compares milliseconds, the column holds microseconds.
+  const rows = await tx.query<{ id: string; signature: Fingerprint; first_seen_at: Date; last_seen_at: Date }>(
     `SELECT b.id, b.signature, b.first_seen_at, b.last_seen_at FROM batches b JOIN runs r ON r.batch_id = b.id
       WHERE b.app_id = $1 AND b.open_until > now() AND r.state = 'triaged' AND b.signature IS NOT NULL
-      ORDER BY b.id
-      FOR UPDATE OF b`,
-    [report.appId],
+        AND b.signature->>'kind' = $2 AND ($3::text IS NULL OR b.fingerprint = $3)
+        AND b.first_seen_at < $4::timestamptz + interval '1 millisecond'
+        AND b.first_seen_at > $4::timestamptz - ($5 || ' milliseconds')::interval - interval '1 millisecond'`,
+    [report.appId, report.fp.kind, report.fp.kind === 'error' ? report.fp.key : null, report.createdAt, String(windowMs)],
   );
-  const match = findBatch(
-    { appId: report.appId, fingerprint: report.fp, receivedAt: report.createdAt },
-    open.map((b) => ({ id: b.id, appId: report.appId, fingerprint: b.signature, firstSeenAt: new Date(b.first_seen_at), lastSeenAt: new Date(b.last_seen_at) })),
-    { windowMs: deps.batchWindowMs },
-  );
-  if (match) {
-    await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, match.id]);
-    await refreshBatchSummary(tx, match.id);
-    await recordAudit(tx, { actor: 'pipeline', action: 'batch.join', orgId: report.orgId, subject: match.id, data: { reportId: report.id } });
-    return;
+  let open: OpenBatch[] = rows.map((b) => ({ id: b.id, appId: report.appId, fingerprint: b.signature, firstSeenAt: new Date(b.first_seen_at), lastSeenAt: new Date(b.last_seen_at) }));
+  for (;;) {
+    const match = findBatch({ appId: report.appId, fingerprint: report.fp, receivedAt: report.createdAt }, open, { windowMs });
+    if (!match) break;
+    if (await joinBatch(tx, match.id, report)) {
+      await recordAudit(tx, { actor: 'pipeline', action: 'batch.join', orgId: report.orgId, subject: match.id, data: { reportId: report.id } });
+      return;
+    }
+    open = open.filter((b) => b.id !== match.id);
   }
-  const batchId = await insertBatch(tx, report.appId, report.fp, deps.batchDelayMs);
+  const batchId = await insertBatch(tx, report, deps.batchDelayMs);
   await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
-  await refreshBatchSummary(tx, batchId);
-  const [app] = await tx.query<{ repo_id: string | null }>('SELECT repo_id FROM apps WHERE id = $1', [report.appId]);
-  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: app?.repo_id ?? null, state: 'queued' });
+  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
   await transitionRun(tx, run.id, 'queued', 'triaged', { reason: 'benign' });
   await enqueueJob(tx, 'run', `run:${run.id}`, { runId: run.id }, { runAt: new Date(Date.now() + deps.batchDelayMs), maxAttempts: 4 });
 }
 
-async function holdOrReject(tx: Queryable, report: Omit<TriagedReport, 'content' | 'createdAt'>, decision: TriageDecision): Promise<void> {
-  const batchId = await insertBatch(tx, report.appId, report.fp, 0);
+/**
+ * Adds the report to a batch whose run has not started, locking that batch row (a run
+ * closes its batch under the same lock); false when it is no longer open. The summary is
+ * brought up to date from the stored one, in one UPDATE, instead of from every member.
+ */
+async function joinBatch(tx: Queryable, batchId: string, report: TriagedReport): Promise<boolean> {
+  const [batch] = await tx.query<{ summary: string }>(
+    `SELECT b.summary FROM batches b JOIN runs r ON r.batch_id = b.id
+      WHERE b.id = $1 AND b.open_until > now() AND r.state = 'triaged'
+      FOR UPDATE OF b`,
+    [batchId],
+  );
+  if (!batch) return false;
   await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
-  await refreshBatchSummary(tx, batchId);
-  const [app] = await tx.query<{ repo_id: string | null }>('SELECT repo_id FROM apps WHERE id = $1', [report.appId]);
-  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: app?.repo_id ?? null, state: 'queued' });
+  const grown = summaryTextAfterJoin(batch.summary, report.createdAt);
+  if (grown) await tx.query('UPDATE batches SET summary = $2, report_count = $3, last_seen_at = now() WHERE id = $1', [batchId, grown.text, grown.count]);
+  else await refreshBatchSummary(tx, batchId);
+  return true;
+}
+
+async function holdOrReject(tx: Queryable, report: TriagedReport, decision: TriageDecision): Promise<void> {
+  const batchId = await insertBatch(tx, report, 0);
+  await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
+  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
   if (decision.action === 'reject') {
     await transitionRun(tx, run.id, 'queued', 'rejected', { reason: decision.reason });
     await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
@@ -113,16 +141,19 @@ async function holdOrReject(tx: Queryable, report: Omit<TriagedReport, 'content'
   }
 }
 
-async function insertBatch(tx: Queryable, appId: string, fp: Fingerprint, openForMs: number): Promise<string> {
+/** A batch whose first (and so far only) report is `report`, its summary written with it. */
+async function insertBatch(tx: Queryable, report: TriagedReport, openForMs: number): Promise<string> {
   const id = newId('bat');
+  const summary = summarizeBatch([{ content: report.content, receivedAt: report.createdAt }]);
   await tx.query(
-    `INSERT INTO batches (id, app_id, fingerprint, signature, open_until) VALUES ($1, $2, $3, $4, now() + ($5 || ' milliseconds')::interval)`,
-    [id, appId, fp.key, JSON.stringify(fp), String(openForMs)],
+    `INSERT INTO batches (id, app_id, fingerprint, signature, summary, report_count, open_until)
+     VALUES ($1, $2, $3, $4, $5, $6, now() + ($7 || ' milliseconds')::interval)`,
+    [id, report.appId, report.fp.key, JSON.stringify(report.fp), summary.text, summary.count, String(openForMs)],
   );
   return id;
 }
 
-/** Recomputes a batch's trusted summary (count, top error, sanitised excerpt) from its reports. */
+/** Recomputes a batch's trusted summary (count, top error, sanitised excerpt) from all its reports: for a stored summary in an older shape. */
 async function refreshBatchSummary(tx: Queryable, batchId: string): Promise<void> {
   const rows = await tx.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [batchId]);
   const summary = summarizeBatch(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));

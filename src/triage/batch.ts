@@ -202,6 +202,33 @@ function mostCommon(values: string[]): string | null {
   return best;
 }
 
+function countSentence(count: number, firstSeenAt: string, lastSeenAt: string): string {
+  return `${count} report${count === 1 ? '' : 's'}, first seen ${firstSeenAt}, last seen ${lastSeenAt}.`;
+}
+
+// The opening sentence of a summary's text, as countSentence writes it (ISO times hold no spaces).
+const COUNT_SENTENCE = /^(\d{1,9}) reports?, first seen (\S+), last seen (\S+)\./u;
+
+/**
+ * A stored summary text after one more report joined the batch, without reading the
+ * members again. Only the count and the last-seen time change: the excerpt is the first
+ * report's, and the top error is shared by every member (findBatch lets a report with an
+ * error join only a batch keyed by the same error signature, and one without an error only
+ * a text batch). Null when the text is not in summarizeBatch's shape or the report predates
+ * the first one; then the caller summarises the members.
+ */
+export function summaryTextAfterJoin(text: string, joinedAt: Date): { text: string; count: number } | null {
+  const m = COUNT_SENTENCE.exec(text);
+  if (!m) return null;
+  const [sentence, n, firstSeenAt, lastSeenAt] = m as unknown as [string, string, string, string];
+  const first = Date.parse(firstSeenAt);
+  const last = Date.parse(lastSeenAt);
+  if (Number.isNaN(first) || Number.isNaN(last) || joinedAt.getTime() < first) return null;
+  const count = Number(n) + 1;
+  const lastSeen = joinedAt.getTime() > last ? joinedAt.toISOString() : lastSeenAt;
+  return { count, text: countSentence(count, firstSeenAt, lastSeen) + text.slice(sentence.length) };
+}
+
 export function summarizeBatch(members: readonly BatchMember[]): BatchSummary {
   if (members.length === 0) throw new RangeError('summarizeBatch needs at least one report');
   const ordered = [...members].sort((a, b) => a.receivedAt.getTime() - b.receivedAt.getTime());
@@ -215,7 +242,7 @@ export function summarizeBatch(members: readonly BatchMember[]): BatchSummary {
   const firstSeenAt = first.receivedAt.toISOString();
   const lastSeenAt = last.receivedAt.toISOString();
   const text = [
-    `${ordered.length} report${ordered.length === 1 ? '' : 's'}, first seen ${firstSeenAt}, last seen ${lastSeenAt}.`,
+    countSentence(ordered.length, firstSeenAt, lastSeenAt),
     topError === null ? 'No console error.' : `Top error: ${topError}.`,
     `Excerpt of the first report: ${excerpt}`,
   ].join(' ');

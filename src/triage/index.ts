@@ -46,6 +46,7 @@ export {
   similarity,
   findBatch,
   summarizeBatch,
+  summaryTextAfterJoin,
   sanitizeExcerpt,
   EXCERPT_WITHHELD,
   MAX_EXCERPT_CHARS,
