@@ -3,7 +3,7 @@ import { getReport } from '../store/reports.js';
 import { classifyReport, decide, DEFAULT_BATCH_WINDOW_MS, findBatch, fingerprint, prefilterReport, ReportContent, summarizeBatch, summaryTextAfterJoin, type Fingerprint, type OpenBatch, type TriageDecision } from '../triage/index.js';
 import { newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
-import { enqueueJob } from './queue.js';
+import { completeJob, enqueueJob } from './queue.js';
 import { insertRun, transitionRun } from './runs.js';
 
 /**
@@ -11,9 +11,10 @@ import { insertRun, transitionRun } from './runs.js';
  * that may run joins an open batch of the same App describing the same problem, or starts
  * one; a new batch's run is scheduled `batchDelayMs` later so similar reports can join it.
  * Reports held for review or rejected get a batch and run of their own in that state.
- * Idempotent: a report that already has a batch is left alone.
+ * Idempotent: a report that already has a batch is left alone. With `jobId`, that triage
+ * job is marked done in the same transaction, so it is done exactly when its report is.
  */
-export async function triageReport(deps: PipelineDeps, reportId: string): Promise<void> {
+export async function triageReport(deps: PipelineDeps, reportId: string, opts: { jobId?: number } = {}): Promise<void> {
   const log = deps.log.child({ reportId });
   const report = await getReport(deps.db, reportId);
   if (!report) throw new UserzError('report_not_found', `No report ${reportId}`);
@@ -41,6 +42,7 @@ export async function triageReport(deps: PipelineDeps, reportId: string): Promis
         decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
       ],
     );
+    if (opts.jobId !== undefined) await completeJob(tx, opts.jobId);
     if (!locked) return;
     await recordAudit(tx, { actor: 'pipeline', action: 'report.triaged', orgId: report.orgId, subject: reportId, data: { action: decision.action, reason: decision.reason } });
     const triaged = { id: reportId, orgId: report.orgId, appId: report.appId, repoId: locked.repo_id, createdAt: report.createdAt, content, fp };
@@ -102,8 +104,7 @@ async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: Triag
     }
     open = open.filter((b) => b.id !== match.id);
   }
-  const batchId = await insertBatch(tx, report, deps.batchDelayMs);
-  await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
+  const batchId = await startBatch(tx, report, deps.batchDelayMs);
   const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
   await transitionRun(tx, run.id, 'queued', 'triaged', { reason: 'benign' });
   await enqueueJob(tx, 'run', `run:${run.id}`, { runId: run.id }, { runAt: new Date(Date.now() + deps.batchDelayMs), maxAttempts: 4 });
@@ -130,8 +131,7 @@ async function joinBatch(tx: Queryable, batchId: string, report: TriagedReport):
 }
 
 async function holdOrReject(tx: Queryable, report: TriagedReport, decision: TriageDecision): Promise<void> {
-  const batchId = await insertBatch(tx, report, 0);
-  await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
+  const batchId = await startBatch(tx, report, 0);
   const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
   if (decision.action === 'reject') {
     await transitionRun(tx, run.id, 'queued', 'rejected', { reason: decision.reason });
@@ -141,14 +141,19 @@ async function holdOrReject(tx: Queryable, report: TriagedReport, decision: Tria
   }
 }
 
-/** A batch whose first (and so far only) report is `report`, its summary written with it. */
-async function insertBatch(tx: Queryable, report: TriagedReport, openForMs: number): Promise<string> {
+/**
+ * A new batch with `report` as its first member, its summary written with it. One statement
+ * (the report's foreign key is checked at its end, after the batch row exists).
+ */
+async function startBatch(tx: Queryable, report: TriagedReport, openForMs: number): Promise<string> {
   const id = newId('bat');
   const summary = summarizeBatch([{ content: report.content, receivedAt: report.createdAt }]);
   await tx.query(
-    `INSERT INTO batches (id, app_id, fingerprint, signature, summary, report_count, open_until)
-     VALUES ($1, $2, $3, $4, $5, $6, now() + ($7 || ' milliseconds')::interval)`,
-    [id, report.appId, report.fp.key, JSON.stringify(report.fp), summary.text, summary.count, String(openForMs)],
+    `WITH batch AS (
+       INSERT INTO batches (id, app_id, fingerprint, signature, summary, report_count, open_until)
+       VALUES ($1, $2, $3, $4, $5, $6, now() + ($7 || ' milliseconds')::interval) RETURNING id)
+     UPDATE reports SET batch_id = (SELECT id FROM batch) WHERE id = $8`,
+    [id, report.appId, report.fp.key, JSON.stringify(report.fp), summary.text, summary.count, String(openForMs), report.id],
   );
   return id;
 }
