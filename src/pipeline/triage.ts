@@ -3,7 +3,7 @@ import { getReport } from '../store/reports.js';
 import { classifyReport, decide, DEFAULT_BATCH_WINDOW_MS, findBatch, fingerprint, prefilterReport, ReportContent, summarizeBatch, summaryTextAfterJoin, type Fingerprint, type OpenBatch, type TriageDecision } from '../triage/index.js';
 import { newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
-import { completeJob, enqueueJob } from './queue.js';
+import { enqueueJob } from './queue.js';
 import { insertRun, transitionRun } from './runs.js';
 
 /**
@@ -31,20 +31,28 @@ export async function triageReport(deps: PipelineDeps, reportId: string, opts: {
 
   await deps.db.transaction(async (tx) => {
     // Locks the report row; one that has a batch already was triaged by an earlier attempt.
+    // Its audit event (as recordAudit writes it) and the job's completion (as completeJob
+    // does it) go in the same statement: one round trip where each took its own.
     const [locked] = await tx.query<{ repo_id: string | null }>(
-      `UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
-       RETURNING (SELECT repo_id FROM apps WHERE apps.id = reports.app_id) AS repo_id`,
+      `WITH done AS (UPDATE jobs SET done_at = now(), locked_until = NULL, last_error = NULL WHERE id = $7::bigint),
+            triaged AS (
+              UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
+              RETURNING id, org_id, app_id),
+            audit AS (
+              INSERT INTO audit_events (actor, action, org_id, subject, data)
+              SELECT 'pipeline', 'report.triaged', org_id, id, $6::jsonb FROM triaged)
+       SELECT (SELECT repo_id FROM apps WHERE apps.id = triaged.app_id) AS repo_id FROM triaged`,
       [
         reportId,
         JSON.stringify(prefilter.signals),
         JSON.stringify(classification),
         JSON.stringify(decision),
         decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
+        JSON.stringify({ action: decision.action, reason: decision.reason }),
+        opts.jobId ?? null,
       ],
     );
-    if (opts.jobId !== undefined) await completeJob(tx, opts.jobId);
     if (!locked) return;
-    await recordAudit(tx, { actor: 'pipeline', action: 'report.triaged', orgId: report.orgId, subject: reportId, data: { action: decision.action, reason: decision.reason } });
     const triaged = { id: reportId, orgId: report.orgId, appId: report.appId, repoId: locked.repo_id, createdAt: report.createdAt, content, fp };
     if (decision.action === 'run') await joinOrStartBatch(deps, tx, triaged);
     else await holdOrReject(tx, triaged, decision);

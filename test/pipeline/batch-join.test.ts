@@ -3,7 +3,7 @@
 // as if every member had been re-read, and a batch whose run started is not joined.
 import { acceptReport } from '../../src/intake/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
-import { triageReport, type PipelineDeps } from '../../src/pipeline/index.js';
+import { claimJobs, triageReport, type PipelineDeps } from '../../src/pipeline/index.js';
 import { getApp, type App } from '../../src/store/apps.js';
 import { ReportContent, summarizeBatch } from '../../src/triage/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -68,5 +68,28 @@ describe('joining an open batch on Postgres', () => {
     expect(await batchOf(late)).not.toBe(await batchOf(first));
     const [closed] = await app.deps.store.db.query<{ report_count: number }>('SELECT report_count FROM batches WHERE id = $1', [await batchOf(first)]);
     expect(closed!.report_count).toBe(1);
+  });
+
+  async function jobState(reportId: string) {
+    const [row] = await app.deps.store.db.query<{ done: boolean; status: string; batched: boolean }>(
+      `SELECT j.done_at IS NOT NULL AS done, r.status, r.batch_id IS NOT NULL AS batched FROM jobs j JOIN reports r ON j.key = 'triage:' || r.id WHERE r.id = $1`,
+      [reportId],
+    );
+    return row;
+  }
+
+  it('closes the triage job in the transaction that triages its report, and leaves both open when it fails', async () => {
+    const db = app.deps.store.db;
+    const failing = await accept('TypeError: x is undefined at cart.js:1:1');
+    const [job] = await claimJobs(db, { workerId: 'w1', kinds: ['triage'], limit: 1, leaseMs: 60_000 });
+    // A real failure inside the transaction, after the report row and the job were updated.
+    await db.query('ALTER TABLE runs ADD CONSTRAINT refuse_runs CHECK (false) NOT VALID');
+    await expect(triageReport(deps, failing, { jobId: job!.id })).rejects.toThrow();
+    expect(await jobState(failing)).toEqual({ done: false, status: 'received', batched: false });
+
+    await db.query('ALTER TABLE runs DROP CONSTRAINT refuse_runs');
+    await triageReport(deps, failing, { jobId: job!.id });
+    expect(await jobState(failing)).toEqual({ done: true, status: 'triaged', batched: true });
+    expect(await db.query("SELECT 1 FROM audit_events WHERE action = 'report.triaged' AND subject = $1", [failing])).toHaveLength(1);
   });
 });
