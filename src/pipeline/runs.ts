@@ -69,6 +69,43 @@ export async function insertRun(tx: Queryable, input: { orgId: string; appId: st
   return toRun(row!);
 }
 
+/**
+ * A run created and moved out of `queued` at once, as insertRun then transitionRun would
+ * leave it (same row, same two audit events in the same order), in one statement: triage
+ * creates one per batch and each round trip counts there.
+ */
+export async function insertTriagedRun(
+  tx: Queryable,
+  input: { orgId: string; appId: string; batchId: string; repoId: string | null },
+  to: 'triaged' | 'needs_review' | 'rejected',
+  reason: string,
+): Promise<string> {
+  if (!TRANSITIONS.queued.includes(to)) throw new UserzError('bad_transition', `A run cannot go from queued to ${to}`);
+  const id = newId('run');
+  await tx.query(
+    `WITH run AS (
+       INSERT INTO runs (id, org_id, app_id, batch_id, repo_id, state, state_reason, finished_at)
+       VALUES ($1, $2, $3, $4, $5, $6::text, $7, CASE WHEN $8::boolean THEN now() END) RETURNING id)
+     INSERT INTO audit_events (actor, action, org_id, subject, data)
+     SELECT 'pipeline', a.action, $2, run.id, a.data
+       FROM run, (VALUES (1, 'run.queued', $9::jsonb), (2, 'run.' || $6::text, $10::jsonb)) AS a (n, action, data)
+      ORDER BY a.n`,
+    [
+      id,
+      input.orgId,
+      input.appId,
+      input.batchId,
+      input.repoId,
+      to,
+      reason,
+      TERMINAL_STATES.has(to),
+      JSON.stringify({ from: null, reason: null, batchId: input.batchId }),
+      JSON.stringify({ from: 'queued', reason }),
+    ],
+  );
+  return id;
+}
+
 export async function getRun(db: Queryable, id: string): Promise<Run | null> {
   const [row] = await db.query<RunRow>('SELECT * FROM runs WHERE id = $1', [id]);
   return row ? toRun(row) : null;

@@ -4,7 +4,7 @@ import { classifyReport, decide, DEFAULT_BATCH_WINDOW_MS, findBatch, fingerprint
 import { newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
-import { insertRun, transitionRun } from './runs.js';
+import { insertTriagedRun } from './runs.js';
 
 /**
  * Triage job: prefilter, classifier (its own model call, fails closed), policy. A report
@@ -113,9 +113,8 @@ async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: Triag
     open = open.filter((b) => b.id !== match.id);
   }
   const batchId = await startBatch(tx, report, deps.batchDelayMs);
-  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
-  await transitionRun(tx, run.id, 'queued', 'triaged', { reason: 'benign' });
-  await enqueueJob(tx, 'run', `run:${run.id}`, { runId: run.id }, { runAt: new Date(Date.now() + deps.batchDelayMs), maxAttempts: 4 });
+  const runId = await insertTriagedRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId }, 'triaged', 'benign');
+  await enqueueJob(tx, 'run', `run:${runId}`, { runId }, { runAt: new Date(Date.now() + deps.batchDelayMs), maxAttempts: 4 });
 }
 
 /**
@@ -140,12 +139,12 @@ async function joinBatch(tx: Queryable, batchId: string, report: TriagedReport):
 
 async function holdOrReject(tx: Queryable, report: TriagedReport, decision: TriageDecision): Promise<void> {
   const batchId = await startBatch(tx, report, 0);
-  const run = await insertRun(tx, { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId, state: 'queued' });
+  const runInput = { orgId: report.orgId, appId: report.appId, batchId, repoId: report.repoId };
   if (decision.action === 'reject') {
-    await transitionRun(tx, run.id, 'queued', 'rejected', { reason: decision.reason });
-    await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
+    const runId = await insertTriagedRun(tx, runInput, 'rejected', decision.reason);
+    await enqueueJob(tx, 'notify', `notify:${runId}`, { runId });
   } else {
-    await transitionRun(tx, run.id, 'queued', 'needs_review', { reason: decision.reason });
+    await insertTriagedRun(tx, runInput, 'needs_review', decision.reason);
   }
 }
 

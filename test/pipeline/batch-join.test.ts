@@ -4,6 +4,7 @@
 import { acceptReport } from '../../src/intake/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
 import { claimJobs, triageReport, type PipelineDeps } from '../../src/pipeline/index.js';
+import { insertRun, insertTriagedRun, transitionRun } from '../../src/pipeline/runs.js';
 import { getApp, type App } from '../../src/store/apps.js';
 import { ReportContent, summarizeBatch } from '../../src/triage/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
@@ -91,5 +92,29 @@ describe('joining an open batch on Postgres', () => {
     await triageReport(deps, failing, { jobId: job!.id });
     expect(await jobState(failing)).toEqual({ done: true, status: 'triaged', batched: true });
     expect(await db.query("SELECT 1 FROM audit_events WHERE action = 'report.triaged' AND subject = $1", [failing])).toHaveLength(1);
+  });
+
+  it.each(['triaged', 'needs_review', 'rejected'] as const)('creates a run straight into %s as insertRun then transitionRun would', async (to) => {
+    const db = app.deps.store.db;
+    const [stepped, direct] = ['bat_stepped', 'bat_direct'];
+    for (const id of [stepped, direct]) {
+      await db.query(`INSERT INTO batches (id, app_id, fingerprint, summary, report_count, open_until) VALUES ($1, $2, 'fp', 's', 1, now())`, [id, product.id]);
+    }
+    const input = { orgId: product.orgId, appId: product.id, repoId: null };
+    const ids = await db.transaction(async (tx) => {
+      const run = await insertRun(tx, { ...input, batchId: stepped, state: 'queued' });
+      await transitionRun(tx, run.id, 'queued', to, { reason: 'why' });
+      return [run.id, await insertTriagedRun(tx, { ...input, batchId: direct }, to, 'why')];
+    });
+    const shape = async (runId: string) => {
+      const [run] = await db.query<Record<string, unknown>>(
+        `SELECT state, state_reason, repo_id, started_at, finished_at IS NOT NULL AS finished, updated_at = created_at AS untouched FROM runs WHERE id = $1`,
+        [runId],
+      );
+      const audit = await db.query<{ action: string; data: Record<string, unknown> }>('SELECT action, data FROM audit_events WHERE subject = $1 ORDER BY id', [runId]);
+      return { run, audit: audit.map((a) => ({ action: a.action, data: { ...a.data, batchId: a.data.batchId ? 'batch' : undefined } })) };
+    };
+    expect(await shape(ids[1]!)).toEqual(await shape(ids[0]!));
+    expect((await shape(ids[1]!)).audit.map((a) => a.action)).toEqual(['run.queued', `run.${to}`]);
   });
 });
