@@ -8,7 +8,9 @@ export default {
   cacheDirectory: '<rootDir>/.jest-cache',
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
-  testTimeout: 30_000,
+  // Generous: a file's setup opens PGlite (WASM) or a real sandbox, and CI shares 2 cores with
+  // the other worker. No test asserts a timing; this only bounds a hang.
+  testTimeout: 120_000,
   maxWorkers: 2,
   // nock's interceptor lives on the global scope for the whole worker; Jest's soft global
   // cleanup between files only produces warnings about it.

@@ -1,4 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Vault } from '../../src/security/index.js';
 import { insertOrg, migrate, openPglite, openPostgres, type Db } from '../../src/store/index.js';
 
@@ -15,8 +18,8 @@ export const DB_KINDS: DbKind[] = ['pglite', 'postgres'];
  */
 export async function openTestDb(kind: DbKind): Promise<Db & { schema?: string }> {
   if (kind === 'pglite') {
-    const db = await openPglite();
-    await migrate(db);
+    const db = await openPglite(undefined, { loadDataDir: await migratedPgliteTemplate() });
+    await migrate(db); // a no-op on the template; keeps this path honest if it is stale
     return db;
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
@@ -30,6 +33,36 @@ export async function openTestDb(kind: DbKind): Promise<Db & { schema?: string }
       await close();
     },
   });
+}
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MIGRATIONS = join(ROOT, 'src', 'store', 'migrations');
+
+/**
+ * PGlite's initdb costs seconds of WASM per database (tens of seconds on a loaded machine),
+ * so tests start from a dump of a freshly migrated database, made once and kept in
+ * .jest-cache under a hash of the migrations and PGlite's version. Each test still gets a
+ * database of its own.
+ */
+async function migratedPgliteTemplate(): Promise<Blob> {
+  const hash = createHash('sha256');
+  hash.update(readFileSync(join(ROOT, 'node_modules', '@electric-sql', 'pglite', 'package.json')));
+  for (const name of readdirSync(MIGRATIONS).sort()) hash.update(name).update(readFileSync(join(MIGRATIONS, name)));
+  const file = join(ROOT, '.jest-cache', `pglite-template-${hash.digest('hex').slice(0, 16)}.tar`);
+  try {
+    return new Blob([readFileSync(file)]);
+  } catch {
+    const db = await openPglite();
+    await migrate(db);
+    const dump = await db.dumpDataDir();
+    await db.close();
+    const bytes = Buffer.from(await dump.arrayBuffer());
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, file); // atomic: a parallel worker reads a whole template or none
+    return new Blob([bytes]);
+  }
 }
 
 /** An org with its data key, created in one transaction as `userz init` does. Returns its id. */

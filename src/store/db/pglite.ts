@@ -3,16 +3,24 @@ import { PGlite } from '@electric-sql/pglite';
 import { UserzError } from '../../errors.js';
 import type { Db, Queryable, Row } from './interface.js';
 
+export interface PgliteOptions {
+  /** Start from a `dumpDataDir()` tarball instead of running initdb (tests use a migrated template). */
+  loadDataDir?: Blob;
+}
+
 /**
  * PGlite in a local directory: the embedded default. It admits one process at a time, so
  * the CLI talks to a running server instead of opening the directory itself
  * (src/cli/remote.ts). `dir: undefined` keeps everything in memory (tests).
  */
-export async function openPglite(dir?: string): Promise<Db> {
+/** The embedded Db, plus a dump of its data directory (what `PgliteOptions.loadDataDir` takes). */
+export type PgliteDb = Db & { dumpDataDir(): Promise<Blob> };
+
+export async function openPglite(dir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
   if (dir) mkdirSync(dir, { recursive: true });
   let pg: PGlite;
   try {
-    pg = dir ? await PGlite.create(dir) : await PGlite.create();
+    pg = dir ? await PGlite.create(dir, options) : await PGlite.create(options);
   } catch (e) {
     throw new UserzError('db_unreachable', `Cannot open the embedded database in ${dir ?? 'memory'}: ${(e as Error).message}. Is another Userz process using it?`, { cause: e });
   }
@@ -27,6 +35,7 @@ export async function openPglite(dir?: string): Promise<Db> {
 
   return {
     kind: 'pglite',
+    dumpDataDir: () => serialize(() => pg.dumpDataDir('none')),
     query<T extends Row>(sql: string, params?: unknown[]) {
       return serialize(async () => (await pg.query<T>(sql, params as unknown[] | undefined)).rows);
     },
