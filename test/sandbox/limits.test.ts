@@ -51,7 +51,10 @@ describe('memory', () => {
         hog.exec(['node', '-e', 'const a = []; for (let i = 0; i < 32; i++) a.push(Buffer.alloc(64 * 1024 * 1024, 1)); console.log("survived")']),
       );
       expect(outcome.stdout).not.toContain('survived');
-      expect(outcome.code === 'sandbox_lost' || outcome.exitCode === 137).toBe(true);
+      // The allocation must not succeed. How it ends varies with timing: usually the whole
+      // sandbox is lost or the OOM killer ends the process (137), but on a loaded machine the
+      // exec's stream can break before Docker reports the container stopped (seen once in CI).
+      expect(outcome.exitCode).not.toBe(0);
       expect((await bystander.exec(['node', '-e', 'process.exit(0)'])).exitCode).toBe(0);
       expect(await stillWorks(driver)).toBe(0);
     } finally {
