@@ -11,14 +11,14 @@ import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
 import { answerSlackLink, notConnectedText, readSlackLinkCode } from './link.js';
-import { rejectOutsideSlackWindow } from './request-window.js';
 import { admitSlackRequest } from './request-gate.js';
 
 /**
  * `/userz <text>` through Bolt's HTTPReceiver mounted on our router at POST /slack/events.
- * Bolt checks the v0 signature (HMAC-SHA256 of `v0:{ts}:{body}` with the signing secret,
- * 300 s window, constant-time) and answers 401 itself; we add the replay guard keyed on
- * the signature (unique per timestamp and body) and acknowledge with an ephemeral message.
+ * admitSlackRequest (request-gate.ts) checks the 300 s window both ways and the v0 signature
+ * (HMAC-SHA256 of `v0:{ts}:{body}`, constant-time) before Bolt sees anything; we add the
+ * replay guard keyed on the signature (unique per timestamp and body) and acknowledge with
+ * an ephemeral message.
  */
 export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, limiter: IntakeLimiter, apps: AppDirectory): { idle(): Promise<void> } {
   const slack = deps.config.slack;
@@ -91,7 +91,6 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
 
   const listener = receiver.requestListener;
   router.add('POST', '/slack/events', async (req: IncomingMessage, res: ServerResponse) => {
-    rejectOutsideSlackWindow(req.headers['x-slack-request-timestamp']);
     if (!(await admitSlackRequest(req, res, { signingSecret: slack.signingSecret, log: deps.log }))) return;
     await new Promise<void>((resolve) => {
       res.once('finish', resolve);

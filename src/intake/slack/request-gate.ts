@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { UserzError } from '../../errors.js';
 import { parseJson, readBody, sendJson } from '../../http/index.js';
 import { toStorableText } from '../../http/storable-text.js';
+import { rejectOutsideSlackWindow } from './request-window.js';
 
 /** Slack's requests are small (a command's text is at most a few KB); this bounds the work before the HMAC. */
 export const SLACK_BODY_LIMIT = 256 * 1024;
@@ -45,14 +46,16 @@ const SlackUrlVerification = z.object({ type: z.literal('url_verification'), cha
 const SlackInteractivePayload = z.looseObject({ type: z.string().min(1).max(100) });
 
 /**
- * Everything a request to POST /slack/events goes through before Bolt sees it: the body
- * read up to a cap (413), the v0 signature (Bolt's own verifier, 401), then the body
+ * Everything a request to POST /slack/events goes through before Bolt sees it: the
+ * timestamp within 300 s either way (401, before the body is read), the body read up to a
+ * cap (413), the v0 signature (Bolt's own verifier, 401), then the body
  * parsed (depth-bounded JSON, or a form) and checked against Slack's documented shape
  * (400 `invalid_payload`). Only a slash command reaches Bolt, and Bolt receives it
  * re-encoded from the parsed fields, so what it dispatches is exactly what passed here.
  * Returns false when the request was answered here (refused, or acknowledged and ignored).
  */
 export async function admitSlackRequest(req: IncomingMessage, res: ServerResponse, deps: { signingSecret: string; log: Logger }): Promise<boolean> {
+  rejectOutsideSlackWindow(req.headers['x-slack-request-timestamp']);
   const raw = await readBody(req, SLACK_BODY_LIMIT);
   const text = raw.toString('utf8');
   const form = isForm(req) ? parseForm(text) : null;
