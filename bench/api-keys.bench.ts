@@ -19,8 +19,9 @@ import pino from 'pino';
 import { Router } from '../src/http/index.js';
 import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
 import { ApiKeyVerifier, formatApiKey, generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../src/security/index.js';
-import { createCache, insertOrg, LocalBlobStore, migrate, openPglite, randomBase62 } from '../src/store/index.js';
+import { createCache, LocalBlobStore, migrate, openPglite, randomBase62 } from '../src/store/index.js';
 import { ms, summarize } from './stats.js';
+import { createTestOrg } from '../test/helpers/db.js';
 
 const SECONDS = 5;
 const FLOOD_CONNECTIONS = 200;
@@ -52,11 +53,7 @@ async function serve(): Promise<void> {
   await migrate(db);
   const cache = createCache({ kind: 'memory' }, 'bench-keys');
   const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'Bench', 'bench');
-    await vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, vault, 'Bench');
   const issued = await issueApiKey(db, orgId, { actor: 'bench' });
   const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [], actor: 'bench' });
   // The App API stores no blobs; the directory exists only because the deps want a store.

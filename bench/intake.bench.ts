@@ -19,8 +19,9 @@ import pino from 'pino';
 import { Router, readBody, sendJson } from '../src/http/index.js';
 import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, ReplayGuard, Vault } from '../src/security/index.js';
-import { createCache, insertOrg, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
+import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
 import { updateAppLinks } from '../src/store/apps.js';
+import { createTestOrg } from '../test/helpers/db.js';
 
 const RATE = 1000; // offered requests per second, per phase
 const SECONDS = 5;
@@ -117,11 +118,7 @@ async function serve(): Promise<void> {
   const cache = createCache({ kind: 'memory' }, 'bench');
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-bench-'));
   const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'Bench', 'bench');
-    await vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, vault, 'Bench');
   const { publicKey: discordKey, privateKey } = generateKeyPairSync('ed25519');
   const discordPublicHex = discordKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
   const applicationId = '900000000000000001';

@@ -24,8 +24,9 @@ import { Router } from '../src/http/index.js';
 import { DEFAULT_SHED, LoadShedder, shedLoad } from '../src/http/shed.js';
 import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../src/security/index.js';
-import { createCache, insertOrg, LocalBlobStore, migrate, openPostgres } from '../src/store/index.js';
+import { createCache, LocalBlobStore, migrate, openPostgres } from '../src/store/index.js';
 import { percentile } from './stats.js';
+import { createTestOrg } from '../test/helpers/db.js';
 
 const DATABASE_URL = process.env.USERZ_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AFTER_S = Number(process.env.USERZ_BENCH_AFTER_S ?? 60);
@@ -48,11 +49,7 @@ async function serve(): Promise<void> {
   const cache = createCache({ kind: 'memory' }, 'bench');
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-bench-'));
   const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-  const orgId = await db.transaction(async (tx) => {
-    const org = await insertOrg(tx, 'Bench', 'bench');
-    await vault.createOrgKey(tx, org.id);
-    return org.id;
-  });
+  const orgId = await createTestOrg(db, vault, 'Bench');
   const router = new Router(log);
   const big = { limit: 1_000_000_000, windowMs: 60_000 };
   registerIntakeRoutes(router, {

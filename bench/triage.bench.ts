@@ -14,7 +14,8 @@ import { createApp, type Notifier } from '../src/intake/index.js';
 import type { ModelClient, ModelResponse } from '../src/model/index.js';
 import { startWorker, type PipelineDeps, type WorkerOptions } from '../src/pipeline/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../src/security/index.js';
-import { insertOrg, LocalBlobStore, migrate, openPostgres, type Db } from '../src/store/index.js';
+import { LocalBlobStore, migrate, openPostgres, type Db } from '../src/store/index.js';
+import { createTestOrg } from '../test/helpers/db.js';
 
 const DATABASE_URL = process.env.USERZ_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const INTAKE_RATE = 500;
@@ -63,11 +64,7 @@ export default async function (): Promise<void> {
   try {
     await migrate(db);
     const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-    const orgId = await db.transaction(async (tx) => {
-      const org = await insertOrg(tx, 'Bench', 'bench');
-      await vault.createOrgKey(tx, org.id);
-      return org.id;
-    });
+    const orgId = await createTestOrg(db, vault, 'Bench');
     const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [], actor: 'bench' });
     const base: PipelineDeps = {
       db,
