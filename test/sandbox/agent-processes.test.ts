@@ -38,14 +38,20 @@ spawn(process.execPath, ['-e', outer], { detached: true, stdio: 'ignore' }).unre
 /** Command lines of the sandbox user's live processes, other than the lister itself. */
 const LIST = String.raw`
 const fs = require('fs');
-const mine = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid).filter((p) => {
-  try { const s = fs.readFileSync('/proc/' + p + '/status', 'utf8'); return /^Uid:\s+1000\s/m.test(s) && !/^State:\s+Z/m.test(s); } catch (e) { return false; }
-}).map((p) => fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\0').join(' ').trim());
+// A process can exit between listing /proc and reading its files: it is then not live, and is skipped.
+const mine = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid).flatMap((p) => {
+  try {
+    const s = fs.readFileSync('/proc/' + p + '/status', 'utf8');
+    if (!/^Uid:\s+1000\s/m.test(s) || /^State:\s+Z/m.test(s)) return [];
+    return [fs.readFileSync('/proc/' + p + '/cmdline', 'utf8').split('\0').join(' ').trim()];
+  } catch (e) { return []; }
+});
 console.log(JSON.stringify(mine));
 `;
 
 async function agentProcesses(sandbox: Sandbox): Promise<string[]> {
   const res = await sandbox.exec(['node', '-e', LIST]);
+  expect(res.exitCode).toBe(0);
   return JSON.parse(res.stdout.toString()) as string[];
 }
 

@@ -102,6 +102,13 @@ function fitAttachmentName(name: string, canary: string): string {
   return clean.slice(Math.max(0, at - room), at) + canary + clean.slice(at + canary.length, at + canary.length + room);
 }
 
+/** Whether intake keeps the planted field: attachment names never reach a prompt, and a reporter field named `__proto__` is dropped. */
+function kept(c: Case): boolean {
+  if (c.field === 'attachment.name') return false;
+  if (c.field === 'reporter.value') return c.filler[FIELDS.indexOf('reporter.key')] !== '__proto__';
+  return true;
+}
+
 function occurrences(haystack: string, needle: string): number {
   return haystack.split(needle).length - 1;
 }
@@ -135,12 +142,12 @@ function classifierParts(content: ReportContent, n: string): string[] {
 }
 
 describe('a canary placed in any report field', () => {
-  it('never occurs outside the wrapper of the classifier prompt, and is inside it unless it is an attachment name', () => {
+  it('never occurs outside the wrapper of the classifier prompt, and is inside it unless intake drops the field', () => {
     fc.assert(
       fc.property(cases, (c) => {
         intake(c).forEach((member, i) => {
           const inside = expectOnlyInside(classifierParts(member.content, c.nonce), c);
-          if (i === c.carrier) expect(inside).toBe(c.field !== 'attachment.name');
+          if (i === c.carrier) expect(inside).toBe(kept(c));
         });
       }),
       { numRuns: 150 },
@@ -154,7 +161,7 @@ describe('a canary placed in any report field', () => {
         expect(prompt.nonce).toBe(c.nonce);
         const inside = expectOnlyInside([prompt.system, prompt.prompt], c);
         // The first report is inside whole; a later one's error line reaches the batch's shared error.
-        if (c.carrier === 0) expect(inside).toBe(c.field !== 'attachment.name');
+        if (c.carrier === 0) expect(inside).toBe(kept(c));
       }),
       { numRuns: 150 },
     );
