@@ -165,9 +165,13 @@ async function duringFlood(url: string, manyAddresses: boolean, rate: number, in
 
 export default async function (): Promise<void> {
   const { child: server, ready: info } = await start<ServerInfo>('api-keys-server', {}, 'ready');
-  console.log(`legitimate caller: sequential GET /api/v1/apps/:id for ${SECONDS} s per phase; flood: ${FLOOD_CONNECTIONS} connections of forged sk_ keys; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `legitimate caller: sequential GET /api/v1/apps/:id for ${SECONDS} s per phase; flood: ${FLOOD_CONNECTIONS} connections of forged sk_ keys; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
   const line = (name: string, r: { p50: number; p95: number; count: number; refused: number; statuses?: Record<string, number> }) =>
-    console.log(`${name.padEnd(44)} p50 ${ms(r.p50).padStart(9)}  p95 ${ms(r.p95).padStart(9)}  calls ${String(r.count).padStart(5)}  refused ${r.refused}${r.statuses ? `  flood answers ${JSON.stringify(r.statuses)}` : ''}`);
+    console.log(
+      `${name.padEnd(44)} p50 ${ms(r.p50).padStart(9)}  p95 ${ms(r.p95).padStart(9)}  calls ${String(r.count).padStart(5)}  refused ${r.refused}${r.statuses ? `  flood answers ${JSON.stringify(r.statuses)}` : ''}`,
+    );
 
   await legitimateCalls(info.protectedUrl, info.key, info.appId); // warm-up: JIT, PGlite, the key's first scrypt
   const idle = await legitimateCalls(info.protectedUrl, info.key, info.appId);
@@ -190,7 +194,9 @@ export default async function (): Promise<void> {
   const worst = Math.max(...headline.map((r) => r.ratio));
   const refused = headline.reduce((n, r) => n + r.refused, 0);
   for (const r of ratios) console.log(`  ${r.name}: ${r.ratio.toFixed(2)}x idle`);
-  console.log(`legitimate p50 during a ${FLOOD_RATES[0]}/s forged-key flood vs idle: ${worst.toFixed(2)}x (worst of one address / many addresses); before the fix ${(oldFlood.p50 / oldIdle.p50).toFixed(1)}x`);
+  console.log(
+    `legitimate p50 during a ${FLOOD_RATES[0]}/s forged-key flood vs idle: ${worst.toFixed(2)}x (worst of one address / many addresses); before the fix ${(oldFlood.p50 / oldIdle.p50).toFixed(1)}x`,
+  );
   console.log(`goal within 2x of idle at ${FLOOD_RATES[0]}/s: ${worst <= 2 && refused === 0 ? 'met' : 'NOT met'} (legitimate calls refused: ${refused})`);
   server.kill('SIGTERM');
 }

@@ -4,15 +4,7 @@
  * each path. Goal: p95 of the full check at most 300 ms on the project machines.
  */
 import { percentile, ms } from './stats.js';
-import {
-  checkChangeSet,
-  compileRules,
-  foldPath,
-  loadDefaultRules,
-  parsePolicy,
-  type ChangeSet,
-  type ChangeSetEntry,
-} from '../src/guardrail/index.js';
+import { checkChangeSet, compileRules, foldPath, loadDefaultRules, parsePolicy, type ChangeSet, type ChangeSetEntry } from '../src/guardrail/index.js';
 
 const PATHS = 100_000;
 const RULES = 50;

@@ -61,9 +61,27 @@ const unique = () => `${process.pid}-${Date.now()}-${++seq}`;
 
 function slackRequest(teamId: string) {
   return (req: Record<string, unknown>) => {
-    const body = new URLSearchParams({ team_id: teamId, channel_id: 'C1', user_id: `U${seq % 50}`, user_name: 'u', command: '/userz', text: `slow page ${unique()}`, api_app_id: 'A1' }).toString();
+    const body = new URLSearchParams({
+      team_id: teamId,
+      channel_id: 'C1',
+      user_id: `U${seq % 50}`,
+      user_name: 'u',
+      command: '/userz',
+      text: `slow page ${unique()}`,
+      api_app_id: 'A1',
+    }).toString();
     const ts = String(Math.floor(Date.now() / 1000));
-    return { ...req, method: 'POST', path: '/slack/events', body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${hmacHex(SLACK_SECRET, `v0:${ts}:${body}`)}` } };
+    return {
+      ...req,
+      method: 'POST',
+      path: '/slack/events',
+      body,
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': ts,
+        'x-slack-signature': `v0=${hmacHex(SLACK_SECRET, `v0:${ts}:${body}`)}`,
+      },
+    };
   };
 }
 
@@ -82,13 +100,28 @@ function discordRequest(privateKey: KeyObject, applicationId: string, guildId: s
       data: { id: '1', name: 'userz', type: 1, options: [{ name: 'report', type: 1, options: [{ name: 'text', type: 3, value: `crash ${id}` }] }] },
     });
     const ts = String(Math.floor(Date.now() / 1000));
-    return { ...req, method: 'POST', path: '/discord/interactions', body, headers: { 'content-type': 'application/json', 'x-signature-ed25519': sign(null, Buffer.from(ts + body), privateKey).toString('hex'), 'x-signature-timestamp': ts } };
+    return {
+      ...req,
+      method: 'POST',
+      path: '/discord/interactions',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-signature-ed25519': sign(null, Buffer.from(ts + body), privateKey).toString('hex'),
+        'x-signature-timestamp': ts,
+      },
+    };
   };
 }
 
 function widgetRequest(publicKey: string) {
   return (req: Record<string, unknown>) => {
-    const body = JSON.stringify({ text: `Checkout fails ${unique()}`, console: [{ level: 'error', message: 'TypeError: x is undefined', ts: Date.now() }], page: { url: `${ORIGIN}/cart` }, reporter: { id: `r${seq % 50}` } });
+    const body = JSON.stringify({
+      text: `Checkout fails ${unique()}`,
+      console: [{ level: 'error', message: 'TypeError: x is undefined', ts: Date.now() }],
+      page: { url: `${ORIGIN}/cart` },
+      reporter: { id: `r${seq % 50}` },
+    });
     return { ...req, method: 'POST', path: '/api/v1/reports', body, headers: { 'content-type': 'application/json', 'x-userz-key': publicKey, origin: ORIGIN } };
   };
 }
@@ -96,10 +129,19 @@ function widgetRequest(publicKey: string) {
 function githubRequest() {
   return (req: Record<string, unknown>) => {
     const body = JSON.stringify({ action: 'opened', delivery: unique(), repository: { id: 1, full_name: 'acme/shop' } });
-    return { ...req, method: 'POST', path: '/bench/github', body, headers: { 'content-type': 'application/json', 'x-github-delivery': unique(), 'x-hub-signature-256': `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}` } };
+    return {
+      ...req,
+      method: 'POST',
+      path: '/bench/github',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'x-github-delivery': unique(),
+        'x-hub-signature-256': `sha256=${createHmac('sha256', GITHUB_SECRET).update(body).digest('hex')}`,
+      },
+    };
   };
 }
-
 
 interface ServerInfo {
   intakeUrl: string;
@@ -138,7 +180,12 @@ async function serve(): Promise<void> {
     vault,
     log,
     config: { publicUrl: 'http://127.0.0.1', slack: { signingSecret: SLACK_SECRET }, discord: { applicationId, publicKey: discordPublicHex } },
-    rateLimits: { perApp: { name: 'intake:app', ...big }, perReporter: { name: 'intake:reporter', ...big }, perIp: { name: 'intake:ip', ...big }, perPublicKey: { name: 'intake:public-key', ...big } },
+    rateLimits: {
+      perApp: { name: 'intake:app', ...big },
+      perReporter: { name: 'intake:reporter', ...big },
+      perIp: { name: 'intake:ip', ...big },
+      perPublicKey: { name: 'intake:public-key', ...big },
+    },
     discordApiUrl: `${fakeDiscord.url}/api`,
   });
   // The GitHub-webhook-like route: what Probot does before handing off (signature, replay guard).
@@ -204,16 +251,34 @@ export default async function (): Promise<void> {
 
   const run = async (name: string, url: string, setupRequest: (r: Record<string, unknown>) => Record<string, unknown>) => {
     const r = await autocannon({ url, connections: CONNECTIONS, overallRate: RATE, duration: SECONDS, requests: [{ setupRequest }] });
-    const row = { phase: name, p50: r.latency.p50, p99: r.latency.p99, reqPerSec: Math.round(r.requests.average), ok2xx: r['2xx'], non2xx: r.non2xx, errors: r.errors + r.timeouts };
-    console.log(`${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}`);
+    const row = {
+      phase: name,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      reqPerSec: Math.round(r.requests.average),
+      ok2xx: r['2xx'],
+      non2xx: r.non2xx,
+      errors: r.errors + r.timeouts,
+    };
+    console.log(
+      `${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}`,
+    );
     return row;
   };
 
-  console.log(`offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, PGlite + memory cache, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, PGlite + memory cache, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
   // Warm-up (JIT, PGlite caches), not reported.
   const warm = [widgetRequest(app.publicKey), slackRequest('TBENCH'), discordRequest(privateKey, applicationId, guildId)];
   let w = 0;
-  await autocannon({ url: intake.url, connections: CONNECTIONS, overallRate: RATE / 2, duration: 2, requests: [{ setupRequest: (r: Record<string, unknown>) => warm[w++ % warm.length]!(r) }] });
+  await autocannon({
+    url: intake.url,
+    connections: CONNECTIONS,
+    overallRate: RATE / 2,
+    duration: 2,
+    requests: [{ setupRequest: (r: Record<string, unknown>) => warm[w++ % warm.length]!(r) }],
+  });
   const baseline = await run('baseline (HMAC only)', bare.url, slackRequest('TBENCH'));
   const phases = [
     await run('widget ingest', intake.url, widgetRequest(app.publicKey)),

@@ -34,7 +34,10 @@ const STEADY_S = Number(process.env.USERZ_BENCH_STEADY_S ?? 60);
 const ORIGIN = 'https://shop.example';
 
 type Instance = { on(event: 'response', fn: (client: unknown, status: number, bytes: number, ms: number) => void): void };
-type Autocannon = (opts: Record<string, unknown>, cb: (err: unknown, result: { requests: { average: number }; '2xx': number; non2xx: number; errors: number; timeouts: number }) => void) => Instance;
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (err: unknown, result: { requests: { average: number }; '2xx': number; non2xx: number; errors: number; timeouts: number }) => void,
+) => Instance;
 
 interface Sample {
   rssMb: number;
@@ -59,7 +62,12 @@ async function serve(): Promise<void> {
     vault,
     log,
     config: { publicUrl: 'http://127.0.0.1' },
-    rateLimits: { perApp: { name: 'intake:app', ...big }, perReporter: { name: 'intake:reporter', ...big }, perIp: { name: 'intake:ip', ...big }, perPublicKey: { name: 'intake:public-key', ...big } },
+    rateLimits: {
+      perApp: { name: 'intake:app', ...big },
+      perReporter: { name: 'intake:reporter', ...big },
+      perIp: { name: 'intake:ip', ...big },
+      perPublicKey: { name: 'intake:public-key', ...big },
+    },
   });
   const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [ORIGIN], actor: 'bench' });
   const shedder = new LoadShedder(DEFAULT_SHED);
@@ -102,7 +110,10 @@ if (process.env.USERZ_BENCH_ROLE === 'overload-server') void serve();
 
 export default async function (): Promise<void> {
   const autocannon = (await import('autocannon' as string)).default as Autocannon;
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: 'overload-server' }, execArgv: [...process.execArgv, '--expose-gc'] });
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, USERZ_BENCH_ROLE: 'overload-server' },
+    execArgv: [...process.execArgv, '--expose-gc'],
+  });
   const ask = <T>(msg: Record<string, boolean>, key: string) =>
     new Promise<T>((resolve) => {
       const on = (m: Record<string, unknown>) => {
@@ -113,23 +124,38 @@ export default async function (): Promise<void> {
       child.on('message', on);
       child.send(msg);
     });
-  const info = await new Promise<{ url: string; publicKey: string }>((resolve) => child.on('message', (m: { ready?: { url: string; publicKey: string } }) => m.ready && resolve(m.ready)));
+  const info = await new Promise<{ url: string; publicKey: string }>((resolve) =>
+    child.on('message', (m: { ready?: { url: string; publicKey: string } }) => m.ready && resolve(m.ready)),
+  );
   let seq = 0;
   const setupRequest = (req: Record<string, unknown>) => ({
     ...req,
     method: 'POST',
     path: '/api/v1/reports',
-    body: JSON.stringify({ text: `Checkout fails ${++seq}`, console: [{ level: 'error', message: 'TypeError: x is undefined' }], page: { url: `${ORIGIN}/cart` } }),
+    body: JSON.stringify({
+      text: `Checkout fails ${++seq}`,
+      console: [{ level: 'error', message: 'TypeError: x is undefined' }],
+      page: { url: `${ORIGIN}/cart` },
+    }),
     headers: { 'content-type': 'application/json', 'x-userz-key': info.publicKey, origin: ORIGIN },
   });
   const load = (opts: { seconds: number; connections: number; rate?: number }) =>
     new Promise<{ served: number[]; statuses: Map<number, number>; reqPerSec: number; errors: number }>((resolve, reject) => {
       const served: number[] = [];
       const statuses = new Map<number, number>();
-      const inst = autocannon({ url: info.url, connections: opts.connections, duration: opts.seconds, ...(opts.rate ? { overallRate: opts.rate } : {}), requests: [{ setupRequest }] }, (err, r) => {
-        if (err) return reject(err);
-        resolve({ served, statuses, reqPerSec: r.requests.average, errors: r.errors + r.timeouts });
-      });
+      const inst = autocannon(
+        {
+          url: info.url,
+          connections: opts.connections,
+          duration: opts.seconds,
+          ...(opts.rate ? { overallRate: opts.rate } : {}),
+          requests: [{ setupRequest }],
+        },
+        (err, r) => {
+          if (err) return reject(err);
+          resolve({ served, statuses, reqPerSec: r.requests.average, errors: r.errors + r.timeouts });
+        },
+      );
       inst.on('response', (_c, status, _b, ms) => {
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
         if (status >= 200 && status < 300) served.push(ms);
@@ -138,7 +164,9 @@ export default async function (): Promise<void> {
   const total = (m: Map<number, number>) => [...m.values()].reduce((a, b) => a + b, 0);
   const mb = (n: number) => `${n.toFixed(0)} MB`;
 
-  console.log(`widget ingest on Postgres, shed limits ${JSON.stringify(DEFAULT_SHED.limits.ingest)} wait ${DEFAULT_SHED.waitMs} ms, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `widget ingest on Postgres, shed limits ${JSON.stringify(DEFAULT_SHED.limits.ingest)} wait ${DEFAULT_SHED.waitMs} ms, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+  );
   await load({ seconds: 2, connections: 16, rate: 200 }); // warm-up
   const capacityRun = await load({ seconds: 5, connections: 64 });
   const capacity = Math.max(50, Math.round(capacityRun.served.length / 5));
@@ -147,7 +175,9 @@ export default async function (): Promise<void> {
   const normal = await load({ seconds: 10, connections: 32, rate: Math.round(capacity / 2) });
   const normalMem = await ask<Sample>({ sample: true }, 'sample');
   await ask<number>({ peak: true }, 'peak');
-  console.log(`normal ${Math.round(capacity / 2)} req/s: p99 ${percentile(normal.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(normal.statuses))}, RSS ${mb(normalMem.rssMb)}, heap after GC ${mb(normalMem.heapMb)}`);
+  console.log(
+    `normal ${Math.round(capacity / 2)} req/s: p99 ${percentile(normal.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(normal.statuses))}, RSS ${mb(normalMem.rssMb)}, heap after GC ${mb(normalMem.heapMb)}`,
+  );
 
   const burst = await load({ seconds: 15, connections: 600, rate: capacity * 3 });
   const burstPeak = await ask<number>({ peak: true }, 'peak');
@@ -167,7 +197,9 @@ export default async function (): Promise<void> {
     const r = await load({ seconds: STEADY_S, connections: 32, rate: Math.round(capacity / 2) });
     const s = await ask<Sample>({ sample: true }, 'sample');
     steady.push(s);
-    console.log(`steady run ${i} (${STEADY_S} s at ${Math.round(capacity / 2)} req/s, p99 ${percentile(r.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(r.statuses))}): RSS ${mb(s.rssMb)}, heap after GC ${mb(s.heapMb)}`);
+    console.log(
+      `steady run ${i} (${STEADY_S} s at ${Math.round(capacity / 2)} req/s, p99 ${percentile(r.served, 99)} ms, statuses ${JSON.stringify(Object.fromEntries(r.statuses))}): RSS ${mb(s.rssMb)}, heap after GC ${mb(s.heapMb)}`,
+    );
   }
   const peakRatio = burstPeak / normalMem.rssMb;
   const afterRatio = afterMem.rssMb / normalMem.rssMb;

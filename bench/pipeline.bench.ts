@@ -28,7 +28,12 @@ function persistGitHub(gz: Buffer): void {
   nock(API)
     .persist()
     .post('/app/installations/99/access_tokens')
-    .reply(201, () => ({ token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repositories: [{ id: 777 }] }))
+    .reply(201, () => ({
+      token: TOKEN,
+      expires_at: new Date(Date.now() + 3600_000).toISOString(),
+      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+      repositories: [{ id: 777 }],
+    }))
     .delete('/installation/token')
     .reply(204)
     .get(`${REPO}/branches/main`)
@@ -63,7 +68,9 @@ function persistGitHub(gz: Buffer): void {
  * summarises once it has seen a tool result.
  */
 function endlessModels(agentDelayMs = 0) {
-  const classifier = new ScriptedModelClient(Array.from({ length: 1000 }, () => ({ content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) })));
+  const classifier = new ScriptedModelClient(
+    Array.from({ length: 1000 }, () => ({ content: JSON.stringify({ label: 'benign', confidence: 0.9, reason: 'bug' }) })),
+  );
   const agent = {
     provider: 'bench',
     model: 'bench-agent',
@@ -73,7 +80,12 @@ function endlessModels(agentDelayMs = 0) {
       const usage = { inputTokens: 100, outputTokens: 20 };
       if (request.messages.some((m) => m.role === 'tool')) return { content: 'Fixed.', toolCalls: [], usage, stopReason: 'end' };
       await new Promise((r) => setTimeout(r, agentDelayMs));
-      return { content: '', toolCalls: [{ id: `c${this.calls}`, name: 'edit_file', arguments: { path: 'src/total.js', search: ' + 1;', replace: ';' } }], usage, stopReason: 'tool_use' };
+      return {
+        content: '',
+        toolCalls: [{ id: `c${this.calls}`, name: 'edit_file', arguments: { path: 'src/total.js', search: ' + 1;', replace: ';' } }],
+        usage,
+        stopReason: 'tool_use',
+      };
     },
   };
   return { classifier, agent };
@@ -116,7 +128,12 @@ export default async function bench(): Promise<void> {
 
   const sandbox = await DockerRunscDriver.open(testSandboxConfig('bench-pipeline', { poolSize: 1 }));
   const models = endlessModels();
-  const app = await startTestApp({ db: 'pglite', github: testGitHubApp(), pipeline: { ...models, sandbox, batchDelayMs: 0 }, intake: { rateLimits: BENCH_LIMITS } });
+  const app = await startTestApp({
+    db: 'pglite',
+    github: testGitHubApp(),
+    pipeline: { ...models, sandbox, batchDelayMs: 0 },
+    intake: { rateLimits: BENCH_LIMITS },
+  });
   const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
   try {
     const customer = await setUpCustomer(app);
@@ -124,17 +141,23 @@ export default async function bench(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       const t = performance.now();
       const { id } = await postWidgetReport(app.url, customer.publicKey, { text: `Total is off by one (${i}).` });
-      await waitFor(async () => {
-        const run = await runOfReport(app.deps.store.db, id);
-        if (run && ['pr_failed', 'errored'].includes(run.state)) throw new Error(`run ended ${run.state} ${run.stateReason}`);
-        return run?.state === 'pr_opened';
-      }, 120_000, 'the draft PR');
+      await waitFor(
+        async () => {
+          const run = await runOfReport(app.deps.store.db, id);
+          if (run && ['pr_failed', 'errored'].includes(run.state)) throw new Error(`run ended ${run.state} ${run.stateReason}`);
+          return run?.state === 'pr_opened';
+        },
+        120_000,
+        'the draft PR',
+      );
       endToEnd.push(performance.now() - t);
     }
     const e = summarize(endToEnd);
     const s = summarize(sandboxMs);
     console.log(`report accepted → draft PR (${RUNS} runs, warm pool 1): p50 ${ms(e.p50)}  p95 ${ms(e.p95)}  max ${ms(e.max)}   goal p95 ≤ 10 s`);
-    console.log(`  beside it, the sandbox alone (cold acquire → exec → destroy, 5 runs): p50 ${ms(s.p50)}  max ${ms(s.max)}; pipeline / sandbox p50 = ${(e.p50 / s.p50).toFixed(2)}×`);
+    console.log(
+      `  beside it, the sandbox alone (cold acquire → exec → destroy, 5 runs): p50 ${ms(s.p50)}  max ${ms(s.max)}; pipeline / sandbox p50 = ${(e.p50 / s.p50).toFixed(2)}×`,
+    );
 
     // Intake under load, compared fairly: in both phases a worker polls and no triage runs
     // (the measured reports' own triage jobs are set aside), so the only difference is 2
@@ -154,10 +177,14 @@ export default async function bench(): Promise<void> {
     const busyTriage = startWorker({ ...app.deps.pipeline, ...slow }, { pollMs: 20, concurrency: { run: 0, notify: 0 } });
     await postWidgetReport(app.url, customer.publicKey, { text: 'Background run one: the total is wrong.' });
     await postWidgetReport(app.url, customer.publicKey, { text: 'Background run two: the dark mode toggle fails.' });
-    await waitFor(async () => {
-      const [r] = await app.deps.store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = 'running'");
-      return Number(r!.n) >= 2;
-    }, 60_000, 'two background runs to start');
+    await waitFor(
+      async () => {
+        const [r] = await app.deps.store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = 'running'");
+        return Number(r!.n) >= 2;
+      },
+      60_000,
+      'two background runs to start',
+    );
     await busyTriage.stop();
     // Measure while the two runs execute, not while their sandboxes boot: wait until both
     // runners have asked the (slow) model for their first turn and the warm pool is full.
@@ -165,7 +192,9 @@ export default async function bench(): Promise<void> {
     const busy = summarize(await ackLatencies(app.url, customer.publicKey, 400));
     const [running] = await app.deps.store.db.query<{ n: number }>("SELECT count(*)::int AS n FROM runs WHERE state = 'running'");
     console.log(`intake ack, idle:                        p50 ${ms(idle.p50)}  p99 ${ms(idle.p99)}`);
-    console.log(`intake ack, 2 runs + 10,000 jobs waiting: p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}   ratio p99 ${(busy.p99 / idle.p99).toFixed(2)} (goal ≤ 1.1; ${running!.n} runs still running at the end)`);
+    console.log(
+      `intake ack, 2 runs + 10,000 jobs waiting: p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}   ratio p99 ${(busy.p99 / idle.p99).toFixed(2)} (goal ≤ 1.1; ${running!.n} runs still running at the end)`,
+    );
     await poller.stop();
     await busyWorker.stop();
   } finally {

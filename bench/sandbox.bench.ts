@@ -58,7 +58,10 @@ const line = (label: string, xs: number[]) =>
 
 /** Memory charged to each container's cgroup (runsc's sentry and gofer live in it), cgroup v1 or v2. */
 function cgroupMemory(containerId: string): number | undefined {
-  for (const path of [`/sys/fs/cgroup/memory/docker/${containerId}/memory.usage_in_bytes`, `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/memory.current`]) {
+  for (const path of [
+    `/sys/fs/cgroup/memory/docker/${containerId}/memory.usage_in_bytes`,
+    `/sys/fs/cgroup/system.slice/docker-${containerId}.scope/memory.current`,
+  ]) {
     try {
       return Number(readFileSync(path, 'utf8').trim());
     } catch {
@@ -110,14 +113,43 @@ export default async function (): Promise<void> {
   const runc = await measure('runc', 0);
   const runsc = await measure('runsc', 0);
   const pool = await measure('runsc', 1);
-  const med = (xs: Sample[], k: keyof Sample) => percentile(xs.map((s) => s[k]), 50);
+  const med = (xs: Sample[], k: keyof Sample) =>
+    percentile(
+      xs.map((s) => s[k]),
+      50,
+    );
 
   console.log(`${RUNS} runs each (after one warm-up run), same driver and flags, runtime varied`);
-  console.log(line('runc  cold create → first exec', runc.map((s) => s.ready)));
-  console.log(line('runsc cold create → first exec', runsc.map((s) => s.ready)));
-  console.log(line('runsc pool acquire → first exec', pool.map((s) => s.ready)));
-  console.log(line('runc  teardown (destroy)', runc.map((s) => s.teardown)));
-  console.log(line('runsc teardown (destroy)', runsc.map((s) => s.teardown)));
+  console.log(
+    line(
+      'runc  cold create → first exec',
+      runc.map((s) => s.ready),
+    ),
+  );
+  console.log(
+    line(
+      'runsc cold create → first exec',
+      runsc.map((s) => s.ready),
+    ),
+  );
+  console.log(
+    line(
+      'runsc pool acquire → first exec',
+      pool.map((s) => s.ready),
+    ),
+  );
+  console.log(
+    line(
+      'runc  teardown (destroy)',
+      runc.map((s) => s.teardown),
+    ),
+  );
+  console.log(
+    line(
+      'runsc teardown (destroy)',
+      runsc.map((s) => s.teardown),
+    ),
+  );
   const base = med(runc, 'ready');
   const coldRatio = med(runsc, 'ready') / base;
   const poolRatio = med(pool, 'ready') / base;

@@ -23,7 +23,12 @@ const JOBS = Number(process.env.USERZ_BENCH_TRIAGE_JOBS ?? 2000);
 
 /** Answers like a classifier that takes `ms` per call. */
 function slowBenignClassifier(ms: number): ModelClient {
-  const answer: ModelResponse = { content: JSON.stringify({ label: 'benign', confidence: 0.95, reason: 'A bug report.' }), toolCalls: [], usage: { inputTokens: 200, outputTokens: 20 }, stopReason: 'end' };
+  const answer: ModelResponse = {
+    content: JSON.stringify({ label: 'benign', confidence: 0.95, reason: 'A bug report.' }),
+    toolCalls: [],
+    usage: { inputTokens: 200, outputTokens: 20 },
+    stopReason: 'end',
+  };
   return { provider: 'scripted', model: 'stub-300ms', complete: () => new Promise((r) => setTimeout(() => r(answer), ms)) };
 }
 
@@ -53,7 +58,9 @@ async function drain(deps: PipelineDeps, n: number, opts: WorkerOptions): Promis
     return n / (Number(process.hrtime.bigint() - started) / 1e9);
   } finally {
     await worker.stop();
-    const failed = await deps.db.query<{ last_error: string; n: number }>(`SELECT last_error, count(*)::int AS n FROM jobs WHERE kind = 'triage' AND last_error IS NOT NULL GROUP BY last_error`);
+    const failed = await deps.db.query<{ last_error: string; n: number }>(
+      `SELECT last_error, count(*)::int AS n FROM jobs WHERE kind = 'triage' AND last_error IS NOT NULL GROUP BY last_error`,
+    );
     if (failed.length > 0) console.log(`  failed triage jobs: ${failed.map((f) => `${f.last_error} ×${f.n}`).join(', ')}`);
   }
 }
@@ -81,7 +88,8 @@ export default async function (): Promise<void> {
       batchDelayMs: 3_600_000,
     };
     const n = JOBS;
-    const row = (name: string, rate: number) => console.log(`${name.padEnd(46)} ${rate.toFixed(1).padStart(7)} jobs/s   ${(rate / INTAKE_RATE).toFixed(2)}x of ${INTAKE_RATE} req/s intake`);
+    const row = (name: string, rate: number) =>
+      console.log(`${name.padEnd(46)} ${rate.toFixed(1).padStart(7)} jobs/s   ${(rate / INTAKE_RATE).toFixed(2)}x of ${INTAKE_RATE} req/s intake`);
 
     await backlog(db, orgId, app.app.id, 200, 'old');
     const old = await drain(base, 200, { concurrency: { triage: 4 } });
@@ -94,7 +102,9 @@ export default async function (): Promise<void> {
     await backlog(db, orgId, app.app.id, n, 'cls');
     const cls = await drain({ ...base, classifier: slowBenignClassifier(300) }, n, {});
     row(`classifier stub 300 ms, default concurrency (${n} jobs)`, cls);
-    console.log(`ratio vs baseline: prefilter ${(pre / old).toFixed(1)}x, with classifier ${(cls / old).toFixed(1)}x; keeps up with ${INTAKE_RATE} req/s: prefilter ${pre >= INTAKE_RATE ? 'yes' : 'NO'}, classifier ${cls >= INTAKE_RATE ? 'yes' : 'NO'}`);
+    console.log(
+      `ratio vs baseline: prefilter ${(pre / old).toFixed(1)}x, with classifier ${(cls / old).toFixed(1)}x; keeps up with ${INTAKE_RATE} req/s: prefilter ${pre >= INTAKE_RATE ? 'yes' : 'NO'}, classifier ${cls >= INTAKE_RATE ? 'yes' : 'NO'}`,
+    );
   } finally {
     await db.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await db.close();

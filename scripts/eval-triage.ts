@@ -62,7 +62,10 @@ const CARRIERS = [
 ];
 
 function embed(attack: string, i: number): ReportContent {
-  return { text: CARRIERS[i % CARRIERS.length]!(attack), console: [{ level: 'error', message: 'TypeError: Cannot read properties of undefined (reading "id")' }] };
+  return {
+    text: CARRIERS[i % CARRIERS.length]!(attack),
+    console: [{ level: 'error', message: 'TypeError: Cannot read properties of undefined (reading "id")' }],
+  };
 }
 
 const pct = (n: number, d: number): string => (d === 0 ? '  n/a' : `${((100 * n) / d).toFixed(1).padStart(5)}%`);
@@ -106,7 +109,10 @@ function measureSpeed(contents: ReportContent[]): void {
   };
   const baseline = time(() => contents.forEach((c) => normalizeForMatching(scannableText(c))));
   const prefilter = time(() => contents.forEach((c) => prefilterReport(c)));
-  const big = { text: 'The export fails. '.repeat(450).slice(0, 8192), console: Array.from({ length: 500 }, (_, i) => ({ level: 'log' as const, message: `line ${i} ok` })) };
+  const big = {
+    text: 'The export fails. '.repeat(450).slice(0, 8192),
+    console: Array.from({ length: 500 }, (_, i) => ({ level: 'log' as const, message: `line ${i} ok` })),
+  };
   const bigMs = time(() => prefilterReport(big)) * contents.length;
   console.log(
     `\nPrefilter speed: ${(prefilter * 1000).toFixed(1)} µs/report vs normalise-only baseline ${(baseline * 1000).toFixed(1)} µs ` +
@@ -134,7 +140,12 @@ async function main(): Promise<void> {
   const benign = corpus.filter((s) => s.label === 'benign');
   const benignFlagged = benign.filter((s) => isFlagged(s.content));
   console.log(`False-positive rate on benign: ${pct(benignFlagged.length, benign.length).trim()} (${benignFlagged.length}/${benign.length})`);
-  for (const s of benignFlagged) console.log(`  benign flagged: ${s.id} ${prefilterReport(s.content).signals.map((x) => x.id).join(',')}`);
+  for (const s of benignFlagged)
+    console.log(
+      `  benign flagged: ${s.id} ${prefilterReport(s.content)
+        .signals.map((x) => x.id)
+        .join(',')}`,
+    );
   const missed = corpus.filter((s, i) => s.label === 'malicious_injection' && prefilterPred[i] === null);
   for (const s of missed) console.log(`  injection missed: ${s.id} score ${prefilterReport(s.content).score}`);
 

@@ -9,6 +9,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh --tests
 echo "test: type-checking" >&2
 npx tsc --noEmit
+echo "test: format check (prettier; \`npx prettier --write .\` fixes it)" >&2
+npx prettier --check --log-level warn .
 
 results=".jest-cache/results.json"
 mkdir -p .jest-cache

@@ -10,11 +10,7 @@ export class UserzError extends Error {
   readonly retryable: boolean;
   readonly details?: Record<string, unknown>;
 
-  constructor(
-    code: string,
-    message: string,
-    opts: { status?: number; retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  constructor(code: string, message: string, opts: { status?: number; retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'UserzError';
     this.code = code;

@@ -110,7 +110,10 @@ export const COMMANDS: Command[] = [
     options: { installation: { type: 'string' }, org: { type: 'string' }, ...json },
     async run(args) {
       if (!args.values.installation) throw new UserzError('invalid_input', '--installation is required');
-      const r = (await runOp(args.config(), 'repos.link-installation', { installationId: args.values.installation, org: args.values.org })) as { orgId: string; repos: number };
+      const r = (await runOp(args.config(), 'repos.link-installation', { installationId: args.values.installation, org: args.values.org })) as {
+        orgId: string;
+        repos: number;
+      };
       print(args, r, `Linked installation ${args.values.installation} (${r.repos} repos so far) to ${r.orgId}`);
       return 0;
     },
@@ -123,12 +126,21 @@ export const COMMANDS: Command[] = [
     options: { name: { type: 'string' }, origin: { type: 'string', multiple: true }, org: { type: 'string' }, repo: { type: 'string' }, ...json },
     async run(args) {
       if (!args.values.name) throw new UserzError('invalid_input', '--name is required');
-      const r = (await runOp(args.config(), 'app.create', { name: args.values.name, origins: args.values.origin ?? [], org: args.values.org, repo: args.values.repo })) as {
+      const r = (await runOp(args.config(), 'app.create', {
+        name: args.values.name,
+        origins: args.values.origin ?? [],
+        org: args.values.org,
+        repo: args.values.repo,
+      })) as {
         appId: string;
         publicKey: string;
         signingSecret: string;
       };
-      print(args, r, `Created App ${r.appId}\nPublic key (for the widget's data-userz-key): ${r.publicKey}\nSigning secret (shown once, for private-mode user tokens): ${r.signingSecret}`);
+      print(
+        args,
+        r,
+        `Created App ${r.appId}\nPublic key (for the widget's data-userz-key): ${r.publicKey}\nSigning secret (shown once, for private-mode user tokens): ${r.signingSecret}`,
+      );
       return 0;
     },
   },
@@ -139,13 +151,22 @@ export const COMMANDS: Command[] = [
     options: { project: { type: 'string' }, token: { type: 'string' }, 'base-url': { type: 'string' }, org: { type: 'string' }, ...json },
     async run(args) {
       if (!args.values.project || !args.values.token) throw new UserzError('invalid_input', '--project and --token are required');
-      const r = (await runOp(args.config(), 'repos.add-gitlab', { project: args.values.project, token: args.values.token, baseUrl: args.values['base-url'], org: args.values.org })) as {
+      const r = (await runOp(args.config(), 'repos.add-gitlab', {
+        project: args.values.project,
+        token: args.values.token,
+        baseUrl: args.values['base-url'],
+        org: args.values.org,
+      })) as {
         repoId: string;
         fullName: string;
         webhookSecret: string;
         webhookPath: string;
       };
-      print(args, r, `Connected ${r.fullName} (${r.repoId}).\nAdd a GitLab webhook for merge request events to ${r.webhookPath} with this secret token (shown once): ${r.webhookSecret}`);
+      print(
+        args,
+        r,
+        `Connected ${r.fullName} (${r.repoId}).\nAdd a GitLab webhook for merge request events to ${r.webhookPath} with this secret token (shown once): ${r.webhookSecret}`,
+      );
       return 0;
     },
   },
@@ -185,7 +206,7 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'sandbox run',
-    summary: 'Run a command in a sandbox configured exactly as a run\'s; exits with the command\'s exit code',
+    summary: "Run a command in a sandbox configured exactly as a run's; exits with the command's exit code",
     usage: 'userz sandbox run [--workspace DIR] -- CMD [ARG…]',
     options: { workspace: { type: 'string' } },
     async run(args) {

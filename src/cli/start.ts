@@ -43,7 +43,14 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
   let server: RunningServer | undefined;
   try {
     if (role === 'all' || role === 'web') {
-      server = await startHttpServer({ probot: createProbot(config, log), appFn: userzApp(deps), log, port: config.port, host: config.host, shed: config.load.shed });
+      server = await startHttpServer({
+        probot: createProbot(config, log),
+        appFn: userzApp(deps),
+        log,
+        port: config.port,
+        host: config.host,
+        shed: config.load.shed,
+      });
       stoppers.push(() => server!.close());
       if (adminToken) {
         writeServerFile(config.dataDir, { pid: process.pid, url: server.url, adminToken });

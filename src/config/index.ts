@@ -170,7 +170,9 @@ function readGitHub(e: Env, problems: string[]): Config['github'] {
 
 function readGitHubInstall(e: Env, problems: string[]): GitHubInstallConfig | undefined {
   const parts = { GITHUB_APP_SLUG: e.GITHUB_APP_SLUG, GITHUB_CLIENT_ID: e.GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET: e.GITHUB_CLIENT_SECRET };
-  const missing = Object.entries(parts).filter(([, v]) => !v).map(([k]) => k);
+  const missing = Object.entries(parts)
+    .filter(([, v]) => !v)
+    .map(([k]) => k);
   if (missing.length === 3) return undefined;
   if (missing.length > 0) {
     problems.push(`${missing.join(', ')} required for GitHub install links (set GITHUB_APP_SLUG, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET together)`);
@@ -205,11 +207,39 @@ export function describeConfig(config: Config): Array<{ part: string; configured
   return [
     { part: 'database', configured: true, detail: config.database.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : 'embedded PGlite' },
     { part: 'cache', configured: true, detail: config.cache.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-memory' },
-    { part: 'github', configured: !!config.github, detail: config.github ? `GitHub App ${config.github.appId}` : 'not configured: set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET' },
+    {
+      part: 'github',
+      configured: !!config.github,
+      detail: config.github ? `GitHub App ${config.github.appId}` : 'not configured: set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET',
+    },
     { part: 'gitlab', configured: true, detail: 'per-project tokens (userz repos add-gitlab)' },
-    { part: 'slack', configured: !!config.slack, detail: config.slack ? (config.slack.clientId ? 'signing secret and OAuth' : 'signing secret only, no OAuth install') : 'not configured: set SLACK_SIGNING_SECRET' },
-    { part: 'discord', configured: !!config.discord, detail: config.discord ? `application ${config.discord.applicationId}` : 'not configured: set DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY' },
-    { part: 'model', configured: !!config.model, detail: config.model ? `${config.model.provider} (agent ${config.model.agentModel}, classifier ${config.model.classifierModel})` : 'not configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY; reports wait for review' },
-    { part: 'sandbox', configured: config.sandbox.enabled, detail: config.sandbox.enabled ? `docker+runsc, image ${config.sandbox.image}, pool ${config.sandbox.poolSize}` : 'off (USERZ_SANDBOX=off): no agent runs' },
+    {
+      part: 'slack',
+      configured: !!config.slack,
+      detail: config.slack
+        ? config.slack.clientId
+          ? 'signing secret and OAuth'
+          : 'signing secret only, no OAuth install'
+        : 'not configured: set SLACK_SIGNING_SECRET',
+    },
+    {
+      part: 'discord',
+      configured: !!config.discord,
+      detail: config.discord ? `application ${config.discord.applicationId}` : 'not configured: set DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY',
+    },
+    {
+      part: 'model',
+      configured: !!config.model,
+      detail: config.model
+        ? `${config.model.provider} (agent ${config.model.agentModel}, classifier ${config.model.classifierModel})`
+        : 'not configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY; reports wait for review',
+    },
+    {
+      part: 'sandbox',
+      configured: config.sandbox.enabled,
+      detail: config.sandbox.enabled
+        ? `docker+runsc, image ${config.sandbox.image}, pool ${config.sandbox.poolSize}`
+        : 'off (USERZ_SANDBOX=off): no agent runs',
+    },
   ];
 }

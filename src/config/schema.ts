@@ -74,7 +74,9 @@ export const EnvSchema = z.object({
    * authorization GitHub runs during installation), and the key that signs the `state`
    * (defaults to WEBHOOK_SECRET).
    */
-  GITHUB_APP_SLUG: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]{0,99}$/i.test(v), { message: 'must be the GitHub App slug (letters, digits, dashes)' }),
+  GITHUB_APP_SLUG: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]{0,99}$/i.test(v), {
+    message: 'must be the GitHub App slug (letters, digits, dashes)',
+  }),
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
   GITHUB_STATE_SECRET: optionalString,

@@ -6,12 +6,7 @@ import { UserzError } from '../errors.js';
 
 export type ForgeLabel = 'GitHub' | 'GitLab';
 
-export function forgeHttpError(
-  forge: ForgeLabel,
-  status: number,
-  operation: string,
-  extra: { rateLimited?: boolean; retryAfterMs?: number } = {},
-): UserzError {
+export function forgeHttpError(forge: ForgeLabel, status: number, operation: string, extra: { rateLimited?: boolean; retryAfterMs?: number } = {}): UserzError {
   const details = { forge, status, operation, ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }) };
   const say = (what: string): string => `${forge} ${what} (${status}) during ${operation}`;
   if (status === 429 || (status === 403 && extra.rateLimited)) {

@@ -186,14 +186,7 @@ function stampsOf(compiled: CompiledRules): Stamps {
   return stamps;
 }
 
-function tryRules(
-  compiled: CompiledRules,
-  list: readonly number[] | undefined,
-  path: string,
-  hits: string[],
-  tried: Uint32Array,
-  generation: number,
-): void {
+function tryRules(compiled: CompiledRules, list: readonly number[] | undefined, path: string, hits: string[], tried: Uint32Array, generation: number): void {
   if (list === undefined) return;
   for (const i of list) {
     if (tried[i] === generation) continue;

@@ -95,7 +95,10 @@ export function countBraceExpansions(glob: string, cap: number): number {
       if (pos >= glob.length) {
         // Unclosed: brace expansion keeps it literally, but count what we saw, which is
         // an upper bound either way.
-        return Math.min(over, alternatives.reduce((a, b) => a + b, 0));
+        return Math.min(
+          over,
+          alternatives.reduce((a, b) => a + b, 0),
+        );
       }
       if (glob[pos] === '}') break;
       pos += 1; // ','
@@ -103,7 +106,11 @@ export function countBraceExpansions(glob: string, cap: number): number {
     }
     const close = pos;
     pos += 1;
-    if (alternatives.length > 1) return Math.min(over, alternatives.reduce((a, b) => a + b, 0));
+    if (alternatives.length > 1)
+      return Math.min(
+        over,
+        alternatives.reduce((a, b) => a + b, 0),
+      );
     const range = RANGE.exec(glob.slice(start, close));
     if (range === null || close - open < 2) return alternatives[0] ?? 1;
     const [from, to] = range[1] !== undefined ? [Number(range[1]), Number(range[2])] : [range[3]!.charCodeAt(0), range[4]!.charCodeAt(0)];

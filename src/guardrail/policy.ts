@@ -64,4 +64,3 @@ export function parsePolicy(yamlText: string): Policy {
   }
   return parsed.data;
 }
-

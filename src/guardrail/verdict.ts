@@ -51,11 +51,7 @@ export const STRUCTURAL_RULES = {
 } as const;
 
 /** Rule ids whose violations carry CHANGE_SET_PATH: they concern the change set as a whole. */
-export const CHANGE_SET_RULES: ReadonlySet<string> = new Set([
-  STRUCTURAL_RULES.tooManyFiles,
-  STRUCTURAL_RULES.totalTooLarge,
-  STRUCTURAL_RULES.totalMismatch,
-]);
+export const CHANGE_SET_RULES: ReadonlySet<string> = new Set([STRUCTURAL_RULES.tooManyFiles, STRUCTURAL_RULES.totalTooLarge, STRUCTURAL_RULES.totalMismatch]);
 
 /** Rule ids that rules/guardrail.yml and a repository policy may not claim. */
 export const RESERVED_RULE_ID_PREFIXES = ['path.', 'mode.', 'entry.', 'size.', 'policy.'] as const;

@@ -59,7 +59,9 @@ export class Router {
       return true;
     }
     if (pathMatched) {
-      res.writeHead(405, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } }));
+      res
+        .writeHead(405, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } }));
       return true;
     }
     return false;

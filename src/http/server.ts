@@ -19,22 +19,31 @@ export interface RunningServer {
  * Probot app with Probot's own createNodeMiddleware rather than its Server class so the
  * request log is ours: method, path without query, status, time, and no headers.
  */
-export async function startHttpServer(opts: { probot: Probot; appFn: ApplicationFunction; log: Logger; port: number; host: string; shed?: ShedOptions | false }): Promise<RunningServer> {
+export async function startHttpServer(opts: {
+  probot: Probot;
+  appFn: ApplicationFunction;
+  log: Logger;
+  port: number;
+  host: string;
+  shed?: ShedOptions | false;
+}): Promise<RunningServer> {
   const middleware = await createNodeMiddleware(opts.appFn, { probot: opts.probot });
   const log = opts.log.child({ name: 'http' });
   installProcessGuard(opts.log);
   const shedder = opts.shed === false ? undefined : new LoadShedder(opts.shed ?? DEFAULT_SHED);
-  const server = createServer(shedLoad(shedder, log, (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
-    });
-    // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
-    // server keeps serving; Probot's own catch would answer an empty 500.
-    const notFound = () => sendJson(res, 404, { error: { code: 'not_found', message: 'No such route' } });
-    new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
-  }));
+  const server = createServer(
+    shedLoad(shedder, log, (req: IncomingMessage, res: ServerResponse) => {
+      const started = process.hrtime.bigint();
+      res.on('finish', () => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
+      });
+      // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
+      // server keeps serving; Probot's own catch would answer an empty 500.
+      const notFound = () => sendJson(res, 404, { error: { code: 'not_found', message: 'No such route' } });
+      new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
+    }),
+  );
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -117,7 +117,10 @@ export class LoadShedder {
   }
 
   stats(): Record<ShedClass, { active: number; waiting: number; shed: number }> {
-    return Object.fromEntries(SHED_CLASSES.map((c) => [c, { ...this.lanes[c].stats, shed: this.shedCounts[c] }])) as Record<ShedClass, { active: number; waiting: number; shed: number }>;
+    return Object.fromEntries(SHED_CLASSES.map((c) => [c, { ...this.lanes[c].stats, shed: this.shedCounts[c] }])) as Record<
+      ShedClass,
+      { active: number; waiting: number; shed: number }
+    >;
   }
 }
 
@@ -168,7 +171,11 @@ export function sendOverloaded(req: IncomingMessage, res: ServerResponse, cls: S
   // A small body is drained and the connection kept (reconnecting costs the client and us
   // more than the answer); a large or unsized one is not read: the connection closes.
   const small = !req.headers['transfer-encoding'] && Number(req.headers['content-length'] ?? 0) <= 64 * 1024;
-  const headers: Record<string, string | number> = { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), 'retry-after': String(retryAfterSeconds) };
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    'retry-after': String(retryAfterSeconds),
+  };
   if (!small) headers.connection = 'close';
   res.writeHead(status, headers);
   res.end(text);

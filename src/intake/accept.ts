@@ -20,7 +20,15 @@ export interface AcceptedReport {
  */
 export async function acceptReport(
   deps: { db: Db; blobs: BlobStore },
-  input: { app: App; source: ReportSource; content: ReportContent; replyTo: ReplyTo | null; reporterKey: string | null; attachments?: ParsedAttachment[]; actor: string },
+  input: {
+    app: App;
+    source: ReportSource;
+    content: ReportContent;
+    replyTo: ReplyTo | null;
+    reporterKey: string | null;
+    attachments?: ParsedAttachment[];
+    actor: string;
+  },
 ): Promise<AcceptedReport> {
   // What is stored is what triage reads: a body that does not parse as ReportContent (a
   // repeated form field, an array where an object belongs) is refused here, not acknowledged

@@ -24,8 +24,21 @@ const PatchAppBody = z.object({
   origins: z.array(z.string()).optional(),
   repoId: z.string().nullable().optional(),
   // `teamId` / `guildId` are read only to refuse them: a workspace is linked with proof (chatLinkNeedsProof).
-  slack: z.object({ teamId: z.unknown().optional(), channelId: z.string().min(1).optional() }).nullable().optional(),
-  discord: z.object({ guildId: z.unknown().optional(), channelId: z.string().regex(/^\d{5,25}$/).optional(), botToken: z.string().min(20).optional() }).nullable().optional(),
+  slack: z
+    .object({ teamId: z.unknown().optional(), channelId: z.string().min(1).optional() })
+    .nullable()
+    .optional(),
+  discord: z
+    .object({
+      guildId: z.unknown().optional(),
+      channelId: z
+        .string()
+        .regex(/^\d{5,25}$/)
+        .optional(),
+      botToken: z.string().min(20).optional(),
+    })
+    .nullable()
+    .optional(),
 });
 
 const ChatLinkCodeBody = z.object({ provider: z.enum(['slack', 'discord']) });
@@ -39,11 +52,15 @@ const chatLinkNeedsProof = () =>
 
 /** Slack takes codes only in single-workspace mode: with OAuth configured, the install is the proof. */
 function assertLinkCodesAccepted(deps: IntakeDeps, provider: ChatProvider): void {
-  if (provider === 'slack' && !deps.config.slack) throw new UserzError('slack_not_configured', 'Slack is not configured on this server (SLACK_SIGNING_SECRET)', { status: 409 });
+  if (provider === 'slack' && !deps.config.slack)
+    throw new UserzError('slack_not_configured', 'Slack is not configured on this server (SLACK_SIGNING_SECRET)', { status: 409 });
   if (provider === 'slack' && deps.config.slack?.clientId) {
-    throw new UserzError('slack_oauth_required', 'This server links Slack workspaces through OAuth: use POST /api/v1/apps/:id/slack/install-url', { status: 409 });
+    throw new UserzError('slack_oauth_required', 'This server links Slack workspaces through OAuth: use POST /api/v1/apps/:id/slack/install-url', {
+      status: 409,
+    });
   }
-  if (provider === 'discord' && !deps.config.discord) throw new UserzError('discord_not_configured', 'Discord is not configured on this server (DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY)', { status: 409 });
+  if (provider === 'discord' && !deps.config.discord)
+    throw new UserzError('discord_not_configured', 'Discord is not configured on this server (DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY)', { status: 409 });
 }
 
 async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
@@ -68,7 +85,13 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
   router.add('POST', '/api/v1/apps', async (req, res) => {
     const key = await verifyKey(req);
     const body = await readApiBody(req, CreateAppBody);
-    const created = await createApp(deps.db, deps.vault, { orgId: key.orgId, name: body.name, origins: body.origins, repoId: body.repoId, actor: `api_key:${key.id}` });
+    const created = await createApp(deps.db, deps.vault, {
+      orgId: key.orgId,
+      name: body.name,
+      origins: body.origins,
+      repoId: body.repoId,
+      actor: `api_key:${key.id}`,
+    });
     deps.log.info({ appId: created.app.id, orgId: key.orgId }, 'App created');
     // The signing secret is shown here once and never again.
     sendJson(res, 201, { app: describeApp(created.app), publicKey: created.publicKey, signingSecret: created.signingSecret });
@@ -107,7 +130,8 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
 
   router.add('POST', '/api/v1/apps/:id/slack/install-url', async (req, res, { params }) => {
     const key = await verifyKey(req);
-    if (!slackInstall) throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', { status: 409 });
+    if (!slackInstall)
+      throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', { status: 409 });
     const app = await getApp(deps.db, params.id!);
     if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
     sendJson(res, 200, { url: slackInstall.installUrlFor(app.id) });

@@ -48,7 +48,11 @@ export async function assertRepoOfOrg(tx: Queryable, repoId: string, orgId: stri
 }
 
 /** Creates an App with its public key and an encrypted signing secret, in one transaction. */
-export async function createApp(db: Db, vault: Vault, input: { orgId: string; name: string; origins: string[]; repoId?: string | null; actor: string }): Promise<CreatedApp> {
+export async function createApp(
+  db: Db,
+  vault: Vault,
+  input: { orgId: string; name: string; origins: string[]; repoId?: string | null; actor: string },
+): Promise<CreatedApp> {
   const name = input.name.trim();
   if (name.length === 0 || name.length > 200) throw new UserzError('invalid_app_name', 'App name must be 1 to 200 characters', { status: 400 });
   const origins = normalizeOrigins(input.origins);
@@ -72,7 +76,9 @@ export function describeApp(app: App): Record<string, unknown> {
     origins: app.origins,
     repoId: app.repoId,
     slack: app.slackTeamId ? { teamId: app.slackTeamId, channelId: app.slackChannelId } : null,
-    discord: app.discordGuildId ? { guildId: app.discordGuildId, channelId: app.discordChannelId, botToken: app.discordBotTokenSecretId ? 'stored' : null } : null,
+    discord: app.discordGuildId
+      ? { guildId: app.discordGuildId, channelId: app.discordChannelId, botToken: app.discordBotTokenSecretId ? 'stored' : null }
+      : null,
     createdAt: app.createdAt.toISOString(),
   };
 }

@@ -36,17 +36,25 @@ function hashLinkCode(normalised: string): string {
 }
 
 /** Creates a code for one App of `orgId` and one provider; the code is returned here only. */
-export async function createChatLinkCode(db: Db, input: { orgId: string; appId: string; provider: ChatProvider; actor: string }): Promise<{ code: string; expiresAt: Date }> {
+export async function createChatLinkCode(
+  db: Db,
+  input: { orgId: string; appId: string; provider: ChatProvider; actor: string },
+): Promise<{ code: string; expiresAt: Date }> {
   const app = await getApp(db, input.appId);
   if (!app || app.orgId !== input.orgId) throw new UserzError('app_not_found', `No App with id ${input.appId}`, { status: 404 });
   const code = generateLinkCode();
   const { expiresAt } = await db.transaction((tx) =>
-    insertChatLinkCode(tx, { codeHash: hashLinkCode(normaliseLinkCode(code)!), appId: app.id, orgId: app.orgId, provider: input.provider, ttlSeconds: LINK_CODE_TTL_SECONDS }, input.actor),
+    insertChatLinkCode(
+      tx,
+      { codeHash: hashLinkCode(normaliseLinkCode(code)!), appId: app.id, orgId: app.orgId, provider: input.provider, ttlSeconds: LINK_CODE_TTL_SECONDS },
+      input.actor,
+    ),
   );
   return { code, expiresAt };
 }
 
-export type LinkOutcome = { kind: 'linked'; appId: string } | { kind: 'invalid_code' } | { kind: 'taken' } | { kind: 'rate_limited'; retryAfterSeconds: number };
+export type LinkOutcome =
+  { kind: 'linked'; appId: string } | { kind: 'invalid_code' } | { kind: 'taken' } | { kind: 'rate_limited'; retryAfterSeconds: number };
 
 /**
  * Failed link attempts per workspace or server. A code carries 100 bits, so this does not
@@ -83,7 +91,10 @@ export async function redeemChatLinkCode(
   return outcome;
 }
 
-async function useChatLinkCode(db: Db, input: { provider: ChatProvider; code: string; workspaceId: string; channelId: string | null; actor: string }): Promise<LinkOutcome> {
+async function useChatLinkCode(
+  db: Db,
+  input: { provider: ChatProvider; code: string; workspaceId: string; channelId: string | null; actor: string },
+): Promise<LinkOutcome> {
   const normalised = normaliseLinkCode(input.code);
   if (!normalised) return { kind: 'invalid_code' };
   try {

@@ -97,7 +97,13 @@ function unscrubbedMessageFor(reportId: string, outcome: ReportOutcome): string 
   }
 }
 
-async function postSlack(deps: NotifierDeps, fetchImpl: typeof fetch, report: Report, reply: Extract<Report['replyTo'], { kind: 'slack' }>, text: string): Promise<void> {
+async function postSlack(
+  deps: NotifierDeps,
+  fetchImpl: typeof fetch,
+  report: Report,
+  reply: Extract<Report['replyTo'], { kind: 'slack' }>,
+  text: string,
+): Promise<void> {
   const installation = await getSlackInstallation(deps.db, reply.teamId);
   if (!installation?.botTokenSecretId) throw new Error('workspace has no stored bot token');
   const token = await deps.vault.revealSecret(installation.botTokenSecretId, { actor: 'notifier', purpose: `tell reporter of ${report.id}` });
@@ -110,7 +116,13 @@ async function postSlack(deps: NotifierDeps, fetchImpl: typeof fetch, report: Re
   if (!res.ok || !body.ok) throw new Error(`chat.postMessage failed: ${body.error ?? res.status}`);
 }
 
-async function postDiscord(deps: NotifierDeps, fetchImpl: typeof fetch, report: Report, reply: Extract<Report['replyTo'], { kind: 'discord' }>, text: string): Promise<void> {
+async function postDiscord(
+  deps: NotifierDeps,
+  fetchImpl: typeof fetch,
+  report: Report,
+  reply: Extract<Report['replyTo'], { kind: 'discord' }>,
+  text: string,
+): Promise<void> {
   const app = await getApp(deps.db, report.appId);
   const token = app?.discordBotTokenSecretId
     ? await deps.vault.revealSecret(app.discordBotTokenSecretId, { actor: 'notifier', purpose: `tell reporter of ${report.id}` })

@@ -1,11 +1,5 @@
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
-import type {
-  ContentBlockParam,
-  Message,
-  MessageCreateParamsNonStreaming,
-  MessageParam,
-  Tool,
-} from '@anthropic-ai/sdk/resources/messages/messages';
+import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
 import { DEFAULT_TIMEOUT_MS, type ProviderClientOptions } from './openai.js';
 import { startDeadline } from './deadline.js';

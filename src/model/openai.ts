@@ -1,10 +1,5 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import type {
-  ChatCompletion,
-  ChatCompletionCreateParamsNonStreaming,
-  ChatCompletionMessageParam,
-  ChatCompletionTool,
-} from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
 import { startDeadline } from './deadline.js';
 import { badResponse, parseToolArguments, toModelError, type ProviderFailure } from './provider-error.js';
@@ -46,7 +41,10 @@ export function toOpenAiRequest(model: string, request: ModelRequest): ChatCompl
   messages.push(...request.messages.map(toOpenAiMessage));
   const body: ChatCompletionCreateParamsNonStreaming = { model: request.model ?? model, messages };
   if (request.tools?.length) {
-    body.tools = request.tools.map((t): ChatCompletionTool => ({ type: 'function', function: { name: t.name, description: t.description, parameters: t.parameters } }));
+    body.tools = request.tools.map((t): ChatCompletionTool => ({
+      type: 'function',
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    }));
   }
   if (request.maxOutputTokens) body.max_completion_tokens = request.maxOutputTokens;
   if (request.responseSchema) {

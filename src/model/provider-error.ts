@@ -5,10 +5,7 @@ import { UserzError } from '../errors.js';
  * SDK's errors to this, so the codes and retry flags are the same for every provider.
  */
 export type ProviderFailure =
-  | { kind: 'aborted' }
-  | { kind: 'timeout' }
-  | { kind: 'connection' }
-  | { kind: 'status'; status: number; requestId?: string | null };
+  { kind: 'aborted' } | { kind: 'timeout' } | { kind: 'connection' } | { kind: 'status'; status: number; requestId?: string | null };
 
 /**
  * Provider messages are never copied into the error: some echo part of the API key

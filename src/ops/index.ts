@@ -29,7 +29,8 @@ const init: Operation<{ name: string }, { orgId: string; orgName: string; apiKey
   async run(deps, { name }) {
     return deps.db.transaction(async (tx) => {
       const existing = await listOrgs(tx);
-      if (existing.length > 0) throw new UserzError('already_initialized', `Userz already has an org (${existing[0]!.id}); init creates only the first one`, { status: 409 });
+      if (existing.length > 0)
+        throw new UserzError('already_initialized', `Userz already has an org (${existing[0]!.id}); init creates only the first one`, { status: 409 });
       const org = await insertOrg(tx, name, 'cli');
       await deps.vault.createOrgKey(tx, org.id);
       const key = await issueApiKey(tx, org.id, { label: 'first key', actor: 'cli' });
@@ -64,7 +65,9 @@ const linkInstallation: Operation<{ org?: string; installationId: number }, { or
   input: z.object({ org: z.string().optional(), installationId: z.coerce.number().int().positive() }),
   async run(deps, input) {
     const org = await resolveOrg(deps.db, input.org);
-    const linked = await deps.db.transaction((tx) => linkInstallationToOrg(tx, { installationId: input.installationId, orgId: org.id, actor: 'cli', allowMove: true }));
+    const linked = await deps.db.transaction((tx) =>
+      linkInstallationToOrg(tx, { installationId: input.installationId, orgId: org.id, actor: 'cli', allowMove: true }),
+    );
     return { orgId: org.id, ...linked };
   },
 };

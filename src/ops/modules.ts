@@ -43,7 +43,16 @@ const addGitLab: Operation<{ org?: string; project: string; token: string; baseU
       const webhookSecretId = await deps.vault.storeSecret(org.id, 'gitlab_webhook_secret', webhookSecret, tx);
       const repo = await upsertRepo(
         tx,
-        { orgId: org.id, forge: 'gitlab', externalId: link.externalId, fullName: link.fullName, baseUrl, defaultBranch: link.defaultBranch, tokenSecretId, webhookSecretId },
+        {
+          orgId: org.id,
+          forge: 'gitlab',
+          externalId: link.externalId,
+          fullName: link.fullName,
+          baseUrl,
+          defaultBranch: link.defaultBranch,
+          tokenSecretId,
+          webhookSecretId,
+        },
         'cli',
       );
       // The webhook secret is shown once so the operator can paste it into GitLab; the token never is.

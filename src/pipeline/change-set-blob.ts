@@ -19,6 +19,9 @@ export function deserializeChangeSet(data: Buffer): ChangeSet {
   return {
     baseCommit: raw.baseCommit,
     totalBytes: raw.totalBytes,
-    entries: raw.entries.map((e) => ({ ...(e as unknown as ChangeSet['entries'][number]), content: e.content === undefined ? undefined : Buffer.from(e.content, 'base64') })),
+    entries: raw.entries.map((e) => ({
+      ...(e as unknown as ChangeSet['entries'][number]),
+      content: e.content === undefined ? undefined : Buffer.from(e.content, 'base64'),
+    })),
   };
 }

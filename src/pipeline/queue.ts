@@ -80,7 +80,11 @@ export async function failJob(db: Queryable, jobId: number, error: string, opts:
 
 /** Moves a job to a later time without counting the attempt (e.g. a daily limit). */
 export async function deferJob(db: Queryable, jobId: number, until: Date, reason: string): Promise<void> {
-  await db.query('UPDATE jobs SET run_at = $2, locked_until = NULL, locked_by = NULL, attempts = GREATEST(attempts - 1, 0), last_error = $3 WHERE id = $1', [jobId, until, reason]);
+  await db.query('UPDATE jobs SET run_at = $2, locked_until = NULL, locked_by = NULL, attempts = GREATEST(attempts - 1, 0), last_error = $3 WHERE id = $1', [
+    jobId,
+    until,
+    reason,
+  ]);
 }
 
 /** Exponential backoff with full jitter, capped. */

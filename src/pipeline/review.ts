@@ -44,10 +44,15 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: R
 
   router.add('GET', '/api/v1/runs/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);
-    const [row] = await deps.db.query<{ id: string; org_id: string; state: string; state_reason: string | null; verdict: unknown; pr_url: string | null; review_state: string | null }>(
-      'SELECT id, org_id, state, state_reason, verdict, pr_url, review_state FROM runs WHERE id = $1',
-      [params.id],
-    );
+    const [row] = await deps.db.query<{
+      id: string;
+      org_id: string;
+      state: string;
+      state_reason: string | null;
+      verdict: unknown;
+      pr_url: string | null;
+      review_state: string | null;
+    }>('SELECT id, org_id, state, state_reason, verdict, pr_url, review_state FROM runs WHERE id = $1', [params.id]);
     if (!row || row.org_id !== key.orgId) throw new UserzError('run_not_found', 'No such run', { status: 404 });
     sendJson(res, 200, { id: row.id, state: row.state, reason: row.state_reason, verdict: row.verdict, prUrl: row.pr_url, reviewState: row.review_state });
   });

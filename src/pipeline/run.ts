@@ -157,7 +157,9 @@ async function runAgentInSandbox(
 
 /** The agent's prompt from the batch's reports, built by the same function `userz triage explain` shows. */
 async function buildTask(deps: PipelineDeps, run: Run): Promise<{ system: string; prompt: string }> {
-  const rows = await deps.db.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [run.batchId]);
+  const rows = await deps.db.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [
+    run.batchId,
+  ]);
   if (rows.length === 0) throw new UserzError('batch_empty', 'The run has no report');
   const { system, prompt } = buildAgentPrompt(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));
   return { system, prompt };

@@ -59,13 +59,22 @@ const toRun = (r: RunRow): Run => ({
   startedAt: r.started_at,
 });
 
-export async function insertRun(tx: Queryable, input: { orgId: string; appId: string; batchId: string; repoId: string | null; state: RunState; reason?: string }): Promise<Run> {
+export async function insertRun(
+  tx: Queryable,
+  input: { orgId: string; appId: string; batchId: string; repoId: string | null; state: RunState; reason?: string },
+): Promise<Run> {
   const id = newId('run');
   const [row] = await tx.query<RunRow>(
     `INSERT INTO runs (id, org_id, app_id, batch_id, repo_id, state, state_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
     [id, input.orgId, input.appId, input.batchId, input.repoId, input.state, input.reason ?? null],
   );
-  await recordAudit(tx, { actor: 'pipeline', action: `run.${input.state}`, orgId: input.orgId, subject: id, data: { from: null, reason: input.reason ?? null, batchId: input.batchId } });
+  await recordAudit(tx, {
+    actor: 'pipeline',
+    action: `run.${input.state}`,
+    orgId: input.orgId,
+    subject: id,
+    data: { from: null, reason: input.reason ?? null, batchId: input.batchId },
+  });
   return toRun(row!);
 }
 

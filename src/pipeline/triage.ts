@@ -1,6 +1,19 @@
 import { UserzError } from '../errors.js';
 import { getReport } from '../store/reports.js';
-import { classifyReport, decide, DEFAULT_BATCH_WINDOW_MS, findBatch, fingerprint, prefilterReport, ReportContent, summarizeBatch, summaryTextAfterJoin, type Fingerprint, type OpenBatch, type TriageDecision } from '../triage/index.js';
+import {
+  classifyReport,
+  decide,
+  DEFAULT_BATCH_WINDOW_MS,
+  findBatch,
+  fingerprint,
+  prefilterReport,
+  ReportContent,
+  summarizeBatch,
+  summaryTextAfterJoin,
+  type Fingerprint,
+  type OpenBatch,
+  type TriageDecision,
+} from '../triage/index.js';
 import { newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { enqueueJob } from './queue.js';
@@ -71,7 +84,8 @@ export async function recordTriageFailure(deps: Pick<PipelineDeps, 'db'>, report
       `UPDATE reports SET status = 'errored', status_reason = $2 WHERE id = $1 AND status = 'received' AND batch_id IS NULL RETURNING org_id`,
       [reportId, reason.slice(0, 200)],
     );
-    if (row) await recordAudit(tx, { actor: 'pipeline', action: 'report.errored', orgId: row.org_id, subject: reportId, data: { reason: reason.slice(0, 200) } });
+    if (row)
+      await recordAudit(tx, { actor: 'pipeline', action: 'report.errored', orgId: row.org_id, subject: reportId, data: { reason: reason.slice(0, 200) } });
   });
 }
 
@@ -102,7 +116,13 @@ async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: Triag
         AND b.first_seen_at > $4::timestamptz - ($5 || ' milliseconds')::interval - interval '1 millisecond'`,
     [report.appId, report.fp.kind, report.fp.kind === 'error' ? report.fp.key : null, report.createdAt, String(windowMs)],
   );
-  let open: OpenBatch[] = rows.map((b) => ({ id: b.id, appId: report.appId, fingerprint: b.signature, firstSeenAt: new Date(b.first_seen_at), lastSeenAt: new Date(b.last_seen_at) }));
+  let open: OpenBatch[] = rows.map((b) => ({
+    id: b.id,
+    appId: report.appId,
+    fingerprint: b.signature,
+    firstSeenAt: new Date(b.first_seen_at),
+    lastSeenAt: new Date(b.last_seen_at),
+  }));
   for (;;) {
     const match = findBatch({ appId: report.appId, fingerprint: report.fp, receivedAt: report.createdAt }, open, { windowMs });
     if (!match) break;
@@ -167,7 +187,9 @@ async function startBatch(tx: Queryable, report: TriagedReport, openForMs: numbe
 
 /** Recomputes a batch's trusted summary (count, top error, sanitised excerpt) from all its reports: for a stored summary in an older shape. */
 async function refreshBatchSummary(tx: Queryable, batchId: string): Promise<void> {
-  const rows = await tx.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [batchId]);
+  const rows = await tx.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [
+    batchId,
+  ]);
   const summary = summarizeBatch(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));
   await tx.query('UPDATE batches SET summary = $2, report_count = $3, last_seen_at = now() WHERE id = $1', [batchId, summary.text, summary.count]);
 }

@@ -51,7 +51,11 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
   const concurrency = { ...DEFAULT_CONCURRENCY, ...opts.concurrency };
   const pollMs = opts.pollMs ?? 500;
   const leaseMs = opts.leaseMs ?? 60_000;
-  const inFlight = new Map<JobKind, number>([['triage', 0], ['run', 0], ['notify', 0]]);
+  const inFlight = new Map<JobKind, number>([
+    ['triage', 0],
+    ['run', 0],
+    ['notify', 0],
+  ]);
   const running = new Set<Promise<void>>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
@@ -128,7 +132,9 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       // The report's state first: if we die before the job is closed, its lease lapses and
       // the job runs again, rather than closing with the report still `received`.
       if (final && job.kind === 'triage') {
-        await recordTriageFailure(deps, String(job.payload.reportId), code).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'Report could not be marked errored'));
+        await recordTriageFailure(deps, String(job.payload.reportId), code).catch((err: unknown) =>
+          log.error({ err: errorMessage(err) }, 'Report could not be marked errored'),
+        );
       }
       await failJob(deps.db, job.id, code, { delayMs: backoffMs(job.attempts), final }).catch(() => undefined);
     } finally {

@@ -13,10 +13,7 @@ export interface RunnerIo {
   output: Writable;
 }
 
-export type RunnerExit =
-  | { status: 'done'; summary: string }
-  | { status: 'failed'; code: string; message: string }
-  | { status: 'aborted'; reason: string };
+export type RunnerExit = { status: 'done'; summary: string } | { status: 'failed'; code: string; message: string } | { status: 'aborted'; reason: string };
 
 export interface AgentLoopOptions {
   io: RunnerIo;
@@ -119,8 +116,7 @@ export async function runAgentLoop(opts: AgentLoopOptions): Promise<RunnerExit> 
       ? { status: 'failed', code: e.code, message: e.message }
       : { status: 'failed', code: 'runner_crashed', message: e instanceof Error ? e.message.slice(0, 1000) : 'unknown error' };
   }
-  const final: RunnerMessage =
-    exit.status === 'done' ? { type: 'done', summary: exit.summary } : { type: 'failed', code: exit.code, message: exit.message };
+  const final: RunnerMessage = exit.status === 'done' ? { type: 'done', summary: exit.summary } : { type: 'failed', code: exit.code, message: exit.message };
   // The channel may already be gone (host closed it); the exit value still tells the caller.
   await session.send(final).catch(() => undefined);
   return exit;

@@ -19,12 +19,7 @@ function withTimeout(argv: string[], timeoutMs: number | undefined): string[] {
   return ['timeout', '-s', 'KILL', seconds, ...argv];
 }
 
-async function startExec(
-  docker: Docker,
-  container: Docker.Container,
-  argv: string[],
-  withStdin: boolean,
-): Promise<{ exec: Docker.Exec; socket: Duplex }> {
+async function startExec(docker: Docker, container: Docker.Container, argv: string[], withStdin: boolean): Promise<{ exec: Docker.Exec; socket: Duplex }> {
   const exec = await container.exec({
     Cmd: argv,
     AttachStdin: withStdin,
@@ -55,7 +50,7 @@ async function exitCodeOf(exec: Docker.Exec): Promise<number> {
  */
 function feedStdin(stdin: Readable | Buffer | undefined, socket: Duplex): void {
   if (stdin === undefined) return;
-  const source: AsyncIterable<Buffer> = Buffer.isBuffer(stdin) ? [stdin] as unknown as AsyncIterable<Buffer> : stdin;
+  const source: AsyncIterable<Buffer> = Buffer.isBuffer(stdin) ? ([stdin] as unknown as AsyncIterable<Buffer>) : stdin;
   void (async () => {
     try {
       for await (const chunk of source) {
@@ -81,13 +76,7 @@ export interface ExecHooks {
   lost(): Error | undefined;
 }
 
-export async function execInContainer(
-  docker: Docker,
-  container: Docker.Container,
-  argv: string[],
-  opts: ExecOptions,
-  hooks: ExecHooks,
-): Promise<ExecResult> {
+export async function execInContainer(docker: Docker, container: Docker.Container, argv: string[], opts: ExecOptions, hooks: ExecHooks): Promise<ExecResult> {
   const started = Date.now();
   const { exec, socket } = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
   hooks.track(socket);

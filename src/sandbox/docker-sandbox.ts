@@ -142,7 +142,10 @@ export class DockerSandbox implements Sandbox {
     if (opts.rename) {
       const name = containerName(this.sandboxId, { runId, acquiredAtMs });
       // A retried rename whose first try landed is told the name is already this one: done.
-      await retryTransient(() => this.container.rename({ name }), (e) => /same name as its current name/.test(String((e as { json?: { message?: string } }).json?.message)));
+      await retryTransient(
+        () => this.container.rename({ name }),
+        (e) => /same name as its current name/.test(String((e as { json?: { message?: string } }).json?.message)),
+      );
     }
     this.runIdValue = runId;
     this.wallClock = setTimeout(() => this.expire(), this.config.limits.wallClockMs);

@@ -68,7 +68,14 @@ export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: 
   const secret = randomBase62(43);
   const salt = randomBytes(16);
   const hash = await scryptSecretHash(Buffer.from(secret), salt);
-  await db.query('INSERT INTO api_keys (id, org_id, prefix, salt, hash, label) VALUES ($1, $2, $3, $4, $5, $6)', [id, orgId, prefix, salt, hash, opts.label ?? null]);
+  await db.query('INSERT INTO api_keys (id, org_id, prefix, salt, hash, label) VALUES ($1, $2, $3, $4, $5, $6)', [
+    id,
+    orgId,
+    prefix,
+    salt,
+    hash,
+    opts.label ?? null,
+  ]);
   await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix } });
   return { id, orgId, key: formatApiKey(prefix, secret), prefix };
 }

@@ -9,9 +9,7 @@ export class ConcurrencyGate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(
-    private readonly opts: { maxActive: number; maxWaiting: number; busyCode: string; busyMessage: string },
-  ) {
+  constructor(private readonly opts: { maxActive: number; maxWaiting: number; busyCode: string; busyMessage: string }) {
     if (!(opts.maxActive >= 1) || !(opts.maxWaiting >= 0)) throw new RangeError('ConcurrencyGate needs maxActive >= 1 and maxWaiting >= 0');
   }
 

@@ -62,7 +62,10 @@ export class KeyringMasterKey implements MasterKeyProvider {
 
 export function parseKeyring(text: string): Map<number, Buffer> {
   const keys = new Map<number, Buffer>();
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(\d{1,6}):([A-Za-z0-9+/=_-]+)$/.exec(part);
     if (!m) throw new UserzError('config_invalid', 'USERZ_MASTER_KEY must be VERSION:BASE64KEY[,VERSION:BASE64KEY…]');
     const key = Buffer.from(m[2]!, 'base64');

@@ -57,7 +57,12 @@ export class Vault {
     const dataKey = randomBytes(32);
     try {
       const { masterVersion, wrapped } = await this.master.wrap(dataKey, orgKeyContext(orgId, keyVersion));
-      await tx.query('INSERT INTO org_keys (org_id, key_version, master_version, wrapped_key) VALUES ($1, $2, $3, $4)', [orgId, keyVersion, masterVersion, wrapped]);
+      await tx.query('INSERT INTO org_keys (org_id, key_version, master_version, wrapped_key) VALUES ($1, $2, $3, $4)', [
+        orgId,
+        keyVersion,
+        masterVersion,
+        wrapped,
+      ]);
     } finally {
       dataKey.fill(0);
     }
@@ -95,7 +100,14 @@ export class Vault {
   async storeSecret(orgId: string, kind: SecretKind, plaintext: string, db: Queryable = this.db): Promise<string> {
     const id = newId('sec');
     const sealed = await this.seal(orgId, id, plaintext, db);
-    await db.query('INSERT INTO secrets (id, org_id, kind, key_version, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [id, orgId, kind, sealed.keyVersion, sealed.nonce, sealed.ciphertext]);
+    await db.query('INSERT INTO secrets (id, org_id, kind, key_version, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [
+      id,
+      orgId,
+      kind,
+      sealed.keyVersion,
+      sealed.nonce,
+      sealed.ciphertext,
+    ]);
     await recordAudit(db, { actor: 'system', action: 'secret.store', orgId, subject: id, data: { kind } });
     return id;
   }
@@ -107,8 +119,18 @@ export class Vault {
       [secretId],
     );
     if (!row) throw new UserzError('secret_not_found', `Secret ${secretId} does not exist`, { status: 404 });
-    const plain = await this.open(row.org_id, secretId, { keyVersion: Number(row.key_version), nonce: Buffer.from(row.nonce), ciphertext: Buffer.from(row.ciphertext) });
-    await recordAudit(this.db, { actor: use.actor, action: 'secret.decrypt', orgId: row.org_id, subject: secretId, data: { kind: row.kind, purpose: use.purpose } });
+    const plain = await this.open(row.org_id, secretId, {
+      keyVersion: Number(row.key_version),
+      nonce: Buffer.from(row.nonce),
+      ciphertext: Buffer.from(row.ciphertext),
+    });
+    await recordAudit(this.db, {
+      actor: use.actor,
+      action: 'secret.decrypt',
+      orgId: row.org_id,
+      subject: secretId,
+      data: { kind: row.kind, purpose: use.purpose },
+    });
     return plain.toString('utf8');
   }
 

@@ -29,7 +29,15 @@ export interface StoredAuditEvent extends Required<Omit<AuditEvent, 'data'>> {
 }
 
 export async function listAudit(db: Queryable, filter: { subject?: string; orgId?: string; action?: string } = {}): Promise<StoredAuditEvent[]> {
-  const rows = await db.query<{ id: number; at: Date; actor: string; action: string; org_id: string | null; subject: string | null; data: Record<string, unknown> }>(
+  const rows = await db.query<{
+    id: number;
+    at: Date;
+    actor: string;
+    action: string;
+    org_id: string | null;
+    subject: string | null;
+    data: Record<string, unknown>;
+  }>(
     `SELECT id, at, actor, action, org_id, subject, data FROM audit_events
       WHERE ($1::text IS NULL OR subject = $1) AND ($2::text IS NULL OR org_id = $2) AND ($3::text IS NULL OR action = $3)
       ORDER BY id`,

@@ -38,7 +38,12 @@ export async function insertChatLinkCode(tx: Queryable, input: NewChatLinkCode, 
  * Marks a code used, once: only an unused, unexpired code of this provider matches, and
  * the UPDATE is atomic, so two concurrent redemptions cannot both succeed.
  */
-export async function consumeChatLinkCode(tx: Queryable, codeHash: string, provider: ChatProvider, usedFor: string): Promise<{ appId: string; orgId: string } | null> {
+export async function consumeChatLinkCode(
+  tx: Queryable,
+  codeHash: string,
+  provider: ChatProvider,
+  usedFor: string,
+): Promise<{ appId: string; orgId: string } | null> {
   const [row] = await tx.query<{ app_id: string; org_id: string }>(
     `UPDATE chat_link_codes SET used_at = now(), used_for = $3
       WHERE code_hash = $1 AND provider = $2 AND used_at IS NULL AND expires_at > now()
@@ -67,7 +72,12 @@ export async function linkChatWorkspace(tx: Queryable, link: ChatLink, actor: st
   const linkTaken = () => new UserzError('link_taken', 'That Slack workspace or Discord server is already linked to another App', { status: 409 });
   if (taken.length > 0) throw linkTaken();
   try {
-    await tx.query(`UPDATE apps SET ${workspace} = $1, ${channel} = $2 WHERE id = $3 AND org_id = $4`, [link.workspaceId, link.channelId, link.appId, link.orgId]);
+    await tx.query(`UPDATE apps SET ${workspace} = $1, ${channel} = $2 WHERE id = $3 AND org_id = $4`, [
+      link.workspaceId,
+      link.channelId,
+      link.appId,
+      link.orgId,
+    ]);
   } catch (e) {
     // A concurrent link of the same workspace won the unique index.
     if ((e as { code?: string }).code === '23505') throw linkTaken();

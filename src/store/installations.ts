@@ -42,21 +42,32 @@ export async function linkInstallationToOrg(tx: Queryable, input: LinkInstallati
   const [current] = await tx.query<{ org_id: string }>('SELECT org_id FROM github_installations WHERE installation_id = $1 FOR UPDATE', [input.installationId]);
   const previousOrgId = current?.org_id ?? null;
   if (previousOrgId && previousOrgId !== input.orgId && !input.allowMove) {
-    throw new UserzError('installation_already_linked', 'This GitHub installation is already linked to another Userz org; an operator can move it with `userz repos link-installation`', { status: 409 });
+    throw new UserzError(
+      'installation_already_linked',
+      'This GitHub installation is already linked to another Userz org; an operator can move it with `userz repos link-installation`',
+      { status: 409 },
+    );
   }
   await tx.query(
     `INSERT INTO github_installations (installation_id, org_id, linked_by) VALUES ($1, $2, $3)
      ON CONFLICT (installation_id) DO UPDATE SET org_id = EXCLUDED.org_id, linked_by = EXCLUDED.linked_by, linked_at = now()`,
     [input.installationId, input.orgId, input.actor],
   );
-  const rows = await tx.query<{ id: string }>(
-    "UPDATE repos SET org_id = $1, updated_at = now() WHERE forge = 'github' AND installation_id = $2 RETURNING id",
-    [input.orgId, input.installationId],
-  );
+  const rows = await tx.query<{ id: string }>("UPDATE repos SET org_id = $1, updated_at = now() WHERE forge = 'github' AND installation_id = $2 RETURNING id", [
+    input.orgId,
+    input.installationId,
+  ]);
   const repoIds = rows.map((r) => r.id);
   await unlinkForeignApps(tx, repoIds, input.orgId, input.actor);
-  await recordAudit(tx, { actor: input.actor, action: 'installation.link', orgId: input.orgId, subject: String(input.installationId), data: { previousOrgId, repos: repoIds.length } });
-  for (const id of repoIds) await recordAudit(tx, { actor: input.actor, action: 'repo.assign_org', orgId: input.orgId, subject: id, data: { installationId: input.installationId } });
+  await recordAudit(tx, {
+    actor: input.actor,
+    action: 'installation.link',
+    orgId: input.orgId,
+    subject: String(input.installationId),
+    data: { previousOrgId, repos: repoIds.length },
+  });
+  for (const id of repoIds)
+    await recordAudit(tx, { actor: input.actor, action: 'repo.assign_org', orgId: input.orgId, subject: id, data: { installationId: input.installationId } });
   return { repos: repoIds.length, previousOrgId };
 }
 

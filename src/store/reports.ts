@@ -126,7 +126,13 @@ export async function insertReports(tx: Queryable, inputs: NewReport[], actor: s
   const auditParams: unknown[] = [];
   const auditRows = inputs.map((input) => {
     const base = auditParams.length;
-    auditParams.push(actor, 'report.receive', input.orgId, input.id, JSON.stringify({ appId: input.appId, source: input.source, attachments: input.attachments.length }));
+    auditParams.push(
+      actor,
+      'report.receive',
+      input.orgId,
+      input.id,
+      JSON.stringify({ appId: input.appId, source: input.source, attachments: input.attachments.length }),
+    );
     return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5})`;
   });
   await tx.query(`INSERT INTO audit_events (actor, action, org_id, subject, data) VALUES ${auditRows.join(', ')}`, auditParams);

@@ -35,7 +35,8 @@ type RepoRow = {
   removed_at: Date | null;
 };
 
-const COLUMNS = 'id, org_id, forge, external_id, full_name, base_url, installation_id, default_branch, token_secret_id, webhook_secret_id, suspended_at, removed_at';
+const COLUMNS =
+  'id, org_id, forge, external_id, full_name, base_url, installation_id, default_branch, token_secret_id, webhook_secret_id, suspended_at, removed_at';
 
 function toRepo(r: RepoRow): Repo {
   return {
@@ -102,7 +103,13 @@ export async function upsertRepo(db: Queryable, input: UpsertRepo, actor: string
     ],
   );
   const repo = toRepo(row!);
-  await recordAudit(db, { actor, action: row!.inserted ? 'repo.add' : 'repo.update', orgId: repo.orgId, subject: repo.id, data: { forge: repo.forge, externalId: repo.externalId } });
+  await recordAudit(db, {
+    actor,
+    action: row!.inserted ? 'repo.add' : 'repo.update',
+    orgId: repo.orgId,
+    subject: repo.id,
+    data: { forge: repo.forge, externalId: repo.externalId },
+  });
   return repo;
 }
 
@@ -132,7 +139,14 @@ export async function listRepos(db: Queryable, filter: { orgId?: string; install
  * `installationId`, only while the repo is still in that installation: a late removal from
  * an installation the repo has left (moved to another account) leaves it where it is now.
  */
-export async function markReposRemoved(db: Queryable, forge: ForgeKind, externalIds: string[], actor: string, baseUrl = '', installationId: number | null = null): Promise<number> {
+export async function markReposRemoved(
+  db: Queryable,
+  forge: ForgeKind,
+  externalIds: string[],
+  actor: string,
+  baseUrl = '',
+  installationId: number | null = null,
+): Promise<number> {
   if (externalIds.length === 0) return 0;
   const rows = await db.query<{ id: string; org_id: string | null }>(
     `UPDATE repos SET removed_at = now(), updated_at = now()

@@ -11,9 +11,7 @@ import { removeTagNameVariants } from './wrap.js';
  * A report with an error is keyed by its normalised top error and first stack frame; one
  * without is compared by a MinHash signature of its word shingles (estimated Jaccard).
  */
-export type Fingerprint =
-  | { kind: 'error'; key: string; signature: string }
-  | { kind: 'text'; key: string; minhash: number[] };
+export type Fingerprint = { kind: 'error'; key: string; signature: string } | { kind: 'text'; key: string; minhash: number[] };
 
 export const MINHASH_SIZE = 64;
 const SHINGLE_WORDS = 2;

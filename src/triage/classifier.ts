@@ -42,8 +42,7 @@ export type ClassifierFailureCause = 'model_error' | 'timeout' | 'refusal' | 'tr
 
 /** Fails closed: anything but a schema-valid answer is `needs_review` with its cause, never a classification. */
 export type ClassifierResult =
-  | { status: 'classified'; classification: Classification; model: string }
-  | { status: 'needs_review'; cause: ClassifierFailureCause; detail: string };
+  { status: 'classified'; classification: Classification; model: string } | { status: 'needs_review'; cause: ClassifierFailureCause; detail: string };
 
 export const DEFAULT_CLASSIFIER_PROMPT_URL = new URL('../../rules/classifier.md', import.meta.url);
 export const DEFAULT_CLASSIFIER_TIMEOUT_MS = 20_000;

@@ -6,13 +6,7 @@
  */
 export { ReportContent, ConsoleLine, ConsoleLevel, PageInfo, ReporterInfo } from './report-content.js';
 export { normalizeForMatching, normalizeWithOrigin, type NormalizedText } from './normalize.js';
-export {
-  parseInjectionRules,
-  defaultInjectionRules,
-  DEFAULT_INJECTION_RULES_URL,
-  type InjectionRules,
-  type InjectionPattern,
-} from './injection-rules.js';
+export { parseInjectionRules, defaultInjectionRules, DEFAULT_INJECTION_RULES_URL, type InjectionRules, type InjectionPattern } from './injection-rules.js';
 export { prefilterReport, scannableText, signalledConsoleLines, type Signal, type PrefilterResult } from './prefilter.js';
 export {
   classifyReport,
@@ -28,17 +22,18 @@ export {
   type ClassifierFailureCause,
   type ClassifyOptions,
 } from './classifier.js';
+export { wrapReport, untrustedDataInstructions, createNonce, removeTagNameVariants, openingTag, closingTag, WRAPPER_TAG, type WrapperExtras } from './wrap.js';
 export {
-  wrapReport,
-  untrustedDataInstructions,
-  createNonce,
-  removeTagNameVariants,
-  openingTag,
-  closingTag,
-  WRAPPER_TAG,
-  type WrapperExtras,
-} from './wrap.js';
-export { CONSOLE_MESSAGE_BYTES, CONSOLE_TS_BYTES, truncateUtf8, capConsoleLine, capConsoleMessages, capReportFields, PAGE_URL_BYTES, USER_AGENT_BYTES, REPORTER_VALUE_BYTES } from './report-caps.js';
+  CONSOLE_MESSAGE_BYTES,
+  CONSOLE_TS_BYTES,
+  truncateUtf8,
+  capConsoleLine,
+  capConsoleMessages,
+  capReportFields,
+  PAGE_URL_BYTES,
+  USER_AGENT_BYTES,
+  REPORTER_VALUE_BYTES,
+} from './report-caps.js';
 export { wrapReportWithinBudget, CLASSIFIER_INPUT_BYTES, AGENT_REPORT_BYTES, type BudgetOptions } from './input-budget.js';
 export { buildAgentPrompt, AGENT_SYSTEM, type AgentPrompt } from './agent-prompt.js';
 export {

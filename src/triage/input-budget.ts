@@ -152,9 +152,7 @@ export function wrapReportWithinBudget(content: ReportContent, opts: BudgetOptio
 
   const lines = capped.console ?? [];
   const reporterFields = Object.keys(capped.reporter ?? {}).length;
-  const overhead = utf8Bytes(
-    wrapReport({ text: '' }, opts.nonce, { batch: opts.batch, omitted: { consoleLines: lines.length, reporterFields } }),
-  );
+  const overhead = utf8Bytes(wrapReport({ text: '' }, opts.nonce, { batch: opts.batch, omitted: { consoleLines: lines.length, reporterFields } }));
   const budget = Math.max(0, opts.maxBytes - overhead);
   const text = truncateEncoded(capped.text, Math.floor(budget * TEXT_SHARE));
   const metadataBudget = Math.floor(budget * METADATA_SHARE);
@@ -174,8 +172,7 @@ export function wrapReportWithinBudget(content: ReportContent, opts: BudgetOptio
     else if (selection.text.length > 0) {
       const shorter = truncateEncoded(selection.text, Math.floor(encodedBytes(selection.text) / 2));
       selection.text = shorter === selection.text ? '' : shorter;
-    }
-    else break; // only the wrapper's fixed frame is left
+    } else break; // only the wrapper's fixed frame is left
     wrapped = render(selection, opts, lines);
   }
   return wrapped;

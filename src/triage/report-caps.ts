@@ -67,7 +67,9 @@ function capPage(page: PageInfo): PageInfo {
 }
 
 function capReporter(reporter: ReporterInfo): ReporterInfo {
-  return Object.fromEntries(Object.entries(reporter).map(([key, value]) => [key, typeof value === 'string' ? truncateUtf8(value, REPORTER_VALUE_BYTES) : value]));
+  return Object.fromEntries(
+    Object.entries(reporter).map(([key, value]) => [key, typeof value === 'string' ? truncateUtf8(value, REPORTER_VALUE_BYTES) : value]),
+  );
 }
 
 /** The report with console messages, page URL and user agent, and reporter values cut to their caps. */

@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 const BIN = fileURLToPath(new URL('../../bin/userz.js', import.meta.url));
 
 function userz(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env }, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/root', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -42,7 +46,10 @@ describe('userz CLI', () => {
   });
 
   it('exits 1 with a clear error when Postgres is unreachable', () => {
-    const r = userz(['migrate'], { DATABASE_URL: 'postgres://userz:pw-not-shown@127.0.0.1:1/userz', USERZ_MASTER_KEY: '1:' + Buffer.alloc(32, 7).toString('base64') });
+    const r = userz(['migrate'], {
+      DATABASE_URL: 'postgres://userz:pw-not-shown@127.0.0.1:1/userz',
+      USERZ_MASTER_KEY: '1:' + Buffer.alloc(32, 7).toString('base64'),
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^userz: Cannot connect to Postgres at postgres:\/\/127\.0\.0\.1:1\/userz/);
     expect(r.stderr).not.toContain('pw-not-shown');

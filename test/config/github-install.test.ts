@@ -21,7 +21,12 @@ describe('GitHub install-link settings', () => {
   });
 
   it('are read together, the state key defaulting to the webhook secret', () => {
-    expect(loadConfig({ ...APP, ...INSTALL }).github?.install).toEqual({ slug: 'userz', clientId: 'Iv1.abc', clientSecret: 'client-secret-value', stateSecret: APP.WEBHOOK_SECRET });
+    expect(loadConfig({ ...APP, ...INSTALL }).github?.install).toEqual({
+      slug: 'userz',
+      clientId: 'Iv1.abc',
+      clientSecret: 'client-secret-value',
+      stateSecret: APP.WEBHOOK_SECRET,
+    });
     expect(loadConfig({ ...APP, ...INSTALL, GITHUB_STATE_SECRET: 'a-separate-state-secret' }).github?.install?.stateSecret).toBe('a-separate-state-secret');
   });
 

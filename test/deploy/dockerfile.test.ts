@@ -21,7 +21,10 @@ describe('production Dockerfile', () => {
 
   it('builds, runs as uid 1000 and becomes healthy', async () => {
     prepareSandboxEngine();
-    const base = execFileSync('bash', ['scripts/build-node-base.sh'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').pop()!;
+    const base = execFileSync('bash', ['scripts/build-node-base.sh'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })
+      .trim()
+      .split('\n')
+      .pop()!;
     execFileSync('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', 'userz:ci', '.'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
     container = docker('run', '-d', '--runtime=runc', '-e', 'USERZ_SANDBOX=off', '-p', '127.0.0.1::3000', 'userz:ci');
     expect(docker('inspect', '-f', '{{.Config.User}}', container)).toBe('1000:1000');
@@ -33,7 +36,10 @@ describe('production Dockerfile', () => {
     while (Date.now() < deadline && (health !== 'healthy' || healthz !== 200)) {
       await new Promise((r) => setTimeout(r, 2_000));
       health = docker('inspect', '-f', '{{.State.Health.Status}}', container);
-      healthz = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.status, () => 0);
+      healthz = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.status,
+        () => 0,
+      );
     }
     expect(healthz).toBe(200);
     expect(health).toBe('healthy');

@@ -5,13 +5,20 @@ import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderCommitMessage, renderPrBod
 import { scrub } from '../../src/security/index.js';
 
 /** The scrubber's corpus (test/fixtures/scrub/): text with an email, phone or card number, a token or a secret in it. */
-const SENSITIVE = (JSON.parse(readFileSync(new URL('../fixtures/scrub/corpus.json', import.meta.url), 'utf8')) as {
-  positives: Array<{ kind: string; text: string; secret: string }>;
-}).positives;
+const SENSITIVE = (
+  JSON.parse(readFileSync(new URL('../fixtures/scrub/corpus.json', import.meta.url), 'utf8')) as {
+    positives: Array<{ kind: string; text: string; secret: string }>;
+  }
+).positives;
 
 /** What a reader sees of rendered markdown: escapes and entities undone. */
 const visible = (markdown: string): string =>
-  markdown.replace(/@&#8203;/g, '@').replace(/\\(.)/g, '$1').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  markdown
+    .replace(/@&#8203;/g, '@')
+    .replace(/\\(.)/g, '$1')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 
 const entry = (path: string, extra: Partial<ChangeSetEntry> = {}): ChangeSetEntry => ({
   path,
@@ -42,8 +49,33 @@ const adversarial = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 400 }),
   fc
     .array(
-      fc.constantFrom('@', 'admin', '@org/team', '![x](https://evil.example/a.png)', '<img src=x>', '<!--', '-->', '<details>', '\u202e', '\u200b',
-        '\n', '/assign @me', '`', '\\', '&#64;', '&lt;', '[', '](', '<', '>', 'a', ' ', '&', '#', ';'),
+      fc.constantFrom(
+        '@',
+        'admin',
+        '@org/team',
+        '![x](https://evil.example/a.png)',
+        '<img src=x>',
+        '<!--',
+        '-->',
+        '<details>',
+        '\u202e',
+        '\u200b',
+        '\n',
+        '/assign @me',
+        '`',
+        '\\',
+        '&#64;',
+        '&lt;',
+        '[',
+        '](',
+        '<',
+        '>',
+        'a',
+        ' ',
+        '&',
+        '#',
+        ';',
+      ),
       { maxLength: 60 },
     )
     .map((parts) => parts.join('')),

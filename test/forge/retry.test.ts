@@ -22,10 +22,13 @@ describe('withRetry', () => {
   it('does not retry an error that is not retryable', async () => {
     let calls = 0;
     await expect(
-      withRetry(async () => {
-        calls++;
-        throw failing('forge_forbidden', false);
-      }, { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 }),
+      withRetry(
+        async () => {
+          calls++;
+          throw failing('forge_forbidden', false);
+        },
+        { attempts: 5, baseDelayMs: 0, maxDelayMs: 0 },
+      ),
     ).rejects.toMatchObject({ code: 'forge_forbidden' });
     expect(calls).toBe(1);
   });

@@ -8,7 +8,12 @@ import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
 import { createTestOrg } from '../helpers/db.js';
 
 /** A run whose draft is open, as delivery leaves it. */
-async function openedRun(app: TestApp, forge: 'github' | 'gitlab', webhookSecret?: string, where: { org?: string; externalId?: string; baseUrl?: string } = {}): Promise<string> {
+async function openedRun(
+  app: TestApp,
+  forge: 'github' | 'gitlab',
+  webhookSecret?: string,
+  where: { org?: string; externalId?: string; baseUrl?: string } = {},
+): Promise<string> {
   const db: Db = app.deps.store.db;
   const orgId = await createTestOrg(db, app.deps.vault, where.org ?? `acme-${forge}`);
   const webhookSecretId = webhookSecret ? await app.deps.vault.storeSecret(orgId, 'gitlab_webhook_secret', webhookSecret) : null;
@@ -18,7 +23,12 @@ async function openedRun(app: TestApp, forge: 'github' | 'gitlab', webhookSecret
   const batchId = newId('bat');
   await db.query(`INSERT INTO batches (id, app_id, fingerprint, open_until) VALUES ($1, $2, 'x', now())`, [batchId, product.app.id]);
   const run = await insertRun(db, { orgId, appId: product.app.id, batchId, repoId: repo.id, state: 'queued' });
-  for (const [from, to] of [['queued', 'triaged'], ['triaged', 'running'], ['running', 'checking'], ['checking', 'pr_opened']] as const) {
+  for (const [from, to] of [
+    ['queued', 'triaged'],
+    ['triaged', 'running'],
+    ['running', 'checking'],
+    ['checking', 'pr_opened'],
+  ] as const) {
     await transitionRun(db, run.id, from, to, { prUrl: to === 'pr_opened' ? 'https://example.com/pr/1' : undefined });
   }
   return run.id;
@@ -37,9 +47,10 @@ describe('what happens to an opened draft comes back to its run', () => {
     payload.pull_request.head.ref = `userz/${runId}`;
     payload.pull_request.merged = true;
     const deliveryId = randomUUID();
-    for (let i = 0; i < 3; i++) expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
     expect((await getRun(app.deps.store.db, runId))!.reviewState).toBe('merged');
-    expect((await listAudit(app.deps.store.db, { subject: runId, action: 'run.review.merged' }))).toHaveLength(1);
+    expect(await listAudit(app.deps.store.db, { subject: runId, action: 'run.review.merged' })).toHaveLength(1);
   });
 
   it('checks X-Gitlab-Token against the project secret and de-duplicates by Idempotency-Key', async () => {
@@ -77,7 +88,10 @@ describe("a draft's review state is recorded only from the run's own repository"
   afterAll(async () => app.close());
 
   const mergeBody = (runId: string, projectId: number) => {
-    const body = structuredClone(mergeRequestEvent) as typeof mergeRequestEvent & { object_attributes: Record<string, unknown>; project: Record<string, unknown> };
+    const body = structuredClone(mergeRequestEvent) as typeof mergeRequestEvent & {
+      object_attributes: Record<string, unknown>;
+      project: Record<string, unknown>;
+    };
     body.project.id = projectId;
     body.object_attributes.source_project_id = body.object_attributes.target_project_id = projectId;
     body.object_attributes.source_branch = `userz/${runId}`;
@@ -109,7 +123,17 @@ describe("a draft's review state is recorded only from the run's own repository"
     const runId = await openedRun(app, 'gitlab', 'org-a-hook-secret-0001', { org: 'org-a', externalId: '4242' });
     const orgB = await createTestOrg(app.deps.store.db, app.deps.vault, 'org-b');
     const secretB = 'org-b-hook-secret-0001';
-    await upsertRepo(app.deps.store.db, { orgId: orgB, forge: 'gitlab', externalId: '5151', fullName: 'org-b/app', webhookSecretId: await app.deps.vault.storeSecret(orgB, 'gitlab_webhook_secret', secretB) }, 'test');
+    await upsertRepo(
+      app.deps.store.db,
+      {
+        orgId: orgB,
+        forge: 'gitlab',
+        externalId: '5151',
+        fullName: 'org-b/app',
+        webhookSecretId: await app.deps.vault.storeSecret(orgB, 'gitlab_webhook_secret', secretB),
+      },
+      'test',
+    );
     expect((await postGitLab(mergeBody(runId, 5151), secretB)).status).toBe(200);
     expect((await getRun(app.deps.store.db, runId))!.reviewState).toBeNull();
   });
@@ -121,7 +145,14 @@ describe("a draft's review state is recorded only from the run's own repository"
     const secretB = 'org-b-hook-secret-0002';
     await upsertRepo(
       app.deps.store.db,
-      { orgId: orgB, forge: 'gitlab', externalId: '6161', baseUrl: 'https://gitlab.org-b.example', fullName: 'org-b/app', webhookSecretId: await app.deps.vault.storeSecret(orgB, 'gitlab_webhook_secret', secretB) },
+      {
+        orgId: orgB,
+        forge: 'gitlab',
+        externalId: '6161',
+        baseUrl: 'https://gitlab.org-b.example',
+        fullName: 'org-b/app',
+        webhookSecretId: await app.deps.vault.storeSecret(orgB, 'gitlab_webhook_secret', secretB),
+      },
       'test',
     );
     expect((await postGitLab(mergeBody(runId, 6161), secretB)).status).toBe(200);

@@ -39,7 +39,8 @@ export function casesFor(name: EndpointName): fc.Arbitrary<Case> {
 }
 
 /** Exception text that must never leave the process: error names, stack frames, Postgres messages. */
-export const LEAK = /Error|    at |Maximum call stack|violates|invalid input syntax|null value in column|invalid byte sequence|syntax error at or near|duplicate key value|out of range for type|unsupported Unicode escape/;
+export const LEAK =
+  /Error|    at |Maximum call stack|violates|invalid input syntax|null value in column|invalid byte sequence|syntax error at or near|duplicate key value|out of range for type|unsupported Unicode escape/;
 
 export interface Answer {
   status: number;
@@ -65,7 +66,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 /** Sends one case; signs it over the exact body bytes first when it names a scheme. */
 export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
-  const body = c.body === undefined ? undefined : c.bodyEncoding === 'base64' ? Buffer.from(c.body, 'base64') : Buffer.from(fillPlaceholders(c.body, t), 'utf8');
+  const body =
+    c.body === undefined ? undefined : c.bodyEncoding === 'base64' ? Buffer.from(c.body, 'base64') : Buffer.from(fillPlaceholders(c.body, t), 'utf8');
   const text = body?.toString('utf8') ?? '';
   const headers: Record<string, string> = Object.fromEntries(Object.entries(c.headers).map(([k, v]) => [k, fillPlaceholders(v, t)]));
   if (c.sign === 'slack') Object.assign(headers, t.signSlack(text));
@@ -78,7 +80,9 @@ export function sendCase(t: FuzzTarget, c: Case): Promise<Answer> {
     const req = request({ host: url.hostname, port: url.port, method: c.method, path: fillPlaceholders(c.path, t), headers, agent, timeout: 20_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+      );
       res.on('error', reject);
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));

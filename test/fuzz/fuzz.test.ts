@@ -19,12 +19,21 @@ describe(`fuzz sample (seed ${SEED}, ${RUNS} inputs per endpoint, PGlite)`, () =
   }, 120_000);
   afterAll(async () => t.close());
 
-  it.each(ENDPOINTS)('%s: no 5xx, no crash, no exception text', async (endpoint) => {
-    const score = await fuzzEndpoint(t, endpoint, { seed: SEED, runs: RUNS });
-    console.log(formatScore(score));
-    expect(score.inputs).toBe(RUNS);
-    expect({ s5xx: score.s5xx, crashes: score.crashes, leaks: score.leaks, first: score.failures[0] }).toEqual({ s5xx: 0, crashes: 0, leaks: 0, first: undefined });
-  }, 300_000);
+  it.each(ENDPOINTS)(
+    '%s: no 5xx, no crash, no exception text',
+    async (endpoint) => {
+      const score = await fuzzEndpoint(t, endpoint, { seed: SEED, runs: RUNS });
+      console.log(formatScore(score));
+      expect(score.inputs).toBe(RUNS);
+      expect({ s5xx: score.s5xx, crashes: score.crashes, leaks: score.leaks, first: score.failures[0] }).toEqual({
+        s5xx: 0,
+        crashes: 0,
+        leaks: 0,
+        first: undefined,
+      });
+    },
+    300_000,
+  );
 
   it('replays every saved failing input without a 5xx or exception text', async () => {
     const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.json'));

@@ -18,10 +18,46 @@ const raw = (token: string) => `${RAW}${token}\u0001`;
 export const nastyString: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 30 }),
   fc.string({ unit: 'binary', maxLength: 20 }),
-  fc.constantFrom('', ' ', '\u0000', 'a\u0000b', '\ud800', '\udfff', 'x\ud83d', '\ud83d\ude00', '%00', '%E0%A4%A', '__proto__', 'constructor', 'prototype', '\u202e', '<img src=x>', "'; DROP TABLE reports; --", '1e309', 'NaN', '-1', 'T0FUZZ', '/userz', 'rep_x', 'x'.repeat(9000)),
+  fc.constantFrom(
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    '\udfff',
+    'x\ud83d',
+    '\ud83d\ude00',
+    '%00',
+    '%E0%A4%A',
+    '__proto__',
+    'constructor',
+    'prototype',
+    '\u202e',
+    '<img src=x>',
+    "'; DROP TABLE reports; --",
+    '1e309',
+    'NaN',
+    '-1',
+    'T0FUZZ',
+    '/userz',
+    'rep_x',
+    'x'.repeat(9000),
+  ),
 );
 
-const hugeNumber = fc.constantFrom(raw('1e309'), raw('-1e309'), raw('123456789012345678901234567890'), raw('1e-400'), raw('-0'), 2 ** 53, 2 ** 63, -1, 0, 1.5, Number.MAX_VALUE);
+const hugeNumber = fc.constantFrom(
+  raw('1e309'),
+  raw('-1e309'),
+  raw('123456789012345678901234567890'),
+  raw('1e-400'),
+  raw('-0'),
+  2 ** 53,
+  2 ** 63,
+  -1,
+  0,
+  1.5,
+  Number.MAX_VALUE,
+);
 const deep = fc.constantFrom(raw('deep:65'), raw('deep:200'), raw('deep:20000'), raw('deepobj:100'));
 
 export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -88,7 +124,13 @@ function jsonBody(doc: fc.Arbitrary<unknown>): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 8, arbitrary: doc.map(toJsonText) },
     { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 4 }).map(toJsonText) },
-    { weight: 1, arbitrary: fc.oneof(fc.string({ unit: 'binary', maxLength: 200 }), fc.constantFrom('', 'null', '[]', '{', '{"a":1}}', '\u0000', '\ufeff{}', '{"text":"a"}garbage')) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 200 }),
+        fc.constantFrom('', 'null', '[]', '{', '{"a":1}}', '\u0000', '\ufeff{}', '{"text":"a"}garbage'),
+      ),
+    },
   );
 }
 
@@ -108,11 +150,18 @@ export interface Case {
 const validReport = fc.record(
   {
     text: fc.oneof(fc.lorem({ maxCount: 12 }), nastyString),
-    console: fc.array(fc.record({ level: fc.constantFrom('log', 'info', 'warn', 'error'), message: fc.oneof(fc.lorem({ maxCount: 5 }), nastyString), ts: fc.nat() }), { maxLength: 4 }),
+    console: fc.array(
+      fc.record({ level: fc.constantFrom('log', 'info', 'warn', 'error'), message: fc.oneof(fc.lorem({ maxCount: 5 }), nastyString), ts: fc.nat() }),
+      { maxLength: 4 },
+    ),
     page: fc.record({ url: fc.webUrl(), userAgent: fc.string({ maxLength: 40 }), viewport: fc.record({ width: fc.nat(4000), height: fc.nat(4000) }) }),
     reporter: fc.dictionary(nastyString, fc.oneof(nastyString, fc.integer(), fc.boolean(), fc.constant(null)), { maxKeys: 3 }),
     attachments: fc.array(
-      fc.record({ name: fc.oneof(fc.constant('shot.png'), nastyString), contentType: fc.constantFrom('image/png', 'text/plain', 'application/x-evil'), data: fc.oneof(fc.base64String({ maxLength: 40 }), nastyString) }),
+      fc.record({
+        name: fc.oneof(fc.constant('shot.png'), nastyString),
+        contentType: fc.constantFrom('image/png', 'text/plain', 'application/x-evil'),
+        data: fc.oneof(fc.base64String({ maxLength: 40 }), nastyString),
+      }),
       { maxLength: 2 },
     ),
   },
@@ -120,10 +169,23 @@ const validReport = fc.record(
 );
 
 export function reportCases(ctx: { publicKey: string; origin: string }): fc.Arbitrary<Case> {
-  return fc.record({
-    body: jsonBody(mutated(validReport)),
-    contentType: fc.constantFrom('application/json', 'application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded'),
-  }).map(({ body, contentType }) => ({ method: 'POST', path: '/api/v1/reports', headers: { 'content-type': contentType, 'x-userz-key': ctx.publicKey, origin: ctx.origin }, body }));
+  return fc
+    .record({
+      body: jsonBody(mutated(validReport)),
+      contentType: fc.constantFrom(
+        'application/json',
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+      ),
+    })
+    .map(({ body, contentType }) => ({
+      method: 'POST',
+      path: '/api/v1/reports',
+      headers: { 'content-type': contentType, 'x-userz-key': ctx.publicKey, origin: ctx.origin },
+      body,
+    }));
 }
 
 // --- Slack: POST /slack/events (signed) -------------------------------------------------
@@ -145,7 +207,9 @@ const slashCommandFields = fc.record({
 
 /** Percent-encodes any string through its UTF-8 bytes (encodeURIComponent throws on lone surrogates). */
 function formEncode(s: string): string {
-  return [...Buffer.from(s, 'utf8')].map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`)).join('');
+  return [...Buffer.from(s, 'utf8')]
+    .map((b) => (/[A-Za-z0-9_.~-]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`))
+    .join('');
 }
 
 const formPairs = fc
@@ -156,7 +220,11 @@ const formPairs = fc
         fc.record({ op: fc.constant('set' as const), field: fc.nat(), value: fc.oneof(nastyString, hugeNumber.map(String)) }),
         fc.record({ op: fc.constant('drop' as const), field: fc.nat() }),
         fc.record({ op: fc.constant('repeat' as const), field: fc.nat(), value: nastyString }),
-        fc.record({ op: fc.constant('add' as const), key: fc.constantFrom('__proto__', 'constructor', 'payload', 'ssl_check', 'type', 'challenge'), value: nastyString }),
+        fc.record({
+          op: fc.constant('add' as const),
+          key: fc.constantFrom('__proto__', 'constructor', 'payload', 'ssl_check', 'type', 'challenge'),
+          value: nastyString,
+        }),
       ),
       { maxLength: 3 },
     ),
@@ -178,15 +246,41 @@ const formPairs = fc
 const slackJson = fc.oneof(
   fc.constant(null),
   fc.record({ type: fc.constant('url_verification'), challenge: fc.oneof(fc.string({ maxLength: 40 }), nastyValue), token: fc.constant('x') }),
-  mutated(fc.record({ type: fc.constantFrom('event_callback', 'url_verification', 'block_actions'), event: fc.record({ type: fc.constant('app_mention'), text: nastyString }), team_id: fc.constant('T0FUZZ') })),
+  mutated(
+    fc.record({
+      type: fc.constantFrom('event_callback', 'url_verification', 'block_actions'),
+      event: fc.record({ type: fc.constant('app_mention'), text: nastyString }),
+      team_id: fc.constant('T0FUZZ'),
+    }),
+  ),
 );
 
 export function slackCases(): fc.Arbitrary<Case> {
-  const form = (body: string): Case => ({ method: 'POST', path: '/slack/events', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, sign: 'slack' });
+  const form = (body: string): Case => ({
+    method: 'POST',
+    path: '/slack/events',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    sign: 'slack',
+  });
   return fc.oneof(
     { weight: 6, arbitrary: formPairs.map(form) },
-    { weight: 2, arbitrary: slackJson.map((v) => ({ method: 'POST', path: '/slack/events', headers: { 'content-type': 'application/json' }, body: toJsonText(v), sign: 'slack' as const })) },
-    { weight: 1, arbitrary: fc.oneof(fc.constant('null'), slackJson.map(toJsonText), fc.jsonValue({ maxDepth: 3 }).map(toJsonText)).map((p) => form(`payload=${formEncode(p)}`)) },
+    {
+      weight: 2,
+      arbitrary: slackJson.map((v) => ({
+        method: 'POST',
+        path: '/slack/events',
+        headers: { 'content-type': 'application/json' },
+        body: toJsonText(v),
+        sign: 'slack' as const,
+      })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .oneof(fc.constant('null'), slackJson.map(toJsonText), fc.jsonValue({ maxDepth: 3 }).map(toJsonText))
+        .map((p) => form(`payload=${formEncode(p)}`)),
+    },
     { weight: 1, arbitrary: fc.constantFrom('ssl_check=1', 'ssl_check=1&token=x', '', '%', 'null').map(form) },
   );
 }
@@ -208,14 +302,24 @@ const discordCommand = fc.record({
     id: fc.constant('500'),
     name: fc.constantFrom('userz', 'userz', 'other'),
     type: fc.constant(1),
-    options: fc.constantFrom('report', 'link').chain((sub) =>
-      fc.oneof(nastyString, fc.lorem({ maxCount: 6 })).map((value) => [{ name: sub, type: 1, options: [{ name: sub === 'report' ? 'text' : 'code', type: 3, value }] }]),
-    ),
+    options: fc
+      .constantFrom('report', 'link')
+      .chain((sub) =>
+        fc
+          .oneof(nastyString, fc.lorem({ maxCount: 6 }))
+          .map((value) => [{ name: sub, type: 1, options: [{ name: sub === 'report' ? 'text' : 'code', type: 3, value }] }]),
+      ),
   }),
 });
 
 export function discordCases(): fc.Arbitrary<Case> {
-  return jsonBody(mutated(discordCommand)).map((body) => ({ method: 'POST', path: '/discord/interactions', headers: { 'content-type': 'application/json' }, body, sign: 'discord' as const }));
+  return jsonBody(mutated(discordCommand)).map((body) => ({
+    method: 'POST',
+    path: '/discord/interactions',
+    headers: { 'content-type': 'application/json' },
+    body,
+    sign: 'discord' as const,
+  }));
 }
 
 // --- GitHub: POST /api/github/webhooks (signed) -----------------------------------------
@@ -228,7 +332,14 @@ const exampleOf = (event: string, index: number) => {
 
 export function githubCases(): fc.Arbitrary<Case> {
   return fc
-    .record({ event: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...EVENTS) }, { weight: 1, arbitrary: nastyString.map((s) => s.replace(/[^\x21-\x7e]/g, '') || 'x') }), index: fc.nat(), delivery: fc.uuid() })
+    .record({
+      event: fc.oneof(
+        { weight: 9, arbitrary: fc.constantFrom(...EVENTS) },
+        { weight: 1, arbitrary: nastyString.map((s) => s.replace(/[^\x21-\x7e]/g, '') || 'x') },
+      ),
+      index: fc.nat(),
+      delivery: fc.uuid(),
+    })
     .chain(({ event, index, delivery }) =>
       jsonBody(mutated(fc.constant(EVENTS.includes(event) ? exampleOf(event, index) : { action: 'x' }))).map((body) => ({
         method: 'POST',
@@ -248,19 +359,44 @@ export function gitlabCases(ctx: { projectId: number; token: string }): fc.Arbit
   return fc
     .record({
       doc: mutated(fc.constantFrom(base, note, { object_kind: 'push', project: { id: ctx.projectId } })),
-      key: fc.oneof(fc.uuid(), nastyString.map((s) => s.replace(/[^\x21-\x7e]/g, '') || 'k')),
+      key: fc.oneof(
+        fc.uuid(),
+        nastyString.map((s) => s.replace(/[^\x21-\x7e]/g, '') || 'k'),
+      ),
       event: fc.constantFrom('Merge Request Hook', 'Note Hook', 'Push Hook'),
       token: fc.constantFrom(ctx.token, ctx.token, ctx.token, 'wrong'),
     })
     .chain(({ doc, key, event, token }) =>
-      jsonBody(fc.constant(doc)).map((body) => ({ method: 'POST', path: '/api/gitlab/webhooks', headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': event, 'idempotency-key': key }, body })),
+      jsonBody(fc.constant(doc)).map((body) => ({
+        method: 'POST',
+        path: '/api/gitlab/webhooks',
+        headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': event, 'idempotency-key': key },
+        body,
+      })),
     );
 }
 
 // --- App API: /api/v1/* with an sk_ key -------------------------------------------------
 
 const oddSegment = fc.oneof(
-  fc.constantFrom('%E0%A4%A', '%ED%A0%80', '%00', '%', '%%', '%2F', '..', '%2e%2e', '%C0%AF', '%FF%FE', '1e309', '__proto__', 'constructor', 'app_' + 'x'.repeat(300), '-1', '0'),
+  fc.constantFrom(
+    '%E0%A4%A',
+    '%ED%A0%80',
+    '%00',
+    '%',
+    '%%',
+    '%2F',
+    '..',
+    '%2e%2e',
+    '%C0%AF',
+    '%FF%FE',
+    '1e309',
+    '__proto__',
+    'constructor',
+    'app_' + 'x'.repeat(300),
+    '-1',
+    '0',
+  ),
   fc.string({ maxLength: 12 }).map(encodeURIComponent),
   fc.uint8Array({ maxLength: 8 }).map((b) => [...b].map((x) => `%${x.toString(16).padStart(2, '0')}`).join('')),
 );
@@ -297,7 +433,13 @@ export function apiCases(ctx: { apiKey: string; appId: string }): fc.Arbitrary<C
       route: fc.constantFrom(...routes),
       id: fc.oneof(fc.constant(ctx.appId), fc.constant(ctx.appId), oddSegment),
       body: jsonBody(mutated(apiBody)),
-      auth: fc.constantFrom(`Bearer ${ctx.apiKey}`, `Bearer ${ctx.apiKey}`, `Bearer ${ctx.apiKey}`, 'Bearer sk_x', `Bearer ${ctx.apiKey}\u0000`.replace('\u0000', '')),
+      auth: fc.constantFrom(
+        `Bearer ${ctx.apiKey}`,
+        `Bearer ${ctx.apiKey}`,
+        `Bearer ${ctx.apiKey}`,
+        'Bearer sk_x',
+        `Bearer ${ctx.apiKey}\u0000`.replace('\u0000', ''),
+      ),
     })
     .map(({ route: [method, path], id, body, auth }) => ({
       method,
@@ -310,9 +452,27 @@ export function apiCases(ctx: { apiKey: string; appId: string }): fc.Arbitrary<C
 // --- GET paths with odd encodings -------------------------------------------------------
 
 export function pathCases(): fc.Arbitrary<Case> {
-  const prefix = fc.constantFrom('', '/api/v1/apps', '/api/v1/reports', '/api/v1/runs', '/slack', '/widget', '/api/github', '/healthz', '/readyz', '/console', '/api/v1/reports/rep_1');
-  return fc
-    .record({ prefix, segments: fc.array(oddSegment, { minLength: 1, maxLength: 3 }), suffix: fc.constantFrom('', '', '/status', '?x=%E0%A4%A', '?%00=1', '//', '/.') })
-    // A leading '//' would make the path a host (and nock's interceptor, inside jest, refuses it); the router's own test covers it.
-    .map(({ prefix, segments, suffix }) => ({ method: 'GET', path: `${prefix}/${segments.join('/')}${suffix}`.replace(/^\/+/, '/'), headers: {} }));
+  const prefix = fc.constantFrom(
+    '',
+    '/api/v1/apps',
+    '/api/v1/reports',
+    '/api/v1/runs',
+    '/slack',
+    '/widget',
+    '/api/github',
+    '/healthz',
+    '/readyz',
+    '/console',
+    '/api/v1/reports/rep_1',
+  );
+  return (
+    fc
+      .record({
+        prefix,
+        segments: fc.array(oddSegment, { minLength: 1, maxLength: 3 }),
+        suffix: fc.constantFrom('', '', '/status', '?x=%E0%A4%A', '?%00=1', '//', '/.'),
+      })
+      // A leading '//' would make the path a host (and nock's interceptor, inside jest, refuses it); the router's own test covers it.
+      .map(({ prefix, segments, suffix }) => ({ method: 'GET', path: `${prefix}/${segments.join('/')}${suffix}`.replace(/^\/+/, '/'), headers: {} }))
+  );
 }

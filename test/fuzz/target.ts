@@ -32,7 +32,9 @@ export interface FuzzTarget {
 export async function openFuzzTarget(db: DbKind): Promise<FuzzTarget> {
   const discord = ed25519();
   // Every intake bucket raised, so inputs reach the parsers instead of the rate limiter.
-  const rateLimits = Object.fromEntries(Object.entries(DEFAULT_RATE_LIMITS).map(([k, rule]) => [k, { ...rule, limit: 1_000_000 }])) as typeof DEFAULT_RATE_LIMITS;
+  const rateLimits = Object.fromEntries(
+    Object.entries(DEFAULT_RATE_LIMITS).map(([k, rule]) => [k, { ...rule, limit: 1_000_000 }]),
+  ) as typeof DEFAULT_RATE_LIMITS;
   const app = await startTestApp({
     db,
     github: true,

@@ -1,13 +1,7 @@
 // Property tests: a forbidden path never passes however it is spelled, and the rule
 // index never disagrees with testing every rule.
 import fc from 'fast-check';
-import {
-  checkChangeSet,
-  compileRules,
-  loadDefaultRules,
-  type CompiledRules,
-  type RuleSet,
-} from '../../src/guardrail/index.js';
+import { checkChangeSet, compileRules, loadDefaultRules, type CompiledRules, type RuleSet } from '../../src/guardrail/index.js';
 import { matchRules, matchRulesExhaustively } from '../../src/guardrail/compile.js';
 import { pathsOf } from './change-sets.js';
 
@@ -43,9 +37,9 @@ const forbiddenPath = fc.oneof(
   fc.tuple(depthPrefix, fc.constantFrom('yml', 'yaml')).map(([p, ext]) => `${p}.gitlab-ci.${ext}`),
   fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}${s}.gitlab-ci.yml`),
   fc.tuple(depthPrefix, segment).map(([p, s]) => `${p}.gitlab/ci/${s}.yml`),
-  fc.tuple(depthPrefix, fc.constantFrom('.circleci/config.yml', '.travis.yml', 'jenkinsfile', '.buildkite/pipeline.yml', 'azure-pipelines.yml')).map(
-    ([p, f]) => `${p}${f}`,
-  ),
+  fc
+    .tuple(depthPrefix, fc.constantFrom('.circleci/config.yml', '.travis.yml', 'jenkinsfile', '.buildkite/pipeline.yml', 'azure-pipelines.yml'))
+    .map(([p, f]) => `${p}${f}`),
 );
 
 const FULLWIDTH_OFFSET = 0xfee0;
@@ -63,8 +57,7 @@ function respell(c: string): fc.Arbitrary<string> {
   return fc.constantFrom(...options);
 }
 
-const respelled = (path: string): fc.Arbitrary<string> =>
-  fc.tuple(...[...path].map(respell)).map((chars) => chars.join(''));
+const respelled = (path: string): fc.Arbitrary<string> => fc.tuple(...[...path].map(respell)).map((chars) => chars.join(''));
 
 describe('forbidden paths never pass', () => {
   it('in any mix of upper and lower case', () => {
@@ -172,7 +165,10 @@ describe('rule index', () => {
       fc.property(
         fc.array(glob, { minLength: 1, maxLength: 8 }).chain((globs) => {
           // Paths reuse glob text as segments, so matches are common rather than rare.
-          const pool = globs.flatMap((g) => g.split('/')).map((p) => p.replace(/[*?[\]{},]/g, '')).filter((p) => p !== '');
+          const pool = globs
+            .flatMap((g) => g.split('/'))
+            .map((p) => p.replace(/[*?[\]{},]/g, ''))
+            .filter((p) => p !== '');
           return fc.tuple(fc.constant(globs), fc.array(pathFrom(pool.length > 0 ? pool : ['x']), { minLength: 1, maxLength: 20 }));
         }),
         ([globs, paths]) => {

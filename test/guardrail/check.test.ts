@@ -19,8 +19,7 @@ beforeAll(async () => {
   rules = compileRules(defaults);
 });
 
-const ruleIdsOf = (verdict: Verdict, path?: string): string[] =>
-  verdict.violations.filter((v) => path === undefined || v.path === path).map((v) => v.ruleId);
+const ruleIdsOf = (verdict: Verdict, path?: string): string[] => verdict.violations.filter((v) => path === undefined || v.path === path).map((v) => v.ruleId);
 
 function verdictFor(path: string, compiled: CompiledRules = rules): Verdict {
   return checkChangeSet(pathsOf(path), compiled);
@@ -113,12 +112,27 @@ describe('checkChangeSet with the default rules', () => {
     expect(ruleIdsOf(verdict, path)).toContain(ruleId);
   });
 
-  it.each(['src/backup~', 'src/a~b.ts', 'src/longer-name~1.ts', 'src/environment.ts', 'docs/env.md', 'infrastructure/readme.md', 'src/infra/x.ts', 'scripts/release-notes.md', '.envelope/x', 'src/actions.ts', 'src/store/actions/action.ts', 'docs/action.yml.md', 'docs/gitlab-ci.md', 'src/gitlab/client.ts', '.github/CODEOWNERS', '.github/ISSUE_TEMPLATE/config.yml', 'src/jenkins.ts'])(
-    'allows %s, which only looks like a forbidden path',
-    (path) => {
-      expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
-    },
-  );
+  it.each([
+    'src/backup~',
+    'src/a~b.ts',
+    'src/longer-name~1.ts',
+    'src/environment.ts',
+    'docs/env.md',
+    'infrastructure/readme.md',
+    'src/infra/x.ts',
+    'scripts/release-notes.md',
+    '.envelope/x',
+    'src/actions.ts',
+    'src/store/actions/action.ts',
+    'docs/action.yml.md',
+    'docs/gitlab-ci.md',
+    'src/gitlab/client.ts',
+    '.github/CODEOWNERS',
+    '.github/ISSUE_TEMPLATE/config.yml',
+    'src/jenkins.ts',
+  ])('allows %s, which only looks like a forbidden path', (path) => {
+    expect(verdictFor(path)).toEqual({ allowed: true, violations: [] });
+  });
 
   // A file (or link) where a CI directory is: delivered with a base tree, the entry replaces
   // the whole directory, so every workflow in it goes without a single delete in the change set.
@@ -404,7 +418,15 @@ describe('repository policy', () => {
     const example = /```yaml\n(# \.userz\.yml: CI-executed files[\s\S]*?)```/.exec(readme)?.[1];
     expect(example).toBeDefined();
     const compiled = compileRules(defaults, parsePolicy(example!));
-    for (const path of ['ci/build.yml', 'package.json', 'services/api/Makefile', 'Dockerfile.prod', 'noxfile.py', 'docs/CODEOWNERS', '.devcontainer/devcontainer.json']) {
+    for (const path of [
+      'ci/build.yml',
+      'package.json',
+      'services/api/Makefile',
+      'Dockerfile.prod',
+      'noxfile.py',
+      'docs/CODEOWNERS',
+      '.devcontainer/devcontainer.json',
+    ]) {
       expect(ruleIdsOf(verdictFor(path, compiled), path).some((id) => id.startsWith('policy.forbid.'))).toBe(true);
     }
     expect(verdictFor('src/total.js', compiled).allowed).toBe(true);

@@ -64,7 +64,10 @@ describe('userz guardrail check', () => {
     const r = await run(lines({ path: 'src/a.ts' }, { path: '.env' }, { path: 'tools/x', mode: '120000' }, { path: 'ok.md', oldPath: 'infra/main.tf' }));
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('');
-    const out = r.stdout.trimEnd().split('\n').map((l) => l.split('\t').slice(0, 2));
+    const out = r.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split('\t').slice(0, 2));
     expect(out).toEqual([
       ['".env"', 'secrets.dotenv'],
       ['"tools/x"', 'mode.symlink'],
@@ -145,7 +148,12 @@ describe('userz guardrail check', () => {
       const file = await policy('allow.yml', 'forbid: ["src/secret/**"]\nallow: ["src/**"]\n');
       const r = await run(lines({ path: 'src/a.ts' }, { path: 'lib/b.ts' }, { path: 'src/secret/k' }), file);
       expect(r.code).toBe(1);
-      expect(r.stdout.trimEnd().split('\n').map((l) => l.split('\t').slice(0, 2))).toEqual([
+      expect(
+        r.stdout
+          .trimEnd()
+          .split('\n')
+          .map((l) => l.split('\t').slice(0, 2)),
+      ).toEqual([
         ['"lib/b.ts"', 'policy.not_allowed'],
         ['"src/secret/k"', 'policy.forbid.1'],
       ]);

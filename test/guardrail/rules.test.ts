@@ -1,11 +1,4 @@
-import {
-  compileRules,
-  loadDefaultRules,
-  parsePolicy,
-  parseRuleSet,
-  POLICY_PATH,
-  type Policy,
-} from '../../src/guardrail/index.js';
+import { compileRules, loadDefaultRules, parsePolicy, parseRuleSet, POLICY_PATH, type Policy } from '../../src/guardrail/index.js';
 import { countBraceExpansions, findGlobProblem } from '../../src/guardrail/glob-safety.js';
 import { UserzError } from '../../src/errors.js';
 
@@ -153,9 +146,7 @@ describe('compileRules', () => {
 
   it('refuses limits that are not positive integers', async () => {
     const defaults = await loadDefaultRules();
-    expect(() => compileRules(defaults, undefined, { maxFiles: 0 })).toThrow(
-      expect.objectContaining({ code: 'guardrail_limits_invalid' }),
-    );
+    expect(() => compileRules(defaults, undefined, { maxFiles: 0 })).toThrow(expect.objectContaining({ code: 'guardrail_limits_invalid' }));
   });
 
   it('gives policy rules their own ids after the defaults', async () => {

@@ -49,7 +49,15 @@ export interface TestApp {
  * the given kind, a real cache (memory, or Redis with `cache: 'redis'`) and a temp blob dir.
  */
 export async function startTestApp(
-  opts: { db?: DbKind; cache?: 'memory' | 'redis'; env?: Record<string, string>; github?: boolean | ReturnType<typeof testGitHubApp>; adminToken?: string; pipeline?: Partial<PipelineDeps>; intake?: AppDeps['intake'] } = {},
+  opts: {
+    db?: DbKind;
+    cache?: 'memory' | 'redis';
+    env?: Record<string, string>;
+    github?: boolean | ReturnType<typeof testGitHubApp>;
+    adminToken?: string;
+    pipeline?: Partial<PipelineDeps>;
+    intake?: AppDeps['intake'];
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'userz-test-'));
   const gh = opts.github === true ? testGitHubApp() : opts.github || undefined;
@@ -62,7 +70,10 @@ export async function startTestApp(
     ...opts.env,
   });
   const db = await openTestDb(opts.db ?? 'pglite');
-  const cache = createCache(opts.cache === 'redis' ? { kind: 'redis', url: TEST_REDIS_URL } : { kind: 'memory' }, `test-${Math.random().toString(36).slice(2)}`);
+  const cache = createCache(
+    opts.cache === 'redis' ? { kind: 'redis', url: TEST_REDIS_URL } : { kind: 'memory' },
+    `test-${Math.random().toString(36).slice(2)}`,
+  );
   const captured = captureLog();
   const store = {
     db,

@@ -26,11 +26,26 @@ describe('the request edge', () => {
     body,
     sign: 'github',
   });
-  const slackForm = (body: string): Case => ({ method: 'POST', path: '/slack/events', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body, sign: 'slack' });
+  const slackForm = (body: string): Case => ({
+    method: 'POST',
+    path: '/slack/events',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body,
+    sign: 'slack',
+  });
   const slackJson = (body: string): Case => ({ method: 'POST', path: '/slack/events', headers: { 'content-type': 'application/json' }, body, sign: 'slack' });
   const healthy = async () => expect((await sendCase(t, { method: 'GET', path: '/healthz', headers: {} })).status).toBe(200);
   const slashCommand = (fields: Record<string, string> = {}) =>
-    new URLSearchParams({ team_id: 'T0FUZZ', channel_id: 'C0CHAN', user_id: 'U0ALICE', user_name: 'alice', command: '/userz', text: 'The export button crashes', response_url: 'https://hooks.slack.com/commands/T0/1/abc', ...fields }).toString();
+    new URLSearchParams({
+      team_id: 'T0FUZZ',
+      channel_id: 'C0CHAN',
+      user_id: 'U0ALICE',
+      user_name: 'alice',
+      command: '/userz',
+      text: 'The export button crashes',
+      response_url: 'https://hooks.slack.com/commands/T0/1/abc',
+      ...fields,
+    }).toString();
 
   it('answers a bad percent-encoding in any path with 400 bad_path_encoding and does not log it as an error', async () => {
     for (const path of ['/api/v1/apps/%E0%A4%A', '/api/v1/reports/%ED%A0%80/status', '/api/v1/runs/%00', '/%E0%A4%A', '/slack/%E0%A4%A']) {
@@ -82,7 +97,11 @@ describe('the request edge', () => {
   });
 
   it('refuses a GitHub Content-Length over the cap before reading the body', async () => {
-    const res = await sendCase(t, { ...github('ping', '{}'), headers: { ...github('ping', '{}').headers, 'content-length': String(26 * 1024 * 1024) }, body: undefined });
+    const res = await sendCase(t, {
+      ...github('ping', '{}'),
+      headers: { ...github('ping', '{}').headers, 'content-length': String(26 * 1024 * 1024) },
+      body: undefined,
+    });
     expect(res.status).toBe(413);
   });
 
@@ -126,9 +145,22 @@ describe('the request edge', () => {
 
   it('refuses JSON nested deeper than 64 levels on every JSON route, signed or not', async () => {
     const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
-    for (const c of [github('installation', deep), slackJson(JSON.stringify({ type: 'url_verification', challenge: 'x' }).replace('"x"', deep)), { method: 'POST', path: '/api/v1/reports', headers: { 'content-type': 'application/json', 'x-userz-key': t.publicKey, origin: ORIGIN }, body: `{"text":${deep}}` }]) {
+    for (const c of [
+      github('installation', deep),
+      slackJson(JSON.stringify({ type: 'url_verification', challenge: 'x' }).replace('"x"', deep)),
+      {
+        method: 'POST',
+        path: '/api/v1/reports',
+        headers: { 'content-type': 'application/json', 'x-userz-key': t.publicKey, origin: ORIGIN },
+        body: `{"text":${deep}}`,
+      },
+    ]) {
       const res = await sendCase(t, c);
-      expect({ path: c.path, status: res.status, body: JSON.parse(res.body) }).toMatchObject({ path: c.path, status: 400, body: { error: { code: 'json_too_deep' } } });
+      expect({ path: c.path, status: res.status, body: JSON.parse(res.body) }).toMatchObject({
+        path: c.path,
+        status: 400,
+        body: { error: { code: 'json_too_deep' } },
+      });
     }
     await healthy();
   });
@@ -146,7 +178,12 @@ describe('the request edge', () => {
 
   it('refuses a Slack command with a repeated or missing field, and never stores it', async () => {
     const [{ n: before }] = await t.app.deps.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM reports');
-    for (const body of [`${slashCommand()}&user_id=U0MALLORY`, slashCommand({ channel_id: '' }), slashCommand({ command: '%00' }), slashCommand().replace(/&?user_id=[^&]*/, '')]) {
+    for (const body of [
+      `${slashCommand()}&user_id=U0MALLORY`,
+      slashCommand({ channel_id: '' }),
+      slashCommand({ command: '%00' }),
+      slashCommand().replace(/&?user_id=[^&]*/, ''),
+    ]) {
       const res = await sendCase(t, slackForm(body));
       expect({ body, status: res.status, code: JSON.parse(res.body).error?.code }).toEqual({ body, status: 400, code: 'invalid_payload' });
     }
@@ -157,7 +194,12 @@ describe('the request edge', () => {
   it('stores NUL characters and lone surrogates as U+FFFD, the same from the widget, Slack and Discord', async () => {
     const text = 'crash\u0000 here \ud800 and \udfff end';
     const expected = 'crash\ufffd here \ufffd and \ufffd end';
-    const widget = await sendCase(t, { method: 'POST', path: '/api/v1/reports', headers: { 'content-type': 'application/json', 'x-userz-key': t.publicKey, origin: ORIGIN }, body: JSON.stringify({ text, reporter: { ['id\u0000']: 'x\ud800' } }) });
+    const widget = await sendCase(t, {
+      method: 'POST',
+      path: '/api/v1/reports',
+      headers: { 'content-type': 'application/json', 'x-userz-key': t.publicKey, origin: ORIGIN },
+      body: JSON.stringify({ text, reporter: { ['id\u0000']: 'x\ud800' } }),
+    });
     expect(widget.status).toBe(201);
     const fromWidget = await getReport(t.app.deps.store.db, JSON.parse(widget.body).id);
     expect(fromWidget!.content.text).toBe(expected);
@@ -178,14 +220,26 @@ describe('the request edge', () => {
       member: { user: { id: '600000000000000001' } },
       data: { name: 'userz', options: [{ name: 'report', type: 1, options: [{ name: 'text', type: 3, value: text }] }] },
     };
-    const discord = await sendCase(t, { method: 'POST', path: '/discord/interactions', headers: { 'content-type': 'application/json' }, body: JSON.stringify(interaction), sign: 'discord' });
+    const discord = await sendCase(t, {
+      method: 'POST',
+      path: '/discord/interactions',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(interaction),
+      sign: 'discord',
+    });
     expect(discord.status).toBe(200);
     const [row] = await t.app.deps.store.db.query<{ id: string }>(`SELECT id FROM reports WHERE source = 'discord' ORDER BY created_at DESC LIMIT 1`);
     expect((await getReport(t.app.deps.store.db, row!.id))!.content.text).toBe(expected);
   });
 
   it('refuses a signed Discord interaction of the wrong shape with 400 invalid_payload', async () => {
-    for (const body of ['null', '[]', '{"type":2}', JSON.stringify({ id: '1', application_id: '2', type: 2, token: 't', channel: { id: false }, data: { name: 'userz' } }), JSON.stringify({ type: 'x' })]) {
+    for (const body of [
+      'null',
+      '[]',
+      '{"type":2}',
+      JSON.stringify({ id: '1', application_id: '2', type: 2, token: 't', channel: { id: false }, data: { name: 'userz' } }),
+      JSON.stringify({ type: 'x' }),
+    ]) {
       const res = await sendCase(t, { method: 'POST', path: '/discord/interactions', headers: { 'content-type': 'application/json' }, body, sign: 'discord' });
       expect({ body, status: res.status, code: JSON.parse(res.body).error?.code }).toEqual({ body, status: 400, code: 'invalid_payload' });
     }

@@ -31,14 +31,19 @@ describe('JSON depth and storable text', () => {
 
   it('leaves no NUL or lone surrogate in any string or key, and changes nothing else', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.oneof(fc.string({ unit: 'binary', maxLength: 10 }), fc.constantFrom('\u0000', '\ud800x', 'x\udfff')), (value, s) => {
-        const input = JSON.parse(JSON.stringify({ [s]: value, s, list: [s, value] })) as unknown;
-        const strings = (v: unknown): string[] => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : []);
-        const out = normaliseJsonText(input);
-        expect(strings(out).filter((x) => UNSTORABLE.test(x))).toEqual([]);
-        // Nothing to normalise: the very same value comes back.
-        if (!strings(input).some((x) => UNSTORABLE.test(x))) expect(out).toBe(input);
-      }),
+      fc.property(
+        fc.jsonValue({ maxDepth: 4 }),
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 10 }), fc.constantFrom('\u0000', '\ud800x', 'x\udfff')),
+        (value, s) => {
+          const input = JSON.parse(JSON.stringify({ [s]: value, s, list: [s, value] })) as unknown;
+          const strings = (v: unknown): string[] =>
+            typeof v === 'string' ? [v] : v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...strings(x)]) : [];
+          const out = normaliseJsonText(input);
+          expect(strings(out).filter((x) => UNSTORABLE.test(x))).toEqual([]);
+          // Nothing to normalise: the very same value comes back.
+          if (!strings(input).some((x) => UNSTORABLE.test(x))) expect(out).toBe(input);
+        },
+      ),
     );
     expect(toStorableText('a\u0000b\ud800c\udfffd\ud83d\ude00')).toBe('a\ufffdb\ufffdc\ufffdd\ud83d\ude00');
   });

@@ -13,7 +13,11 @@ describe('nothing a handler does ends the server', () => {
   let stdout = '';
   beforeAll(async () => {
     const root = join(import.meta.dirname, '..', '..');
-    child = spawn(process.execPath, ['--import', './scripts/register-ts.js', 'test/http/crash-server.ts'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    child = spawn(process.execPath, ['--import', './scripts/register-ts.js', 'test/http/crash-server.ts'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, NODE_OPTIONS: '' },
+    });
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const [line] = (await once(child.stdout!, 'data')) as [Buffer];
     url = line.toString().trim();
@@ -80,7 +84,10 @@ describe('nothing a handler does ends the server', () => {
     await Promise.all([logged('Unhandled promise rejection survived (a bug)'), logged('Uncaught exception survived (a bug)')]);
     expect(child.exitCode).toBeNull();
     // The child logs to stdout (pino); stderr would carry Node's own crash report.
-    const lines = stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ msg: 'Unhandled promise rejection survived (a bug)', errorName: 'Error', count: 1 }),

@@ -43,7 +43,14 @@ async function startGatedServer(shed: ShedOptions) {
   const gated = gatedHandler();
   const config = loadConfig({ USERZ_DATA_DIR: '/nonexistent-userz-test', USERZ_MASTER_KEY: generateKeyringEntry(1), PORT: '0', USERZ_SANDBOX: 'off' });
   const log = pino({ level: 'silent' });
-  const server = await startHttpServer({ probot: createProbot(config, log), appFn: (_app, { addHandler }) => addHandler(gated.handler), log, port: 0, host: '127.0.0.1', shed });
+  const server = await startHttpServer({
+    probot: createProbot(config, log),
+    appFn: (_app, { addHandler }) => addHandler(gated.handler),
+    log,
+    port: 0,
+    host: '127.0.0.1',
+    shed,
+  });
   return { server, ...gated };
 }
 
@@ -94,7 +101,10 @@ describe('load shedding', () => {
     server = s.server;
     const held = post(server, '/slack/events', 'command=%2Fuserz');
     await s.arrived(1);
-    const slack: Answer = await send(`${server.url}/slack/events`, { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'command=%2Fuserz&text=hi' });
+    const slack: Answer = await send(`${server.url}/slack/events`, {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'command=%2Fuserz&text=hi',
+    });
     expect(slack.status).toBe(200);
     expect(slack.json).toEqual({ response_type: 'ephemeral', text: expect.stringMatching(/try again/) });
     expect(slack.headers['retry-after']).toBe('1');

@@ -21,22 +21,26 @@ describe('App API under a forged sk_ key flood', () => {
 
   const getApps = (key: string) => send(`${h.url}/api/v1/apps/app_none`, { method: 'GET', headers: { authorization: `Bearer ${key}` } });
 
-  it('answers 429 rate_limited with Retry-After once one address has spent its failure budget, and keeps serving a proven key', async () => {
-    expect((await getApps(h.apiKey)).status).toBe(404);
-    for (let i = 0; i < budget; i++) {
-      const res = await getApps(forgedKey());
-      expect([res.status, res.json.error.code]).toEqual([401, 'invalid_api_key']);
-    }
-    for (let i = 0; i < 5; i++) {
-      const res = await getApps(forgedKey());
-      expect(res.status).toBe(429);
-      expect(res.json.error.code).toBe('rate_limited');
-      expect(typeof res.json.error.message).toBe('string');
-      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-    }
-    // The real key, proven before the flood, still works from the same address.
-    expect((await getApps(h.apiKey)).json.error.code).toBe('app_not_found');
-    }, SETUP_TIMEOUT_MS);
+  it(
+    'answers 429 rate_limited with Retry-After once one address has spent its failure budget, and keeps serving a proven key',
+    async () => {
+      expect((await getApps(h.apiKey)).status).toBe(404);
+      for (let i = 0; i < budget; i++) {
+        const res = await getApps(forgedKey());
+        expect([res.status, res.json.error.code]).toEqual([401, 'invalid_api_key']);
+      }
+      for (let i = 0; i < 5; i++) {
+        const res = await getApps(forgedKey());
+        expect(res.status).toBe(429);
+        expect(res.json.error.code).toBe('rate_limited');
+        expect(typeof res.json.error.message).toBe('string');
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      }
+      // The real key, proven before the flood, still works from the same address.
+      expect((await getApps(h.apiKey)).json.error.code).toBe('app_not_found');
+    },
+    SETUP_TIMEOUT_MS,
+  );
 });
 
 describe('review API under a forged sk_ key flood', () => {
@@ -46,12 +50,16 @@ describe('review API under a forged sk_ key flood', () => {
   }, SETUP_TIMEOUT_MS);
   afterAll(async () => app.close());
 
-  it('answers 429 rate_limited with Retry-After past the failure budget', async () => {
-    const getRun = () => fetch(`${app.url}/api/v1/runs/run_none`, { headers: { authorization: `Bearer ${forgedKey()}` } });
-    for (let i = 0; i < budget; i++) expect((await getRun()).status).toBe(401);
-    const limited = await getRun();
-    expect(limited.status).toBe(429);
-    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
-    }, SETUP_TIMEOUT_MS);
+  it(
+    'answers 429 rate_limited with Retry-After past the failure budget',
+    async () => {
+      const getRun = () => fetch(`${app.url}/api/v1/runs/run_none`, { headers: { authorization: `Bearer ${forgedKey()}` } });
+      for (let i = 0; i < budget; i++) expect((await getRun()).status).toBe(401);
+      const limited = await getRun();
+      expect(limited.status).toBe(429);
+      expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(await limited.json()).toMatchObject({ error: { code: 'rate_limited' } });
+    },
+    SETUP_TIMEOUT_MS,
+  );
 });

@@ -23,7 +23,10 @@ describe('App API', () => {
 
   it('refuses to create an App without a valid sk_ key', async () => {
     const before = await countRows(h.db, 'apps');
-    const res = await send(`${h.url}/api/v1/apps`, { headers: { 'content-type': 'application/json', authorization: 'Bearer sk_nope' }, body: JSON.stringify({ name: 'X', origins: [] }) });
+    const res = await send(`${h.url}/api/v1/apps`, {
+      headers: { 'content-type': 'application/json', authorization: 'Bearer sk_nope' },
+      body: JSON.stringify({ name: 'X', origins: [] }),
+    });
     expect(res.status).toBe(401);
     expect(res.json.error.code).toBe('invalid_api_key');
     expect(await countRows(h.db, 'apps')).toBe(before);
@@ -49,7 +52,11 @@ describe('App API', () => {
     expect(res.json.app.slack).toBeNull();
     expect(res.json.app.discord).toBeNull();
     expect(res.text).not.toContain(botToken);
-    const byId = await send(`${h.url}/api/v1/apps/${id}`, { method: 'PATCH', headers: auth(), body: JSON.stringify({ slack: { teamId: 'T123' }, discord: { guildId: '111111111111' } }) });
+    const byId = await send(`${h.url}/api/v1/apps/${id}`, {
+      method: 'PATCH',
+      headers: auth(),
+      body: JSON.stringify({ slack: { teamId: 'T123' }, discord: { guildId: '111111111111' } }),
+    });
     expect(byId.status).toBe(400);
     expect(byId.json.error.code).toBe('chat_link_needs_proof');
     const [row] = await h.db.query<{ discord_bot_token_secret_id: string }>('SELECT discord_bot_token_secret_id FROM apps WHERE id = $1', [id]);
@@ -62,7 +69,11 @@ describe('App API', () => {
     const { insertOrg } = await import('../../src/store/index.js');
     const other = await h.db.transaction((tx) => insertOrg(tx, 'Other', 'test'));
     const { key } = await issueApiKey(h.db, other.id, { actor: 'test' });
-    const res = await send(`${h.url}/api/v1/apps/${created.json.app.id}`, { method: 'PATCH', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Stolen' }) });
+    const res = await send(`${h.url}/api/v1/apps/${created.json.app.id}`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Stolen' }),
+    });
     expect(res.status).toBe(404);
     expect(res.json.error.code).toBe('app_not_found');
   });

@@ -53,7 +53,10 @@ function discordRequest(guildId: string, code: string): { body: string; headers:
 describe('chat link codes used concurrently (Postgres)', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await openHarness({ db: 'postgres', config: { slack: { signingSecret: SIGNING_SECRET }, discord: { applicationId: APPLICATION_ID, publicKey: publicKeyHex } } });
+    h = await openHarness({
+      db: 'postgres',
+      config: { slack: { signingSecret: SIGNING_SECRET }, discord: { applicationId: APPLICATION_ID, publicKey: publicKeyHex } },
+    });
   });
   afterAll(async () => h.close());
   afterEach(() => {
@@ -61,8 +64,14 @@ describe('chat link codes used concurrently (Postgres)', () => {
     nock.cleanAll();
   });
 
-  const json = { get authorization() { return `Bearer ${h.apiKey}`; }, 'content-type': 'application/json' };
-  const newApp = async () => (await send(`${h.url}/api/v1/apps`, { headers: { ...json }, body: JSON.stringify({ name: 'Race', origins: [] }) })).json.app.id as string;
+  const json = {
+    get authorization() {
+      return `Bearer ${h.apiKey}`;
+    },
+    'content-type': 'application/json',
+  };
+  const newApp = async () =>
+    (await send(`${h.url}/api/v1/apps`, { headers: { ...json }, body: JSON.stringify({ name: 'Race', origins: [] }) })).json.app.id as string;
   const newCode = async (appId: string, provider: 'slack' | 'discord') =>
     (await send(`${h.url}/api/v1/apps/${appId}/chat-link-codes`, { headers: { ...json }, body: JSON.stringify({ provider }) })).json.code as string;
   const codeRow = async (code: string) => {

@@ -75,7 +75,9 @@ describe('chat link codes', () => {
   let h: Harness;
   beforeAll(async () => {
     // Slack without OAuth: single-workspace mode, where link codes are how a workspace is linked.
-    h = await openHarness({ config: { slack: { signingSecret: SIGNING_SECRET }, discord: { applicationId: APPLICATION_ID, publicKey: discordKeys.publicKeyHex } } });
+    h = await openHarness({
+      config: { slack: { signingSecret: SIGNING_SECRET }, discord: { applicationId: APPLICATION_ID, publicKey: discordKeys.publicKeyHex } },
+    });
   });
   afterAll(async () => h.close());
   afterEach(() => {
@@ -84,7 +86,8 @@ describe('chat link codes', () => {
   });
 
   const json = (key = h.apiKey) => ({ authorization: `Bearer ${key}`, 'content-type': 'application/json' });
-  const newApp = async (key = h.apiKey) => (await send(`${h.url}/api/v1/apps`, { headers: json(key), body: JSON.stringify({ name: 'Product', origins: [] }) })).json.app.id as string;
+  const newApp = async (key = h.apiKey) =>
+    (await send(`${h.url}/api/v1/apps`, { headers: json(key), body: JSON.stringify({ name: 'Product', origins: [] }) })).json.app.id as string;
   const newCode = (appId: string, provider: 'slack' | 'discord', key = h.apiKey) =>
     send(`${h.url}/api/v1/apps/${appId}/chat-link-codes`, { headers: json(key), body: JSON.stringify({ provider }) });
   const slack = async (teamId: string, text: string) => {
@@ -98,7 +101,10 @@ describe('chat link codes', () => {
     const ts = Math.floor(Date.now() / 1000);
     // Discord: Ed25519 over timestamp + raw body.
     const signature = sign(null, Buffer.from(`${ts}${body}`), discordKeys.privateKey).toString('hex');
-    return send(`${h.url}/discord/interactions`, { headers: { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': String(ts) }, body });
+    return send(`${h.url}/discord/interactions`, {
+      headers: { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': String(ts) },
+      body,
+    });
   };
   const discord = async (payload: unknown) => {
     const res = await discordRequest(payload);
@@ -115,7 +121,9 @@ describe('chat link codes', () => {
     return row;
   };
   const expire = (code: string) =>
-    h.db.query("UPDATE chat_link_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1", [createHash('sha256').update(code.replace(/-/g, '')).digest('hex')]);
+    h.db.query("UPDATE chat_link_codes SET expires_at = now() - interval '1 second' WHERE code_hash = $1", [
+      createHash('sha256').update(code.replace(/-/g, '')).digest('hex'),
+    ]);
 
   describe('the API', () => {
     it('answers a code once, stores only its sha256, bound to the App and provider, for 15 minutes', async () => {
@@ -129,7 +137,9 @@ describe('chat link codes', () => {
       expect(row).toMatchObject({ app_id: appId, org_id: h.orgId, provider: 'slack', used_at: null });
       expect(JSON.stringify(row)).not.toContain(res.json.code.replace(/-/g, ''));
       expect(JSON.stringify(row)).not.toContain(res.json.code);
-      const [ttl] = await h.db.query<{ s: number }>('SELECT extract(epoch FROM expires_at - created_at)::int AS s FROM chat_link_codes WHERE code_hash = $1', [row!.code_hash]);
+      const [ttl] = await h.db.query<{ s: number }>('SELECT extract(epoch FROM expires_at - created_at)::int AS s FROM chat_link_codes WHERE code_hash = $1', [
+        row!.code_hash,
+      ]);
       expect(Number(ttl!.s)).toBe(900);
       expect(new Date(res.json.expiresAt).getTime()).toBe(new Date(row!.expires_at as Date).getTime());
     });
@@ -143,14 +153,21 @@ describe('chat link codes', () => {
       const bad = await send(`${h.url}/api/v1/apps/${appId}/chat-link-codes`, { headers: json(), body: JSON.stringify({ provider: 'teams' }) });
       expect(bad.status).toBe(400);
       expect(bad.json.error.code).toBe('invalid_request');
-      const anonymous = await send(`${h.url}/api/v1/apps/${appId}/chat-link-codes`, { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'slack' }) });
+      const anonymous = await send(`${h.url}/api/v1/apps/${appId}/chat-link-codes`, {
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ provider: 'slack' }),
+      });
       expect(anonymous.status).toBe(401);
       expect((await h.db.query('SELECT 1 FROM chat_link_codes')).length).toBe(before.length);
     });
 
     it('no longer links a Slack workspace or Discord guild by id with PATCH, and changes nothing', async () => {
       const appId = await newApp();
-      for (const body of [{ slack: { teamId: 'T0ANY' } }, { discord: { guildId: '111111111111' } }, { name: 'Renamed', slack: { teamId: 'T0ANY', channelId: 'C1' } }]) {
+      for (const body of [
+        { slack: { teamId: 'T0ANY' } },
+        { discord: { guildId: '111111111111' } },
+        { name: 'Renamed', slack: { teamId: 'T0ANY', channelId: 'C1' } },
+      ]) {
         const res = await send(`${h.url}/api/v1/apps/${appId}`, { method: 'PATCH', headers: json(), body: JSON.stringify(body) });
         expect(res.status).toBe(400);
         expect(res.json.error.code).toBe('chat_link_needs_proof');
@@ -268,7 +285,9 @@ describe('chat link codes', () => {
       ] as const) {
         const appId = await newApp();
         const code = (await newCode(appId, 'discord')).json.code as string;
-        expect(await discord(discordCommand(linkWith(code), { guildId, member: { permissions } }))).toBe(`Linked: /userz reports from this Discord server now go to App ${appId}.`);
+        expect(await discord(discordCommand(linkWith(code), { guildId, member: { permissions } }))).toBe(
+          `Linked: /userz reports from this Discord server now go to App ${appId}.`,
+        );
         expect(await getApp(h.db, appId)).toMatchObject({ discordGuildId: guildId, discordChannelId: CHANNEL });
       }
     });
@@ -280,7 +299,9 @@ describe('chat link codes', () => {
       // Send Messages, Manage Messages, Kick Members: everything but Manage Server / Administrator.
       const everyOtherBit = String(((1n << 41n) - 1n) & ~(1n << 5n) & ~(1n << 3n));
       for (const member of [{ permissions: '2048' }, { permissions: everyOtherBit }, {}]) {
-        expect(await discord(discordCommand(linkWith(code), { guildId, member }))).toBe('Only a member with the Manage Server permission can link this server to Userz.');
+        expect(await discord(discordCommand(linkWith(code), { guildId, member }))).toBe(
+          'Only a member with the Manage Server permission can link this server to Userz.',
+        );
       }
       // A bitfield that is not a decimal number never counts as Manage Server (the payload schema may refuse it first).
       const garbled = await discordRequest(discordCommand(linkWith(code), { guildId, member: { permissions: '32abc' } }));
@@ -337,7 +358,9 @@ describe('chat link codes', () => {
 describe('chat link codes with Slack OAuth configured', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await openHarness({ config: { slack: { signingSecret: SIGNING_SECRET, clientId: '111.222', clientSecret: 'client-secret', stateSecret: 'state-secret' } } });
+    h = await openHarness({
+      config: { slack: { signingSecret: SIGNING_SECRET, clientId: '111.222', clientSecret: 'client-secret', stateSecret: 'state-secret' } },
+    });
   });
   afterAll(async () => h.close());
 

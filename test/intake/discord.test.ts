@@ -71,7 +71,10 @@ describe('Discord interactions', () => {
     const headers = signedHeaders(ping, keys.privateKey);
     expect((await send(`${h.url}/discord/interactions`, { headers, body: ping.replace('"t"', '"u"') })).status).toBe(401);
     expect((await send(`${h.url}/discord/interactions`, { headers: { 'content-type': 'application/json' }, body: ping })).status).toBe(401);
-    const stale = await send(`${h.url}/discord/interactions`, { headers: signedHeaders(ping, keys.privateKey, Math.floor(Date.now() / 1000) - 600), body: ping });
+    const stale = await send(`${h.url}/discord/interactions`, {
+      headers: signedHeaders(ping, keys.privateKey, Math.floor(Date.now() / 1000) - 600),
+      body: ping,
+    });
     expect(stale.status).toBe(401);
   });
 
@@ -91,7 +94,11 @@ describe('Discord interactions', () => {
     expect(nock.pendingMocks()).toEqual([]);
     const id = /report (rep_[0-9A-Za-z]+)/.exec(followUp!.content)![1]!;
     const report = await getReport(h.db, id);
-    expect(report).toMatchObject({ source: 'discord', appId: app.app.id, replyTo: { kind: 'discord', guildId: GUILD, channelId: CHANNEL, userId: '600000000000000001' } });
+    expect(report).toMatchObject({
+      source: 'discord',
+      appId: app.app.id,
+      replyTo: { kind: 'discord', guildId: GUILD, channelId: CHANNEL, userId: '600000000000000001' },
+    });
     expect(report!.content.text).toBe('Inventory resets after reconnect');
   });
 

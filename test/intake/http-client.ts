@@ -9,7 +9,10 @@ export interface Answer {
   json: any;
 }
 
-export function send(url: string, opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer | (() => AsyncIterable<Buffer>) } = {}): Promise<Answer> {
+export function send(
+  url: string,
+  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer | (() => AsyncIterable<Buffer>) } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     let answered = false;
     let failure: Error | undefined;

@@ -21,14 +21,19 @@ describe('POST /api/v1/reports', () => {
   let other: CreatedApp;
 
   beforeAll(async () => {
-    h = await openHarness({ deps: { rateLimits: { perReporter: { name: 'intake:reporter', limit: 1000, windowMs: 60_000 }, perIp: { name: 'intake:ip', limit: 1000, windowMs: 60_000 } } } });
+    h = await openHarness({
+      deps: {
+        rateLimits: { perReporter: { name: 'intake:reporter', limit: 1000, windowMs: 60_000 }, perIp: { name: 'intake:ip', limit: 1000, windowMs: 60_000 } },
+      },
+    });
     app = await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Shop', origins: [ORIGIN], actor: 'test' });
     other = await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Other', origins: ['https://other.example'], actor: 'test' });
   });
   afterAll(async () => h.close());
 
   const headers = (extra: Record<string, string> = {}) => ({ 'content-type': 'application/json', 'x-userz-key': app.publicKey, origin: ORIGIN, ...extra });
-  const post = (body: unknown, extra: Record<string, string> = {}) => send(`${h.url}/api/v1/reports`, { headers: headers(extra), body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (body: unknown, extra: Record<string, string> = {}) =>
+    send(`${h.url}/api/v1/reports`, { headers: headers(extra), body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   async function expectRefused(res: Awaited<ReturnType<typeof send>>, status: number, code: string, before: number) {
     expect(res.status).toBe(status);
@@ -38,7 +43,11 @@ describe('POST /api/v1/reports', () => {
   }
 
   it('stores a public-mode report from an allowed origin, enqueues triage and answers 201 with CORS for that origin', async () => {
-    const res = await post({ text: 'Checkout button does nothing', console: [{ level: 'error', message: 'TypeError: x is undefined', ts: 1 }], page: { url: `${ORIGIN}/cart`, userAgent: 'UA', viewport: { width: 800, height: 600 } } });
+    const res = await post({
+      text: 'Checkout button does nothing',
+      console: [{ level: 'error', message: 'TypeError: x is undefined', ts: 1 }],
+      page: { url: `${ORIGIN}/cart`, userAgent: 'UA', viewport: { width: 800, height: 600 } },
+    });
     expect(res.status).toBe(201);
     expect(res.json.id).toMatch(/^rep_/);
     expect(res.json.statusToken).toMatch(/^rst_/);
@@ -62,23 +71,37 @@ describe('POST /api/v1/reports', () => {
 
   it('refuses a public-mode report with no Origin at all', async () => {
     const before = await countRows(h.db, 'reports');
-    const res = await send(`${h.url}/api/v1/reports`, { headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey }, body: JSON.stringify({ text: 'hi' }) });
+    const res = await send(`${h.url}/api/v1/reports`, {
+      headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey },
+      body: JSON.stringify({ text: 'hi' }),
+    });
     await expectRefused(res, 403, 'origin_not_allowed', before);
   });
 
   it('answers a preflight for a known origin and refuses one for an unknown origin', async () => {
-    const ok = await send(`${h.url}/api/v1/reports`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-userz-key' } });
+    const ok = await send(`${h.url}/api/v1/reports`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-userz-key' },
+    });
     expect(ok.status).toBe(204);
     expect(ok.headers['access-control-allow-origin']).toBe(ORIGIN);
     expect(String(ok.headers['access-control-allow-headers'])).toContain('x-userz-user-token');
-    const bad = await send(`${h.url}/api/v1/reports`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+    const bad = await send(`${h.url}/api/v1/reports`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
     expect(bad.status).toBe(403);
     expect(bad.headers['access-control-allow-origin']).toBeUndefined();
   });
 
   it('answers missing_key and unknown_key', async () => {
     const before = await countRows(h.db, 'reports');
-    await expectRefused(await send(`${h.url}/api/v1/reports`, { headers: { 'content-type': 'application/json', origin: ORIGIN }, body: '{"text":"x"}' }), 401, 'missing_key', before);
+    await expectRefused(
+      await send(`${h.url}/api/v1/reports`, { headers: { 'content-type': 'application/json', origin: ORIGIN }, body: '{"text":"x"}' }),
+      401,
+      'missing_key',
+      before,
+    );
     await expectRefused(await post({ text: 'x' }, { 'x-userz-key': 'pub_doesnotexist000000000000' }), 401, 'unknown_key', before);
   });
 
@@ -124,7 +147,12 @@ describe('POST /api/v1/reports', () => {
 
   it('refuses attachments with a path in the name or an unknown content type', async () => {
     const before = await countRows(h.db, 'reports');
-    await expectRefused(await post({ text: 'x', attachments: [{ name: '../../etc/passwd', contentType: 'text/plain', data: 'eA==' }] }), 400, 'invalid_report', before);
+    await expectRefused(
+      await post({ text: 'x', attachments: [{ name: '../../etc/passwd', contentType: 'text/plain', data: 'eA==' }] }),
+      400,
+      'invalid_report',
+      before,
+    );
     await expectRefused(await post({ text: 'x', attachments: [{ name: 'a.html', contentType: 'text/html', data: 'eA==' }] }), 400, 'invalid_report', before);
   });
 
@@ -168,7 +196,11 @@ describe('POST /api/v1/reports', () => {
     const secretKey = (c: CreatedApp) => new TextEncoder().encode(c.signingSecret);
     const token = (opts: { app?: CreatedApp; aud?: string; exp?: number | null; key?: Uint8Array; sub?: string } = {}) => {
       const forApp = opts.app ?? app;
-      let jwt = new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(opts.sub ?? 'user-42').setAudience(opts.aud ?? forApp.app.id).setIssuedAt();
+      let jwt = new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(opts.sub ?? 'user-42')
+        .setAudience(opts.aud ?? forApp.app.id)
+        .setIssuedAt();
       if (opts.exp !== null) jwt = jwt.setExpirationTime(opts.exp ?? Math.floor(Date.now() / 1000) + 300);
       return jwt.sign(opts.key ?? secretKey(forApp));
     };
@@ -182,7 +214,10 @@ describe('POST /api/v1/reports', () => {
     });
 
     it('accepts a server-to-server report with a user token and no Origin', async () => {
-      const res = await send(`${h.url}/api/v1/reports`, { headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, 'x-userz-user-token': await token() }, body: JSON.stringify({ text: 'from backend' }) });
+      const res = await send(`${h.url}/api/v1/reports`, {
+        headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, 'x-userz-user-token': await token() },
+        body: JSON.stringify({ text: 'from backend' }),
+      });
       expect(res.status).toBe(201);
     });
 
@@ -192,7 +227,11 @@ describe('POST /api/v1/reports', () => {
       ['no exp claim', () => token({ exp: null })],
       ['another App’s audience', () => token({ aud: 'app_someoneelse' })],
       ['a token signed for another App', () => token({ app: other })],
-      ['alg none', async () => `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u', aud: app.app.id, exp: 9999999999 })).toString('base64url')}.`],
+      [
+        'alg none',
+        async () =>
+          `${Buffer.from('{"alg":"none"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: 'u', aud: app.app.id, exp: 9999999999 })).toString('base64url')}.`,
+      ],
       ['garbage', async () => 'not.a.jwt'],
     ])('refuses %s with invalid_user_token', async (_name, make) => {
       const before = await countRows(h.db, 'reports');
@@ -219,7 +258,15 @@ describe('POST /api/v1/reports', () => {
     await expect(
       acceptReport(
         { db: failing, blobs: h.blobs },
-        { app: app.app, source: 'widget', content: { text: 'x' }, replyTo: { kind: 'widget' }, reporterKey: null, attachments: [{ name: 'a.png', contentType: 'image/png', data: Buffer.from('png') }], actor: 'test' },
+        {
+          app: app.app,
+          source: 'widget',
+          content: { text: 'x' },
+          replyTo: { kind: 'widget' },
+          reporterKey: null,
+          attachments: [{ name: 'a.png', contentType: 'image/png', data: Buffer.from('png') }],
+          actor: 'test',
+        },
       ),
     ).rejects.toThrow('simulated commit failure');
     expect(await countRows(h.db, 'reports')).toBe(before);
@@ -231,13 +278,20 @@ describe('intake rate limits and status', () => {
   let h: Harness;
   let app: CreatedApp;
   beforeAll(async () => {
-    h = await openHarness({ deps: { rateLimits: { perReporter: { name: 'intake:reporter', limit: 2, windowMs: 60_000 }, perApp: { name: 'intake:app', limit: 5, windowMs: 60_000 } } } });
+    h = await openHarness({
+      deps: {
+        rateLimits: { perReporter: { name: 'intake:reporter', limit: 2, windowMs: 60_000 }, perApp: { name: 'intake:app', limit: 5, windowMs: 60_000 } },
+      },
+    });
     app = await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Shop', origins: [ORIGIN], actor: 'test' });
   });
   afterAll(async () => h.close());
 
   const post = (reporterId: string) =>
-    send(`${h.url}/api/v1/reports`, { headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, origin: ORIGIN }, body: JSON.stringify({ text: 'x', reporter: { id: reporterId } }) });
+    send(`${h.url}/api/v1/reports`, {
+      headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, origin: ORIGIN },
+      body: JSON.stringify({ text: 'x', reporter: { id: reporterId } }),
+    });
 
   it('answers 429 with Retry-After past the per-reporter limit, then past the per-App limit', async () => {
     expect((await post('r1')).status).toBe(201);
@@ -257,7 +311,14 @@ describe('intake rate limits and status', () => {
   it('serves a report’s status only with its status token, then the outcome once told', async () => {
     // The per-App bucket is spent by the test above, so store directly.
     const { acceptReport } = await import('../../src/intake/index.js');
-    const { report, statusToken } = await acceptReport(h.deps, { app: app.app, source: 'widget', content: { text: 'x' }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+    const { report, statusToken } = await acceptReport(h.deps, {
+      app: app.app,
+      source: 'widget',
+      content: { text: 'x' },
+      replyTo: { kind: 'widget' },
+      reporterKey: null,
+      actor: 'test',
+    });
     const url = `${h.url}/api/v1/reports/${report.id}/status`;
     const wrong = await send(url, { method: 'GET', headers: { 'x-userz-status-token': 'rst_wrong' } });
     expect(wrong.status).toBe(404);

@@ -17,7 +17,12 @@ describe('intake logs', () => {
     const h = await openHarness({ deps: { log: pino({ level: 'trace' }, sink) } });
     try {
       const app = await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Shop', origins: ['https://shop.example'], actor: 'test' });
-      const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setAudience(app.app.id).setExpirationTime('5m').sign(new TextEncoder().encode(app.signingSecret));
+      const token = await new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('user-1')
+        .setAudience(app.app.id)
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode(app.signingSecret));
       const text = 'my password is hunter2 and the page broke';
       const res = await send(`${h.url}/api/v1/reports`, {
         headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, origin: 'https://shop.example', 'x-userz-user-token': token },

@@ -64,14 +64,20 @@ describe('linking an App to a repo', () => {
   it('refuses an unassigned repo for the operator’s `app create` too', async () => {
     const before = await countRows(h.db, 'apps');
     const deps = { db: h.db, vault: h.vault, extra: OPS_FROM_MODULES };
-    await expect(runOperation(deps, 'app.create', { org: h.orgId, name: 'Ops', origins: [], repo: unassignedRepo })).rejects.toMatchObject({ code: 'repo_not_found', status: 404 });
+    await expect(runOperation(deps, 'app.create', { org: h.orgId, name: 'Ops', origins: [], repo: unassignedRepo })).rejects.toMatchObject({
+      code: 'repo_not_found',
+      status: 404,
+    });
     expect(await countRows(h.db, 'apps')).toBe(before);
   });
 
   it('does not let a second org claim the unassigned repo either', async () => {
     const third = await createTestOrg(h.db, h.vault, 'Third');
     const { key } = await issueApiKey(h.db, third, { actor: 'test' });
-    const res = await send(`${h.url}/api/v1/apps`, { headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Grab', origins: [], repoId: unassignedRepo }) });
+    const res = await send(`${h.url}/api/v1/apps`, {
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grab', origins: [], repoId: unassignedRepo }),
+    });
     expect(res.status).toBe(404);
     const [row] = await h.db.query<{ org_id: string | null }>('SELECT org_id FROM repos WHERE id = $1', [unassignedRepo]);
     expect(row!.org_id).toBeNull();

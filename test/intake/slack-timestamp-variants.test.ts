@@ -11,7 +11,15 @@ import { send } from './http-client.js';
 const SIGNING_SECRET = 'slack-signing-secret-for-ts-variants-01';
 
 function slashCommand(text: string): string {
-  return new URLSearchParams({ team_id: 'T0TSVARIANT', channel_id: 'C0CHAN', user_id: 'U0ALICE', user_name: 'alice', command: '/userz', text, response_url: 'https://hooks.slack.com/commands/T0/1/abc' }).toString();
+  return new URLSearchParams({
+    team_id: 'T0TSVARIANT',
+    channel_id: 'C0CHAN',
+    user_id: 'U0ALICE',
+    user_name: 'alice',
+    command: '/userz',
+    text,
+    response_url: 'https://hooks.slack.com/commands/T0/1/abc',
+  }).toString();
 }
 
 function signedOver(ts: string, body: string): Record<string, string> {

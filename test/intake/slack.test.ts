@@ -11,7 +11,9 @@ const SIGNING_SECRET = 'slack-signing-secret-for-tests-0123456789';
 function signed(body: string, opts: { ts?: number; secret?: string } = {}): Record<string, string> {
   const ts = String(opts.ts ?? Math.floor(Date.now() / 1000));
   // Slack: v0=HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}")
-  const sig = createHmac('sha256', opts.secret ?? SIGNING_SECRET).update(`v0:${ts}:${body}`).digest('hex');
+  const sig = createHmac('sha256', opts.secret ?? SIGNING_SECRET)
+    .update(`v0:${ts}:${body}`)
+    .digest('hex');
   return { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': ts, 'x-slack-signature': `v0=${sig}` };
 }
 
@@ -38,7 +40,9 @@ describe('Slack', () => {
   let app: CreatedApp;
 
   beforeAll(async () => {
-    h = await openHarness({ config: { slack: { signingSecret: SIGNING_SECRET, clientId: '111.222', clientSecret: 'client-secret', stateSecret: 'state-secret' } } });
+    h = await openHarness({
+      config: { slack: { signingSecret: SIGNING_SECRET, clientId: '111.222', clientSecret: 'client-secret', stateSecret: 'state-secret' } },
+    });
     app = await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Shop', origins: [], actor: 'test' });
     await updateAppLinks(h.db, h.orgId, app.app.id, { slackTeamId: 'T0CONNECTED' }, 'test');
   });
@@ -54,7 +58,12 @@ describe('Slack', () => {
     const id = /report (rep_[0-9A-Za-z]+)/.exec(res.json.text)?.[1];
     expect(id).toBeDefined();
     const report = await getReport(h.db, id!);
-    expect(report).toMatchObject({ source: 'slack', appId: app.app.id, reporterKey: 'slack:U0ALICE', replyTo: { kind: 'slack', teamId: 'T0CONNECTED', channelId: 'C0CHAN', userId: 'U0ALICE' } });
+    expect(report).toMatchObject({
+      source: 'slack',
+      appId: app.app.id,
+      reporterKey: 'slack:U0ALICE',
+      replyTo: { kind: 'slack', teamId: 'T0CONNECTED', channelId: 'C0CHAN', userId: 'U0ALICE' },
+    });
     expect(report!.content.text).toBe('The export button crashes the page');
   });
 
@@ -115,7 +124,10 @@ describe('Slack', () => {
   });
 
   it('answers a rate-limited reporter in the channel, not with an error', async () => {
-    const limited = await openHarness({ config: { slack: { signingSecret: SIGNING_SECRET } }, deps: { rateLimits: { perReporter: { name: 'intake:reporter', limit: 1, windowMs: 60_000 } } } });
+    const limited = await openHarness({
+      config: { slack: { signingSecret: SIGNING_SECRET } },
+      deps: { rateLimits: { perReporter: { name: 'intake:reporter', limit: 1, windowMs: 60_000 } } },
+    });
     try {
       const a = await createApp(limited.db, limited.vault, { orgId: limited.orgId, name: 'L', origins: [], actor: 'test' });
       await updateAppLinks(limited.db, limited.orgId, a.app.id, { slackTeamId: 'T0CONNECTED' }, 'test');
@@ -157,7 +169,16 @@ describe('Slack', () => {
       const botToken = 'xoxb-test-bot-token-123';
       nock('https://slack.com')
         .post('/api/oauth.v2.access', (body) => body.code === 'the-code' && body.client_id === '111.222' && body.client_secret === 'client-secret')
-        .reply(200, { ok: true, access_token: botToken, token_type: 'bot', scope: 'commands,chat:write', bot_user_id: 'U0BOT', app_id: 'A0APP', team: { id: 'T0NEW', name: 'New Team' }, authed_user: { id: 'U0ADMIN' } });
+        .reply(200, {
+          ok: true,
+          access_token: botToken,
+          token_type: 'bot',
+          scope: 'commands,chat:write',
+          bot_user_id: 'U0BOT',
+          app_id: 'A0APP',
+          team: { id: 'T0NEW', name: 'New Team' },
+          authed_user: { id: 'U0ADMIN' },
+        });
       const res = await send(`${h.url}/slack/oauth_redirect?code=the-code&state=${encodeURIComponent(state)}`, { method: 'GET', headers: { cookie } });
       expect(res.status).toBe(200);
       expect(res.text).toContain('connected');
@@ -197,13 +218,20 @@ describe('Slack', () => {
       const botToken = 'xoxb-notify-token';
       await h.db.transaction(async (tx) => {
         const secretId = await h.vault.storeSecret(h.orgId, 'slack_bot_token', botToken, tx);
-        await saveSlackInstallation(tx, { teamId: 'T0NOTIFY', appId: target.app.id, orgId: h.orgId, teamName: null, botUserId: 'U0BOT', botTokenSecretId: secretId, installedBy: null }, 'test');
+        await saveSlackInstallation(
+          tx,
+          { teamId: 'T0NOTIFY', appId: target.app.id, orgId: h.orgId, teamName: null, botUserId: 'U0BOT', botTokenSecretId: secretId, installedBy: null },
+          'test',
+        );
       });
       const body = slashCommand({ team_id: 'T0NOTIFY', channel_id: 'C0NOTE', user_id: 'U0BOB', text: 'Search is slow' });
       const ack = await command(body);
       const id = /report (rep_[0-9A-Za-z]+)/.exec(ack.json.text)![1]!;
       nock('https://slack.com', { reqheaders: { authorization: `Bearer ${botToken}` } })
-        .post('/api/chat.postMessage', (b) => b.channel === 'C0NOTE' && b.text.includes('<@U0BOB>') && b.text.includes('https://github.com/acme/shop/pull/9') && b.text.includes(id))
+        .post(
+          '/api/chat.postMessage',
+          (b) => b.channel === 'C0NOTE' && b.text.includes('<@U0BOB>') && b.text.includes('https://github.com/acme/shop/pull/9') && b.text.includes(id),
+        )
         .reply(200, { ok: true, ts: '1.2' });
       await h.routes.notifier.notifyReporter({ id }, { kind: 'pr_opened', url: 'https://github.com/acme/shop/pull/9' });
       expect(nock.pendingMocks()).toEqual([]);

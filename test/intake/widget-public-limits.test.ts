@@ -19,7 +19,12 @@ describe('public-mode widget rate limits', () => {
     h = await openHarness({
       deps: {
         trustProxy: true,
-        rateLimits: { perIp: rule('intake:ip', 2), perApp: rule('intake:app', 6), perPublicKey: rule('intake:public-key', 4), perReporter: rule('intake:reporter', 1000) },
+        rateLimits: {
+          perIp: rule('intake:ip', 2),
+          perApp: rule('intake:app', 6),
+          perPublicKey: rule('intake:public-key', 4),
+          perReporter: rule('intake:reporter', 1000),
+        },
       },
     });
   }, SETUP_TIMEOUT_MS);
@@ -38,7 +43,13 @@ describe('public-mode widget rate limits', () => {
     });
 
   const privateReport = async (forwardedFor: string) => {
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('user-1').setAudience(app.app.id).setIssuedAt().setExpirationTime('5m').sign(new TextEncoder().encode(app.signingSecret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('user-1')
+      .setAudience(app.app.id)
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(app.signingSecret));
     return send(`${h.url}/api/v1/reports`, {
       headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, 'x-userz-user-token': token, 'x-forwarded-for': forwardedFor },
       body: JSON.stringify({ text: 'signed-in report' }),

@@ -34,7 +34,10 @@ describe('widget in a real browser', () => {
     allowed = await serveDemo(() => demoPage(h.url, publicKey));
     refused = await serveDemo(() => demoPage(h.url, publicKey));
     publicKey = (await createApp(h.db, h.vault, { orgId: h.orgId, name: 'Demo', origins: [allowed.url], actor: 'test' })).publicKey;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    });
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -70,7 +73,11 @@ describe('widget in a real browser', () => {
 
     const report = await getReport(h.db, id!);
     expect(report!.source).toBe('widget');
-    const content = report!.content as { text: string; console: Array<{ level: string; message: string }>; page: { url: string; userAgent: string; viewport: { width: number; height: number } } };
+    const content = report!.content as {
+      text: string;
+      console: Array<{ level: string; message: string }>;
+      page: { url: string; userAgent: string; viewport: { width: number; height: number } };
+    };
     expect(content.text).toBe('The cart says empty after I added a hat');
     expect(content.console.length).toBe(500);
     const messages = content.console.map((l) => l.message);
@@ -93,10 +100,19 @@ describe('widget in a real browser', () => {
     const { createApp: create } = await import('../../src/intake/index.js');
     const priv = await serveDemo(() => '');
     const created = await create(h.db, h.vault, { orgId: h.orgId, name: 'Private', origins: [priv.url], actor: 'test' });
-    const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('customer-77').setAudience(created.app.id).setExpirationTime('5m').sign(new TextEncoder().encode(created.signingSecret));
+    const token = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('customer-77')
+      .setAudience(created.app.id)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(created.signingSecret));
     priv.server.removeAllListeners('request');
     priv.server.on('request', (_req, res) => {
-      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><body><script src="${h.url}/widget.js" data-userz-key="${created.publicKey}"></script><script>window.Userz.setUserToken(${JSON.stringify(token)})</script></body>`);
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end(
+          `<!doctype html><body><script src="${h.url}/widget.js" data-userz-key="${created.publicKey}"></script><script>window.Userz.setUserToken(${JSON.stringify(token)})</script></body>`,
+        );
     });
     try {
       const page = await browser.newPage();
@@ -126,7 +142,10 @@ describe('widget in a real browser', () => {
     await widget.locator('input[name=screenshot]').uncheck();
     await widget.locator('textarea').fill('should not arrive');
     await widget.getByRole('button', { name: 'Send report' }).click();
-    await widget.locator('.uz-status').filter({ hasText: /Could not send/ }).waitFor({ timeout: 20_000 });
+    await widget
+      .locator('.uz-status')
+      .filter({ hasText: /Could not send/ })
+      .waitFor({ timeout: 20_000 });
     expect(await countRows(h.db, 'reports')).toBe(before);
     await page.close();
   }, 60_000);

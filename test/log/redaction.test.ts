@@ -29,8 +29,15 @@ describe('logs never carry secrets', () => {
       const hit = (path: string, init: RequestInit = {}) => fetch(`${app.url}${path}`, init);
       expect((await hit('/api/admin/ops/init', { method: 'POST', headers: { authorization: `Bearer ${SECRET}` }, body: '{}' })).status).toBe(401);
       expect((await hit(`/no/such/route?code=${SECRET}&token=${SECRET}`, { headers: { 'x-userz-key': SECRET, 'x-gitlab-token': SECRET } })).status).toBe(404);
-      expect((await hit('/api/admin/ops/init', { method: 'POST', headers: { authorization: 'Bearer the-real-admin-token' }, body: `{"name": "${SECRET}` })).status).toBe(400);
-      const bad = await sendGitHubWebhook(app.url, 'installation', { ...githubExample('installation', 'created'), leaked: SECRET }, { secret: SECRET, deliveryId: randomUUID() });
+      expect(
+        (await hit('/api/admin/ops/init', { method: 'POST', headers: { authorization: 'Bearer the-real-admin-token' }, body: `{"name": "${SECRET}` })).status,
+      ).toBe(400);
+      const bad = await sendGitHubWebhook(
+        app.url,
+        'installation',
+        { ...githubExample('installation', 'created'), leaked: SECRET },
+        { secret: SECRET, deliveryId: randomUUID() },
+      );
       expect(bad.status).toBe(400);
       const log = app.logText();
       expect(log.length).toBeGreaterThan(0);

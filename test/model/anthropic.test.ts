@@ -52,15 +52,21 @@ test('sends tools, tool uses and merged tool results in the messages shape, and 
           ],
         },
       ],
-      tools: [{ name: 'read_file', description: 'Read a file', input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } }],
+      tools: [
+        { name: 'read_file', description: 'Read a file', input_schema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } },
+      ],
     })
     .reply(200, {
-      id: 'msg_1', type: 'message', role: 'assistant', model: 'claude-test-model',
+      id: 'msg_1',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-test-model',
       content: [
         { type: 'text', text: 'Editing.' },
         { type: 'tool_use', id: 'toolu_3', name: 'edit_file', input: { path: 'a.js', search: 'A', replace: 'AA' } },
       ],
-      stop_reason: 'tool_use', stop_sequence: null,
+      stop_reason: 'tool_use',
+      stop_sequence: null,
       usage: { input_tokens: 200, output_tokens: 40, cache_read_input_tokens: 10, cache_creation_input_tokens: 0 },
     });
 
@@ -85,11 +91,20 @@ test('structured output is a forced tool whose input becomes the JSON answer', a
       tool_choice: { type: 'tool', name: 'verdict' },
     })
     .reply(200, {
-      id: 'msg_2', type: 'message', role: 'assistant', model: 'claude-test-small',
+      id: 'msg_2',
+      type: 'message',
+      role: 'assistant',
+      model: 'claude-test-small',
       content: [{ type: 'tool_use', id: 'toolu_9', name: 'verdict', input: { label: 'spam' } }],
-      stop_reason: 'tool_use', stop_sequence: null, usage: { input_tokens: 20, output_tokens: 8 },
+      stop_reason: 'tool_use',
+      stop_sequence: null,
+      usage: { input_tokens: 20, output_tokens: 8 },
     });
-  const response = await client().complete({ model: 'claude-test-small', messages: [{ role: 'user', content: 'classify' }], responseSchema: { name: 'verdict', schema } });
+  const response = await client().complete({
+    model: 'claude-test-small',
+    messages: [{ role: 'user', content: 'classify' }],
+    responseSchema: { name: 'verdict', schema },
+  });
   expect(response).toEqual({ content: '{"label":"spam"}', toolCalls: [], usage: { inputTokens: 20, outputTokens: 8 }, stopReason: 'end' });
   expect(nock.pendingMocks()).toEqual([]);
 });
@@ -98,22 +113,40 @@ test('a structured answer without the forced tool is model_bad_response', async 
   nock(BASE)
     .post('/v1/messages')
     .reply(200, {
-      id: 'msg_3', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 'spam' }],
-      stop_reason: 'end_turn', stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 },
+      id: 'msg_3',
+      type: 'message',
+      role: 'assistant',
+      model: 'm',
+      content: [{ type: 'text', text: 'spam' }],
+      stop_reason: 'end_turn',
+      stop_sequence: null,
+      usage: { input_tokens: 1, output_tokens: 1 },
     });
-  await expect(client().complete({ messages: [{ role: 'user', content: 'x' }], responseSchema: { name: 'verdict', schema: { type: 'object' } } })).rejects.toMatchObject({
+  await expect(
+    client().complete({ messages: [{ role: 'user', content: 'x' }], responseSchema: { name: 'verdict', schema: { type: 'object' } } }),
+  ).rejects.toMatchObject({
     code: 'model_bad_response',
   });
   expect(nock.pendingMocks()).toEqual([]);
 });
 
 test('maps max_tokens and refusal stop reasons', async () => {
-  for (const [stop, expected] of [['max_tokens', 'max_tokens'], ['refusal', 'refusal'], ['end_turn', 'end']] as const) {
+  for (const [stop, expected] of [
+    ['max_tokens', 'max_tokens'],
+    ['refusal', 'refusal'],
+    ['end_turn', 'end'],
+  ] as const) {
     nock(BASE)
       .post('/v1/messages')
       .reply(200, {
-        id: 'm', type: 'message', role: 'assistant', model: 'm', content: [{ type: 'text', text: 't' }],
-        stop_reason: stop, stop_sequence: null, usage: { input_tokens: 1, output_tokens: 1 },
+        id: 'm',
+        type: 'message',
+        role: 'assistant',
+        model: 'm',
+        content: [{ type: 'text', text: 't' }],
+        stop_reason: stop,
+        stop_sequence: null,
+        usage: { input_tokens: 1, output_tokens: 1 },
       });
     expect(await client().complete({ messages: [{ role: 'user', content: 'x' }] })).toMatchObject({ content: 't', stopReason: expected });
   }
@@ -127,8 +160,12 @@ describe('errors', () => {
     [401, 'model_auth_failed', false],
     [400, 'model_request_rejected', false],
   ])('HTTP %i is %s (retryable %s)', async (status, code, retryable) => {
-    nock(BASE).post('/v1/messages').reply(status, { type: 'error', error: { type: 'x', message: `bad key ${KEY}` } });
-    const error = await client().complete({ messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    nock(BASE)
+      .post('/v1/messages')
+      .reply(status, { type: 'error', error: { type: 'x', message: `bad key ${KEY}` } });
+    const error = await client()
+      .complete({ messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'UserzError', code, retryable, details: { provider: 'anthropic', status } });
     expect(`${String((error as Error).message)}${JSON.stringify(error)}`).not.toContain(KEY);
     expect(nock.pendingMocks()).toEqual([]);

@@ -26,18 +26,43 @@ test('sends messages, tool calls, tool results and tools in the chat completions
       messages: [
         { role: 'system', content: 'You fix bugs.' },
         { role: 'user', content: 'Fix the greeting.' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '{"path":"src/app.js"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '{"path":"src/app.js"}' } }],
+        },
         { role: 'tool', tool_call_id: 'call_1', content: 'export const greeting = "helo";' },
       ],
-      tools: [{ type: 'function', function: { name: 'read_file', description: 'Read a file', parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] } } }],
+      tools: [
+        {
+          type: 'function',
+          function: {
+            name: 'read_file',
+            description: 'Read a file',
+            parameters: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
+          },
+        },
+      ],
       max_completion_tokens: 512,
     })
     .reply(200, {
-      id: 'chatcmpl-1', object: 'chat.completion', created: 1, model: 'gpt-4o',
-      choices: [{
-        index: 0, finish_reason: 'tool_calls',
-        message: { role: 'assistant', content: null, tool_calls: [{ id: 'call_2', type: 'function', function: { name: 'edit_file', arguments: '{"path":"src/app.js","search":"helo","replace":"hello"}' } }] },
-      }],
+      id: 'chatcmpl-1',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o',
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'tool_calls',
+          message: {
+            role: 'assistant',
+            content: null,
+            tool_calls: [
+              { id: 'call_2', type: 'function', function: { name: 'edit_file', arguments: '{"path":"src/app.js","search":"helo","replace":"hello"}' } },
+            ],
+          },
+        },
+      ],
       usage: { prompt_tokens: 120, completion_tokens: 30, total_tokens: 150 },
     });
 
@@ -62,11 +87,18 @@ test('asks for JSON-schema structured output when a response schema is set', asy
       response_format: { type: 'json_schema', json_schema: { name: 'verdict', schema, strict: true } },
     })
     .reply(200, {
-      id: 'chatcmpl-2', object: 'chat.completion', created: 1, model: 'gpt-4o-mini',
+      id: 'chatcmpl-2',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o-mini',
       choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: '{"label":"benign"}' } }],
       usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 },
     });
-  const response = await client().complete({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'classify' }], responseSchema: { name: 'verdict', schema } });
+  const response = await client().complete({
+    model: 'gpt-4o-mini',
+    messages: [{ role: 'user', content: 'classify' }],
+    responseSchema: { name: 'verdict', schema },
+  });
   expect(response).toEqual({ content: '{"label":"benign"}', toolCalls: [], usage: { inputTokens: 5, outputTokens: 4 }, stopReason: 'end' });
   expect(nock.pendingMocks()).toEqual([]);
 });
@@ -74,10 +106,26 @@ test('asks for JSON-schema structured output when a response schema is set', asy
 test('maps length and refusal finishes', async () => {
   nock(BASE)
     .post('/v1/chat/completions')
-    .reply(200, { id: 'x', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: 'partial' } }] })
+    .reply(200, {
+      id: 'x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o',
+      choices: [{ index: 0, finish_reason: 'length', message: { role: 'assistant', content: 'partial' } }],
+    })
     .post('/v1/chat/completions')
-    .reply(200, { id: 'y', object: 'chat.completion', created: 1, model: 'gpt-4o', choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, refusal: 'I cannot help with that.' } }] });
-  expect(await client().complete({ messages: [{ role: 'user', content: 'a' }] })).toMatchObject({ content: 'partial', stopReason: 'max_tokens', usage: { inputTokens: 0, outputTokens: 0 } });
+    .reply(200, {
+      id: 'y',
+      object: 'chat.completion',
+      created: 1,
+      model: 'gpt-4o',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: null, refusal: 'I cannot help with that.' } }],
+    });
+  expect(await client().complete({ messages: [{ role: 'user', content: 'a' }] })).toMatchObject({
+    content: 'partial',
+    stopReason: 'max_tokens',
+    usage: { inputTokens: 0, outputTokens: 0 },
+  });
   expect(await client().complete({ messages: [{ role: 'user', content: 'b' }] })).toMatchObject({ content: 'I cannot help with that.', stopReason: 'refusal' });
   expect(nock.pendingMocks()).toEqual([]);
 });
@@ -94,14 +142,19 @@ describe('errors become UserzErrors without the provider message', () => {
     nock(BASE)
       .post('/v1/chat/completions')
       .reply(status, { error: { message: `Incorrect API key provided: ${KEY.slice(0, 8)}****${KEY.slice(-4)}`, type: 'x', code: 'x' } });
-    const error = await client().complete({ messages: [{ role: 'user', content: 'a' }] }).catch((e: unknown) => e);
+    const error = await client()
+      .complete({ messages: [{ role: 'user', content: 'a' }] })
+      .catch((e: unknown) => e);
     expect(error).toMatchObject({ name: 'UserzError', code, retryable, details: { provider: 'openai', status } });
     expect(JSON.stringify(error) + String((error as Error).message)).not.toContain(KEY.slice(-4));
     expect(nock.pendingMocks()).toEqual([]);
   });
 
   test('SDK retries are bounded by maxRetries', async () => {
-    nock(BASE).post('/v1/chat/completions').times(2).reply(429, { error: { message: 'slow down' } }, { 'retry-after-ms': '1' });
+    nock(BASE)
+      .post('/v1/chat/completions')
+      .times(2)
+      .reply(429, { error: { message: 'slow down' } }, { 'retry-after-ms': '1' });
     await expect(client(1).complete({ messages: [{ role: 'user', content: 'a' }] })).rejects.toMatchObject({ code: 'model_rate_limited' });
     expect(nock.pendingMocks()).toEqual([]);
   });
@@ -132,8 +185,17 @@ describe('errors become UserzErrors without the provider message', () => {
     nock(BASE)
       .post('/v1/chat/completions')
       .reply(200, {
-        id: 'z', object: 'chat.completion', created: 1, model: 'gpt-4o',
-        choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'git', arguments: '{"args": [' } }] } }],
+        id: 'z',
+        object: 'chat.completion',
+        created: 1,
+        model: 'gpt-4o',
+        choices: [
+          {
+            index: 0,
+            finish_reason: 'tool_calls',
+            message: { role: 'assistant', content: null, tool_calls: [{ id: 'c', type: 'function', function: { name: 'git', arguments: '{"args": [' } }] },
+          },
+        ],
       });
     await expect(client().complete({ messages: [{ role: 'user', content: 'a' }] })).rejects.toMatchObject({ code: 'model_bad_response', retryable: false });
     expect(nock.pendingMocks()).toEqual([]);
@@ -151,5 +213,7 @@ test('createModelClient builds the OpenAI client and never exposes the key when 
   expect(created).toBeInstanceOf(OpenAIModelClient);
   expect(created.model).toBe('gpt-4o');
   expect(JSON.stringify(created)).toBe('{"provider":"openai","model":"gpt-4o"}');
-  expect(() => createModelClient({ provider: 'nope' as 'openai', apiKey: KEY, model: 'x' })).toThrow(expect.objectContaining({ code: 'model_provider_unknown' }));
+  expect(() => createModelClient({ provider: 'nope' as 'openai', apiKey: KEY, model: 'x' })).toThrow(
+    expect.objectContaining({ code: 'model_provider_unknown' }),
+  );
 });

@@ -11,8 +11,12 @@ const HOST = 'https://gitlab.example.com';
 const json = { 'content-type': 'application/json' };
 
 function gitlabAccepts(token: string, host = HOST): void {
-  nock(host, { reqheaders: { 'private-token': token } }).get('/api/v4/personal_access_tokens/self').reply(200, tokenSelf, json);
-  nock(host, { reqheaders: { 'private-token': token } }).get('/api/v4/projects/acme%2Fapp').reply(200, project, json);
+  nock(host, { reqheaders: { 'private-token': token } })
+    .get('/api/v4/personal_access_tokens/self')
+    .reply(200, tokenSelf, json);
+  nock(host, { reqheaders: { 'private-token': token } })
+    .get('/api/v4/projects/acme%2Fapp')
+    .reply(200, project, json);
 }
 
 describe('a GitLab project belongs to the org that registered it first', () => {
@@ -35,7 +39,10 @@ describe('a GitLab project belongs to the org that registered it first', () => {
     nock.cleanAll();
   });
 
-  const reposState = () => db.query("SELECT id, org_id, token_secret_id, webhook_secret_id, base_url FROM repos WHERE forge = 'gitlab' AND base_url LIKE '%gitlab.example.com' ORDER BY id");
+  const reposState = () =>
+    db.query(
+      "SELECT id, org_id, token_secret_id, webhook_secret_id, base_url FROM repos WHERE forge = 'gitlab' AND base_url LIKE '%gitlab.example.com' ORDER BY id",
+    );
 
   it.each([
     ['the same base URL', HOST],
@@ -76,7 +83,9 @@ describe('a GitLab project belongs to the org that registered it first', () => {
   it('lets the owning org register its project again (a new token)', async () => {
     gitlabAccepts('glpat-org-a-0002');
     await runOperation(deps, 'repos.add-gitlab', { org: 'org-a', project: 'acme/app', token: 'glpat-org-a-0002', baseUrl: `${HOST}/` });
-    const rows = await db.query<{ token_secret_id: string; base_url: string }>("SELECT token_secret_id, base_url FROM repos WHERE forge = 'gitlab' AND external_id = '42' AND base_url LIKE '%gitlab.example.com'");
+    const rows = await db.query<{ token_secret_id: string; base_url: string }>(
+      "SELECT token_secret_id, base_url FROM repos WHERE forge = 'gitlab' AND external_id = '42' AND base_url LIKE '%gitlab.example.com'",
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0]!.token_secret_id).not.toBe(tokenOfA);
     expect(rows[0]!.base_url).toBe(HOST);

@@ -23,7 +23,11 @@ describe('operator actions from modules (userz app create, userz repos add-gitla
   afterEach(() => nock.cleanAll());
 
   it('creates an App in the only org when --org is left out, showing its secret once', async () => {
-    const r = (await runOperation(deps, 'app.create', { name: 'Shop', origins: ['https://shop.example'] })) as { appId: string; publicKey: string; signingSecret: string };
+    const r = (await runOperation(deps, 'app.create', { name: 'Shop', origins: ['https://shop.example'] })) as {
+      appId: string;
+      publicKey: string;
+      signingSecret: string;
+    };
     expect(r.publicKey).toMatch(/^pub_/);
     const app = await getApp(db, r.appId);
     expect(app!.origins).toEqual(['https://shop.example']);
@@ -35,8 +39,12 @@ describe('operator actions from modules (userz app create, userz repos add-gitla
   });
 
   it('connects a GitLab project after checking the token once, storing it only encrypted', async () => {
-    nock(HOST, { reqheaders: { 'private-token': TOKEN } }).get('/api/v4/personal_access_tokens/self').reply(200, tokenSelf, json);
-    nock(HOST, { reqheaders: { 'private-token': TOKEN } }).get('/api/v4/projects/acme%2Fapp').reply(200, project, json);
+    nock(HOST, { reqheaders: { 'private-token': TOKEN } })
+      .get('/api/v4/personal_access_tokens/self')
+      .reply(200, tokenSelf, json);
+    nock(HOST, { reqheaders: { 'private-token': TOKEN } })
+      .get('/api/v4/projects/acme%2Fapp')
+      .reply(200, project, json);
     const r = (await runOperation(deps, 'repos.add-gitlab', { project: 'acme/app', token: TOKEN, baseUrl: HOST })) as Record<string, unknown>;
     expect(nock.pendingMocks()).toEqual([]);
     expect(JSON.stringify(r)).not.toContain(TOKEN);
@@ -52,7 +60,9 @@ describe('operator actions from modules (userz app create, userz repos add-gitla
 
   it('stores nothing when GitLab refuses the token', async () => {
     nock(HOST).get('/api/v4/personal_access_tokens/self').reply(401, { message: '401 Unauthorized' }, json);
-    await expect(runOperation(deps, 'repos.add-gitlab', { project: 'acme/other', token: 'glpat-wrong', baseUrl: HOST })).rejects.toMatchObject({ code: 'gitlab_token_invalid' });
+    await expect(runOperation(deps, 'repos.add-gitlab', { project: 'acme/other', token: 'glpat-wrong', baseUrl: HOST })).rejects.toMatchObject({
+      code: 'gitlab_token_invalid',
+    });
     expect(nock.pendingMocks()).toEqual([]);
     const [n] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM repos WHERE full_name = 'acme/other'`);
     expect(Number(n!.n)).toBe(0);

@@ -27,7 +27,14 @@ describe('joining an open batch on Postgres', () => {
   async function accept(line: string, text = 'Cart crashes'): Promise<string> {
     const { report } = await acceptReport(
       { db: app.deps.store.db, blobs: app.deps.store.blobs },
-      { app: product, source: 'widget', content: { text, console: [{ level: 'error', message: line }] }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' },
+      {
+        app: product,
+        source: 'widget',
+        content: { text, console: [{ level: 'error', message: line }] },
+        replyTo: { kind: 'widget' },
+        reporterKey: null,
+        actor: 'test',
+      },
     );
     return report.id;
   }
@@ -46,7 +53,9 @@ describe('joining an open batch on Postgres', () => {
     await Promise.all(others.map((id) => triageReport(deps, id)));
 
     const db = app.deps.store.db;
-    const members = await db.query<{ id: string; content: unknown; created_at: Date }>('SELECT id, content, created_at FROM reports WHERE batch_id = $1', [batchId]);
+    const members = await db.query<{ id: string; content: unknown; created_at: Date }>('SELECT id, content, created_at FROM reports WHERE batch_id = $1', [
+      batchId,
+    ]);
     expect(members.map((m) => m.id).sort()).toEqual([first, ...others].sort());
     const [batch] = await db.query<{ report_count: number; summary: string }>('SELECT report_count, summary FROM batches WHERE id = $1', [batchId]);
     const full = summarizeBatch(members.map((m) => ({ content: ReportContent.parse(m.content), receivedAt: new Date(m.created_at) })));
@@ -111,7 +120,9 @@ describe('joining an open batch on Postgres', () => {
         `SELECT state, state_reason, repo_id, started_at, finished_at IS NOT NULL AS finished, updated_at = created_at AS untouched FROM runs WHERE id = $1`,
         [runId],
       );
-      const audit = await db.query<{ action: string; data: Record<string, unknown> }>('SELECT action, data FROM audit_events WHERE subject = $1 ORDER BY id', [runId]);
+      const audit = await db.query<{ action: string; data: Record<string, unknown> }>('SELECT action, data FROM audit_events WHERE subject = $1 ORDER BY id', [
+        runId,
+      ]);
       return { run, audit: audit.map((a) => ({ action: a.action, data: { ...a.data, batchId: a.data.batchId ? 'batch' : undefined } })) };
     };
     expect(await shape(ids[1]!)).toEqual(await shape(ids[0]!));

@@ -18,7 +18,11 @@ describe('a batch never mixes orgs or Apps', () => {
   async function product(orgName: string, orgId?: string) {
     const { db } = app.deps.store;
     const org = orgId ?? (await createTestOrg(db, app.deps.vault, orgName));
-    const repo = await upsertRepo(db, { orgId: org, forge: 'github', externalId: `${Math.floor(Math.random() * 1e9)}`, fullName: `${orgName}/app`, installationId: 99 }, 'test');
+    const repo = await upsertRepo(
+      db,
+      { orgId: org, forge: 'github', externalId: `${Math.floor(Math.random() * 1e9)}`, fullName: `${orgName}/app`, installationId: 99 },
+      'test',
+    );
     const created = await createApp(db, app.deps.vault, { orgId: org, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
     return (await getApp(db, created.app.id))!;
   }
@@ -33,7 +37,10 @@ describe('a batch never mixes orgs or Apps', () => {
     // The same console error, word for word: the fingerprints are identical.
     for (const target of [appA, appB, appA2, appA]) {
       const content = { text: 'Cart crashes', console: [{ level: 'error' as const, message: 'TypeError: x is undefined at cart.js:10:5' }] };
-      const { report } = await acceptReport({ db, blobs }, { app: target, source: 'widget', content, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+      const { report } = await acceptReport(
+        { db, blobs },
+        { app: target, source: 'widget', content, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' },
+      );
       await triageReport(deps, report.id);
       ids.push(report.id);
     }

@@ -74,14 +74,28 @@ describe('worker backlog', () => {
     const { appId } = await setUpCustomer(app);
     const product = (await getApp(db, appId))!;
     for (let i = 0; i < 40; i++) {
-      await acceptReport({ db, blobs }, { app: product, source: 'widget', content: { text: `Report number ${i} about the cart` }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+      await acceptReport(
+        { db, blobs },
+        {
+          app: product,
+          source: 'widget',
+          content: { text: `Report number ${i} about the cart` },
+          replyTo: { kind: 'widget' },
+          reporterKey: null,
+          actor: 'test',
+        },
+      );
     }
     // One poll at start; the timer would not fire again within this test.
     worker = startWorker(app.deps.pipeline, { pollMs: 10 * 60_000, concurrency: { triage: 4 } });
-    await waitFor(async () => {
-      const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'triage' AND done_at IS NULL`);
-      return Number(row!.n) === 0;
-    }, 60_000, 'the triage backlog to drain');
+    await waitFor(
+      async () => {
+        const [row] = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'triage' AND done_at IS NULL`);
+        return Number(row!.n) === 0;
+      },
+      60_000,
+      'the triage backlog to drain',
+    );
     const states = await db.query<{ status: string; n: number }>('SELECT status, count(*)::int AS n FROM reports GROUP BY status');
     expect(states).toEqual([{ status: 'needs_review', n: 40 }]);
   });

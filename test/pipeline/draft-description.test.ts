@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { createApp } from '../../src/intake/index.js';
 import { renderCommitMessage, renderPrBody } from '../../src/forge/index.js';
-import { describeDraft, leaveOutReportQuotes, MAX_SUMMARY_INPUT_CHARS, QUOTE_MARKER, reportUrl, summaryForDraft } from '../../src/pipeline/draft-description.js';
+import {
+  describeDraft,
+  leaveOutReportQuotes,
+  MAX_SUMMARY_INPUT_CHARS,
+  QUOTE_MARKER,
+  reportUrl,
+  summaryForDraft,
+} from '../../src/pipeline/draft-description.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { insertReport } from '../../src/store/reports.js';
 import { LocalBlobStore, newId, type Db } from '../../src/store/index.js';
@@ -82,7 +89,11 @@ describe('describeDraft', () => {
   it("says what changed in the agent's words, leaves out what it copied from the report, scrubs the rest and links the first report", async () => {
     const runId = newId('run');
     const logBlob = await storeTranscript(runId, AGENT_SUMMARY);
-    const description = await describeDraft({ db, blobs, publicUrl: 'https://userz.example/' }, { id: runId, batchId, logBlob }, { checkedPaths: 1, ruleCount: 11 });
+    const description = await describeDraft(
+      { db, blobs, publicUrl: 'https://userz.example/' },
+      { id: runId, batchId, logBlob },
+      { checkedPaths: 1, ruleCount: 11 },
+    );
 
     expect(description).toEqual({
       title: `Fix reported problem (${runId})`,
@@ -96,7 +107,11 @@ describe('describeDraft', () => {
   it('lets nothing of the report reach the PR body or the commit message', async () => {
     const runId = newId('run');
     const logBlob = await storeTranscript(runId, `${AGENT_SUMMARY} Also: ${REPORT_TEXT}`);
-    const description = await describeDraft({ db, blobs, publicUrl: 'https://userz.example' }, { id: runId, batchId, logBlob }, { checkedPaths: 1, ruleCount: 11 });
+    const description = await describeDraft(
+      { db, blobs, publicUrl: 'https://userz.example' },
+      { id: runId, batchId, logBlob },
+      { checkedPaths: 1, ruleCount: 11 },
+    );
     const body = renderPrBody({ runId, description, entries: [] });
     const commit = renderCommitMessage({ runId, title: description.title, summary: description.summary });
 
@@ -108,7 +123,11 @@ describe('describeDraft', () => {
   });
 
   it('has an empty summary, not the batch summary, when the transcript has none', async () => {
-    const description = await describeDraft({ db, blobs, publicUrl: 'https://userz.example' }, { id: newId('run'), batchId, logBlob: null }, { checkedPaths: 0, ruleCount: 0 });
+    const description = await describeDraft(
+      { db, blobs, publicUrl: 'https://userz.example' },
+      { id: newId('run'), batchId, logBlob: null },
+      { checkedPaths: 0, ruleCount: 0 },
+    );
     expect(description.summary).toBe('');
   });
 });
@@ -118,23 +137,19 @@ describe('leaveOutReportQuotes', () => {
 
   it('removes any run of six or more report words, however it is cased, spaced or hidden', () => {
     fc.assert(
-      fc.property(
-        fc.array(word, { minLength: 6, maxLength: 14 }),
-        fc.constantFrom('upper', 'fullwidth', 'zero-width', 'punctuated'),
-        (words, spelling) => {
-          const quote = words.join(' ');
-          const spelled =
-            spelling === 'upper'
-              ? quote.toUpperCase()
-              : spelling === 'fullwidth'
-                ? [...quote].map((c) => (c === ' ' ? c : String.fromCharCode(c.charCodeAt(0) + 0xfee0))).join('')
-                : spelling === 'zero-width'
-                  ? words.join(' \u200b')
-                  : words.join(', ');
-          const out = leaveOutReportQuotes(`Fixed it. ${spelled}. Done.`, [`Report: ${quote} thanks`]);
-          expect(out).toBe(`Fixed it. ${QUOTE_MARKER}. Done.`);
-        },
-      ),
+      fc.property(fc.array(word, { minLength: 6, maxLength: 14 }), fc.constantFrom('upper', 'fullwidth', 'zero-width', 'punctuated'), (words, spelling) => {
+        const quote = words.join(' ');
+        const spelled =
+          spelling === 'upper'
+            ? quote.toUpperCase()
+            : spelling === 'fullwidth'
+              ? [...quote].map((c) => (c === ' ' ? c : String.fromCharCode(c.charCodeAt(0) + 0xfee0))).join('')
+              : spelling === 'zero-width'
+                ? words.join(' \u200b')
+                : words.join(', ');
+        const out = leaveOutReportQuotes(`Fixed it. ${spelled}. Done.`, [`Report: ${quote} thanks`]);
+        expect(out).toBe(`Fixed it. ${QUOTE_MARKER}. Done.`);
+      }),
       { numRuns: 300 },
     );
   });

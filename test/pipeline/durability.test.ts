@@ -39,7 +39,10 @@ describe('a worker killed with SIGKILL mid-run', () => {
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-dur-blobs-'));
 
   const startWorkerProcess = async (): Promise<void> => {
-    const child = spawn(process.execPath, ['--import', './scripts/register-ts.js', 'test/pipeline/worker-process.ts', workerOpts], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', './scripts/register-ts.js', 'test/pipeline/worker-process.ts', workerOpts], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('worker did not start')), 60_000);
       child.stdout!.on('data', (d: Buffer) => {
@@ -66,10 +69,22 @@ describe('a worker killed with SIGKILL mid-run', () => {
     const keyring = generateKeyringEntry(1);
     const vault = new Vault(db, new KeyringMasterKey(keyring));
     const orgId = await createTestOrg(db, vault, 'acme');
-    const repo = await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, baseUrl: `${github.url}/api/v3`, defaultBranch: 'main' }, 'test');
+    const repo = await upsertRepo(
+      db,
+      { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, baseUrl: `${github.url}/api/v3`, defaultBranch: 'main' },
+      'test',
+    );
     appId = (await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' })).app.id;
     sandbox = testSandboxConfig('durability', { instance, limits: { wallClockMs: 120_000 } });
-    workerOpts = JSON.stringify({ dbUrl: TEST_DATABASE_URL, schema: db.schema, blobDir, keyring, openaiUrl: openai.url, github: { appId: gh.appId, privateKey: gh.privateKey }, sandbox: { ...sandbox, docker: undefined } });
+    workerOpts = JSON.stringify({
+      dbUrl: TEST_DATABASE_URL,
+      schema: db.schema,
+      blobDir,
+      keyring,
+      openaiUrl: openai.url,
+      github: { appId: gh.appId, privateKey: gh.privateKey },
+      sandbox: { ...sandbox, docker: undefined },
+    });
     await startWorkerProcess();
   });
 
@@ -96,7 +111,10 @@ describe('a worker killed with SIGKILL mid-run', () => {
       return killAt.afterAnswer ? { after: kill } : { before: kill };
     };
     const app = (await getApp(db, appId))!;
-    const { report } = await acceptReport({ db, blobs: new LocalBlobStore(blobDir) }, { app, source: 'api', content: { text: 'The cart total is one too high.' }, replyTo: { kind: 'api' }, reporterKey: null, actor: 'test' });
+    const { report } = await acceptReport(
+      { db, blobs: new LocalBlobStore(blobDir) },
+      { app, source: 'api', content: { text: 'The cart total is one too high.' }, replyTo: { kind: 'api' }, reporterKey: null, actor: 'test' },
+    );
     const run = await waitForSettledRun(db, report.id, 240_000);
     expect(TERMINAL_STATES.has(run.state)).toBe(true);
     server.hook = undefined;

@@ -47,36 +47,73 @@ describe('a Slack report becomes a Draft: MR on self-hosted GitLab, and the repo
 
   it('runs the pipeline end to end with the stored project token', async () => {
     const agent = editingAgent([{ path: 'src/total.js', search: ' + 1;', replace: ';' }]);
-    const app = await startTestApp({ db: 'postgres', env: { SLACK_SIGNING_SECRET: SLACK_SECRET }, pipeline: { classifier: benignClassifier(), agent, sandbox, batchDelayMs: 0 } });
+    const app = await startTestApp({
+      db: 'postgres',
+      env: { SLACK_SIGNING_SECRET: SLACK_SECRET },
+      pipeline: { classifier: benignClassifier(), agent, sandbox, batchDelayMs: 0 },
+    });
     const worker = startWorker(app.deps.pipeline, { pollMs: 50 });
     try {
       const { db } = app.deps.store;
       const { vault } = app.deps;
       const orgId = await createTestOrg(db, vault, 'acme');
       const tokenSecretId = await vault.storeSecret(orgId, 'gitlab_token', GL_TOKEN);
-      const repo = await upsertRepo(db, { orgId, forge: 'gitlab', externalId: '42', fullName: 'acme/app', baseUrl: HOST, defaultBranch: 'main', tokenSecretId }, 'test');
+      const repo = await upsertRepo(
+        db,
+        { orgId, forge: 'gitlab', externalId: '42', fullName: 'acme/app', baseUrl: HOST, defaultBranch: 'main', tokenSecretId },
+        'test',
+      );
       const product = await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
       const botTokenSecretId = await vault.storeSecret(orgId, 'slack_bot_token', BOT_TOKEN);
-      await db.transaction((tx) => saveSlackInstallation(tx, { teamId: 'T0ACME', appId: product.app.id, orgId, teamName: 'Acme', botUserId: 'B0', botTokenSecretId, installedBy: 'U0ADMIN' }, 'test'));
+      await db.transaction((tx) =>
+        saveSlackInstallation(
+          tx,
+          { teamId: 'T0ACME', appId: product.app.id, orgId, teamName: 'Acme', botUserId: 'B0', botTokenSecretId, installedBy: 'U0ADMIN' },
+          'test',
+        ),
+      );
 
       let runId = '';
       const gitlab = () => nock(HOST, { reqheaders: { 'private-token': GL_TOKEN } });
-      gitlab().get(`${P}/repository/branches/main`).reply(200, { name: 'main', commit: { id: BASE } }, json);
-      gitlab().get(`${P}/repository/archive.tar.gz`).query({ sha: BASE }).reply(200, await repoTarGz({ 'src/total.js': APP_JS }));
+      gitlab()
+        .get(`${P}/repository/branches/main`)
+        .reply(200, { name: 'main', commit: { id: BASE } }, json);
+      gitlab()
+        .get(`${P}/repository/archive.tar.gz`)
+        .query({ sha: BASE })
+        .reply(200, await repoTarGz({ 'src/total.js': APP_JS }));
       gitlab().get(`${P}/repository/files/.userz.yml`).query({ ref: BASE }).reply(404, { message: '404 File Not Found' }, json);
-      gitlab().get(`${P}/merge_requests`).query((q) => q.source_branch === `userz/${runId}` && q.state === 'all').reply(200, [], json);
-      gitlab().get((p) => p === `${P}/repository/branches/${encodeURIComponent(`userz/${runId}`)}`).reply(404, { message: '404 Branch Not Found' }, json);
+      gitlab()
+        .get(`${P}/merge_requests`)
+        .query((q) => q.source_branch === `userz/${runId}` && q.state === 'all')
+        .reply(200, [], json);
+      gitlab()
+        .get((p) => p === `${P}/repository/branches/${encodeURIComponent(`userz/${runId}`)}`)
+        .reply(404, { message: '404 Branch Not Found' }, json);
       gitlab()
         .post(`${P}/repository/commits`, (b: { branch: string; start_sha: string; actions: unknown[] }) => {
           return (
             b.branch === `userz/${runId}` &&
             b.start_sha === BASE &&
-            JSON.stringify(b.actions) === JSON.stringify([{ action: 'update', file_path: 'src/total.js', content: Buffer.from(APP_JS_FIXED).toString('base64'), encoding: 'base64', execute_filemode: false }])
+            JSON.stringify(b.actions) ===
+              JSON.stringify([
+                {
+                  action: 'update',
+                  file_path: 'src/total.js',
+                  content: Buffer.from(APP_JS_FIXED).toString('base64'),
+                  encoding: 'base64',
+                  execute_filemode: false,
+                },
+              ])
           );
         })
         .reply(201, { id: 'c'.repeat(40) }, json);
       gitlab()
-        .post(`${P}/merge_requests`, (b: { title: string; source_branch: string; target_branch: string }) => b.title.startsWith('Draft: ') && b.source_branch === `userz/${runId}` && b.target_branch === 'main')
+        .post(
+          `${P}/merge_requests`,
+          (b: { title: string; source_branch: string; target_branch: string }) =>
+            b.title.startsWith('Draft: ') && b.source_branch === `userz/${runId}` && b.target_branch === 'main',
+        )
         .reply(201, { iid: 3, web_url: `${HOST}/acme/app/-/merge_requests/3` }, json);
       const told: string[] = [];
       nock('https://slack.com', { reqheaders: { authorization: `Bearer ${BOT_TOKEN}` } })

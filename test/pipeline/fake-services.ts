@@ -23,7 +23,10 @@ export interface FakeServer {
   close(): Promise<void>;
 }
 
-async function serve(handler: (req: RecordedRequest, res: ServerResponse) => void, fake: { hook?: FakeServer['hook']; requests: RecordedRequest[] }): Promise<{ server: Server; url: string }> {
+async function serve(
+  handler: (req: RecordedRequest, res: ServerResponse) => void,
+  fake: { hook?: FakeServer['hook']; requests: RecordedRequest[] },
+): Promise<{ server: Server; url: string }> {
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
@@ -62,7 +65,12 @@ export async function startFakeGitHub(opts: { base: string; archive: Buffer }): 
     const u = new URL(req.path, 'http://x');
     const p = u.pathname;
     if (req.method === 'POST' && p === '/api/v3/app/installations/99/access_tokens') {
-      return send(res, 201, { token: `ghs_fake${fake.requests.length}`, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: req.body.permissions, repositories: [{ id: 777 }] });
+      return send(res, 201, {
+        token: `ghs_fake${fake.requests.length}`,
+        expires_at: new Date(Date.now() + 3600_000).toISOString(),
+        permissions: req.body.permissions,
+        repositories: [{ id: 777 }],
+      });
     }
     if (req.method === 'DELETE' && p === '/api/v3/installation/token') return send(res, 204);
     if (p === `${R}/branches/main`) return send(res, 200, { name: 'main', commit: { sha: opts.base } });
@@ -73,10 +81,15 @@ export async function startFakeGitHub(opts: { base: string; archive: Buffer }): 
     if (p.startsWith(`${R}/contents/`)) return send(res, 404, { message: 'Not Found' });
     if (req.method === 'GET' && p === `${R}/pulls`) {
       const head = (u.searchParams.get('head') ?? '').replace(/^acme:/, '');
-      return send(res, 200, pulls.filter((x) => x.head === head));
+      return send(
+        res,
+        200,
+        pulls.filter((x) => x.head === head),
+      );
     }
     if (req.method === 'POST' && p === `${R}/pulls`) {
-      if (pulls.some((x) => x.head === req.body.head)) return send(res, 422, { message: 'Validation Failed', errors: [{ message: 'A pull request already exists' }] });
+      if (pulls.some((x) => x.head === req.body.head))
+        return send(res, 422, { message: 'Validation Failed', errors: [{ message: 'A pull request already exists' }] });
       const pr = { number: pulls.length + 1, head: req.body.head as string, html_url: `${url}/acme/app/pull/${pulls.length + 1}` };
       pulls.push(pr);
       return send(res, 201, pr);
@@ -91,7 +104,9 @@ export async function startFakeGitHub(opts: { base: string; archive: Buffer }): 
     const commitMatch = /\/git\/commits\/([0-9a-f]{40})$/.exec(p);
     if (req.method === 'GET' && commitMatch) {
       const c = commits.get(commitMatch[1]!);
-      return c ? send(res, 200, { sha: commitMatch[1], tree: { sha: c.tree }, parents: c.parents.map((x) => ({ sha: x })) }) : send(res, 404, { message: 'Not Found' });
+      return c
+        ? send(res, 200, { sha: commitMatch[1], tree: { sha: c.tree }, parents: c.parents.map((x) => ({ sha: x })) })
+        : send(res, 404, { message: 'Not Found' });
     }
     if (req.method === 'GET' && p.startsWith(`${R}/git/ref/heads/`)) {
       const name = decodeURIComponent(p.slice(`${R}/git/ref/heads/`.length));
@@ -117,7 +132,13 @@ export async function startFakeOpenAI(edit: { path: string; search: string; repl
   const fake = { requests: [] as RecordedRequest[], hook: undefined as FakeServer['hook'] };
   const { server, url } = await serve((req, res) => {
     const body = req.body as { model: string; tools?: unknown[]; response_format?: { type?: string }; messages: Array<{ role: string }> };
-    const base = { id: `chatcmpl-${fake.requests.length}`, object: 'chat.completion', created: 1, model: body.model, usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 } };
+    const base = {
+      id: `chatcmpl-${fake.requests.length}`,
+      object: 'chat.completion',
+      created: 1,
+      model: body.model,
+      usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+    };
     if (body.response_format?.type === 'json_schema') {
       const content = JSON.stringify({ label: 'benign', confidence: 0.95, reason: 'A product bug.' });
       return send(res, 200, { ...base, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }] });
@@ -125,7 +146,10 @@ export async function startFakeOpenAI(edit: { path: string; search: string; repl
     const toolTurns = body.messages.filter((m) => m.role === 'tool').length;
     if (toolTurns === 0) {
       const call = { id: 'call_1', type: 'function', function: { name: 'edit_file', arguments: JSON.stringify(edit) } };
-      return send(res, 200, { ...base, choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [call] } }] });
+      return send(res, 200, {
+        ...base,
+        choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: [call] } }],
+      });
     }
     return send(res, 200, { ...base, choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'Fixed the total.' } }] });
   }, fake);

@@ -31,15 +31,24 @@ describe.each(DB_KINDS)('poison reports on %s', (kind) => {
     ];
     for (const p of poison) {
       await db.transaction(async (tx) => {
-        await tx.query(`INSERT INTO reports (id, org_id, app_id, source, content) VALUES ($1, $2, $3, 'slack', $4)`, [p.id, orgId, appId, JSON.stringify(p.content)]);
+        await tx.query(`INSERT INTO reports (id, org_id, app_id, source, content) VALUES ($1, $2, $3, 'slack', $4)`, [
+          p.id,
+          orgId,
+          appId,
+          JSON.stringify(p.content),
+        ]);
         await enqueueJob(tx, 'triage', `triage:${p.id}`, { reportId: p.id });
       });
     }
     worker = startWorker(app.deps.pipeline, { pollMs: 20 });
-    await waitFor(async () => {
-      const rows = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'triage' AND done_at IS NOT NULL`);
-      return Number(rows[0]!.n) === poison.length;
-    }, 60_000, 'both triage jobs to end');
+    await waitFor(
+      async () => {
+        const rows = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM jobs WHERE kind = 'triage' AND done_at IS NOT NULL`);
+        return Number(rows[0]!.n) === poison.length;
+      },
+      60_000,
+      'both triage jobs to end',
+    );
 
     const { key } = await issueApiKey(db, orgId, { actor: 'test' });
     for (const p of poison) {
@@ -58,7 +67,14 @@ describe.each(DB_KINDS)('poison reports on %s', (kind) => {
     const before = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM reports');
     const err = await acceptReport(
       { db, blobs },
-      { app: product, source: 'slack', content: { text: 'x', reporter: { slackUserId: ['U1', 'U2'] as unknown as string } }, replyTo: null, reporterKey: null, actor: 'test' },
+      {
+        app: product,
+        source: 'slack',
+        content: { text: 'x', reporter: { slackUserId: ['U1', 'U2'] as unknown as string } },
+        replyTo: null,
+        reporterKey: null,
+        actor: 'test',
+      },
     ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'invalid_report', status: 400 });
     const after = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM reports');
@@ -70,7 +86,10 @@ describe.each(DB_KINDS)('poison reports on %s', (kind) => {
   it('still answers 404 for a report of another org', async () => {
     const { db } = app.deps.store;
     const { orgId, appId } = await setUpCustomer(app);
-    await db.query(`INSERT INTO reports (id, org_id, app_id, source, content) VALUES ('rep_otherorg000000001', $1, $2, 'widget', '{"text":"hi"}')`, [orgId, appId]);
+    await db.query(`INSERT INTO reports (id, org_id, app_id, source, content) VALUES ('rep_otherorg000000001', $1, $2, 'widget', '{"text":"hi"}')`, [
+      orgId,
+      appId,
+    ]);
     const { insertOrg } = await import('../../src/store/index.js');
     const other = await insertOrg(db, 'other', 'test');
     const { key } = await issueApiKey(db, other.id, { actor: 'test' });

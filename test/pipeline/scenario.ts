@@ -45,8 +45,15 @@ export async function repoTarGz(files: Record<string, string>): Promise<Buffer> 
 export function expectTokenMintAndRevoke(): void {
   nock(API)
     .post('/app/installations/99/access_tokens', { repository_ids: [777], permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' } })
-    .reply(201, { token: TOKEN, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repositories: [{ id: 777 }] });
-  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } }).delete('/installation/token').reply(204);
+    .reply(201, {
+      token: TOKEN,
+      expires_at: new Date(Date.now() + 3600_000).toISOString(),
+      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+      repositories: [{ id: 777 }],
+    });
+  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+    .delete('/installation/token')
+    .reply(204);
 }
 
 /** The default-branch archive, streamed from codeload, and no repository policy. */
@@ -60,7 +67,9 @@ export async function expectArchiveAndPolicy(files: Record<string, string>): Pro
     .get(`${REPO}/contents/.userz.yml`)
     .query({ ref: BASE })
     .reply(404, { message: 'Not Found' });
-  nock('https://codeload.github.com', { badheaders: ['authorization'] }).get(`/acme/app/legacy.tar.gz/${BASE}`).reply(200, gz);
+  nock('https://codeload.github.com', { badheaders: ['authorization'] })
+    .get(`/acme/app/legacy.tar.gz/${BASE}`)
+    .reply(200, gz);
 }
 
 /** Blobs → tree on base_tree → commit → ref userz/<run> → draft PR, with exact bodies. */
@@ -68,10 +77,15 @@ export function expectDraftPr(runId: () => string, file: { path: string; content
   const prBodies: string[] = [];
   const commitMessages: string[] = [];
   const api = nock(API, { reqheaders: { authorization: `token ${TOKEN}` } });
-  api.get(`${REPO}/pulls`).query((q) => q.head === `acme:userz/${runId()}` && q.state === 'all').reply(200, []);
+  api
+    .get(`${REPO}/pulls`)
+    .query((q) => q.head === `acme:userz/${runId()}` && q.state === 'all')
+    .reply(200, []);
   api.get(`${REPO}/git/commits/${BASE}`).reply(200, { sha: BASE, tree: { sha: 'basetree' }, parents: [] });
   api.post(`${REPO}/git/blobs`, { content: Buffer.from(file.content).toString('base64'), encoding: 'base64' }).reply(201, { sha: 'blob1' });
-  api.post(`${REPO}/git/trees`, { base_tree: 'basetree', tree: [{ path: file.path, mode: '100644', type: 'blob', sha: 'blob1' }] }).reply(201, { sha: 'tree1' });
+  api
+    .post(`${REPO}/git/trees`, { base_tree: 'basetree', tree: [{ path: file.path, mode: '100644', type: 'blob', sha: 'blob1' }] })
+    .reply(201, { sha: 'tree1' });
   api.get((p) => p === `${REPO}/git/ref/heads/userz/${runId()}`).reply(404, { message: 'Not Found' });
   api
     .post(`${REPO}/git/commits`, (b: { tree: string; parents: string[]; message: string }) => {
@@ -89,10 +103,14 @@ export function expectDraftPr(runId: () => string, file: { path: string; content
   return { prBodies, commitMessages };
 }
 
-export const benignClassifier = () => new ScriptedModelClient([{ content: JSON.stringify({ label: 'benign', confidence: 0.97, reason: 'A checkout bug report.' }) }]);
+export const benignClassifier = () =>
+  new ScriptedModelClient([{ content: JSON.stringify({ label: 'benign', confidence: 0.97, reason: 'A checkout bug report.' }) }]);
 
 /** An agent that reads, then edits one file, then summarises. */
-export function editingAgent(edits: Array<{ path: string; search: string; replace: string }>, summary = 'Removed the stray +1 from the total.'): ScriptedModelClient {
+export function editingAgent(
+  edits: Array<{ path: string; search: string; replace: string }>,
+  summary = 'Removed the stray +1 from the total.',
+): ScriptedModelClient {
   return new ScriptedModelClient([
     ...edits.map((e, i) => ({ toolCalls: [{ id: `call_${i}`, name: 'edit_file', arguments: { path: e.path, search: e.search, replace: e.replace } }] })),
     { content: summary },

@@ -57,18 +57,28 @@ describe('a run mints a forge credential only when report, App and repo share on
     let tokenSecretId: string | null = null;
     let repoId: string;
     if (forge === 'github') {
-      repoId = (await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, defaultBranch: 'main' }, 'test')).id;
+      repoId = (await upsertRepo(db, { orgId, forge: 'github', externalId: '777', fullName: 'acme/app', installationId: 99, defaultBranch: 'main' }, 'test'))
+        .id;
     } else {
       tokenSecretId = await app.deps.vault.storeSecret(orgId, 'gitlab_token', GL_TOKEN);
       const externalId = String(1000 + Math.floor(Math.random() * 1e6));
-      repoId = (await upsertRepo(db, { orgId, forge: 'gitlab', externalId, fullName: 'acme/app', baseUrl: 'https://gitlab.example.com', defaultBranch: 'main', tokenSecretId }, 'test')).id;
+      repoId = (
+        await upsertRepo(
+          db,
+          { orgId, forge: 'gitlab', externalId, fullName: 'acme/app', baseUrl: 'https://gitlab.example.com', defaultBranch: 'main', tokenSecretId },
+          'test',
+        )
+      ).id;
     }
     const created = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: [], repoId, actor: 'test' });
     const appId = created.app.id;
     const batchId = newId('bat');
     const reportId = newId('rep');
     const run = await db.transaction(async (tx) => {
-      await tx.query(`INSERT INTO batches (id, app_id, fingerprint, summary, report_count, open_until) VALUES ($1, $2, 'fp', 'Checkout total is wrong', 1, now())`, [batchId, appId]);
+      await tx.query(
+        `INSERT INTO batches (id, app_id, fingerprint, summary, report_count, open_until) VALUES ($1, $2, 'fp', 'Checkout total is wrong', 1, now())`,
+        [batchId, appId],
+      );
       await tx.query(`INSERT INTO reports (id, org_id, app_id, source, content, batch_id, status) VALUES ($1, $2, $3, 'widget', $4, $5, 'triaged')`, [
         reportId,
         orgId,
@@ -105,19 +115,22 @@ describe('a run mints a forge credential only when report, App and repo share on
       expect(unmatched).toEqual([]);
     });
 
-    it.each<Link>(['report', 'app', 'repo', 'repo_unassigned'])('ends errored with tenant_mismatch and mints nothing when the %s link is broken', async (link) => {
-      const c = await customer(forge);
-      await breakLink(c, link);
-      // No token mock: any call to GitHub would show up as an unmatched request.
-      await executeRun(app.deps.pipeline, c.runId, { finalAttempt: true });
-      const run = await getRun(db, c.runId);
-      expect(run).toMatchObject({ state: 'errored', stateReason: 'tenant_mismatch' });
-      expect(unmatched).toEqual([]);
-      expect(await decryptions(c.tokenSecretId)).toBe(0);
-      const audit = await listAudit(db, { subject: c.runId, action: 'run.errored' });
-      expect(audit).toHaveLength(1);
-      expect(audit[0]!.data).toMatchObject({ reason: 'tenant_mismatch' });
-    });
+    it.each<Link>(['report', 'app', 'repo', 'repo_unassigned'])(
+      'ends errored with tenant_mismatch and mints nothing when the %s link is broken',
+      async (link) => {
+        const c = await customer(forge);
+        await breakLink(c, link);
+        // No token mock: any call to GitHub would show up as an unmatched request.
+        await executeRun(app.deps.pipeline, c.runId, { finalAttempt: true });
+        const run = await getRun(db, c.runId);
+        expect(run).toMatchObject({ state: 'errored', stateReason: 'tenant_mismatch' });
+        expect(unmatched).toEqual([]);
+        expect(await decryptions(c.tokenSecretId)).toBe(0);
+        const audit = await listAudit(db, { subject: c.runId, action: 'run.errored' });
+        expect(audit).toHaveLength(1);
+        expect(audit[0]!.data).toMatchObject({ reason: 'tenant_mismatch' });
+      },
+    );
   });
 
   it('decrypts no GitLab token that another org stored, even on a repo of the right org', async () => {

@@ -18,7 +18,10 @@ async function customer(app: TestApp) {
 async function stateAfterTriage(app: TestApp, classifier: ScriptedModelClient | undefined, text = 'The checkout button does nothing.') {
   const { app: product } = await customer(app);
   const deps = { ...app.deps.pipeline, classifier };
-  const { report } = await acceptReport({ db: app.deps.store.db, blobs: app.deps.store.blobs }, { app: product, source: 'widget', content: { text }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+  const { report } = await acceptReport(
+    { db: app.deps.store.db, blobs: app.deps.store.blobs },
+    { app: product, source: 'widget', content: { text }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' },
+  );
   await triageReport(deps, report.id);
   const [row] = await app.deps.store.db.query<{ batch_id: string }>('SELECT batch_id FROM reports WHERE id = $1', [report.id]);
   return (await getRunForBatch(app.deps.store.db, row!.batch_id))!;
@@ -62,7 +65,11 @@ describe('triage stage fails closed', () => {
   });
 
   it('rejects spam with its label and queues the reporter notification', async () => {
-    const run = await stateAfterTriage(app, new ScriptedModelClient([{ content: JSON.stringify({ label: 'spam', confidence: 0.99, reason: 'ad' }) }]), 'Buy cheap watches at example dot com');
+    const run = await stateAfterTriage(
+      app,
+      new ScriptedModelClient([{ content: JSON.stringify({ label: 'spam', confidence: 0.99, reason: 'ad' }) }]),
+      'Buy cheap watches at example dot com',
+    );
     expect([run.state, run.stateReason]).toEqual(['rejected', 'spam']);
     const jobs = await app.deps.store.db.query<{ key: string }>("SELECT key FROM jobs WHERE kind = 'notify'");
     expect(jobs.map((j) => j.key)).toEqual([`notify:${run.id}`]);
@@ -79,7 +86,14 @@ describe('triage stage fails closed', () => {
     for (const line of ['TypeError: x is undefined at cart.js:10:5', 'TypeError: x is undefined at cart.js:12:9']) {
       const { report } = await acceptReport(
         { db: app.deps.store.db, blobs: app.deps.store.blobs },
-        { app: product, source: 'widget', content: { text: 'Cart crashes', console: [{ level: 'error', message: line }] }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' },
+        {
+          app: product,
+          source: 'widget',
+          content: { text: 'Cart crashes', console: [{ level: 'error', message: line }] },
+          replyTo: { kind: 'widget' },
+          reporterKey: null,
+          actor: 'test',
+        },
       );
       await triageReport(deps, report.id);
       ids.push(report.id);
@@ -103,7 +117,9 @@ describe('GitHub redeliveries', () => {
       const deliveryId = randomUUID();
       let ok = 0;
       for (let batch = 0; batch < 50; batch++) {
-        const answers = await Promise.all(Array.from({ length: 20 }, () => sendGitHubWebhook(app.url, 'installation', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })));
+        const answers = await Promise.all(
+          Array.from({ length: 20 }, () => sendGitHubWebhook(app.url, 'installation', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })),
+        );
         ok += answers.filter((r) => r.status < 300).length;
       }
       expect(ok).toBe(1000);
@@ -116,7 +132,6 @@ describe('GitHub redeliveries', () => {
     }
   }, 120_000);
 });
-
 
 describe('per-App daily run limit', () => {
   it('defers a run past the limit and leaves it triaged', async () => {
@@ -132,7 +147,10 @@ describe('per-App daily run limit', () => {
       const deps = { ...app.deps.pipeline, classifier, batchDelayMs: 0 };
       const runs = [];
       for (const text of ['The export button crashes the page', 'Dark mode colours are unreadable in settings']) {
-        const { report } = await acceptReport({ db, blobs: app.deps.store.blobs }, { app: product, source: 'widget', content: { text }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' });
+        const { report } = await acceptReport(
+          { db, blobs: app.deps.store.blobs },
+          { app: product, source: 'widget', content: { text }, replyTo: { kind: 'widget' }, reporterKey: null, actor: 'test' },
+        );
         await triageReport(deps, report.id);
         const [row] = await db.query<{ batch_id: string }>('SELECT batch_id FROM reports WHERE id = $1', [report.id]);
         runs.push((await getRunForBatch(db, row!.batch_id))!);

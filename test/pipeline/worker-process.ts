@@ -27,7 +27,8 @@ const opts = JSON.parse(process.argv[2]!) as {
 const log = createLogger({ level: 'warn' });
 const db = await openPostgres({ url: opts.dbUrl, schema: opts.schema, max: 4 });
 const vault = new Vault(db, new KeyringMasterKey(opts.keyring));
-const model = (name: string) => createModelClient({ provider: 'openai', apiKey: 'sk-fake-key-for-tests', baseUrl: `${opts.openaiUrl}/v1`, model: name, maxRetries: 0 });
+const model = (name: string) =>
+  createModelClient({ provider: 'openai', apiKey: 'sk-fake-key-for-tests', baseUrl: `${opts.openaiUrl}/v1`, model: name, maxRetries: 0 });
 const sandbox = await DockerRunscDriver.open(opts.sandbox as never);
 startWorker(
   {

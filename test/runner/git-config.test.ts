@@ -25,7 +25,10 @@ function tripwire(name: string): string {
   writeFileSync(path, `#!/bin/sh\ntouch ${join(repo.outside, `ran-${name}`)}\nexec cat "$@" 2>/dev/null\n`, { mode: 0o755 });
   return path;
 }
-const ran = () => readdirSync(repo.outside).filter((n) => n.startsWith('ran-')).sort();
+const ran = () =>
+  readdirSync(repo.outside)
+    .filter((n) => n.startsWith('ran-'))
+    .sort();
 function hook(name: string): void {
   writeFileSync(join(repo.outside, name), `#!/bin/sh\ntouch ${join(repo.outside, `ran-${name}`)}\n`, { mode: 0o755 });
 }

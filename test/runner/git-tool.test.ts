@@ -96,7 +96,10 @@ describe('running git', () => {
   test('repository config cannot start a pager or an external diff', async () => {
     const configPath = join(repo.root, '.git', 'config');
     const original = readFileSync(configPath, 'utf8');
-    writeFileSync(configPath, `${original}[core]\n\tpager = ${payload()}\n\tfsmonitor = ${join(repo.outside, 'fsmon.sh')}\n[diff]\n\texternal = ${join(repo.outside, 'ext.sh')}\n`);
+    writeFileSync(
+      configPath,
+      `${original}[core]\n\tpager = ${payload()}\n\tfsmonitor = ${join(repo.outside, 'fsmon.sh')}\n[diff]\n\texternal = ${join(repo.outside, 'ext.sh')}\n`,
+    );
     writeFileSync(join(repo.outside, 'ext.sh'), `#!/bin/sh\n${payload()}\n`, { mode: 0o755 });
     writeFileSync(join(repo.outside, 'fsmon.sh'), `#!/bin/sh\n${payload()}\n`, { mode: 0o755 });
     try {

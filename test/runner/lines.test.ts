@@ -12,7 +12,10 @@ async function readAll(reader: LineReader): Promise<string[]> {
 test('property: lines come out the same however the stream is chunked', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.array(fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/\n/g, ' ')), { maxLength: 20 }),
+      fc.array(
+        fc.string({ unit: 'grapheme', maxLength: 40 }).map((s) => s.replace(/\n/g, ' ')),
+        { maxLength: 20 },
+      ),
       fc.array(fc.integer({ min: 1, max: 17 }), { minLength: 1, maxLength: 10 }),
       async (lines, cuts) => {
         const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');

@@ -81,9 +81,7 @@ test('the runner exits on abort while waiting for a model answer', async () => {
 });
 
 test('the runner stops at the turn budget it was given', async () => {
-  const client = new ScriptedModelClient(
-    Array.from({ length: 3 }, (_, i) => ({ toolCalls: [{ id: `c${i}`, name: 'list_files', arguments: {} }] })),
-  );
+  const client = new ScriptedModelClient(Array.from({ length: 3 }, (_, i) => ({ toolCalls: [{ id: `c${i}`, name: 'list_files', arguments: {} }] })));
   const { hostToRunner, runnerToHost } = connect();
   const [exit, outcome] = await Promise.all([
     runAgentLoop({ io: { input: hostToRunner, output: runnerToHost }, workspace: repo.root }),

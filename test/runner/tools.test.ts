@@ -83,19 +83,12 @@ describe('workspace confinement', () => {
   });
 
   test('property: no generated path with .. or .git or a leading / is ever written', async () => {
-    const segment = fc.oneof(
-      fc.constantFrom('..', '.git', '.GIT', '.Git', 'src', '.', '', 'out-dir', 'git-link', 'x'),
-      fc.stringMatching(/^[a-z.]{1,6}$/),
-    );
+    const segment = fc.oneof(fc.constantFrom('..', '.git', '.GIT', '.Git', 'src', '.', '', 'out-dir', 'git-link', 'x'), fc.stringMatching(/^[a-z.]{1,6}$/));
     await fc.assert(
       fc.asyncProperty(fc.array(segment, { minLength: 1, maxLength: 6 }), fc.boolean(), async (segments, absolute) => {
         const path = (absolute ? '/' : '') + segments.join('/');
         const named = segments.filter((s) => s !== '' && s !== '.');
-        const dangerous =
-          absolute ||
-          named.some((s) => s === '..' || s.toLowerCase() === '.git') ||
-          named[0] === 'out-dir' ||
-          named[0] === 'git-link';
+        const dangerous = absolute || named.some((s) => s === '..' || s.toLowerCase() === '.git') || named[0] === 'out-dir' || named[0] === 'git-link';
         fc.pre(dangerous);
         const result = await run('write_file', { path, content: 'fc' });
         expect(result.ok).toBe(false);

@@ -23,7 +23,7 @@ afterAll(async () => {
 // Started by git as an fsmonitor: forks a counter that rewrites counter.txt forever, in its own session.
 const FSMONITOR = [
   '#!/bin/sh',
-  'setsid sh -c \'i=0; while :; do i=$((i+1)); echo $i > /work/counter.txt; sleep 0.01; done\' </dev/null >/dev/null 2>&1 &',
+  "setsid sh -c 'i=0; while :; do i=$((i+1)); echo $i > /work/counter.txt; sleep 0.01; done' </dev/null >/dev/null 2>&1 &",
   'exit 0',
 ].join('\n');
 
@@ -59,7 +59,12 @@ describe('processes left by the agent', () => {
   it('are all ended before the change set is read, whatever their session or signal handlers', async () => {
     const sandbox = await driver.acquire('run-agent-processes');
     try {
-      await sandbox.loadRepository(repositoryTar('app-1', [{ path: 'README.md', content: '# app\n' }, { path: 'fsmon.sh', content: FSMONITOR, mode: 0o755 }]));
+      await sandbox.loadRepository(
+        repositoryTar('app-1', [
+          { path: 'README.md', content: '# app\n' },
+          { path: 'fsmon.sh', content: FSMONITOR, mode: 0o755 },
+        ]),
+      );
       // What a hostile repository gets to run during a turn: git's fsmonitor, and any program.
       expect((await sandbox.exec(['git', '-c', 'core.fsmonitor=/work/fsmon.sh', 'status'])).exitCode).toBe(0);
       expect((await sandbox.exec(['node', '-e', NODE_DAEMON])).exitCode).toBe(0);
@@ -77,7 +82,7 @@ describe('processes left by the agent', () => {
     }
   }, 120_000);
 
-  it('leaves the sandbox usable: its own init is out of the agent user\'s reach', async () => {
+  it("leaves the sandbox usable: its own init is out of the agent user's reach", async () => {
     const sandbox = await driver.acquire('run-agent-processes-init');
     try {
       await sandbox.loadRepository(repositoryTar('app-1', [{ path: 'README.md', content: '# app\n' }]));

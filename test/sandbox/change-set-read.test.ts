@@ -30,7 +30,9 @@ describe('buildChangeSet', () => {
   });
 
   it('refuses a walk that reported passing a cap, and an entry count or size over the caps', () => {
-    expect(() => buildChangeSet('c'.repeat(40), base, JSON.stringify({ over: 'bytes' }), caps)).toThrow(expect.objectContaining({ code: 'changeset_too_large' }));
+    expect(() => buildChangeSet('c'.repeat(40), base, JSON.stringify({ over: 'bytes' }), caps)).toThrow(
+      expect.objectContaining({ code: 'changeset_too_large' }),
+    );
     const many = Array.from({ length: 11 }, (_, i) => present(`f${i}`, '100644', `x${i}`, 'x')).join('\n');
     expect(() => buildChangeSet('c'.repeat(40), base, many, caps)).toThrow(expect.objectContaining({ code: 'changeset_too_large' }));
     const big = present('big', '100644', 'y', 'y'.repeat(1001));

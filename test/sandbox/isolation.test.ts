@@ -82,7 +82,8 @@ describe('network', () => {
 
 describe('credentials', () => {
   it('shows no host token, AI key or USERZ_ variable in any environ, command line or file', async () => {
-    const found = await inside<{ hits: string[]; userzVars: string[]; scanned: number }>(String.raw`
+    const found = await inside<{ hits: string[]; userzVars: string[]; scanned: number }>(
+      String.raw`
       const fs = require('fs');
       // Assembled here so this program's own command line does not contain it.
       const marker = ${JSON.stringify(MARKER.slice(0, 6))} + ${JSON.stringify(MARKER.slice(6))};
@@ -107,7 +108,9 @@ describe('credentials', () => {
       };
       walk('/', 0);
       const userzVars = Object.keys(process.env).filter((k) => /^USERZ_|TOKEN|API_KEY|SECRET/i.test(k));
-      console.log(JSON.stringify({ hits, userzVars, scanned }));`, 60_000);
+      console.log(JSON.stringify({ hits, userzVars, scanned }));`,
+      60_000,
+    );
     expect(found.scanned).toBeGreaterThan(100);
     expect(found.hits).toEqual([]);
     expect(found.userzVars).toEqual([]);
@@ -205,18 +208,28 @@ describe('privileges and file system', () => {
         varTmp: attempt('/var/tmp/escape'), etc: attempt('/etc/escape'), root: attempt('/escape'),
         opt: attempt('/opt/userz/runner.mjs'), work: attempt('/work/ok'), tmp: attempt('/tmp/ok'),
       }));`);
-    expect(result).toEqual({ varTmp: 'EROFS', etc: expect.stringMatching(/^E(ROFS|ACCES)$/), root: expect.stringMatching(/^E(ROFS|ACCES)$/), opt: expect.stringMatching(/^E(ROFS|ACCES)$/), work: 'written', tmp: 'written' });
+    expect(result).toEqual({
+      varTmp: 'EROFS',
+      etc: expect.stringMatching(/^E(ROFS|ACCES)$/),
+      root: expect.stringMatching(/^E(ROFS|ACCES)$/),
+      opt: expect.stringMatching(/^E(ROFS|ACCES)$/),
+      work: 'written',
+      tmp: 'written',
+    });
   }, 30_000);
 
   it('fails writes past the workspace cap and the /tmp cap with ENOSPC', async () => {
-    const result = await inside<Record<string, string>>(String.raw`
+    const result = await inside<Record<string, string>>(
+      String.raw`
       const fs = require('fs');
       const fill = (path, mib) => {
         const chunk = Buffer.alloc(1024 * 1024, 1);
         const fd = fs.openSync(path, 'w');
         try { for (let i = 0; i < mib; i++) fs.writeSync(fd, chunk); return 'written'; } catch (e) { return e.code; } finally { fs.closeSync(fd); fs.unlinkSync(path); }
       };
-      console.log(JSON.stringify({ work: fill('/work/fill.bin', 96), tmp: fill('/tmp/fill.bin', 32), workSmall: fill('/work/small.bin', 8) }));`, 60_000);
+      console.log(JSON.stringify({ work: fill('/work/fill.bin', 96), tmp: fill('/tmp/fill.bin', 32), workSmall: fill('/work/small.bin', 8) }));`,
+      60_000,
+    );
     expect(result).toEqual({ work: 'ENOSPC', tmp: 'ENOSPC', workSmall: 'written' });
   }, 90_000);
 });

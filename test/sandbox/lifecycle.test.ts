@@ -20,9 +20,11 @@ async function open(input: Parameters<typeof DockerRunscDriver.open>[0]): Promis
   return d;
 }
 
-const containersOf = (instance: string) =>
-  docker.listContainers({ all: true, filters: { label: [`userz.instance=${instance}`] } });
-const isMounted = (path: string) => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === path);
+const containersOf = (instance: string) => docker.listContainers({ all: true, filters: { label: [`userz.instance=${instance}`] } });
+const isMounted = (path: string) =>
+  readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === path);
 
 beforeAll(() => prepareSandboxEngine(), 120_000);
 
@@ -33,10 +35,14 @@ afterAll(async () => {
 describe('reaper', () => {
   it('removes the container and mounted workspace of a host process killed mid-run', async () => {
     const input = testSandboxConfig('crash');
-    const child = spawn(process.execPath, ['--import', join(REPO_ROOT, 'scripts/register-ts.js'), join(REPO_ROOT, 'test/sandbox/crash-child.ts'), JSON.stringify(input)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-      env: { PATH: process.env.PATH ?? '' },
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', join(REPO_ROOT, 'scripts/register-ts.js'), join(REPO_ROOT, 'test/sandbox/crash-child.ts'), JSON.stringify(input)],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
     const line = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout.on('data', (c: Buffer) => {

@@ -48,9 +48,20 @@ describe('repository in', () => {
       expect(baseCommit).toMatch(/^[0-9a-f]{40}$/);
       expect(await sh(sandbox, 'git rev-parse HEAD')).toBe(`${baseCommit}\n`);
       expect(await sh(sandbox, 'git log --format="%an <%ae>|%s"')).toBe('Userz <userz@users.invalid>|Repository as loaded by Userz\n');
-      const tracked = (await sh(sandbox, 'git ls-files -s')).split('\n').filter(Boolean).map((l) => l.replace(/ [0-9a-f]{40} 0\t/, ' '));
+      const tracked = (await sh(sandbox, 'git ls-files -s'))
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace(/ [0-9a-f]{40} 0\t/, ' '));
       expect(tracked.sort()).toEqual(
-        ['100644 README.md', '100644 docs/obsolete.md', '100644 scripts/build.sh', '100644 src/app.js', '100644 src/old-name.js', '100644 src/util.js', '100755 bin/run'].sort(),
+        [
+          '100644 README.md',
+          '100644 docs/obsolete.md',
+          '100644 scripts/build.sh',
+          '100644 src/app.js',
+          '100644 src/old-name.js',
+          '100644 src/util.js',
+          '100755 bin/run',
+        ].sort(),
       );
       expect(await sh(sandbox, 'git status --porcelain')).toBe('');
       expect(await sandbox.readChangeSet()).toEqual({ baseCommit: SOURCE_COMMIT, entries: [], totalBytes: 0 });

@@ -80,7 +80,14 @@ describe('a workspace that carries its own .git', () => {
   it('loads as a fresh repository: no hook, fsmonitor, filter or nested repository of its own runs, then or later', async () => {
     const res = await sandboxRun({ workspace: dir, argv: ['node', '-e', CHECK], config: testSandboxConfig('untrusted-git') });
     expect(res.exitCode).toBe(0);
-    const seen = JSON.parse(res.stdout.toString()) as { ran: string[]; processes: string[]; nestedGit: boolean; hooks: string[]; config: string; tracked: string[] };
+    const seen = JSON.parse(res.stdout.toString()) as {
+      ran: string[];
+      processes: string[];
+      nestedGit: boolean;
+      hooks: string[];
+      config: string;
+      tracked: string[];
+    };
     expect(seen.ran).toEqual([]);
     expect(seen.processes).toEqual([]);
     expect(seen.hooks).toEqual([]);

@@ -32,7 +32,7 @@ describe('API key verifier', () => {
   beforeAll(async () => {
     db = await openTestDb('pglite');
     orgId = (await insertOrg(db, 'acme', 'test')).id;
-    }, 120_000);
+  }, 120_000);
   afterAll(async () => db.close());
   beforeEach(() => {
     cache = createCache({ kind: 'memory' }, `t${Math.random()}`);
@@ -60,7 +60,11 @@ describe('API key verifier', () => {
     const verifier = new ApiKeyVerifier({ db, cache, hash, limits: { failuresPerPrefix: rule('t:prefix', 2) } });
     await expect(verifier.verify(issued.key, '192.0.2.1')).resolves.toMatchObject({ id: issued.id });
     for (let i = 0; i < 2; i++) await expect(verifier.verify(forgedKey(issued.prefix), `10.0.0.${i}`)).rejects.toMatchObject({ code: 'invalid_api_key' });
-    await expect(verifier.verify(forgedKey(issued.prefix), '10.0.0.99')).rejects.toMatchObject({ code: 'rate_limited', status: 429, details: { bucket: 't:prefix' } });
+    await expect(verifier.verify(forgedKey(issued.prefix), '10.0.0.99')).rejects.toMatchObject({
+      code: 'rate_limited',
+      status: 429,
+      details: { bucket: 't:prefix' },
+    });
     expect(hash.calls).toBe(3);
     await expect(verifier.verify(issued.key, '192.0.2.1')).resolves.toMatchObject({ id: issued.id });
     expect(hash.calls).toBe(3);
@@ -139,7 +143,8 @@ describe('API key verifier', () => {
     const verifier = new ApiKeyVerifier({ db, cache, hash, maxConcurrentHashes: 1, maxWaitingHashes: 0, limits: { failuresPerAddress: rule('t:addr', 2) } });
     const first = verifier.verify(forgedKey(), '203.0.113.77').catch((e: { code: string }) => e.code);
     await holding;
-    for (let i = 0; i < 2; i++) await expect(verifier.verify(forgedKey(), '203.0.113.77')).rejects.toMatchObject({ code: 'api_key_verification_busy', status: 503 });
+    for (let i = 0; i < 2; i++)
+      await expect(verifier.verify(forgedKey(), '203.0.113.77')).rejects.toMatchObject({ code: 'api_key_verification_busy', status: 503 });
     await expect(verifier.verify(forgedKey(), '203.0.113.77')).rejects.toMatchObject({ code: 'rate_limited', status: 429 });
     held[0]!();
     expect(await first).toBe('rate_limited');
@@ -196,7 +201,7 @@ describe('API key failure limits across replicas', () => {
   beforeAll(async () => {
     db = await openTestDb('postgres');
     cache = createCache({ kind: 'redis', url: TEST_REDIS_URL }, `t${Math.random().toString(36).slice(2)}`);
-    }, 120_000);
+  }, 120_000);
   afterAll(async () => {
     await cache.close();
     await db.close();

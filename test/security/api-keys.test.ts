@@ -67,10 +67,14 @@ describe('API key format', () => {
   it('rejects any single-character change through the checksum', () => {
     const key = formatApiKey('abcdefABCDEF', 'x'.repeat(43));
     fc.assert(
-      fc.property(fc.integer({ min: 3, max: key.length - 1 }), fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'), (i, ch) => {
-        fc.pre(key[i] !== ch && key[i] !== '_');
-        expect(parseApiKey(key.slice(0, i) + ch + key.slice(i + 1))).toBeNull();
-      }),
+      fc.property(
+        fc.integer({ min: 3, max: key.length - 1 }),
+        fc.constantFrom(...'0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz'),
+        (i, ch) => {
+          fc.pre(key[i] !== ch && key[i] !== '_');
+          expect(parseApiKey(key.slice(0, i) + ch + key.slice(i + 1))).toBeNull();
+        },
+      ),
     );
   });
 });

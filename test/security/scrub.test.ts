@@ -68,13 +68,18 @@ describe('scrub', () => {
 
   it('finds any Luhn-valid card number in the usual groupings', () => {
     fc.assert(
-      fc.property(fc.constantFrom('4', '51', '37', '6011'), fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }), fc.constantFrom('', ' ', '-'), (iin, rest, sep) => {
-        const body = iin + rest.join('').slice(0, 15 - iin.length);
-        const digits = body + luhnDigit(body);
-        const grouped = digits.match(/.{1,4}/g)!.join(sep);
-        const out = scrubText(`paid with ${grouped} yesterday`);
-        expect(out).toBe('paid with [redacted card number] yesterday');
-      }),
+      fc.property(
+        fc.constantFrom('4', '51', '37', '6011'),
+        fc.array(fc.integer({ min: 0, max: 9 }), { minLength: 11, maxLength: 11 }),
+        fc.constantFrom('', ' ', '-'),
+        (iin, rest, sep) => {
+          const body = iin + rest.join('').slice(0, 15 - iin.length);
+          const digits = body + luhnDigit(body);
+          const grouped = digits.match(/.{1,4}/g)!.join(sep);
+          const out = scrubText(`paid with ${grouped} yesterday`);
+          expect(out).toBe('paid with [redacted card number] yesterday');
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -101,9 +106,12 @@ describe('scrub', () => {
     expect(found[kind]).toBe(1);
   });
 
-  it.each(['GB82 WEST 1234 5698 7654 33', 'version 1.2.3.4', 'build 2026.12.01.1130', 'ES00 0000 0000 0000 0000 0001'])('leaves %j, which fails its checksum or is no number at all', (text) => {
-    expect(scrubText(text)).toBe(text);
-  });
+  it.each(['GB82 WEST 1234 5698 7654 33', 'version 1.2.3.4', 'build 2026.12.01.1130', 'ES00 0000 0000 0000 0000 0001'])(
+    'leaves %j, which fails its checksum or is no number at all',
+    (text) => {
+      expect(scrubText(text)).toBe(text);
+    },
+  );
 
   it('stays linear on hostile input (long runs that almost match)', () => {
     const hostile = [

@@ -3,7 +3,6 @@ import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/securit
 import { listAudit, type Db } from '../../src/store/index.js';
 import { createTestOrg, DB_KINDS, openTestDb } from '../helpers/db.js';
 
-
 describe.each(DB_KINDS)('vault on %s', (kind) => {
   let db: Db;
   let keyring: string;
@@ -92,9 +91,7 @@ describe.each(DB_KINDS)('vault on %s', (kind) => {
     const orgId = await createTestOrg(db, vault);
     await vault.storeSecret(orgId, 'ai_key', 'sk-whatever');
     const masterBytes = Buffer.from(keyring.split(':')[1]!, 'base64');
-    const dumps = await Promise.all(
-      ['orgs', 'org_keys', 'secrets', 'audit_events'].map((t) => db.query(`SELECT * FROM ${t}`)),
-    );
+    const dumps = await Promise.all(['orgs', 'org_keys', 'secrets', 'audit_events'].map((t) => db.query(`SELECT * FROM ${t}`)));
     for (const rows of dumps) {
       for (const row of rows) {
         for (const value of Object.values(row)) {

@@ -40,13 +40,20 @@ describe.each(DB_KINDS)('apps store on %s', (kind) => {
     expect((await listAudit(db, { subject: created.app.id, action: 'app.create' })).length).toBe(1);
   });
 
-  it.each(['https://shop.example/path', 'ftp://shop.example', 'https://user:pw@shop.example', 'https://shop.example?x=1', 'not a url', 'https://shop.example#x'])(
-    'refuses the origin %s',
-    async (origin) => {
-      await expect(createApp(db, vault, { orgId, name: 'Shop', origins: [origin], actor: 'test' })).rejects.toMatchObject({ code: 'invalid_origin', status: 400 });
-      expect(await listApps(db, orgId)).toHaveLength(0);
-    },
-  );
+  it.each([
+    'https://shop.example/path',
+    'ftp://shop.example',
+    'https://user:pw@shop.example',
+    'https://shop.example?x=1',
+    'not a url',
+    'https://shop.example#x',
+  ])('refuses the origin %s', async (origin) => {
+    await expect(createApp(db, vault, { orgId, name: 'Shop', origins: [origin], actor: 'test' })).rejects.toMatchObject({
+      code: 'invalid_origin',
+      status: 400,
+    });
+    expect(await listApps(db, orgId)).toHaveLength(0);
+  });
 
   it('links Slack and Discord, finds the App by workspace and guild, and refuses a guild already taken', async () => {
     const a = await createApp(db, vault, { orgId, name: 'A', origins: [], actor: 'test' });
@@ -69,8 +76,12 @@ describe.each(DB_KINDS)('apps store on %s', (kind) => {
   it('saves a Slack installation and moves the workspace to the newly installed App', async () => {
     const a = await createApp(db, vault, { orgId, name: 'A', origins: [], actor: 'test' });
     const b = await createApp(db, vault, { orgId, name: 'B', origins: [], actor: 'test' });
-    await db.transaction((tx) => saveSlackInstallation(tx, { teamId: 'T9', appId: a.app.id, orgId, teamName: 'W', botUserId: 'UB', botTokenSecretId: null, installedBy: 'U1' }, 'test'));
-    await db.transaction((tx) => saveSlackInstallation(tx, { teamId: 'T9', appId: b.app.id, orgId, teamName: 'W', botUserId: 'UB', botTokenSecretId: null, installedBy: 'U1' }, 'test'));
+    await db.transaction((tx) =>
+      saveSlackInstallation(tx, { teamId: 'T9', appId: a.app.id, orgId, teamName: 'W', botUserId: 'UB', botTokenSecretId: null, installedBy: 'U1' }, 'test'),
+    );
+    await db.transaction((tx) =>
+      saveSlackInstallation(tx, { teamId: 'T9', appId: b.app.id, orgId, teamName: 'W', botUserId: 'UB', botTokenSecretId: null, installedBy: 'U1' }, 'test'),
+    );
     expect((await getSlackInstallation(db, 'T9'))?.appId).toBe(b.app.id);
     expect((await getApp(db, a.app.id))?.slackTeamId).toBeNull();
     expect((await getApp(db, b.app.id))?.slackTeamId).toBe('T9');

@@ -10,9 +10,7 @@ describe.each(DB_KINDS)('migrations on %s', (kind) => {
       const again = await migrate(db);
       expect(again.applied).toEqual([]);
       expect(again.alreadyApplied).toBeGreaterThanOrEqual(1);
-      const rows = await db.query<{ table_name: string }>(
-        `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`,
-      );
+      const rows = await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`);
       const names = rows.map((r) => r.table_name);
       for (const t of TABLES) expect(names).toContain(t);
       const recorded = await db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
@@ -33,9 +31,13 @@ describe.each(DB_KINDS)('migrations on %s', (kind) => {
     const db = await openTestDb(kind);
     try {
       await expect(migrate(db, dir)).rejects.toThrow();
-      const tables = await db.query<{ table_name: string }>(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('a_ok','half_done')`);
+      const tables = await db.query<{ table_name: string }>(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name IN ('a_ok','half_done')`,
+      );
       expect(tables.map((t) => t.table_name)).toEqual(['a_ok']);
-      const recorded = await db.query<{ name: string }>(`SELECT name FROM schema_migrations WHERE name LIKE '00%_%.sql' AND name IN ('001_ok.sql','002_bad.sql')`);
+      const recorded = await db.query<{ name: string }>(
+        `SELECT name FROM schema_migrations WHERE name LIKE '00%_%.sql' AND name IN ('001_ok.sql','002_bad.sql')`,
+      );
       expect(recorded.map((r) => r.name)).toEqual(['001_ok.sql']);
     } finally {
       await db.close();

@@ -62,7 +62,13 @@ describe.each(DB_KINDS)('reports store on %s', (kind) => {
 
   it('inserts a batch of reports with one audit event each, returned in input order', async () => {
     const ids = [newId('rep'), newId('rep'), newId('rep')];
-    const stored = await db.transaction((tx) => insertReports(tx, ids.map((id) => ({ ...newReport(id), statusToken: `rst_${id}` })), 'widget'));
+    const stored = await db.transaction((tx) =>
+      insertReports(
+        tx,
+        ids.map((id) => ({ ...newReport(id), statusToken: `rst_${id}` })),
+        'widget',
+      ),
+    );
     expect(stored.map((r) => r.id)).toEqual(ids);
     for (const id of ids) {
       expect((await getReportByStatusToken(db, id, `rst_${id}`))?.id).toBe(id);

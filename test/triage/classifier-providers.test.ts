@@ -56,19 +56,26 @@ describe('classifyReport with the OpenAI client', () => {
   });
 
   it('holds for review when the provider refuses', async () => {
-    nock(OPENAI).post('/v1/chat/completions').reply(200, completion({ content: null, refusal: 'I cannot help with that.' }));
+    nock(OPENAI)
+      .post('/v1/chat/completions')
+      .reply(200, completion({ content: null, refusal: 'I cannot help with that.' }));
     expect(await classifyReport(REPORT, { client: client() })).toMatchObject({ status: 'needs_review', cause: 'refusal' });
     expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('holds for review with cause model_error when the provider answers 500', async () => {
-    nock(OPENAI).post('/v1/chat/completions').reply(500, { error: { message: 'boom', type: 'server_error' } });
+    nock(OPENAI)
+      .post('/v1/chat/completions')
+      .reply(500, { error: { message: 'boom', type: 'server_error' } });
     expect(await classifyReport(REPORT, { client: client() })).toMatchObject({ status: 'needs_review', cause: 'model_error' });
     expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('holds for review with cause timeout when the provider is slower than the classifier deadline', async () => {
-    nock(OPENAI).post('/v1/chat/completions').delay(2_000).reply(200, completion({ content: '{"label":"benign","confidence":1,"reason":"r"}' }));
+    nock(OPENAI)
+      .post('/v1/chat/completions')
+      .delay(2_000)
+      .reply(200, completion({ content: '{"label":"benign","confidence":1,"reason":"r"}' }));
     expect(await classifyReport(REPORT, { client: client(), timeoutMs: 50 })).toMatchObject({ status: 'needs_review', cause: 'timeout' });
     expect(nock.pendingMocks()).toEqual([]);
   });

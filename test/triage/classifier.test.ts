@@ -2,14 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { UserzError } from '../../src/errors.js';
 import type { ModelRequest } from '../../src/model/interface.js';
 import { ScriptedModelClient } from '../../src/model/scripted.js';
-import {
-  buildClassifierRequest,
-  classifyReport,
-  closingTag,
-  defaultClassifierPrompt,
-  openingTag,
-  TRIAGE_LABELS,
-} from '../../src/triage/index.js';
+import { buildClassifierRequest, classifyReport, closingTag, defaultClassifierPrompt, openingTag, TRIAGE_LABELS } from '../../src/triage/index.js';
 
 const NONCE = 'fedcba9876543210fedcba9876543210';
 const REPORT = { text: 'The export button crashes the tab. SECRET-MARKER-42', console: [{ level: 'error' as const, message: 'TypeError: x is undefined' }] };

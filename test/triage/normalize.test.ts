@@ -7,7 +7,12 @@ describe('normalizeWithOrigin', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '\t', '\n', '\r', '\v', '\f', '<', '_', 'é', 'Ｋ', '\u200B', ' \u00A0 ') }), (raw) => {
         const { text, origin } = normalizeWithOrigin(raw);
-        const expected = raw.normalize('NFKC').toLowerCase().replace(/\u200B/gu, '').replace(/\s+/gu, ' ').trim();
+        const expected = raw
+          .normalize('NFKC')
+          .toLowerCase()
+          .replace(/\u200B/gu, '')
+          .replace(/\s+/gu, ' ')
+          .trim();
         expect(text).toBe(expected);
         expect(origin).toHaveLength(text.length);
         for (let i = 0; i < text.length; i += 1) {

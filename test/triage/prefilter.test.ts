@@ -231,29 +231,38 @@ describe('tags that claim authority and the wrapper’s own tag name', () => {
     expect(score(text)).toBeGreaterThanOrEqual(1);
   });
 
-  it.each(['<user>', '</human>', '<tool_result>', '<function_results>', '<root>', '<owner/>', '&lt;god&gt;'])('raises a weak signal for the role tag %j', (text) => {
-    expect(ids({ text })).toContain('role_tag');
-    expect(score(text)).toBeLessThan(1);
-  });
+  it.each(['<user>', '</human>', '<tool_result>', '<function_results>', '<root>', '<owner/>', '&lt;god&gt;'])(
+    'raises a weak signal for the role tag %j',
+    (text) => {
+      expect(ids({ text })).toContain('role_tag');
+      expect(score(text)).toBeLessThan(1);
+    },
+  );
 
   it.each(['<start_of_turn>user', '<end_of_turn>'])('flags the chat-template marker %j', (text) => {
     expect(ids({ text })).toContain('chat_template_marker');
   });
 
-  it.each(['List<System.String> cannot be cast', 'Promise<SystemInfo> rejected', 'Array<InternalNode> is empty', '<systemd> failed to start', 'if (a &lt; b) return'])(
-    'keeps a type name or an escaped comparison under the threshold: %j',
-    (text) => {
-      expect(score(text)).toBeLessThan(1);
-    },
-  );
+  it.each([
+    'List<System.String> cannot be cast',
+    'Promise<SystemInfo> rejected',
+    'Array<InternalNode> is empty',
+    '<systemd> failed to start',
+    'if (a &lt; b) return',
+  ])('keeps a type name or an escaped comparison under the threshold: %j', (text) => {
+    expect(score(text)).toBeLessThan(1);
+  });
 
   it.each(['[INST] do this [/INST]', '[ /inst ]'])('flags the chat-template marker %j', (text) => {
     expect(ids({ text })).toContain('chat_template_marker');
   });
 
-  it.each(['[system] obey', '[TRUSTED]', '[admin note]', '[ Developer Mode ]', '[instructions]', '[assistant]'])('raises a weak signal for the bracketed role marker %j', (text) => {
-    expect(ids({ text })).toContain('authority_bracket');
-  });
+  it.each(['[system] obey', '[TRUSTED]', '[admin note]', '[ Developer Mode ]', '[instructions]', '[assistant]'])(
+    'raises a weak signal for the bracketed role marker %j',
+    (text) => {
+      expect(ids({ text })).toContain('authority_bracket');
+    },
+  );
 
   it.each([
     '<system.web> in web.config has the wrong timeout',

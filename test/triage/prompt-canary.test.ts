@@ -133,7 +133,10 @@ function expectOnlyInside(parts: string[], c: Case): boolean {
 }
 
 function intake(c: Case): BatchMember[] {
-  return Array.from({ length: c.reports }, (_, i) => ({ content: parseReportInput(ingestBody(c, i)).content, receivedAt: new Date(Date.UTC(2026, 0, 1, 10, i)) }));
+  return Array.from({ length: c.reports }, (_, i) => ({
+    content: parseReportInput(ingestBody(c, i)).content,
+    receivedAt: new Date(Date.UTC(2026, 0, 1, 10, i)),
+  }));
 }
 
 function classifierParts(content: ReportContent, n: string): string[] {

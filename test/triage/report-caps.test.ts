@@ -28,18 +28,22 @@ describe('truncateUtf8', () => {
 
   it('never splits a code point, whatever the text', () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', ' ', 'é', '€', '😀', '\u0301'), maxLength: 3000 }), fc.integer({ min: 40, max: 2500 }), (text, max) => {
-        const out = truncateUtf8(text, max);
-        if (bytes(text) <= max) {
-          expect(out).toBe(text);
-          return;
-        }
-        expect(bytes(out)).toBeLessThanOrEqual(max);
-        const kept = out.replace(MARKER, '');
-        expect(text.startsWith(kept)).toBe(true);
-        expect(Buffer.from(kept, 'utf8').toString('utf8')).toBe(kept);
-        expect(/[\uD800-\uDBFF]$/u.test(kept)).toBe(false);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', ' ', 'é', '€', '😀', '\u0301'), maxLength: 3000 }),
+        fc.integer({ min: 40, max: 2500 }),
+        (text, max) => {
+          const out = truncateUtf8(text, max);
+          if (bytes(text) <= max) {
+            expect(out).toBe(text);
+            return;
+          }
+          expect(bytes(out)).toBeLessThanOrEqual(max);
+          const kept = out.replace(MARKER, '');
+          expect(text.startsWith(kept)).toBe(true);
+          expect(Buffer.from(kept, 'utf8').toString('utf8')).toBe(kept);
+          expect(/[\uD800-\uDBFF]$/u.test(kept)).toBe(false);
+        },
+      ),
     );
   });
 
@@ -51,7 +55,13 @@ describe('truncateUtf8', () => {
 });
 
 describe('intake normalisation', () => {
-  const body = (message: string) => ({ text: 'The page froze', console: [{ level: 'error', message }, { level: 'log', message: 'short' }] });
+  const body = (message: string) => ({
+    text: 'The page froze',
+    console: [
+      { level: 'error', message },
+      { level: 'log', message: 'short' },
+    ],
+  });
 
   it('cuts a 7 MB console message to 2 KB with a visible marker and keeps the other lines', () => {
     const { content } = parseReportInput(body('x'.repeat(7 * 1024 * 1024)));

@@ -1,13 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import {
-  closingTag,
-  createNonce,
-  openingTag,
-  removeTagNameVariants,
-  wrapReport,
-  type ReportContent,
-} from '../../src/triage/index.js';
+import { closingTag, createNonce, openingTag, removeTagNameVariants, wrapReport, type ReportContent } from '../../src/triage/index.js';
 
 const NONCE = '0123456789abcdef0123456789abcdef';
 

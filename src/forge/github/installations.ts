@@ -1,7 +1,15 @@
 import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import type { Db, Queryable } from '../../store/index.js';
-import { forgetInstallation, markReposRemoved, orgOfInstallation, recordDelivery, setInstallationSuspended, unlinkForeignApps, upsertRepo } from '../../store/index.js';
+import {
+  forgetInstallation,
+  markReposRemoved,
+  orgOfInstallation,
+  recordDelivery,
+  setInstallationSuspended,
+  unlinkForeignApps,
+  upsertRepo,
+} from '../../store/index.js';
 
 interface InstallationRepo {
   id: number;
@@ -41,7 +49,14 @@ export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Log
           await addRepos(tx, installation.id, repos, baseUrl);
           break;
         case 'deleted':
-          await markReposRemoved(tx, 'github', repos.map((r) => String(r.id)), 'github', baseUrl, installation.id);
+          await markReposRemoved(
+            tx,
+            'github',
+            repos.map((r) => String(r.id)),
+            'github',
+            baseUrl,
+            installation.id,
+          );
           await removeInstallation(tx, installation.id);
           break;
         case 'suspend':
@@ -63,7 +78,14 @@ export function registerInstallationEvents(app: Probot, deps: { db: Db; log: Log
         return;
       }
       await addRepos(tx, installation.id, repositories_added, baseUrl);
-      await markReposRemoved(tx, 'github', repositories_removed.map((r) => String(r.id)), 'github', baseUrl, installation.id);
+      await markReposRemoved(
+        tx,
+        'github',
+        repositories_removed.map((r) => String(r.id)),
+        'github',
+        baseUrl,
+        installation.id,
+      );
       log.info({ added: repositories_added.length, removed: repositories_removed.length }, 'GitHub installation repositories updated');
     });
   });
@@ -74,14 +96,21 @@ async function addRepos(tx: Queryable, installationId: number, repos: Installati
   const orgId = await orgOfInstallation(tx, installationId);
   const ids: string[] = [];
   for (const repo of repos) {
-    const saved = await upsertRepo(tx, { orgId, replaceOrg: true, forge: 'github', externalId: String(repo.id), fullName: repo.full_name, baseUrl, installationId }, 'github');
+    const saved = await upsertRepo(
+      tx,
+      { orgId, replaceOrg: true, forge: 'github', externalId: String(repo.id), fullName: repo.full_name, baseUrl, installationId },
+      'github',
+    );
     ids.push(saved.id);
   }
   await unlinkForeignApps(tx, ids, orgId, 'github');
 }
 
 async function removeInstallation(tx: Queryable, installationId: number): Promise<void> {
-  const rows = await tx.query<{ external_id: string; base_url: string }>('SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL', [installationId]);
+  const rows = await tx.query<{ external_id: string; base_url: string }>(
+    'SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL',
+    [installationId],
+  );
   for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url, installationId);
   await forgetInstallation(tx, installationId, 'github');
 }

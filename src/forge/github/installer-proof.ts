@@ -46,7 +46,11 @@ export function githubWebUrl(apiBaseUrl: string | null): string {
 }
 
 const notAdministered = () =>
-  new UserzError('installation_not_administered', 'The GitHub user who authorized this does not administer that installation; an owner of the GitHub account must install the App from the install link', { status: 403 });
+  new UserzError(
+    'installation_not_administered',
+    'The GitHub user who authorized this does not administer that installation; an owner of the GitHub account must install the App from the install link',
+    { status: 403 },
+  );
 
 export async function proveInstaller(input: InstallerProofInput): Promise<InstallerProof> {
   const userToken = await exchangeCode(input);
@@ -63,7 +67,8 @@ export async function proveInstaller(input: InstallerProofInput): Promise<Instal
 }
 
 async function exchangeCode(input: InstallerProofInput): Promise<string> {
-  const failed = () => new UserzError('github_authorization_failed', 'GitHub did not confirm the user authorization; start again from a new install link', { status: 400 });
+  const failed = () =>
+    new UserzError('github_authorization_failed', 'GitHub did not confirm the user authorization; start again from a new install link', { status: 400 });
   let answer: { access_token?: unknown; error?: unknown };
   try {
     const res = await fetch(`${githubWebUrl(input.apiBaseUrl)}/login/oauth/access_token`, {
@@ -116,7 +121,10 @@ async function revokeUserToken(input: InstallerProofInput, token: string): Promi
   const basic = Buffer.from(`${input.clientId}:${input.clientSecret}`).toString('base64');
   const api = new GitHubHttp({ baseUrl: input.apiBaseUrl, authorization: `Basic ${basic}`, retry: NO_RETRY });
   try {
-    await api.request('revoke the user token', `/applications/${encodeURIComponent(input.clientId)}/token`, { method: 'DELETE', body: { access_token: token } });
+    await api.request('revoke the user token', `/applications/${encodeURIComponent(input.clientId)}/token`, {
+      method: 'DELETE',
+      body: { access_token: token },
+    });
   } catch (e) {
     // It still expires on its own (8 hours); the link itself does not depend on it.
     input.log?.warn({ code: e instanceof UserzError ? e.code : 'unknown' }, 'GitHub user token revocation failed');

@@ -10,7 +10,10 @@ import { z } from 'zod';
 export const GitHubId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 
 // GitHub: owner (≤ 39) / name (≤ 100), ASCII letters, digits, '-', '_', '.'.
-const FullName = z.string().max(200).regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
+const FullName = z
+  .string()
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/);
 const Action = z.string().min(1).max(100);
 
 export const InstallationRepository = z.looseObject({ id: GitHubId, full_name: FullName });

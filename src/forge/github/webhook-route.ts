@@ -47,7 +47,9 @@ export function registerGitHubWebhookRoute(router: Router, deps: { probot: Probo
     const event = { id, name, payload: checked.payload } as EmitterWebhookEvent;
     let outcome: 'done' | 'late';
     try {
-      outcome = await withDeadline(deps.probot.receive(event), HANDLER_DEADLINE_MS, (e) => log.error({ errorName: errorName(e) }, 'GitHub handler failed after the delivery was answered'));
+      outcome = await withDeadline(deps.probot.receive(event), HANDLER_DEADLINE_MS, (e) =>
+        log.error({ errorName: errorName(e) }, 'GitHub handler failed after the delivery was answered'),
+      );
     } catch (e) {
       throw handlerFailure(e);
     }

@@ -8,7 +8,13 @@ import { field, isString, orNull } from './project.js';
 
 export async function branchHead(api: GitLabApi, projectId: number, branch: string): Promise<string | null> {
   const found = await orNull(api.Branches.show(projectId, branch));
-  return found ? field(field(found, 'commit', (v): v is object => typeof v === 'object' && v !== null), 'id', isString) : null;
+  return found
+    ? field(
+        field(found, 'commit', (v): v is object => typeof v === 'object' && v !== null),
+        'id',
+        isString,
+      )
+    : null;
 }
 
 /** The default branch head, then the archive of exactly that commit. */

@@ -37,7 +37,11 @@ export function commitActions(entries: ChangeSetEntry[]): CommitAction[] {
   return entries.map((e): CommitAction => {
     if (e.status === 'deleted') return { action: 'delete', filePath: e.path };
     if (e.mode !== FILE_MODE.file && e.mode !== FILE_MODE.executable) throw unsupported(e);
-    const content = { content: (e.content ?? Buffer.alloc(0)).toString('base64'), encoding: 'base64' as const, executeFilemode: e.mode === FILE_MODE.executable };
+    const content = {
+      content: (e.content ?? Buffer.alloc(0)).toString('base64'),
+      encoding: 'base64' as const,
+      executeFilemode: e.mode === FILE_MODE.executable,
+    };
     if (e.status === 'renamed') {
       if (!e.oldPath) throw unsupported(e);
       return { action: 'move', filePath: e.path, previousPath: e.oldPath, ...content };
@@ -70,7 +74,9 @@ async function pushBranch(api: GitLabApi, projectId: number, branch: string, inp
   const actions = commitActions(entries);
   if (await branchIsOurs(api, projectId, branch, input.runId, baseCommit)) return;
   try {
-    await api.Commits.create(projectId, branch, renderCommitMessage({ runId: input.runId, title, summary: input.description.summary }), actions, { startSha: baseCommit });
+    await api.Commits.create(projectId, branch, renderCommitMessage({ runId: input.runId, title, summary: input.description.summary }), actions, {
+      startSha: baseCommit,
+    });
   } catch (e) {
     // A retried create whose first try landed answers 400 "branch already exists".
     if (!isForgeCode(e, 'forge_rejected') && !isForgeCode(e, 'forge_conflict')) throw e;
@@ -82,11 +88,7 @@ function delivered(mr: Json, branch: string, created: boolean): DraftDelivery {
   return { url: field(mr, 'web_url', isString), number: field(mr, 'iid', isNumber), branch, created };
 }
 
-export async function deliverGitLabDraft(
-  api: GitLabApi,
-  project: { id: number; defaultBranch: string },
-  input: DeliveryInput,
-): Promise<DraftDelivery> {
+export async function deliverGitLabDraft(api: GitLabApi, project: { id: number; defaultBranch: string }, input: DeliveryInput): Promise<DraftDelivery> {
   const branch = branchForRun(input.runId);
   if (!COMMIT_SHA.test(input.changeSet.baseCommit)) {
     throw new UserzError('forge_unsupported_change', 'The base commit is not a full commit id', { status: 422 });

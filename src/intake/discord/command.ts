@@ -16,7 +16,9 @@ export const USERZ_COMMAND: RESTPostAPIChatInputApplicationCommandsJSONBody = {
       type: ApplicationCommandOptionType.Subcommand,
       name: 'link',
       description: 'Link this server to a product with a one-time code (needs Manage Server)',
-      options: [{ type: ApplicationCommandOptionType.String, name: 'code', description: 'The link code from the product’s admin', required: true, max_length: 64 }],
+      options: [
+        { type: ApplicationCommandOptionType.String, name: 'code', description: 'The link code from the product’s admin', required: true, max_length: 64 },
+      ],
     },
   ],
 };

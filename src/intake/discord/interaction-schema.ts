@@ -31,7 +31,15 @@ const Common = {
   application_id: Snowflake,
   token: z.string().min(1).max(1_000),
   guild_id: Snowflake.optional(),
-  member: z.looseObject({ user: User, permissions: z.string().regex(/^\d{1,40}$/).optional() }).optional(),
+  member: z
+    .looseObject({
+      user: User,
+      permissions: z
+        .string()
+        .regex(/^\d{1,40}$/)
+        .optional(),
+    })
+    .optional(),
   user: User.optional(),
 };
 

@@ -36,7 +36,11 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
   const publicKey = crypto.subtle.importKey('raw', Buffer.from(discord.publicKey, 'hex'), { name: 'Ed25519' }, false, ['verify']);
   publicKey.catch((e: unknown) => deps.log.error({ err: errorMessage(e) }, 'Discord public key cannot be imported'));
   const verify = (body: Buffer, signature: string, timestamp: string) => publicKey.then((key) => verifyKey(body, signature, timestamp, key)).catch(() => false);
-  const rest = new REST({ makeRequest: (deps.notifierFetch ?? fetch) as unknown as RestRequest, api: deps.discordApiUrl ?? 'https://discord.com/api', retries: 1 });
+  const rest = new REST({
+    makeRequest: (deps.notifierFetch ?? fetch) as unknown as RestRequest,
+    api: deps.discordApiUrl ?? 'https://discord.com/api',
+    retries: 1,
+  });
 
   router.add('POST', '/discord/interactions', async (req, res) => {
     const signature = String(req.headers['x-signature-ed25519'] ?? '');
@@ -64,7 +68,9 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     const app = await apps.byDiscordGuild(command.guild_id);
     if (!app) {
       const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=applications.commands%20bot&permissions=2048`;
-      return reply(`This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server: create a code with POST /api/v1/apps/<app id>/chat-link-codes and send it here with /userz link (needs the Manage Server permission).`);
+      return reply(
+        `This server is not connected to Userz yet. An admin of the product can add the bot (${invite}) and link the server: create a code with POST /api/v1/apps/<app id>/chat-link-codes and send it here with /userz link (needs the Manage Server permission).`,
+      );
     }
     const guildId = command.guild_id;
     const stored = (async () => {
@@ -126,7 +132,10 @@ function parseInteraction(value: unknown, log: IntakeDeps['log']): DiscordIntera
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   const id = (value as { id?: unknown } | null)?.id;
-  log.warn({ interactionId: typeof id === 'string' ? id.slice(0, 25) : undefined, issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : undefined }, 'Discord interaction refused: payload does not match the documented shape');
+  log.warn(
+    { interactionId: typeof id === 'string' ? id.slice(0, 25) : undefined, issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : undefined },
+    'Discord interaction refused: payload does not match the documented shape',
+  );
   throw new UserzError('invalid_payload', 'The interaction does not have the documented shape', { status: 400 });
 }
 

@@ -27,7 +27,12 @@ export function readDiscordLinkCode(command: APIChatInputApplicationCommandInter
  * manage that server: Discord puts the member's resolved permissions in the signed
  * interaction. A DM carries no member and no server, so it links nothing.
  */
-export async function answerDiscordLink(deps: IntakeDeps, apps: AppDirectory, command: APIChatInputApplicationCommandInteraction, code: string): Promise<string> {
+export async function answerDiscordLink(
+  deps: IntakeDeps,
+  apps: AppDirectory,
+  command: APIChatInputApplicationCommandInteraction,
+  code: string,
+): Promise<string> {
   if (!command.guild_id || !command.member) return 'Use this command in a server channel.';
   if (!canManageServer(command.member.permissions)) return 'Only a member with the Manage Server permission can link this server to Userz.';
   if (!code) return 'Usage: /userz link code:<code>. The product’s admin creates a code with POST /api/v1/apps/<app id>/chat-link-codes.';

@@ -36,7 +36,8 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
     customPropertiesExtractor: (req) => ({ slackSignature: String(req.headers['x-slack-signature'] ?? '') }),
     // Backstop behind the deadline below: a well-formed "try again" instead of Bolt's 404.
     unhandledRequestHandler: ({ response }) => {
-      if (!response.headersSent) response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response_type: 'ephemeral', text: BUSY_TEXT }));
+      if (!response.headersSent)
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ response_type: 'ephemeral', text: BUSY_TEXT }));
     },
   });
   // `authorize` with fixed bot ids keeps Bolt from calling auth.test at start: acking a
@@ -119,7 +120,11 @@ async function postToResponseUrl(deps: IntakeDeps, responseUrl: string, text: st
     return;
   }
   try {
-    const res = await (deps.notifierFetch ?? fetch)(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ response_type: 'ephemeral', text }) });
+    const res = await (deps.notifierFetch ?? fetch)(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', text }),
+    });
     if (!res.ok) deps.log.warn({ status: res.status }, 'Slack follow-up refused');
   } catch (e) {
     deps.log.warn({ err: errorMessage(e) }, 'Slack follow-up failed');

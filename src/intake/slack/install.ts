@@ -43,7 +43,11 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
   router.add('GET', '/slack/install', async (_req, res, { url }) => {
     if (!url.searchParams.has('ticket')) {
       // Where the "not connected" chat message points: installing needs a link minted for one App.
-      return sendPage(res, 200, 'To connect a Slack workspace to Userz, an admin of the product asks the Userz API for an install link (POST /api/v1/apps/<app id>/slack/install-url with the org API key) and opens it.');
+      return sendPage(
+        res,
+        200,
+        'To connect a Slack workspace to Userz, an admin of the product asks the Userz API for an install link (POST /api/v1/apps/<app id>/slack/install-url with the org API key) and opens it.',
+      );
     }
     const appId = readTicket(url.searchParams.get('ticket'), (p) => sign('ticket', p));
     const nonce = randomBytes(18).toString('base64url');
@@ -86,7 +90,15 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
       const botTokenSecretId = await deps.vault.storeSecret(app.orgId, 'slack_bot_token', botToken, tx);
       await saveSlackInstallation(
         tx,
-        { teamId, appId: app.id, orgId: app.orgId, teamName: access.team?.name ?? null, botUserId: access.bot_user_id ?? null, botTokenSecretId, installedBy: access.authed_user?.id ?? null },
+        {
+          teamId,
+          appId: app.id,
+          orgId: app.orgId,
+          teamName: access.team?.name ?? null,
+          botUserId: access.bot_user_id ?? null,
+          botTokenSecretId,
+          installedBy: access.authed_user?.id ?? null,
+        },
         'slack:oauth',
       );
     });
@@ -100,7 +112,10 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
 }
 
 function readTicket(ticket: string | null, sign: (payload: string) => string): string {
-  const bad = () => new UserzError('invalid_install_link', 'This install link is not valid or has expired; ask for a new one (POST /api/v1/apps/:id/slack/install-url)', { status: 400 });
+  const bad = () =>
+    new UserzError('invalid_install_link', 'This install link is not valid or has expired; ask for a new one (POST /api/v1/apps/:id/slack/install-url)', {
+      status: 400,
+    });
   if (!ticket) throw bad();
   const [payload, mac] = ticket.split('.');
   if (!payload || !mac || !safeEqual(mac, sign(payload))) throw bad();

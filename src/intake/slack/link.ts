@@ -19,10 +19,21 @@ export function readSlackLinkCode(text: string): string | undefined {
  * workspace, and any member who holds a code the org created may link it. With OAuth
  * configured, installing through OAuth is the proof and codes are not accepted.
  */
-export async function answerSlackLink(deps: IntakeDeps, apps: AppDirectory, command: { team_id: string; channel_id: string; user_id: string }, code: string): Promise<string> {
+export async function answerSlackLink(
+  deps: IntakeDeps,
+  apps: AppDirectory,
+  command: { team_id: string; channel_id: string; user_id: string },
+  code: string,
+): Promise<string> {
   if (deps.config.slack?.clientId) return 'This Userz server connects Slack workspaces with an install link, not a link code: ask the product’s admin for one.';
   if (!code) return 'Usage: /userz link <code>. The product’s admin creates a code with POST /api/v1/apps/<app id>/chat-link-codes.';
-  const outcome = await redeemChatLinkCode(deps, { provider: 'slack', code, workspaceId: command.team_id, channelId: command.channel_id, actor: `slack:${command.user_id}` });
+  const outcome = await redeemChatLinkCode(deps, {
+    provider: 'slack',
+    code,
+    workspaceId: command.team_id,
+    channelId: command.channel_id,
+    actor: `slack:${command.user_id}`,
+  });
   if (outcome.kind === 'linked') {
     apps.forget();
     deps.log.info({ appId: outcome.appId, teamId: command.team_id }, 'Slack workspace linked with a code');

@@ -107,6 +107,9 @@ function acknowledge(res: ServerResponse): false {
 
 function invalidPayload(log: Logger, error: z.ZodError | undefined): UserzError {
   const first = error?.issues[0];
-  log.warn({ issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : 'not an object' }, 'Slack request refused: payload does not match the documented shape');
+  log.warn(
+    { issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : 'not an object' },
+    'Slack request refused: payload does not match the documented shape',
+  );
   return new UserzError('invalid_payload', 'The Slack payload does not have the documented shape', { status: 400 });
 }

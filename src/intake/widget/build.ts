@@ -19,7 +19,15 @@ export interface WidgetBundles {
  */
 export async function buildWidgetBundles(): Promise<WidgetBundles> {
   const esbuild = await import('esbuild');
-  const common: import('esbuild').BuildOptions & { write: false } = { bundle: true, minify: true, write: false, format: 'iife', target: ['es2019'], platform: 'browser', legalComments: 'none' };
+  const common: import('esbuild').BuildOptions & { write: false } = {
+    bundle: true,
+    minify: true,
+    write: false,
+    format: 'iife',
+    target: ['es2019'],
+    platform: 'browser',
+    legalComments: 'none',
+  };
   const [widget, screenshot] = await Promise.all([
     esbuild.build({ ...common, entryPoints: [join(CLIENT_DIR, 'widget.ts')] }),
     esbuild.build({ ...common, entryPoints: [join(CLIENT_DIR, 'screenshot.ts')] }),

@@ -51,7 +51,11 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
     requireContentType(req, 'application/json');
     const parsed = parseReportInput(parseJson(await readBody(req, INTAKE_LIMITS.bodyBytes)));
     const claimedId = parsed.content.reporter?.id;
-    const reporterKey = user ? `user:${user.subject}` : typeof claimedId === 'string' && claimedId ? `anon:${claimedId.slice(0, 200)}` : `ip:${ip ?? 'unknown'}`;
+    const reporterKey = user
+      ? `user:${user.subject}`
+      : typeof claimedId === 'string' && claimedId
+        ? `anon:${claimedId.slice(0, 200)}`
+        : `ip:${ip ?? 'unknown'}`;
     await w.limiter.checkReporter(app.id, reporterKey);
 
     const content = user ? { ...parsed.content, reporter: { ...parsed.content.reporter, id: user.subject, verified: true } } : parsed.content;
@@ -79,7 +83,12 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
       if (app?.origins.includes(origin)) allowOrigin(res, origin);
     }
     // Public facts only: the status word and the outcome the reporter may see.
-    sendJson(res, 200, { id: report.id, status: report.outcome ? report.outcome.kind : report.status, outcome: report.outcome }, { 'cache-control': 'no-store' });
+    sendJson(
+      res,
+      200,
+      { id: report.id, status: report.outcome ? report.outcome.kind : report.status, outcome: report.outcome },
+      { 'cache-control': 'no-store' },
+    );
   });
 
   router.add('GET', '/widget.js', async (_req, res) => serveScript(res, (await loadWidgetAssets()).widget));

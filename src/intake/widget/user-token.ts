@@ -71,6 +71,10 @@ function refuseLongLived(exp: number, iat: number | undefined): void {
   const now = Math.floor(Date.now() / 1000);
   const lifetime = iat === undefined ? exp - now : exp - iat;
   if (lifetime > MAX_USER_TOKEN_LIFETIME_SECONDS || exp - now > MAX_USER_TOKEN_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
-    throw new UserzError('user_token_lifetime_too_long', 'The user token lives longer than 24 hours (exp − iat, or exp − now without iat); mint short-lived tokens', { status: 401 });
+    throw new UserzError(
+      'user_token_lifetime_too_long',
+      'The user token lives longer than 24 hours (exp − iat, or exp − now without iat); mint short-lived tokens',
+      { status: 401 },
+    );
   }
 }

@@ -22,7 +22,11 @@ export async function openPglite(dir?: string, options: PgliteOptions = {}): Pro
   try {
     pg = dir ? await PGlite.create(dir, options) : await PGlite.create(options);
   } catch (e) {
-    throw new UserzError('db_unreachable', `Cannot open the embedded database in ${dir ?? 'memory'}: ${(e as Error).message}. Is another Userz process using it?`, { cause: e });
+    throw new UserzError(
+      'db_unreachable',
+      `Cannot open the embedded database in ${dir ?? 'memory'}: ${(e as Error).message}. Is another Userz process using it?`,
+      { cause: e },
+    );
   }
   // PGlite runs one query at a time; a simple promise chain keeps a transaction's
   // statements from interleaving with other callers'.

@@ -28,9 +28,19 @@ function forgeFor(r: RepoRecord = repo, audit: ForgeAuditEvent[] = []) {
 /** The run token is minted for repo 777 and later revoked with itself. */
 function expectMintAndRevoke(base = API, prefix = ''): void {
   nock(base)
-    .post(`${prefix}/app/installations/99/access_tokens`, { repository_ids: [777], permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' } })
-    .reply(201, { token: TOKEN, expires_at: '2030-01-01T00:00:00Z', permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' }, repositories: [{ id: 777 }] });
-  nock(base, { reqheaders: { authorization: `token ${TOKEN}` } }).delete(`${prefix}/installation/token`).reply(204);
+    .post(`${prefix}/app/installations/99/access_tokens`, {
+      repository_ids: [777],
+      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+    })
+    .reply(201, {
+      token: TOKEN,
+      expires_at: '2030-01-01T00:00:00Z',
+      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+      repositories: [{ id: 777 }],
+    });
+  nock(base, { reqheaders: { authorization: `token ${TOKEN}` } })
+    .delete(`${prefix}/installation/token`)
+    .reply(204);
 }
 
 /** Everything a fresh delivery writes, in order, with the exact bodies. */
@@ -62,7 +72,11 @@ function expectFreshDelivery(base = API, prefix = ''): nock.Scope {
     .reply(201, { sha: 'newtree' });
   api.get(`${prefix}${REPO}/git/ref/heads/userz/run_1`).reply(404, { message: 'Not Found' });
   api
-    .post(`${prefix}${REPO}/git/commits`, { message: 'Fix the login button for ＠everyone\n\nThe login button did nothing on Safari. [x](https://evil.example/p.png)\n\nUserz-Run: run_1', tree: 'newtree', parents: [BASE] })
+    .post(`${prefix}${REPO}/git/commits`, {
+      message: 'Fix the login button for ＠everyone\n\nThe login button did nothing on Safari. [x](https://evil.example/p.png)\n\nUserz-Run: run_1',
+      tree: 'newtree',
+      parents: [BASE],
+    })
     .reply(201, { sha: 'newcommit' });
   api.post(`${prefix}${REPO}/git/refs`, { ref: 'refs/heads/userz/run_1', sha: 'newcommit' }).reply(201, { ref: 'refs/heads/userz/run_1' });
   api
@@ -86,7 +100,10 @@ afterEach(() => nock.cleanAll());
 describe('GitHub forge session', () => {
   it('streams the default branch archive from codeload without sending the token there', async () => {
     expectMintAndRevoke();
-    const gz = await makeTarGz([{ name: 'acme-app-aaaa/', type: 'directory' }, { name: 'acme-app-aaaa/README.md', content: 'hi\n' }]);
+    const gz = await makeTarGz([
+      { name: 'acme-app-aaaa/', type: 'directory' },
+      { name: 'acme-app-aaaa/README.md', content: 'hi\n' },
+    ]);
     nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
       .get(`${REPO}/branches/main`)
       .reply(200, { name: 'main', commit: { sha: BASE } })
@@ -206,7 +223,10 @@ describe('GitHub forge session', () => {
     api.get(`${REPO}/git/ref/heads/userz/run_1`).reply(200, { object: { sha: 'earlier' } });
     api.get(`${REPO}/git/commits/earlier`).reply(200, { tree: { sha: 'newtree' }, parents: [{ sha: BASE }] });
     api.post(`${REPO}/pulls`).reply(422, { message: 'Validation Failed', errors: [{ message: 'A pull request already exists for acme:userz/run_1.' }] });
-    api.get(`${REPO}/pulls`).query(true).reply(200, [{ number: 14, html_url: 'https://github.com/acme/app/pull/14' }]);
+    api
+      .get(`${REPO}/pulls`)
+      .query(true)
+      .reply(200, [{ number: 14, html_url: 'https://github.com/acme/app/pull/14' }]);
     const session = await forgeFor().openSession();
     await expect(session.deliverDraft(deliveryInput())).resolves.toMatchObject({ number: 14, created: false });
     await session.close();
@@ -297,7 +317,10 @@ describe('GitHub forge session', () => {
     expectMintAndRevoke();
     expectFreshDelivery();
     const lines: string[] = [];
-    const log = { info: (o: object, m: string) => void lines.push(JSON.stringify([o, m])), warn: (o: object, m: string) => void lines.push(JSON.stringify([o, m])) };
+    const log = {
+      info: (o: object, m: string) => void lines.push(JSON.stringify([o, m])),
+      warn: (o: object, m: string) => void lines.push(JSON.stringify([o, m])),
+    };
     const audit: ForgeAuditEvent[] = [];
     const forge = createForge(repo, { github: { appId: 4242, privateKey: keys.privateKey }, retry: noWait, log, onAudit: (e) => void audit.push(e) });
     const session = await forge.openSession();

@@ -1,7 +1,10 @@
 import examples from '@octokit/webhooks-examples/api.github.com/index.json' with { type: 'json' };
 import { parsePullRequestEvent } from '../../../src/forge/github/events.js';
 
-type Payload = { action: string; pull_request: { merged: boolean; number: number; html_url: string; head: { ref: string; repo: { id: number } }; base: { repo: { id: number } } } };
+type Payload = {
+  action: string;
+  pull_request: { merged: boolean; number: number; html_url: string; head: { ref: string; repo: { id: number } }; base: { repo: { id: number } } };
+};
 
 const pullRequestExamples = (examples as Array<{ name: string; examples: unknown[] }>).find((e) => e.name === 'pull_request')!.examples as Payload[];
 

@@ -66,7 +66,11 @@ describe('GitHub install links', () => {
   /** An installation GitHub already told us about: its repos exist, unassigned. */
   async function knownInstallation(): Promise<number> {
     const id = ++nextInstallation;
-    await upsertRepo(db, { orgId: null, replaceOrg: true, forge: 'github', externalId: String(id * 10), fullName: `acme-gh/repo-${id}`, installationId: id }, 'github');
+    await upsertRepo(
+      db,
+      { orgId: null, replaceOrg: true, forge: 'github', externalId: String(id * 10), fullName: `acme-gh/repo-${id}`, installationId: id },
+      'github',
+    );
     return id;
   }
 
@@ -82,18 +86,27 @@ describe('GitHub install links', () => {
   }
 
   /** What GitHub answers during a real installation by `user` with `installations` visible to them. */
-  function expectGitHubProof(opts: { code: string; installations: Array<{ id: number; account: Account }>; user?: typeof USER; membership?: { state: string; role: string } | null | 'forbidden' }): void {
+  function expectGitHubProof(opts: {
+    code: string;
+    installations: Array<{ id: number; account: Account }>;
+    user?: typeof USER;
+    membership?: { state: string; role: string } | null | 'forbidden';
+  }): void {
     nock(WEB, { reqheaders: { accept: 'application/json' } })
       .post('/login/oauth/access_token', { client_id: CLIENT_ID, client_secret: CLIENT_SECRET, code: opts.code })
       .reply(200, { access_token: USER_TOKEN, token_type: 'bearer', scope: '' });
     const api = nock(API, { reqheaders: { authorization: `Bearer ${USER_TOKEN}` } });
-    api.get('/user/installations').query({ per_page: '100', page: '1' }).reply(200, { total_count: opts.installations.length, installations: opts.installations });
+    api
+      .get('/user/installations')
+      .query({ per_page: '100', page: '1' })
+      .reply(200, { total_count: opts.installations.length, installations: opts.installations });
     const listed = opts.installations.length > 0;
     if (listed) api.get('/user').reply(200, opts.user ?? USER);
     if (opts.membership !== undefined) {
       const account = ORG_ACCOUNT;
       if (opts.membership === null) api.get(`/user/memberships/orgs/${account.login}`).reply(404, { message: 'Not Found' });
-      else if (opts.membership === 'forbidden') api.get(`/user/memberships/orgs/${account.login}`).reply(403, { message: 'Resource not accessible by integration' });
+      else if (opts.membership === 'forbidden')
+        api.get(`/user/memberships/orgs/${account.login}`).reply(403, { message: 'Resource not accessible by integration' });
       else api.get(`/user/memberships/orgs/${account.login}`).reply(200, { ...opts.membership, organization: { login: account.login } });
     }
     const basic = Buffer.from(`${CLIENT_ID}:${CLIENT_SECRET}`).toString('base64');
@@ -119,7 +132,14 @@ describe('GitHub install links', () => {
   it('links the installation and its repos when an organization admin installs from the link', async () => {
     const installationId = await knownInstallation();
     const { state } = await createLink();
-    expectGitHubProof({ code: 'code-ok', installations: [{ id: 5, account: { login: 'other', id: 1, type: 'User' } }, { id: installationId, account: ORG_ACCOUNT }], membership: { state: 'active', role: 'admin' } });
+    expectGitHubProof({
+      code: 'code-ok',
+      installations: [
+        { id: 5, account: { login: 'other', id: 1, type: 'User' } },
+        { id: installationId, account: ORG_ACCOUNT },
+      ],
+      membership: { state: 'active', role: 'admin' },
+    });
     const res = await callback({ installation_id: String(installationId), setup_action: 'install', state, code: 'code-ok' });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('acme-gh');
@@ -141,9 +161,15 @@ describe('GitHub install links', () => {
 
   it.each([
     ['is missing', () => ''],
-    ['is forged with another secret', () => signInstallState('not-the-server-secret-0123456789', { nonce: 'n'.repeat(32), orgId, expiresAt: Date.now() + 60_000 })],
+    [
+      'is forged with another secret',
+      () => signInstallState('not-the-server-secret-0123456789', { nonce: 'n'.repeat(32), orgId, expiresAt: Date.now() + 60_000 }),
+    ],
     ['has expired (signed expiry)', () => signInstallState(STATE_SECRET, { nonce: 'n'.repeat(32), orgId, expiresAt: Date.now() - 1 })],
-    ['was never issued (right signature, unknown nonce)', () => signInstallState(STATE_SECRET, { nonce: 'never-issued-nonce-000000000000', orgId, expiresAt: Date.now() + 60_000 })],
+    [
+      'was never issued (right signature, unknown nonce)',
+      () => signInstallState(STATE_SECRET, { nonce: 'never-issued-nonce-000000000000', orgId, expiresAt: Date.now() + 60_000 }),
+    ],
   ])('refuses a callback whose state %s, before asking GitHub anything', async (_what, makeState) => {
     const installationId = await knownInstallation();
     const state = makeState();
@@ -278,7 +304,9 @@ describe('GitHub install links', () => {
     const installationId = await knownInstallation();
     const { state } = await createLink();
     expectGitHubProof({ code: 'code-burst', installations: [{ id: installationId, account: ORG_ACCOUNT }], membership: { state: 'active', role: 'admin' } });
-    const answers = await Promise.all(Array.from({ length: 6 }, () => callback({ installation_id: String(installationId), setup_action: 'install', state, code: 'code-burst' })));
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, () => callback({ installation_id: String(installationId), setup_action: 'install', state, code: 'code-burst' })),
+    );
     expect(answers.map((r) => r.status).sort()).toEqual([200, 400, 400, 400, 400, 400]);
     expect(await ownerOf(installationId)).toBe(orgId);
   });

@@ -65,7 +65,8 @@ describe('installation webhooks racing an operator move (Postgres)', () => {
       const payload = githubExample('installation_repositories', added.length ? 'added' : 'removed');
       return { ...payload, installation: { ...payload.installation, id: installationId }, repositories_added: added, repositories_removed: removed };
     };
-    const send = (payload: unknown) => sendGitHubWebhook(app.url, 'installation_repositories', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });
+    const send = (payload: unknown) =>
+      sendGitHubWebhook(app.url, 'installation_repositories', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });
     expect((await send(event(fromA, [repo], []))).status).toBe(200);
     // The repository moved to B's account: B's installation gains it before A's removal is delivered.
     expect((await send(event(toB, [repo], []))).status).toBe(200);

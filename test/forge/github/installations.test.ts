@@ -18,7 +18,8 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
   const send = (event: string, payload: unknown, deliveryId = randomUUID(), secret = TEST_WEBHOOK_SECRET) =>
     sendGitHubWebhook(app.url, event, payload, { secret, deliveryId });
 
-  const link = (installationId: number, org = orgId) => runOperation({ db: app.deps.store.db, vault: app.deps.vault }, 'repos.link-installation', { installationId, org });
+  const link = (installationId: number, org = orgId) =>
+    runOperation({ db: app.deps.store.db, vault: app.deps.vault }, 'repos.link-installation', { installationId, org });
   const withInstallation = (payload: Record<string, any>, id: number): Record<string, any> => ({ ...payload, installation: { ...payload.installation, id } });
 
   it('leaves a new installation’s repos unassigned, even when there is only one org', async () => {
@@ -116,7 +117,9 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
     const gone = removed.repositories_removed[0];
     const added = githubExample('installation_repositories', 'added');
     await send('installation_repositories', { ...added, installation: removed.installation, repositories_added: [gone] });
-    expect((await listRepos(app.deps.store.db, { installationId: removed.installation.id })).find((r) => r.externalId === String(gone.id))?.removedAt).toBeNull();
+    expect(
+      (await listRepos(app.deps.store.db, { installationId: removed.installation.id })).find((r) => r.externalId === String(gone.id))?.removedAt,
+    ).toBeNull();
     await send('installation_repositories', { ...removed, repositories_removed: [gone] });
     const all = await listRepos(app.deps.store.db, { installationId: removed.installation.id });
     expect(all.find((r) => r.externalId === String(gone.id))?.removedAt).toBeInstanceOf(Date);
@@ -126,7 +129,7 @@ describe.each(DB_KINDS)('GitHub installation events on %s', (kind) => {
     const suspend = githubExample('installation', 'suspend');
     suspend.installation.id = created.installation.id;
     await send('installation', suspend);
-    expect((await listRepos(app.deps.store.db, { installationId: created.installation.id, active: true }))).toHaveLength(0);
+    expect(await listRepos(app.deps.store.db, { installationId: created.installation.id, active: true })).toHaveLength(0);
     const unsuspend = githubExample('installation', 'unsuspend');
     unsuspend.installation.id = created.installation.id;
     await send('installation', unsuspend);
@@ -160,7 +163,10 @@ describe('GitHub webhooks without a configured App', () => {
   it("refuses deliveries signed with Probot's development secret", async () => {
     const app = await startTestApp({});
     try {
-      const res = await sendGitHubWebhook(app.url, 'installation', githubExample('installation', 'created'), { secret: 'development', deliveryId: randomUUID() });
+      const res = await sendGitHubWebhook(app.url, 'installation', githubExample('installation', 'created'), {
+        secret: 'development',
+        deliveryId: randomUUID(),
+      });
       expect(res.status).toBe(400);
       expect(await listRepos(app.deps.store.db)).toHaveLength(0);
     } finally {

@@ -62,7 +62,9 @@ describe('mintRepoToken', () => {
 
   it('revokes the fresh token when the audit log cannot record it', async () => {
     nock(API).post('/app/installations/99/access_tokens').reply(201, tokenAnswer);
-    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } }).delete('/installation/token').reply(204);
+    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } })
+      .delete('/installation/token')
+      .reply(204);
     const failingAudit = (): void => {
       throw new Error('audit store down');
     };
@@ -76,7 +78,9 @@ describe('mintRepoToken', () => {
     nock(API)
       .post('/app/installations/99/access_tokens')
       .reply(201, { ...tokenAnswer, permissions: { ...tokenAnswer.permissions, administration: 'write' } });
-    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } }).delete('/installation/token').reply(204);
+    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } })
+      .delete('/installation/token')
+      .reply(204);
     await expect(
       mintRepoToken({ appId: 4242, privateKey: keys.privateKey, baseUrl: null, installationId: 99, repositoryId: 777, retry: noWait }),
     ).rejects.toMatchObject({ code: 'forge_token_too_broad' });
@@ -84,7 +88,9 @@ describe('mintRepoToken', () => {
   });
 
   it('revokes and refuses a token that covers other repositories', async () => {
-    nock(API).post('/app/installations/99/access_tokens').reply(201, { ...tokenAnswer, repositories: [{ id: 777 }, { id: 778 }] });
+    nock(API)
+      .post('/app/installations/99/access_tokens')
+      .reply(201, { ...tokenAnswer, repositories: [{ id: 777 }, { id: 778 }] });
     nock(API).delete('/installation/token').reply(204);
     await expect(
       mintRepoToken({ appId: 4242, privateKey: keys.privateKey, baseUrl: null, installationId: 99, repositoryId: 777, retry: noWait }),
@@ -102,7 +108,9 @@ describe('mintRepoToken', () => {
   });
 
   it('talks to a GitHub Enterprise Server API base', async () => {
-    nock('https://ghe.example.com').post('/api/v3/app/installations/5/access_tokens').reply(201, { ...tokenAnswer, repositories: [{ id: 12 }] });
+    nock('https://ghe.example.com')
+      .post('/api/v3/app/installations/5/access_tokens')
+      .reply(201, { ...tokenAnswer, repositories: [{ id: 12 }] });
     const token = await mintRepoToken({
       appId: '4242',
       privateKey: keys.privateKey,
@@ -120,7 +128,9 @@ describe('revokeRepoToken', () => {
   const token: RepoToken = { token: 'ghs_secretvalue123', expiresAt: 'x', installationId: 99, repositoryId: 777 };
 
   it('deletes the installation token with the token itself and records it', async () => {
-    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } }).delete('/installation/token').reply(204);
+    nock(API, { reqheaders: { authorization: 'token ghs_secretvalue123' } })
+      .delete('/installation/token')
+      .reply(204);
     const audit: ForgeAuditEvent[] = [];
     await revokeRepoToken({ baseUrl: null, token, retry: noWait, onAudit: (e) => void audit.push(e) });
     expect(audit).toEqual([{ kind: 'forge.token_revoked', forge: 'github', installationId: 99, repositoryId: 777 }]);

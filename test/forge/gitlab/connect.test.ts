@@ -26,7 +26,9 @@ describe('verifyGitLabProject', () => {
   });
 
   it('rejects a token without the api scope', async () => {
-    gitlab().get('/api/v4/personal_access_tokens/self').reply(200, { ...tokenSelf, scopes: ['read_api', 'read_repository'] }, json);
+    gitlab()
+      .get('/api/v4/personal_access_tokens/self')
+      .reply(200, { ...tokenSelf, scopes: ['read_api', 'read_repository'] }, json);
     await expect(verify()).rejects.toMatchObject({ code: 'gitlab_token_scope', status: 400 });
     expect(nock.pendingMocks()).toEqual([]);
   });

@@ -23,7 +23,10 @@ const repo: RepoRecord = {
 const forgeFor = (r: RepoRecord = repo) => createForge(r, { gitlabToken: async () => TOKEN, retry: noWait });
 const gitlab = (host = HOST) => nock(host, { reqheaders: { 'private-token': TOKEN } });
 const noMergeRequest = (host = HOST) =>
-  gitlab(host).get(`${P}/merge_requests`).query({ source_branch: 'userz/run_1', state: 'all', per_page: '5' }).reply(200, [], { 'content-type': 'application/json' });
+  gitlab(host)
+    .get(`${P}/merge_requests`)
+    .query({ source_branch: 'userz/run_1', state: 'all', per_page: '5' })
+    .reply(200, [], { 'content-type': 'application/json' });
 
 const json = { 'content-type': 'application/json' };
 
@@ -65,8 +68,13 @@ afterEach(() => nock.cleanAll());
 
 describe('GitLab forge session', () => {
   it('streams the archive of the default branch head', async () => {
-    const gz = await makeTarGz([{ name: 'app-aaaa-aaaa/', type: 'directory' }, { name: 'app-aaaa-aaaa/README.md', content: 'hi\n' }]);
-    gitlab().get(`${P}/repository/branches/main`).reply(200, { name: 'main', commit: { id: BASE } }, json);
+    const gz = await makeTarGz([
+      { name: 'app-aaaa-aaaa/', type: 'directory' },
+      { name: 'app-aaaa-aaaa/README.md', content: 'hi\n' },
+    ]);
+    gitlab()
+      .get(`${P}/repository/branches/main`)
+      .reply(200, { name: 'main', commit: { id: BASE } }, json);
     gitlab().get(`${P}/repository/archive.tar.gz`).query({ sha: BASE }).reply(200, gz, { 'content-type': 'application/octet-stream' });
     const session = await forgeFor().openSession();
     const archive = await session.fetchArchive();
@@ -77,7 +85,10 @@ describe('GitLab forge session', () => {
   });
 
   it('reads the repository policy file, and null when it does not exist', async () => {
-    gitlab().get(`${P}/repository/files/.userz.yml`).query({ ref: BASE }).reply(200, { encoding: 'base64', content: b64('forbid: []\n') }, json);
+    gitlab()
+      .get(`${P}/repository/files/.userz.yml`)
+      .query({ ref: BASE })
+      .reply(200, { encoding: 'base64', content: b64('forbid: []\n') }, json);
     gitlab().get(`${P}/repository/files/.userz.yml`).query({ ref: 'other' }).reply(404, { message: '404 File Not Found' }, json);
     const session = await forgeFor().openSession();
     await expect(session.readFile('.userz.yml', BASE)).resolves.toBe('forbid: []\n');
@@ -120,7 +131,9 @@ describe('GitLab forge session', () => {
 
   it('reuses the run branch when its tip is our commit on the base, and only opens the MR', async () => {
     noMergeRequest();
-    gitlab().get(`${P}/repository/branches/${BRANCH}`).reply(200, { commit: { id: 'c'.repeat(40) } }, json);
+    gitlab()
+      .get(`${P}/repository/branches/${BRANCH}`)
+      .reply(200, { commit: { id: 'c'.repeat(40) } }, json);
     gitlab()
       .get(`${P}/repository/commits/${'c'.repeat(40)}`)
       .reply(200, { id: 'c'.repeat(40), parent_ids: [BASE], message: 'Fix\n\nUserz-Run: run_1' }, json);
@@ -132,7 +145,9 @@ describe('GitLab forge session', () => {
 
   it('refuses a run branch someone else wrote to (forge_conflict)', async () => {
     noMergeRequest();
-    gitlab().get(`${P}/repository/branches/${BRANCH}`).reply(200, { commit: { id: 'd'.repeat(40) } }, json);
+    gitlab()
+      .get(`${P}/repository/branches/${BRANCH}`)
+      .reply(200, { commit: { id: 'd'.repeat(40) } }, json);
     gitlab()
       .get(`${P}/repository/commits/${'d'.repeat(40)}`)
       .reply(200, { id: 'd'.repeat(40), parent_ids: [BASE], message: 'my own work' }, json);
@@ -143,17 +158,29 @@ describe('GitLab forge session', () => {
 
   it('treats 409 on MR creation as the earlier attempt landing', async () => {
     noMergeRequest();
-    gitlab().get(`${P}/repository/branches/${BRANCH}`).reply(200, { commit: { id: 'c'.repeat(40) } }, json);
-    gitlab().get(`${P}/repository/commits/${'c'.repeat(40)}`).reply(200, { parent_ids: [BASE], message: 'x\n\nUserz-Run: run_1' }, json);
-    gitlab().post(`${P}/merge_requests`).reply(409, { message: ['Another open merge request already exists for this source branch: !9'] }, json);
-    gitlab().get(`${P}/merge_requests`).query(true).reply(200, [{ iid: 9, web_url: 'https://gitlab.example.com/acme/app/-/merge_requests/9' }], json);
+    gitlab()
+      .get(`${P}/repository/branches/${BRANCH}`)
+      .reply(200, { commit: { id: 'c'.repeat(40) } }, json);
+    gitlab()
+      .get(`${P}/repository/commits/${'c'.repeat(40)}`)
+      .reply(200, { parent_ids: [BASE], message: 'x\n\nUserz-Run: run_1' }, json);
+    gitlab()
+      .post(`${P}/merge_requests`)
+      .reply(409, { message: ['Another open merge request already exists for this source branch: !9'] }, json);
+    gitlab()
+      .get(`${P}/merge_requests`)
+      .query(true)
+      .reply(200, [{ iid: 9, web_url: 'https://gitlab.example.com/acme/app/-/merge_requests/9' }], json);
     const session = await forgeFor().openSession();
     await expect(session.deliverDraft(deliveryInput())).resolves.toMatchObject({ number: 9, created: false });
     expect(nock.pendingMocks()).toEqual([]);
   });
 
   it('maps 403 to forge_forbidden and 404 to forge_not_found, neither retryable, without the token in the error', async () => {
-    gitlab().get(`${P}/merge_requests`).query(true).reply(403, { message: `403 Forbidden ${TOKEN}` }, json);
+    gitlab()
+      .get(`${P}/merge_requests`)
+      .query(true)
+      .reply(403, { message: `403 Forbidden ${TOKEN}` }, json);
     const session = await forgeFor().openSession();
     const err = (await session.deliverDraft(deliveryInput()).catch((e: unknown) => e)) as Error & { details?: unknown };
     expect(err).toMatchObject({ code: 'forge_forbidden', retryable: false });
@@ -176,8 +203,14 @@ describe('GitLab forge session', () => {
 
   it('retries 502 and 429 with our policy (not gitbeaker’s ten quick retries) and goes on', async () => {
     gitlab().get(`${P}/repository/files/.userz.yml`).query(true).reply(502, 'Bad Gateway');
-    gitlab().get(`${P}/repository/files/.userz.yml`).query(true).reply(429, { message: 'Retry later' }, { ...json, 'retry-after': '0' });
-    gitlab().get(`${P}/repository/files/.userz.yml`).query(true).reply(200, { encoding: 'base64', content: b64('ok') }, json);
+    gitlab()
+      .get(`${P}/repository/files/.userz.yml`)
+      .query(true)
+      .reply(429, { message: 'Retry later' }, { ...json, 'retry-after': '0' });
+    gitlab()
+      .get(`${P}/repository/files/.userz.yml`)
+      .query(true)
+      .reply(200, { encoding: 'base64', content: b64('ok') }, json);
     const session = await forgeFor().openSession();
     await expect(session.readFile('.userz.yml', BASE)).resolves.toBe('ok');
     expect(nock.pendingMocks()).toEqual([]);

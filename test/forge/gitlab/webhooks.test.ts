@@ -39,7 +39,12 @@ describe('parseMergeRequestEvent', () => {
     ({ ...event, object_attributes: { ...event.object_attributes, action, ...attrs } }) as unknown;
 
   it('reads merge, close and reopen of a run branch MR', () => {
-    expect(parseMergeRequestEvent(event)).toEqual({ runId: 'run_42', outcome: 'merged', number: 7, url: 'https://gitlab.example.com/acme/app/-/merge_requests/7' });
+    expect(parseMergeRequestEvent(event)).toEqual({
+      runId: 'run_42',
+      outcome: 'merged',
+      number: 7,
+      url: 'https://gitlab.example.com/acme/app/-/merge_requests/7',
+    });
     expect(parseMergeRequestEvent(withAction('close'))).toMatchObject({ outcome: 'closed' });
     expect(parseMergeRequestEvent(withAction('reopen'))).toMatchObject({ outcome: 'reopened' });
   });

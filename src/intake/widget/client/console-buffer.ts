@@ -34,7 +34,10 @@ export class ConsoleBuffer {
       };
     }
     win.addEventListener('error', (e: ErrorEvent) => {
-      this.push('error', [`Uncaught ${e.error instanceof Error ? `${e.error.name}: ${e.error.message}` : e.message}`, e.filename ? `(${e.filename}:${e.lineno}:${e.colno})` : '']);
+      this.push('error', [
+        `Uncaught ${e.error instanceof Error ? `${e.error.name}: ${e.error.message}` : e.message}`,
+        e.filename ? `(${e.filename}:${e.lineno}:${e.colno})` : '',
+      ]);
     });
     win.addEventListener('unhandledrejection', (e: PromiseRejectionEvent) => {
       this.push('error', ['Unhandled rejection:', e.reason]);
