@@ -1,8 +1,7 @@
-import { enqueueJob } from '../pipeline/queue.js';
 import { ReportContent } from '../triage/report-content.js';
 import { UserzError } from '../errors.js';
 import type { BlobStore, Db } from '../store/index.js';
-import { newId, randomBase62 } from '../store/index.js';
+import { enqueueJob, newId, randomBase62 } from '../store/index.js';
 import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
 import type { App } from '../store/apps.js';
 import type { ParsedAttachment } from './report-input.js';

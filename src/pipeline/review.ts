@@ -3,9 +3,8 @@ import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
 import type { ApiKeyVerifier, VerifiedApiKey } from '../security/index.js';
 import { clientIp } from '../intake/index.js';
-import { recordAudit } from '../store/index.js';
+import { enqueueJob, recordAudit } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
-import { enqueueJob } from './queue.js';
 import { registerReportStatusRoute } from './report-status.js';
 import { getRunForBatch, transitionRun } from './runs.js';
 

@@ -3,12 +3,11 @@ import { serveRunner, transcriptToJsonl, type RunnerOutcome } from '../broker/in
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import type { ForgeSession, RepositoryArchive } from '../forge/index.js';
 import { checkChangeSet, compileRules, loadDefaultRules, parsePolicy, POLICY_PATH, type ChangeSet, type CompiledRules } from '../guardrail/index.js';
-import { getRepo } from '../store/index.js';
+import { enqueueJob, getRepo } from '../store/index.js';
 import { ReportContent, buildAgentPrompt } from '../triage/index.js';
 import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { describeDraft } from './draft-description.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
-import { enqueueJob } from './queue.js';
 import { getRun, transitionRun, type Run } from './runs.js';
 import { assertSameTenant } from './tenancy.js';
 

@@ -14,9 +14,8 @@ import {
   type OpenBatch,
   type TriageDecision,
 } from '../triage/index.js';
-import { newId, recordAudit, type Queryable } from '../store/index.js';
+import { enqueueJob, newId, recordAudit, type Queryable } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
-import { enqueueJob } from './queue.js';
 import { insertTriagedRun } from './runs.js';
 
 /**

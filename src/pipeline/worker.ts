@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { errorMessage, isUserzError } from '../errors.js';
 import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
-import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from './queue.js';
+import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
 import { executeRun, RUN_DEFERRED } from './run.js';
 import { recordTriageFailure, triageReport } from './triage.js';
 

@@ -21,6 +21,19 @@ export { insertOrg, listOrgs, resolveOrg, type Org } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
+export {
+  enqueueJob,
+  claimJobs,
+  renewLease,
+  completeJob,
+  failJob,
+  deferJob,
+  backoffMs,
+  countPendingJobs,
+  type Job,
+  type JobKind,
+  type EnqueueOptions,
+} from './jobs.js';
 
 export interface Store {
   db: Db;

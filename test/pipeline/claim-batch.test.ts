@@ -3,7 +3,7 @@
 // without waiting for the poll timer between batches.
 import { acceptReport } from '../../src/intake/index.js';
 import { claimJobs, enqueueJob, startWorker, type Worker } from '../../src/pipeline/index.js';
-import { renewLease } from '../../src/pipeline/queue.js';
+import { renewLease } from '../../src/store/index.js';
 import { getApp } from '../../src/store/apps.js';
 import type { Db } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';

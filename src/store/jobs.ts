@@ -1,4 +1,4 @@
-import type { Db, Queryable } from '../store/index.js';
+import type { Db, Queryable } from './db/interface.js';
 
 /**
  * The durable job queue: a `jobs` table claimed with FOR UPDATE SKIP LOCKED. Chosen over
