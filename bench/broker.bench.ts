@@ -9,11 +9,12 @@ import { ScriptedModelClient, type ScriptStep } from '../src/model/index.js';
 import { runAgentLoop } from '../src/runner/index.js';
 import { createTempRepo } from '../test/runner/temp-repo.js';
 import { summarize } from './stats.js';
+import { printBench, scale } from './bench-line.js';
 
 const us = (n: number): string => `${(n * 1000).toFixed(0)} µs`;
 
 const TURNS = 50;
-const ROUNDS = 20;
+const ROUNDS = scale(20, 5);
 
 function script(): ScriptStep[] {
   const steps: ScriptStep[] = Array.from({ length: TURNS - 1 }, (_, i) => ({
@@ -64,6 +65,7 @@ export default async function (): Promise<void> {
     console.log(`per turn, direct model call:      p50 ${us(b.p50)}  p95 ${us(b.p95)}`);
     console.log(`per turn, through runner+broker:  p50 ${us(m.p50)}  p95 ${us(m.p95)}`);
     console.log(`overhead per turn (p50): ${us(m.p50 - b.p50)}; ratio ${(m.p50 / Math.max(b.p50, 1e-6)).toFixed(0)}x (a real model call takes seconds)`);
+    printBench({ name: 'broker/turn', metric: 'p50_ms', value: m.p50, baseline: b.p50 });
   } finally {
     repo.remove();
   }

@@ -4,12 +4,13 @@
  * each path. Goal: p95 of the full check at most 300 ms on the project machines.
  */
 import { percentile, ms } from './stats.js';
+import { printBench, scale } from './bench-line.js';
 import { checkChangeSet, compileRules, foldPath, loadDefaultRules, parsePolicy, type ChangeSet, type ChangeSetEntry } from '../src/guardrail/index.js';
 
 const PATHS = 100_000;
 const RULES = 50;
-const WARMUP = 3;
-const REPS = 15;
+const WARMUP = scale(3, 1);
+const REPS = scale(15, 5);
 
 const POLICY_SHAPES = [
   (i: number) => `secrets${i}/**`,
@@ -78,4 +79,6 @@ export default async function (): Promise<void> {
   console.log(`baseline (fold only): p50 ${ms(b50)}  p95 ${ms(b95)}`);
   console.log(`checkChangeSet:       p50 ${ms(c50)}  p95 ${ms(c95)}  (goal p95 <= 300 ms: ${c95 <= 300 ? 'met' : 'MISSED'})`);
   console.log(`ratio check/baseline: p50 ${(c50 / b50).toFixed(1)}x  p95 ${(c95 / b95).toFixed(1)}x`);
+  printBench({ name: 'guardrail/check-100k-x-50', metric: 'p50_ms', value: c50, baseline: b50 });
+  printBench({ name: 'guardrail/check-100k-x-50', metric: 'p95_ms', value: c95, baseline: b95, goal: 'ratio <= 8 and value <= 300' });
 }

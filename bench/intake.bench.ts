@@ -22,9 +22,11 @@ import { generateKeyringEntry, KeyringMasterKey, ReplayGuard, Vault } from '../s
 import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
 import { updateAppLinks } from '../src/store/apps.js';
 import { createTestOrg } from '../test/helpers/db.js';
+import { printBench, scale } from './bench-line.js';
 
 const RATE = 1000; // offered requests per second, per phase
-const SECONDS = 5;
+const SECONDS = scale(5, 2);
+const WARMUP_SECONDS = scale(2, 1);
 const CONNECTIONS = 32;
 const SLACK_SECRET = 'bench-slack-signing-secret';
 const GITHUB_SECRET = 'bench-github-webhook-secret';
@@ -276,7 +278,7 @@ export default async function (): Promise<void> {
     url: intake.url,
     connections: CONNECTIONS,
     overallRate: RATE / 2,
-    duration: 2,
+    duration: WARMUP_SECONDS,
     requests: [{ setupRequest: (r: Record<string, unknown>) => warm[w++ % warm.length]!(r) }],
   });
   const baseline = await run('baseline (HMAC only)', bare.url, slackRequest('TBENCH'));
@@ -299,4 +301,12 @@ export default async function (): Promise<void> {
     child.send({ stop: true });
   });
   console.log(`reports stored: ${stored}`);
+  const offered = RATE * SECONDS;
+  printBench({ name: 'intake/baseline-hmac', metric: 'p99_ms', value: baseline.p99 });
+  for (const p of phases) {
+    const name = `intake/${p.phase.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}`;
+    printBench({ name, metric: 'served_fraction', value: p.ok2xx / offered, goal: 'value >= 0.97' });
+    printBench({ name, metric: 'p99_ms', value: p.p99, baseline: baseline.p99, goal: 'ratio <= 1.5' });
+    printBench({ name, metric: 'non2xx_and_errors', value: p.non2xx + p.errors, goal: 'value == 0' });
+  }
 }
