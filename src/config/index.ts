@@ -3,6 +3,9 @@ import { resolve } from 'node:path';
 import { UserzError } from '../errors.js';
 import { EnvSchema, type Env } from './schema.js';
 import { DEFAULT_SHED, type ShedOptions } from '../http/shed.js';
+import { parseBlobUrl, type S3BlobConfig } from './blob-url.js';
+
+export { parseBlobUrl, type S3BlobConfig } from './blob-url.js';
 
 export type ModelProviderName = 'openai' | 'anthropic';
 
@@ -17,6 +20,8 @@ export interface Config {
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
   cache: { kind: 'redis'; url: string } | { kind: 'memory' };
   blobDir: string;
+  /** USERZ_BLOB_URL: blobs in S3 instead of blobDir. */
+  blobS3?: S3BlobConfig;
   /** Raw keyring text from USERZ_MASTER_KEY; undefined → a local key file in dataDir (embedded default only). */
   masterKeyring?: string;
   github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
@@ -94,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
 
   const model = readModel(e, problems);
+  const blobS3 = readBlobS3(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return {
@@ -107,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: resolve(dataDir, 'pgdata') },
     cache: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },
     blobDir: resolve(e.USERZ_BLOB_DIR ?? resolve(dataDir, 'blobs')),
+    blobS3,
     masterKeyring: e.USERZ_MASTER_KEY,
     github,
     slack,
@@ -184,6 +191,29 @@ function readGitHubInstall(e: Env, problems: string[]): GitHubInstallConfig | un
   return { slug: e.GITHUB_APP_SLUG!, clientId: e.GITHUB_CLIENT_ID!, clientSecret: e.GITHUB_CLIENT_SECRET!, stateSecret };
 }
 
+function readBlobS3(e: Env, problems: string[]): S3BlobConfig | undefined {
+  if (!e.USERZ_BLOB_URL) return undefined;
+  const where = parseBlobUrl(e.USERZ_BLOB_URL);
+  if (!where) {
+    problems.push('USERZ_BLOB_URL must be s3://bucket/prefix (a valid bucket name, a prefix of letters, digits, dots, dashes and underscores)');
+    return undefined;
+  }
+  if (e.USERZ_BLOB_DIR) problems.push('USERZ_BLOB_DIR and USERZ_BLOB_URL are both set: choose one blob store');
+  if (!!e.AWS_ACCESS_KEY_ID !== !!e.AWS_SECRET_ACCESS_KEY) problems.push('AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set together');
+  const region = e.AWS_REGION ?? e.AWS_DEFAULT_REGION;
+  if (!region) problems.push('AWS_REGION is required with USERZ_BLOB_URL');
+  return {
+    ...where,
+    region: region ?? '',
+    endpoint: e.AWS_ENDPOINT_URL_S3 ?? e.AWS_ENDPOINT_URL,
+    credentials:
+      e.AWS_ACCESS_KEY_ID && e.AWS_SECRET_ACCESS_KEY
+        ? { accessKeyId: e.AWS_ACCESS_KEY_ID, secretAccessKey: e.AWS_SECRET_ACCESS_KEY, sessionToken: e.AWS_SESSION_TOKEN }
+        : undefined,
+    kmsKeyId: e.USERZ_BLOB_KMS_KEY_ID,
+  };
+}
+
 function readModel(e: Env, problems: string[]): Config['model'] {
   const provider: ModelProviderName | undefined =
     e.USERZ_MODEL_PROVIDER ?? (e.ANTHROPIC_API_KEY && !e.OPENAI_API_KEY ? 'anthropic' : e.OPENAI_API_KEY ? 'openai' : undefined);
@@ -207,6 +237,7 @@ export function describeConfig(config: Config): Array<{ part: string; configured
   return [
     { part: 'database', configured: true, detail: config.database.kind === 'postgres' ? 'Postgres (DATABASE_URL)' : 'embedded PGlite' },
     { part: 'cache', configured: true, detail: config.cache.kind === 'redis' ? 'Redis (REDIS_URL)' : 'in-memory' },
+    { part: 'blobs', configured: true, detail: config.blobS3 ? `S3 bucket ${config.blobS3.bucket} (USERZ_BLOB_URL)` : 'local directory' },
     {
       part: 'github',
       configured: !!config.github,

@@ -60,6 +60,17 @@ export const EnvSchema = z.object({
   DATABASE_URL: urlString(['postgres:', 'postgresql:']),
   REDIS_URL: urlString(['redis:', 'rediss:']),
   USERZ_BLOB_DIR: optionalString,
+  /** Blobs in a private S3 bucket: `s3://bucket/prefix`; credentials and endpoint from the standard AWS_* variables. Unset: USERZ_BLOB_DIR. */
+  USERZ_BLOB_URL: optionalString.refine((v) => v === undefined || v.startsWith('s3://'), { message: 'must be s3://bucket/prefix' }),
+  /** A KMS key for blob encryption (aws:kms); without it blobs are encrypted with S3-managed keys (AES256). */
+  USERZ_BLOB_KMS_KEY_ID: optionalString,
+  AWS_REGION: optionalString,
+  AWS_DEFAULT_REGION: optionalString,
+  AWS_ENDPOINT_URL: urlString(['http:', 'https:']),
+  AWS_ENDPOINT_URL_S3: urlString(['http:', 'https:']),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+  AWS_SESSION_TOKEN: optionalString,
   /** Keyring "VERSION:BASE64KEY[,VERSION:BASE64KEY…]", newest first. See security/master-key.ts. */
   USERZ_MASTER_KEY: optionalString,
 

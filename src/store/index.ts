@@ -8,7 +8,8 @@ import type { BlobStore } from './blobs/interface.js';
 import { migrate } from './migrate.js';
 
 export type { Db, Queryable, Row } from './db/interface.js';
-export type { BlobStore } from './blobs/interface.js';
+export type { BlobStore, BlobEntry } from './blobs/interface.js';
+export { MAX_PRESIGN_SECONDS } from './blobs/interface.js';
 export type { Cache } from './cache.js';
 export { createCache } from './cache.js';
 export { LocalBlobStore } from './blobs/local.js';
@@ -43,7 +44,7 @@ export interface Store {
 }
 
 /** Opens the database (and migrates it), the cache and the blob store named by config. */
-export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blobDir'>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blobDir'> & Partial<Pick<Config, 'blobS3'>>): Promise<Store> {
   const db = config.database.kind === 'postgres' ? await openPostgres({ url: config.database.url }) : await openPglite(config.database.dir);
   try {
     await migrate(db);
@@ -52,13 +53,17 @@ export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blo
     throw e;
   }
   const cache = createCache(config.cache);
-  const blobs = new LocalBlobStore(config.blobDir);
+  // The AWS SDK is loaded only when a bucket is configured: the embedded default starts without it.
+  const blobs: BlobStore & { close?(): void } = config.blobS3
+    ? new (await import('./blobs/s3.js')).S3BlobStore(config.blobS3)
+    : new LocalBlobStore(config.blobDir);
   return {
     db,
     cache,
     blobs,
     async close() {
       await cache.close().catch(() => undefined);
+      blobs.close?.();
       await db.close();
     },
   };

@@ -11,5 +11,24 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Deletes blobs written before `cutoff` under `prefix`; returns how many. */
   deleteOlderThan(prefix: string, cutoff: Date): Promise<number>;
+  /** Every blob whose key starts with `prefix` ('' for all), in key order. */
+  list(prefix: string): Promise<BlobEntry[]>;
+  /** Deletes every blob whose key starts with `prefix` (not ''); returns how many. */
+  deletePrefix(prefix: string): Promise<number>;
+  /**
+   * A URL that reads one blob without Userz in between, valid for `expiresInSeconds`
+   * (at most 15 minutes); null when the store cannot hand out such URLs (the local
+   * directory: the server streams the blob instead).
+   */
+  presignGet(key: string, expiresInSeconds: number): Promise<string | null>;
   ping(): Promise<void>;
 }
+
+export interface BlobEntry {
+  key: string;
+  size: number;
+  modifiedAt: Date;
+}
+
+/** Presigned reads expire in minutes: a URL copied out of the console stops working soon after. */
+export const MAX_PRESIGN_SECONDS = 15 * 60;

@@ -5,9 +5,8 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
 import { UserzError } from '../../errors.js';
-import type { BlobStore } from './interface.js';
-
-const KEY = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*$/;
+import type { BlobEntry, BlobStore } from './interface.js';
+import { checkBlobKey, checkBlobPrefix } from './key.js';
 
 /** Blobs as files under one directory; writes go to a temp name and are renamed, so a
  * reader never sees half a blob. */
@@ -15,10 +14,7 @@ export class LocalBlobStore implements BlobStore {
   constructor(private readonly root: string) {}
 
   private pathOf(key: string): string {
-    if (!KEY.test(key) || key.split('/').some((s) => s === '..' || s === '.')) {
-      throw new UserzError('blob_bad_key', 'Blob keys are slash-separated letters, digits, dots, dashes and underscores');
-    }
-    return join(this.root, key);
+    return join(this.root, checkBlobKey(key));
   }
 
   async put(key: string, data: Buffer | Readable): Promise<{ size: number }> {
@@ -54,26 +50,48 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async deleteOlderThan(prefix: string, cutoff: Date): Promise<number> {
-    const base = prefix === '' ? this.root : this.pathOf(prefix);
-    let removed = 0;
-    const walk = async (dir: string): Promise<void> => {
+    const old = (await this.list(prefix)).filter((e) => e.modifiedAt < cutoff);
+    for (const e of old) await rm(this.pathOf(e.key), { force: true });
+    return old.length;
+  }
+
+  async list(prefix: string): Promise<BlobEntry[]> {
+    checkBlobPrefix(prefix);
+    // Walk from the deepest directory the prefix names fully, then filter by the rest.
+    const dirPart = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const found: BlobEntry[] = [];
+    const walk = async (dir: string, keyBase: string): Promise<void> => {
       let entries;
       try {
         entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        throw e;
       }
       for (const entry of entries) {
-        const full = join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else if ((await stat(full)).mtime < cutoff) {
-          await rm(full, { force: true });
-          removed++;
+        const key = keyBase === '' ? entry.name : `${keyBase}/${entry.name}`;
+        if (entry.isDirectory()) {
+          if (key.startsWith(prefix) || prefix.startsWith(`${key}/`)) await walk(join(dir, entry.name), key);
+        } else if (entry.isFile() && key.startsWith(prefix) && !entry.name.endsWith('.tmp')) {
+          const st = await stat(join(dir, entry.name));
+          found.push({ key, size: st.size, modifiedAt: st.mtime });
         }
       }
     };
-    await walk(base);
-    return removed;
+    await walk(dirPart === '' ? this.root : this.pathOf(dirPart), dirPart);
+    return found.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    if (prefix === '') throw new UserzError('blob_bad_key', 'Refusing to delete every blob at once');
+    const entries = await this.list(prefix);
+    for (const e of entries) await rm(this.pathOf(e.key), { force: true });
+    return entries.length;
+  }
+
+  /** A local directory has no URL of its own: the server streams such blobs. */
+  async presignGet(): Promise<string | null> {
+    return null;
   }
 
   async ping(): Promise<void> {
