@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { isUserzError, UserzError } from '../errors.js';
+import { isUserzError, UserzError, type UserzErrorCode } from '../errors.js';
 import type { ModelClient, ModelRequest, ModelResponse } from '../model/index.js';
 import {
   LineReader,
@@ -55,7 +55,7 @@ export type RunnerOutcomeKind =
   | { kind: 'completed'; summary: string }
   | { kind: 'budget_exceeded'; budget: BudgetKind }
   | { kind: 'protocol_error'; code: string; message: string }
-  | { kind: 'model_error'; code: string; retryable: boolean }
+  | { kind: 'model_error'; code: UserzErrorCode; retryable: boolean }
   | { kind: 'runner_failed'; code: string; message: string }
   | { kind: 'aborted'; reason: string };
 

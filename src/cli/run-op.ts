@@ -1,4 +1,5 @@
 import type { Config } from '../config/index.js';
+import { isUserzErrorCode } from '../error-codes.js';
 import { UserzError } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { createDeps, opsDeps } from '../main.js';
@@ -36,6 +37,9 @@ async function runRemote(url: string, token: string, name: string, input: unknow
     throw new UserzError('server_unreachable', `The running Userz server at ${url} holds the embedded database but did not answer: ${(e as Error).message}`);
   }
   const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: { code: string; message: string } };
-  if (!res.ok) throw new UserzError(body.error?.code ?? 'server_error', body.error?.message ?? `Server answered ${res.status}`, { status: res.status });
+  if (!res.ok) {
+    const code = isUserzErrorCode(body.error?.code) ? body.error.code : 'server_error';
+    throw new UserzError(code, body.error?.message ?? `Server answered ${res.status}`, { details: { status: res.status } });
+  }
   return body.result;
 }

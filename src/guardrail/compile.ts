@@ -62,12 +62,9 @@ export function compileRules(defaults: RuleSet, policy?: Policy, limits: Partial
   return { rules, allow, limits: resolveLimits(limits), index: indexRules(rules) };
 }
 
-function compileGlob(glob: string, code: string, origin: string, options = FORBID_GLOB_OPTIONS): Minimatch {
+function compileGlob(glob: string, code: 'guardrail_rules_invalid' | 'policy_invalid', origin: string, options = FORBID_GLOB_OPTIONS): Minimatch {
   const fail = (why: string, cause?: unknown): UserzError =>
-    new UserzError(code, `${origin} is invalid: glob ${JSON.stringify(glob.slice(0, 80))} ${why}`, {
-      status: code === 'policy_invalid' ? 422 : 500,
-      cause,
-    });
+    new UserzError(code, `${origin} is invalid: glob ${JSON.stringify(glob.slice(0, 80))} ${why}`, { cause });
   const problem = findGlobProblem(glob);
   if (problem !== undefined) throw fail(problem);
   try {

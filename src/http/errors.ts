@@ -1,11 +1,13 @@
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { errorMessage, isUserzError } from '../errors.js';
+import { codeToStatus } from './status.js';
 
 /**
  * The one place errors become HTTP answers: `{ "error": { "code", "message" } }` with the
- * error's status. Anything that is not a UserzError is a bug: 500 `internal_error`, with
- * a generic message (the log gets the message, never the request body).
+ * status the code → status table gives the code (./status.ts). Anything that is not a
+ * UserzError is a bug: 500 `internal_error`, with a generic message (the log gets the
+ * message, never the request body).
  */
 export function sendError(res: ServerResponse, err: unknown, log?: Logger): void {
   if (res.headersSent) {
@@ -16,12 +18,13 @@ export function sendError(res: ServerResponse, err: unknown, log?: Logger): void
     const headers: Record<string, string> = {};
     const retryAfter = err.details?.retryAfterSeconds;
     if (typeof retryAfter === 'number') headers['retry-after'] = String(retryAfter);
-    if (err.status >= 500) log?.error({ code: err.code, err: errorMessage(err) }, 'Request failed');
-    sendJson(res, err.status, { error: { code: err.code, message: err.message } }, headers);
+    const status = codeToStatus(err.code);
+    if (status >= 500) log?.error({ code: err.code, err: errorMessage(err) }, 'Request failed');
+    sendJson(res, status, { error: { code: err.code, message: err.message } }, headers);
     return;
   }
   log?.error({ err: errorMessage(err) }, 'Unexpected error while handling a request');
-  sendJson(res, 500, { error: { code: 'internal_error', message: 'Something went wrong on our side' } });
+  sendJson(res, codeToStatus('internal_error'), { error: { code: 'internal_error', message: 'Something went wrong on our side' } });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -1,4 +1,4 @@
-import { UserzError } from '../errors.js';
+import { UserzError, type UserzErrorCode } from '../errors.js';
 
 /**
  * A counting semaphore with a bounded queue: at most `maxActive` tasks run at once, at most
@@ -9,7 +9,7 @@ export class ConcurrencyGate {
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
-  constructor(private readonly opts: { maxActive: number; maxWaiting: number; busyCode: string; busyMessage: string }) {
+  constructor(private readonly opts: { maxActive: number; maxWaiting: number; busyCode: UserzErrorCode; busyMessage: string }) {
     if (!(opts.maxActive >= 1) || !(opts.maxWaiting >= 0)) throw new RangeError('ConcurrencyGate needs maxActive >= 1 and maxWaiting >= 0');
   }
 
@@ -28,7 +28,7 @@ export class ConcurrencyGate {
       return Promise.resolve();
     }
     if (this.waiting.length >= this.opts.maxWaiting) {
-      return Promise.reject(new UserzError(this.opts.busyCode, this.opts.busyMessage, { status: 503, retryable: true, details: { retryAfterSeconds: 1 } }));
+      return Promise.reject(new UserzError(this.opts.busyCode, this.opts.busyMessage, { retryable: true, details: { retryAfterSeconds: 1 } }));
     }
     // The slot passes straight from the leaving task to the first waiter (active stays the same).
     return new Promise<void>((resolve) => this.waiting.push(resolve));

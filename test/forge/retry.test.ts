@@ -1,7 +1,7 @@
-import { UserzError } from '../../src/errors.js';
+import { UserzError, type UserzErrorCode } from '../../src/errors.js';
 import { retryAfterMs, withRetry } from '../../src/forge/retry.js';
 
-const failing = (code: string, retryable: boolean, details?: Record<string, unknown>) => new UserzError(code, 'x', { retryable, details });
+const failing = (code: UserzErrorCode, retryable: boolean, details?: Record<string, unknown>) => new UserzError(code, 'x', { retryable, details });
 
 describe('withRetry', () => {
   it('retries retryable errors up to the attempt limit, then throws the last one', async () => {

@@ -5,6 +5,7 @@
  * error, a log line or the result.
  */
 import { UserzError } from '../../errors.js';
+import type { ForgeErrorCode } from '../error-codes.js';
 import { isForgeCode } from '../errors.js';
 import type { RetryPolicy } from '../retry.js';
 import { createGitLabApi } from './client.js';
@@ -19,7 +20,7 @@ export interface GitLabProjectLink {
   webUrl: string;
 }
 
-const reject = (code: string, message: string): UserzError => new UserzError(code, message, { status: 400 });
+const reject = (code: ForgeErrorCode, message: string): UserzError => new UserzError(code, message);
 
 function accessLevelOf(permissions: unknown): number {
   const perms = (permissions ?? {}) as Record<string, { access_level?: unknown } | null>;
