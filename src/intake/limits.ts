@@ -11,6 +11,11 @@ export const INTAKE_LIMITS = {
   /** Reporter fields (name, id, plan …): a few describe a person; thousands only cost triage CPU. */
   reporterFields: 50,
   bodyBytes: 8 * 1024 * 1024,
+  /** Widget context: failed requests and breadcrumbs, the last 50 of each; with console lines at most `consoleLines` together. */
+  networkEntries: 50,
+  breadcrumbs: 50,
+  /** Custom key-values the App sets with `Userz.setContext`. */
+  contextFields: 50,
 } as const;
 
 /** Rate-limit rules per App, per reporter and per IP; deps may raise them (the benchmark does). */

@@ -4,7 +4,7 @@
  * policy (run | needs_review | reject); wrap builds the only form in which report text
  * reaches a model; batch groups similar reports of one App.
  */
-export { ReportContent, ConsoleLine, ConsoleLevel, PageInfo, ReporterInfo } from './report-content.js';
+export { ReportContent, ConsoleLine, ConsoleLevel, PageInfo, ReporterInfo, NetworkEntry, Breadcrumb, EnvironmentInfo } from './report-content.js';
 export { normalizeForMatching, normalizeWithOrigin, type NormalizedText } from './normalize.js';
 export { parseInjectionRules, defaultInjectionRules, DEFAULT_INJECTION_RULES_URL, type InjectionRules, type InjectionPattern } from './injection-rules.js';
 export { prefilterReport, scannableText, signalledConsoleLines, type Signal, type PrefilterResult } from './prefilter.js';

@@ -1,7 +1,7 @@
 import { defaultInjectionRules, type InjectionRules } from './injection-rules.js';
 import { signalledConsoleLines } from './prefilter.js';
 import { capReportFields, truncationMarker } from './report-caps.js';
-import type { ConsoleLine, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
+import type { Breadcrumb, ConsoleLine, EnvironmentInfo, NetworkEntry, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
 import { encodeJson, wrapReport, type WrapperExtras } from './wrap.js';
 
 /**
@@ -14,6 +14,8 @@ export const AGENT_REPORT_BYTES = 64 * 1024;
 /** Shares of the budget (after the wrapper's own overhead) that the text and the page/reporter metadata may take at most. */
 const TEXT_SHARE = 1 / 2;
 const METADATA_SHARE = 1 / 8;
+/** The widget's context (failed requests, breadcrumbs, environment) together, the latest entries first. */
+const CONTEXT_SHARE = 1 / 8;
 const REPORTER_KEY_BYTES = 128;
 const REPORTER_VALUE_BYTES = 256;
 /** A console line that does not fit whole is cut to the room left, if at least this much is left. */
@@ -70,6 +72,36 @@ interface Selection {
   reporterFields: number;
   /** Chosen console lines by index, in the order they were chosen (highest priority first). */
   lines: Map<number, ConsoleLine>;
+  network: NetworkEntry[];
+  breadcrumbs: Breadcrumb[];
+  environment: EnvironmentInfo | undefined;
+}
+
+interface ContextSelection {
+  network: NetworkEntry[];
+  breadcrumbs: Breadcrumb[];
+  environment: EnvironmentInfo | undefined;
+}
+
+/** The latest entries of `items` whose cost fits `budget`, in their original order. */
+function latestThatFit<T>(items: readonly T[], budget: number): { chosen: T[]; left: number } {
+  const chosen: T[] = [];
+  let left = budget;
+  for (let i = items.length - 1; i >= 0; i -= 1) {
+    const cost = nestedCost(items[i]);
+    if (cost > left) break;
+    chosen.unshift(items[i]!);
+    left -= cost;
+  }
+  return { chosen, left };
+}
+
+function fitContext(content: ReportContent, budget: number): ContextSelection {
+  const environment = content.environment && nestedCost(content.environment) <= budget / 4 ? content.environment : undefined;
+  const afterEnv = budget - (environment ? nestedCost(environment) : 0);
+  const network = latestThatFit(content.network ?? [], afterEnv / 2);
+  const breadcrumbs = latestThatFit(content.breadcrumbs ?? [], afterEnv / 2 + network.left);
+  return { network: network.chosen, breadcrumbs: breadcrumbs.chosen, environment };
 }
 
 function fitPage(page: PageInfo | undefined, budget: number): PageInfo {
@@ -121,14 +153,27 @@ function fitConsole(lines: readonly ConsoleLine[], order: readonly number[], bud
   return chosen;
 }
 
-function render(s: Selection, opts: BudgetOptions, allLines: readonly ConsoleLine[]): string {
+function render(s: Selection, opts: BudgetOptions, allLines: readonly ConsoleLine[], whole: ReportContent): string {
   const consoleLines = allLines.length - s.lines.size;
-  const omitted = consoleLines > 0 || s.reporterFields > s.reporter.length ? { consoleLines, reporterFields: s.reporterFields - s.reporter.length } : undefined;
+  const networkEntries = (whole.network?.length ?? 0) - s.network.length;
+  const breadcrumbs = (whole.breadcrumbs?.length ?? 0) - s.breadcrumbs.length;
+  const omitted =
+    consoleLines > 0 || s.reporterFields > s.reporter.length || networkEntries > 0 || breadcrumbs > 0
+      ? {
+          consoleLines,
+          reporterFields: s.reporterFields - s.reporter.length,
+          ...(networkEntries > 0 ? { networkEntries } : {}),
+          ...(breadcrumbs > 0 ? { breadcrumbs } : {}),
+        }
+      : undefined;
   const content: ReportContent = {
     text: s.text,
     console: [...s.lines.entries()].sort(([a], [b]) => a - b).map(([, line]) => line),
     page: s.page,
     reporter: Object.fromEntries(s.reporter),
+    ...(s.network.length ? { network: s.network } : {}),
+    ...(s.breadcrumbs.length ? { breadcrumbs: s.breadcrumbs } : {}),
+    ...(s.environment ? { environment: s.environment } : {}),
   };
   return wrapReport(content, opts.nonce, { batch: opts.batch, omitted });
 }
@@ -158,22 +203,27 @@ export function wrapReportWithinBudget(content: ReportContent, opts: BudgetOptio
   const metadataBudget = Math.floor(budget * METADATA_SHARE);
   const page = fitPage(capped.page, metadataBudget);
   const reporter = fitReporter(capped.reporter, Math.max(0, metadataBudget - encodedBytes(page)));
-  const left = budget - encodedBytes(text) - encodedBytes(page) - encodedBytes(Object.fromEntries(reporter));
+  const context = fitContext(capped, Math.floor(budget * CONTEXT_SHARE));
+  const contextBytes = encodedBytes([context.network, context.breadcrumbs, context.environment ?? {}]);
+  const left = budget - encodedBytes(text) - encodedBytes(page) - encodedBytes(Object.fromEntries(reporter)) - contextBytes;
   const order = consolePriority(lines, signalledConsoleLines(capped, opts.rules ?? defaultInjectionRules()));
-  const selection: Selection = { text, page, reporter, reporterFields, lines: fitConsole(lines, order, left) };
+  const selection: Selection = { text, page, reporter, reporterFields, lines: fitConsole(lines, order, left), ...context };
 
   // The costs above are estimates of the pretty-printed layout; the exact size decides.
-  let wrapped = render(selection, opts, lines);
+  let wrapped = render(selection, opts, lines, capped);
   while (utf8Bytes(wrapped) > opts.maxBytes) {
     const chosen = [...selection.lines.keys()];
-    if (chosen.length > 0) selection.lines.delete(chosen[chosen.length - 1]!);
+    if (selection.breadcrumbs.length > 0) selection.breadcrumbs.shift();
+    else if (selection.network.length > 0) selection.network.shift();
+    else if (selection.environment) selection.environment = undefined;
+    else if (chosen.length > 0) selection.lines.delete(chosen[chosen.length - 1]!);
     else if (selection.reporter.length > 0) selection.reporter.pop();
     else if (Object.keys(selection.page).length > 0) selection.page = {};
     else if (selection.text.length > 0) {
       const shorter = truncateEncoded(selection.text, Math.floor(encodedBytes(selection.text) / 2));
       selection.text = shorter === selection.text ? '' : shorter;
     } else break; // only the wrapper's fixed frame is left
-    wrapped = render(selection, opts, lines);
+    wrapped = render(selection, opts, lines, capped);
   }
   return wrapped;
 }

@@ -32,7 +32,25 @@ export function scannableText(content: ReportContent): string {
   if (content.page?.url) parts.push(content.page.url);
   if (content.page?.userAgent) parts.push(content.page.userAgent);
   for (const [key, value] of Object.entries(content.reporter ?? {})) parts.push(typeof value === 'string' ? `${key}\n${value}` : key);
+  parts.push(...widgetContextStrings(content));
   return parts.join('\n');
+}
+
+/** Every string of the widget's context (failed requests, breadcrumbs, environment), names included. */
+export function widgetContextStrings(content: ReportContent): string[] {
+  const out: string[] = [];
+  const strings = (value: unknown): void => {
+    if (typeof value === 'string') out.push(value);
+    else if (Array.isArray(value)) value.forEach(strings);
+    else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        out.push(k);
+        strings(v);
+      }
+    }
+  };
+  strings([content.network ?? [], content.breadcrumbs ?? [], content.environment ?? {}]);
+  return out;
 }
 
 function countMatches(regex: RegExp, text: string): number {

@@ -1,4 +1,4 @@
-import type { ConsoleLine, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
+import type { Breadcrumb, ConsoleLine, EnvironmentInfo, NetworkEntry, PageInfo, ReportContent, ReporterInfo } from './report-content.js';
 
 /**
  * Per-field caps applied when a report is normalised (intake) and again before a report is
@@ -72,8 +72,59 @@ function capReporter(reporter: ReporterInfo): ReporterInfo {
   );
 }
 
-/** The report with console messages, page URL and user agent, and reporter values cut to their caps. */
+/** Widget context (network failures, breadcrumbs, environment): each string cut like a console message. */
+export const NETWORK_URL_BYTES = 2 * 1024;
+export const NETWORK_BODY_BYTES = 2 * 1024;
+export const SHORT_FIELD_BYTES = 256;
+export const BREADCRUMB_TEXT_BYTES = 256;
+
+const capOptional = (value: string | undefined, maxBytes: number): string | undefined => (value === undefined ? undefined : truncateUtf8(value, maxBytes));
+
+function capHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+  if (!headers) return undefined;
+  return Object.fromEntries(Object.entries(headers).map(([k, v]) => [truncateUtf8(k, SHORT_FIELD_BYTES), truncateUtf8(v, SHORT_FIELD_BYTES)]));
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+export function capNetworkEntry(entry: NetworkEntry): NetworkEntry {
+  return withoutUndefined({
+    ...entry,
+    url: truncateUtf8(entry.url, NETWORK_URL_BYTES),
+    error: capOptional(entry.error, SHORT_FIELD_BYTES),
+    requestHeaders: capHeaders(entry.requestHeaders),
+    responseHeaders: capHeaders(entry.responseHeaders),
+    requestBody: capOptional(entry.requestBody, NETWORK_BODY_BYTES),
+    responseBody: capOptional(entry.responseBody, NETWORK_BODY_BYTES),
+  });
+}
+
+export function capBreadcrumb(crumb: Breadcrumb): Breadcrumb {
+  return withoutUndefined({
+    ...crumb,
+    url: capOptional(crumb.url, NETWORK_URL_BYTES),
+    text: capOptional(crumb.text, BREADCRUMB_TEXT_BYTES),
+  });
+}
+
+export function capEnvironment(env: EnvironmentInfo): EnvironmentInfo {
+  const out: EnvironmentInfo = { ...env };
+  for (const key of ['browser', 'os', 'language', 'timeZone', 'release'] as const) out[key] = capOptional(env[key], SHORT_FIELD_BYTES);
+  if (env.custom) out.custom = capReporter(env.custom);
+  return withoutUndefined(out);
+}
+
+/** The report with console messages, page URL and user agent, reporter values and widget context cut to their caps. */
 export function capReportFields<T extends ReportContent>(content: T): T {
   const out = capConsoleMessages(content);
-  return { ...out, ...(out.page ? { page: capPage(out.page) } : {}), ...(out.reporter ? { reporter: capReporter(out.reporter) } : {}) };
+  return {
+    ...out,
+    ...(out.page ? { page: capPage(out.page) } : {}),
+    ...(out.reporter ? { reporter: capReporter(out.reporter) } : {}),
+    ...(out.network ? { network: out.network.map(capNetworkEntry) } : {}),
+    ...(out.breadcrumbs ? { breadcrumbs: out.breadcrumbs.map(capBreadcrumb) } : {}),
+    ...(out.environment ? { environment: capEnvironment(out.environment) } : {}),
+  };
 }

@@ -326,10 +326,11 @@ describe('intake rate limits and status', () => {
     expect(none.status).toBe(404);
     const ok = await send(url, { method: 'GET', headers: { 'x-userz-status-token': statusToken, origin: ORIGIN } });
     expect(ok.status).toBe(200);
-    expect(ok.json).toEqual({ id: report.id, status: 'received', outcome: null });
+    expect(ok.json).toEqual({ id: report.id, status: 'received', phase: 'received', outcome: null });
     expect(ok.headers['access-control-allow-origin']).toBe(ORIGIN);
     await h.routes.notifier.notifyReporter(report, { kind: 'pr_opened', url: 'https://github.com/acme/shop/pull/7' });
     const after = await send(url, { method: 'GET', headers: { 'x-userz-status-token': statusToken } });
-    expect(after.json).toEqual({ id: report.id, status: 'pr_opened', outcome: { kind: 'pr_opened', url: 'https://github.com/acme/shop/pull/7' } });
+    // No repository detail: the PR link stays out of the public status.
+    expect(after.json).toEqual({ id: report.id, status: 'pr_opened', phase: 'fix_proposed', outcome: { kind: 'pr_opened' } });
   });
 });

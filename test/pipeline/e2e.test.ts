@@ -107,9 +107,11 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
       const tokenEvents = (await listAudit(app.deps.store.db, { subject: customer.repoId })).map((e) => e.action);
       expect(tokenEvents).toEqual(expect.arrayContaining(['forge.token_minted', 'forge.token_revoked']));
 
-      // The reporter can see where it went.
+      // The reporter can see that a fix is proposed, with no repository detail (the widget's status is public to the token holder).
       const status = await fetch(`${app.url}/api/v1/reports/${id}/status`, { headers: { 'x-userz-status-token': statusToken } });
-      expect(await status.json()).toMatchObject({ outcome: { kind: 'pr_opened', url: 'https://github.com/acme/app/pull/7' } });
+      const body = await status.json();
+      expect(body).toMatchObject({ phase: 'fix_proposed', outcome: { kind: 'pr_opened' } });
+      expect(JSON.stringify(body)).not.toMatch(/acme|github|pull/);
     } finally {
       await worker.stop();
       await app.close();
@@ -133,7 +135,7 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
       expect(failed!.data).toMatchObject({ reason: 'guardrail_rejected', violations: ['.github/workflows/ci.yml ci.github_workflows'] });
       expect(nock.pendingMocks()).toEqual([]);
       const status = await fetch(`${app.url}/api/v1/reports/${id}/status`, { headers: { 'x-userz-status-token': statusToken } });
-      expect(await status.json()).toMatchObject({ outcome: { kind: 'refused' } });
+      expect(await status.json()).toMatchObject({ phase: 'not_planned', outcome: { kind: 'refused' } });
     } finally {
       await worker.stop();
       await app.close();

@@ -18,7 +18,26 @@ import {
  * agent's for the batch) is searched for it outside the one wrapper pair.
  */
 
-const FIELDS = ['text', 'console.message', 'console.ts', 'page.url', 'page.userAgent', 'reporter.key', 'reporter.value', 'attachment.name'] as const;
+const FIELDS = [
+  'text',
+  'console.message',
+  'console.ts',
+  'page.url',
+  'page.userAgent',
+  'reporter.key',
+  'reporter.value',
+  'attachment.name',
+  'network.url',
+  'network.error',
+  'network.header',
+  'network.body',
+  'breadcrumb.url',
+  'breadcrumb.text',
+  'environment.browser',
+  'environment.release',
+  'environment.custom.key',
+  'environment.custom.value',
+] as const;
 type Field = (typeof FIELDS)[number];
 
 /** Letters g..z only: never part of a hex nonce, and no 16 of them in a row occur in Userz's own prompt text. */
@@ -69,7 +88,7 @@ const cases: fc.Arbitrary<Case> = fc
       level,
       before: surround,
       after: surround,
-      filler: fc.array(filler, { minLength: 8, maxLength: 8 }),
+      filler: fc.array(filler, { minLength: FIELDS.length, maxLength: FIELDS.length }),
     }),
   );
 
@@ -90,6 +109,25 @@ function ingestBody(c: Case, index: number): Record<string, unknown> {
     ],
     page: { url: planted('page.url'), userAgent: planted('page.userAgent'), viewport: { width: 800, height: 600 } },
     reporter: { id: `r${index}`, [planted('reporter.key')]: planted('reporter.value') },
+    network: [
+      {
+        method: 'POST',
+        url: planted('network.url'),
+        status: 500,
+        durationMs: 12,
+        error: planted('network.error'),
+        ts: 2,
+        responseHeaders: { 'x-trace': planted('network.header') },
+        responseBody: planted('network.body'),
+      },
+    ],
+    breadcrumbs: [{ kind: 'click', ts: 3, url: planted('breadcrumb.url'), role: 'button', text: planted('breadcrumb.text') }],
+    environment: {
+      browser: planted('environment.browser'),
+      release: planted('environment.release'),
+      viewport: { width: 800, height: 600 },
+      custom: { plan: 'pro', [planted('environment.custom.key')]: planted('environment.custom.value') },
+    },
     attachments: [{ name: attachmentName, contentType: 'text/plain', data: Buffer.from('log').toString('base64') }],
   };
 }
@@ -106,6 +144,7 @@ function fitAttachmentName(name: string, canary: string): string {
 function kept(c: Case): boolean {
   if (c.field === 'attachment.name') return false;
   if (c.field === 'reporter.value') return c.filler[FIELDS.indexOf('reporter.key')] !== '__proto__';
+  if (c.field === 'environment.custom.value') return c.filler[FIELDS.indexOf('environment.custom.key')] !== '__proto__';
   return true;
 }
 
@@ -180,7 +219,7 @@ describe('a canary placed in any report field', () => {
       level: 'error',
       before: 'TypeError: ',
       after: '',
-      filler: Array.from({ length: 8 }, () => 'x'),
+      filler: Array.from({ length: FIELDS.length }, () => 'x'),
     };
     const members = intake(c).map((m, i) => (i === 2 ? { ...m, content: { ...m.content, console: intake(c)[1]!.content.console } } : m));
     const prompt = buildAgentPrompt(members, { nonce: c.nonce });

@@ -1,17 +1,18 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserzError } from '../../errors.js';
-import { parseJson, readBody, requireContentType, sendJson, type Router } from '../../http/index.js';
+import { clientIp, parseJson, readBody, requireContentType, sendJson, type Router } from '../../http/index.js';
 import { getApp } from '../../store/apps.js';
 import { getReportByStatusToken } from '../../store/reports.js';
 import { acceptReport } from '../accept.js';
 import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 import { INTAKE_LIMITS } from '../limits.js';
-import { clientIp, type IntakeLimiter } from '../rate-limits.js';
+import type { IntakeLimiter } from '../rate-limits.js';
 import { parseReportInput } from '../report-input.js';
 import { allowOrigin, answerPreflight, originOf } from './cors.js';
 import type { UserTokenVerifier } from './user-token.js';
 import { loadWidgetAssets } from './assets.js';
+import { reporterPhase, runOfReport } from './report-phase.js';
 
 interface WidgetRouteDeps {
   deps: IntakeDeps;
@@ -82,13 +83,15 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
       const app = await getApp(deps.db, report.appId);
       if (app?.origins.includes(origin)) allowOrigin(res, origin);
     }
-    // Public facts only: the status word and the outcome the reporter may see.
-    sendJson(
-      res,
-      200,
-      { id: report.id, status: report.outcome ? report.outcome.kind : report.status, outcome: report.outcome },
-      { 'cache-control': 'no-store' },
-    );
+    // Public facts only: the status word, the reporter's phase and the outcome's kind, with no
+    // repository detail (no PR link, repo, run or branch name) since anyone with the token reads it.
+    const phase = reporterPhase(report, await runOfReport(deps.db, report.id));
+    const outcome = report.outcome
+      ? report.outcome.kind === 'refused'
+        ? { kind: 'refused', reason: report.outcome.reason }
+        : { kind: report.outcome.kind }
+      : null;
+    sendJson(res, 200, { id: report.id, status: report.outcome ? report.outcome.kind : report.status, phase, outcome }, { 'cache-control': 'no-store' });
   });
 
   router.add('GET', '/widget.js', async (_req, res) => serveScript(res, (await loadWidgetAssets()).widget));
