@@ -1,6 +1,16 @@
 /** Public face of the runner: the loop (tests, main.ts) and the protocol the broker speaks. */
 export { runAgentLoop, type AgentLoopOptions, type RunnerExit, type RunnerIo } from './loop.js';
-export { HostMessage, MAX_LINE_BYTES, PROTOCOL_VERSION, RunnerMessage, TaskMessage, TOOL_NAMES, ToolName } from './protocol.js';
+export {
+  HostMessage,
+  MAX_LINE_BYTES,
+  PROTOCOL_VERSION,
+  RUNNER_READY_ENV,
+  RUNNER_READY_LINE,
+  RunnerMessage,
+  TaskMessage,
+  TOOL_NAMES,
+  ToolName,
+} from './protocol.js';
 export { LineReader, parseLine, writeLine } from './lines.js';
 export { checkGitArgs, GIT_SUBCOMMANDS } from './git-tool.js';
 export { gitShellExports } from './git-config.js';

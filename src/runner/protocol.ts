@@ -8,6 +8,14 @@ import { z } from 'zod';
  */
 export const PROTOCOL_VERSION = 1;
 
+/**
+ * Readiness, outside the protocol: a runner started ahead of its task (a pooled sandbox)
+ * with this variable set to 1 writes RUNNER_READY_LINE to stderr once loaded, before it
+ * reads stdin; the host hands the sandbox out only then. stdout stays protocol-only.
+ */
+export const RUNNER_READY_ENV = 'RUNNER_SIGNAL_READY';
+export const RUNNER_READY_LINE = 'userz-runner: ready\n';
+
 /** Upper bound of one line (bytes, newline excluded), enforced by both readers and writers. */
 export const MAX_LINE_BYTES = 1024 * 1024;
 

@@ -19,9 +19,17 @@ function withTimeout(argv: string[], timeoutMs: number | undefined): string[] {
   return ['timeout', '-s', 'KILL', seconds, ...argv];
 }
 
-async function startExec(docker: Docker, container: Docker.Container, argv: string[], withStdin: boolean): Promise<{ exec: Docker.Exec; socket: Duplex }> {
+/** An exec started and attached, its stream still paused: a process waiting for its input. */
+export interface StartedExec {
+  exec: Docker.Exec;
+  socket: Duplex;
+}
+
+/** `env`: fixed, non-secret additions to the container's environment (SANDBOX_ENV) for this command. */
+export async function startExec(docker: Docker, container: Docker.Container, argv: string[], withStdin: boolean, env?: string[]): Promise<StartedExec> {
   const exec = await container.exec({
     Cmd: argv,
+    ...(env ? { Env: env } : {}),
     AttachStdin: withStdin,
     AttachStdout: true,
     AttachStderr: true,
@@ -78,8 +86,19 @@ export interface ExecHooks {
 
 export async function execInContainer(docker: Docker, container: Docker.Container, argv: string[], opts: ExecOptions, hooks: ExecHooks): Promise<ExecResult> {
   const started = Date.now();
-  const { exec, socket } = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
-  hooks.track(socket);
+  const exec = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
+  hooks.track(exec.socket);
+  const result = await completeExec(docker, exec, opts, hooks);
+  const timedOut = opts.timeoutMs !== undefined && result.exitCode === 137 && Date.now() - started >= opts.timeoutMs;
+  return { ...result, timedOut };
+}
+
+/**
+ * Feeds stdin to an exec already started (by execInContainer, or ahead of time for a
+ * pooled sandbox, see docker-sandbox.ts) and collects its output and exit code.
+ * The caller has tracked its socket.
+ */
+export async function completeExec(docker: Docker, { exec, socket }: StartedExec, opts: Omit<ExecOptions, 'timeoutMs'>, hooks: ExecHooks): Promise<ExecResult> {
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -110,8 +129,7 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
     throw new UserzError('sandbox_output_too_large', 'Sandbox command output exceeded its cap', { details: { maxOutputBytes: max } });
   }
   const exitCode = await exitCodeOf(exec);
-  const timedOut = opts.timeoutMs !== undefined && exitCode === 137 && Date.now() - started >= opts.timeoutMs;
-  return { exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut };
+  return { exitCode, stdout: Buffer.concat(out), stderr: Buffer.concat(err), timedOut: false };
 }
 
 /**
@@ -119,12 +137,17 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
  * the exit code, or `onLost()`'s error when the sandbox went away under it.
  */
 export function spawnInContainer(docker: Docker, container: Docker.Container, argv: string[], hooks: ExecHooks): SandboxProcess {
+  return attachProcess(docker, startExec(docker, container, argv, true), hooks);
+}
+
+/** The SandboxProcess of an exec being (or already) started with stdin attached. */
+export function attachProcess(docker: Docker, starting: Promise<StartedExec>, hooks: ExecHooks): SandboxProcess {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
   const stderr = new PassThrough();
   const exited = (async () => {
     try {
-      const { exec, socket } = await startExec(docker, container, argv, true);
+      const { exec, socket } = await starting;
       hooks.track(socket);
       docker.modem.demuxStream(socket, stdout, stderr);
       socket.resume();

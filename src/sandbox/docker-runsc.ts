@@ -56,14 +56,14 @@ export class DockerRunscDriver implements SandboxDriver {
   }
 
   /**
-   * A pool member: started, and Node run once, which halves the first exec of a run (gVisor
-   * pages the read-only root in lazily; measured ~450 ms cold vs ~250 ms after). `node -e 0`
-   * writes nothing, so the sandbox stays pristine.
+   * A pool member: started, with its repository loader and runner already running and
+   * waiting on stdin (DockerSandbox.prestart), so a run pays neither Node start under gVisor.
+   * The workspace stays empty until the run streams its repository in.
    */
   private async createWarm(): Promise<DockerSandbox> {
     const sandbox = await this.create('');
     try {
-      await sandbox.exec(['node', '-e', '0'], { timeoutMs: 30_000 });
+      await sandbox.prestart(this.config.runnerCommand, this.config.prestartTimeoutMs);
     } catch (e) {
       await sandbox.destroy();
       throw e;

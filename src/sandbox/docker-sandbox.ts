@@ -3,14 +3,14 @@
  * a wall clock, and the repository-in / change-set-out transfers.
  */
 import { randomBytes } from 'node:crypto';
-import type { Duplex, Readable } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserzError, errorMessage } from '../errors.js';
-import { gitShellExports } from '../runner/index.js';
+import { gitShellExports, RUNNER_READY_ENV, RUNNER_READY_LINE } from '../runner/index.js';
 import type { ChangeSet } from '../guardrail/change-set.js';
 import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
 import { buildContainerSpec, containerName } from './container-spec.js';
-import { execInContainer, spawnInContainer, type ExecHooks } from './docker-exec.js';
+import { attachProcess, completeExec, execInContainer, spawnInContainer, startExec, type ExecHooks, type StartedExec } from './docker-exec.js';
 import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
 import { PROCESS_SWEEP_SOURCE, SWEEP_EXIT_CODE } from './process-sweep.js';
@@ -19,29 +19,105 @@ import { createWorkspace, removeWorkspace, workspacePaths, type Workspace } from
 
 const MiB = 1024 * 1024;
 
-// One exec: unpack the stream from stdin, commit it as the base, print the commit and the
-// tree manifest. Fixed identity and dates, so the same tree gives the same commit.
+// The load, in one exec: unpack the stream from stdin, commit it as the base, print the
+// commit, then the tree manifest. Fixed identity and dates, so the same tree gives the same commit.
 // The tree never brings its own git: every `.git` in it (top level or nested, directory or
 // gitfile) is left out, so the repository git works on is the fresh one made here, whose
 // config names no program, and which no hook, fsmonitor or filter of the tree's can reach.
 // `* !filter` in info/attributes (it outranks every .gitattributes) unsets filter drivers
 // too; git's config is forced as in the runner (src/runner/git-config.ts).
-const LOAD_SCRIPT = (strip: number): string =>
-  [
-    'set -e',
-    gitShellExports(),
-    'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
-    'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
-    `tar -x -f - --strip-components=${strip} --exclude=.git -C /work`,
-    'rm -rf /work/.git',
-    'export GIT_DIR=/work/.git GIT_WORK_TREE=/work',
-    'git init -q -b main',
-    "mkdir -p /work/.git/info && printf '* !filter\\n' > /work/.git/info/attributes",
-    'git add -A -f',
-    'git commit -q --allow-empty --no-verify -m "Repository as loaded by Userz"',
-    'git rev-parse HEAD',
-    'node -e "$1" manifest',
-  ].join('\n');
+const LOAD_SHELL = [
+  'set -e',
+  gitShellExports(),
+  'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
+  'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
+  'tar -x -f - --strip-components="$1" --exclude=.git -C /work',
+  'rm -rf /work/.git',
+  'export GIT_DIR=/work/.git GIT_WORK_TREE=/work',
+  'git init -q -b main',
+  "mkdir -p /work/.git/info && printf '* !filter\\n' > /work/.git/info/attributes",
+  'git add -A -f',
+  'git commit -q --allow-empty --no-verify -m "Repository as loaded by Userz"',
+  'git rev-parse HEAD',
+].join('\n');
+
+// Node drives the load so that it can be started ahead of the archive (a pooled sandbox):
+// stdin is one header line (the strip count), then the tar stream, handed to LOAD_SHELL;
+// once that succeeded, the tree walk prints the manifest in the same process.
+const LOADER_SOURCE = String.raw`
+{
+  const { spawn } = require('child_process');
+  let head = Buffer.alloc(0);
+  let started = false;
+  const onData = (chunk) => {
+    head = Buffer.concat([head, chunk]);
+    const nl = head.indexOf(10);
+    if (nl < 0) {
+      if (head.length > 16) process.exit(2);
+      return;
+    }
+    process.stdin.off('data', onData);
+    process.stdin.pause();
+    started = true;
+    const strip = head.subarray(0, nl).toString('latin1');
+    if (!/^[0-9]{1,2}$/.test(strip)) process.exit(2);
+    const sh = spawn('sh', ['-c', process.argv[2], 'sh', strip], { stdio: ['pipe', 'inherit', 'inherit'] });
+    sh.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
+    sh.on('exit', (code) => {
+      if (code !== 0) process.exit(code === null ? 1 : code);
+      walkTree();
+      process.stdin.destroy();
+    });
+    sh.stdin.write(head.subarray(nl + 1));
+    process.stdin.pipe(sh.stdin);
+  };
+  process.stdin.on('data', onData);
+  process.stdin.on('end', () => {
+    if (!started) process.exit(2);
+  });
+}
+function walkTree() {
+${TREE_WALK_SOURCE}
+}
+`;
+
+const LOADER_ARGV: readonly string[] = ['node', '-e', LOADER_SOURCE, 'manifest', LOAD_SHELL];
+
+async function* withHeader(strip: number, tar: Readable): AsyncGenerator<Buffer> {
+  yield Buffer.from(`${strip}\n`);
+  for await (const chunk of tar) yield chunk as Buffer;
+}
+
+const sameArgv = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+/** Waits for a pre-started runner's ready line on stderr, then leaves stderr paused for its user. */
+function untilReady(proc: SandboxProcess, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    let settled = false;
+    const done = (e?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      proc.stderr.off('data', onData);
+      proc.stderr.pause();
+      if (e) reject(e);
+      else resolve();
+    };
+    const notReady = (why: string) => new UserzError('sandbox_unavailable', `The pre-started runner ${why}`, { retryable: true });
+    const timer = setTimeout(() => done(notReady('did not get ready in time')), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (seen.includes(RUNNER_READY_LINE)) done();
+      else if (seen.length > 64 * 1024) done(notReady('wrote to stderr instead of getting ready'));
+    };
+    proc.stderr.on('data', onData);
+    proc.wait().then(
+      () => done(notReady('exited before its task')),
+      (e: unknown) => done(e instanceof Error ? e : notReady('failed')),
+    );
+  });
+}
 
 function isNotFound(e: unknown): boolean {
   return (e as { statusCode?: number }).statusCode === 404;
@@ -54,6 +130,9 @@ export class DockerSandbox implements Sandbox {
   /** Why the sandbox went away under its user (wall clock, OOM…); reported instead of a stream error. */
   private lost?: UserzError;
   private base?: { manifest: BaseManifest; commit: string; sourceCommit?: string };
+  /** Started ahead by prestart() (pool members only), each handed out once. */
+  private preloader?: StartedExec;
+  private prerunner?: { argv: readonly string[]; exec: StartedExec; proc: SandboxProcess };
   /** Open exec streams, ended by hand when the sandbox goes (runsc leaves them hanging). */
   private readonly streams = new Set<Duplex>();
   private readonly hooks: ExecHooks = {
@@ -136,6 +215,25 @@ export class DockerSandbox implements Sandbox {
     this.streams.clear();
   }
 
+  /**
+   * For a pool member: starts the repository loader and the runner ahead, each waiting on
+   * its stdin, so the run that takes this sandbox pays no Node start-up for either. Neither
+   * is sent anything before the run's own input (the loader its archive, the runner its
+   * task, whose protocol version it still checks), and the environment they get is
+   * SANDBOX_ENV plus the readiness flag: nothing secret. Resolves once the runner is ready.
+   */
+  async prestart(runnerArgv: readonly string[] | null, timeoutMs: number): Promise<void> {
+    const { docker } = this.config;
+    const loader = await startExec(docker, this.container, [...LOADER_ARGV], true);
+    this.hooks.track(loader.socket);
+    this.preloader = loader;
+    if (!runnerArgv) return;
+    const runner = await startExec(docker, this.container, [...runnerArgv], true, [`${RUNNER_READY_ENV}=1`]);
+    const proc = attachProcess(docker, Promise.resolve(runner), this.hooks);
+    this.prerunner = { argv: [...runnerArgv], exec: runner, proc };
+    await untilReady(proc, timeoutMs);
+  }
+
   /** Gives the sandbox to a run and starts its wall clock. */
   async assign(runId: string, opts: { rename: boolean }): Promise<void> {
     const acquiredAtMs = Date.now();
@@ -154,18 +252,21 @@ export class DockerSandbox implements Sandbox {
 
   private expire(): void {
     this.lost ??= new UserzError('sandbox_timeout', 'The sandbox ran past its wall clock and was killed', {
-      status: 504,
       details: { wallClockMs: this.config.limits.wallClockMs },
     });
     this.config.log.warn({ runId: this.runId, sandboxId: this.sandboxId }, 'Sandbox wall clock reached, killing it');
     void this.destroy();
   }
 
-  /** True while the container runs and nobody has destroyed it. */
+  /** True while the container and the processes started ahead run, and nobody has destroyed it. */
   async isAlive(): Promise<boolean> {
     if (this.destroying || this.lost) return false;
     try {
-      return (await this.container.inspect()).State.Running;
+      if (!(await this.container.inspect()).State.Running) return false;
+      for (const started of [this.preloader, this.prerunner?.exec]) {
+        if (started && !(await started.exec.inspect()).Running) return false;
+      }
+      return true;
     } catch {
       return false;
     }
@@ -195,9 +296,13 @@ export class DockerSandbox implements Sandbox {
 
   async exec(argv: string[], opts?: ExecOptions): Promise<ExecResult> {
     this.usable();
+    return this.settle(() => execInContainer(this.config.docker, this.container, argv, opts ?? {}, this.hooks));
+  }
+
+  private async settle(run: () => Promise<ExecResult>): Promise<ExecResult> {
     let result: ExecResult;
     try {
-      result = await execInContainer(this.config.docker, this.container, argv, opts ?? {}, this.hooks);
+      result = await run();
     } catch (e) {
       if (e instanceof UserzError) throw e;
       throw (await this.lostError()) ?? e;
@@ -212,19 +317,25 @@ export class DockerSandbox implements Sandbox {
 
   spawn(argv: string[]): SandboxProcess {
     this.usable();
+    const pre = this.prerunner;
+    if (pre && sameArgv(pre.argv, argv)) {
+      this.prerunner = undefined;
+      return pre.proc;
+    }
     return spawnInContainer(this.config.docker, this.container, argv, this.hooks);
   }
 
   async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<{ baseCommit: string }> {
     const strip = opts.stripComponents ?? 1;
     if (!Number.isInteger(strip) || strip < 0 || strip > 16) {
-      throw new UserzError('invalid_argument', 'stripComponents must be a small non-negative integer', { status: 400 });
+      throw new UserzError('invalid_argument', 'stripComponents must be a small non-negative integer');
     }
     if (this.base) throw new UserzError('sandbox_already_loaded', 'A repository is already loaded in this sandbox');
-    const res = await this.exec(['sh', '-c', LOAD_SCRIPT(strip), 'sh', TREE_WALK_SOURCE], {
-      stdin: tar,
-      maxOutputBytes: 256 * MiB,
-    });
+    const input = { stdin: Readable.from(withHeader(strip, tar)), maxOutputBytes: 256 * MiB };
+    const pre = this.preloader;
+    this.preloader = undefined;
+    this.usable();
+    const res = pre ? await this.settle(() => completeExec(this.config.docker, pre, input, this.hooks)) : await this.exec([...LOADER_ARGV], input);
     if (res.exitCode !== 0) {
       throw new UserzError('sandbox_load_failed', 'Could not unpack the repository into the sandbox', {
         details: { exitCode: res.exitCode, stderr: res.stderr.toString('utf8').slice(-2000) },
@@ -256,7 +367,7 @@ export class DockerSandbox implements Sandbox {
       });
     } catch (e) {
       if (e instanceof UserzError && e.code === 'sandbox_output_too_large') {
-        throw new UserzError('changeset_too_large', 'The change set is larger than allowed', { status: 422, cause: e });
+        throw new UserzError('changeset_too_large', 'The change set is larger than allowed', { cause: e });
       }
       throw e;
     }

@@ -6,7 +6,7 @@
  *   const sandbox = await driver.acquire(runId);           // pooled or cold; wall clock starts
  *   try {
  *     await sandbox.loadRepository(archive.tar, { sourceCommit: archive.baseCommit });
- *     const runner = sandbox.spawn(['node', '/opt/userz/runner.mjs']);  // JSON lines on stdio
+ *     const runner = sandbox.spawn([...RUNNER_COMMAND]);      // JSON lines on stdio; pre-started when pooled
  *     ...
  *     const changeSet = await sandbox.readChangeSet();       // computed by the host's walk
  *   } finally {
@@ -18,7 +18,15 @@
  * runtime (scripts/install-sandbox.sh); the image comes from scripts/build-sandbox-image.sh.
  */
 export type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, ReapResult, Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
-export { DEFAULT_CHANGESET_CAPS, DEFAULT_LIMITS, resolveSandboxConfig, type SandboxConfig, type SandboxConfigInput, type SandboxLimits } from './limits.js';
+export {
+  DEFAULT_CHANGESET_CAPS,
+  DEFAULT_LIMITS,
+  RUNNER_COMMAND,
+  resolveSandboxConfig,
+  type SandboxConfig,
+  type SandboxConfigInput,
+  type SandboxLimits,
+} from './limits.js';
 export { DockerRunscDriver } from './docker-runsc.js';
 export { runSandboxBuild } from './build.js';
 export { runDoctor, sandboxRun, type DoctorCheck, type SandboxRunRequest } from './operator.js';

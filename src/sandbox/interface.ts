@@ -51,6 +51,10 @@ export interface Sandbox {
    */
   loadRepository(tar: Readable, opts?: LoadRepositoryOptions): Promise<{ baseCommit: string }>;
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * A process with its stdio attached. In a pooled sandbox, the driver's runner command
+   * is already running, waiting on stdin: spawning exactly that argv hands it out (once).
+   */
   spawn(argv: string[]): SandboxProcess;
   /**
    * The workspace tree compared with the tree loaded by loadRepository, computed by the

@@ -10,6 +10,12 @@ import { createDockerClient } from './docker-client.js';
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 
+/**
+ * How the sandbox image starts the agent runner (sandbox-image/: /opt/userz/runner.mjs). The
+ * pipeline's DEFAULT_RUNNER_COMMAND is the same argv, so its runs get the pre-started runner.
+ */
+export const RUNNER_COMMAND: readonly string[] = ['node', '/opt/userz/runner.mjs', '/work'];
+
 export interface SandboxLimits {
   memoryBytes: number;
   cpus: number;
@@ -39,6 +45,13 @@ export interface SandboxConfig {
   workspaceRoot: string;
   /** Pristine sandboxes kept started and ready; 0 disables the pool. */
   poolSize: number;
+  /**
+   * The runner a pool member starts ahead, waiting on stdin for its task; `spawn()` with
+   * exactly this argv gets it (once). null: pool members start no runner.
+   */
+  runnerCommand: readonly string[] | null;
+  /** How long a pool member's runner may take to get ready before the member is dropped. */
+  prestartTimeoutMs: number;
   reapIntervalMs: number;
   /** Added to the wall clock before the reaper removes a container; also the grace for a containerless workspace. */
   reapMarginMs: number;
@@ -61,6 +74,8 @@ export function resolveSandboxConfig(input: SandboxConfigInput = {}): SandboxCon
     limits: { ...DEFAULT_LIMITS, ...input.limits },
     workspaceRoot: input.workspaceRoot ?? '/var/lib/userz/sandboxes',
     poolSize: input.poolSize ?? 1,
+    runnerCommand: input.runnerCommand === undefined ? RUNNER_COMMAND : input.runnerCommand,
+    prestartTimeoutMs: input.prestartTimeoutMs ?? 60_000,
     reapIntervalMs: input.reapIntervalMs ?? 60_000,
     reapMarginMs: input.reapMarginMs ?? 60_000,
     instance: input.instance ?? 'default',

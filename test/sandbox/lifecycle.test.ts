@@ -6,10 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerRunscDriver, type Sandbox } from '../../src/sandbox/index.js';
+import { PROTOCOL_VERSION, RUNNER_READY_ENV } from '../../src/runner/index.js';
+import { DockerRunscDriver, RUNNER_COMMAND, type Sandbox, type SandboxProcess } from '../../src/sandbox/index.js';
+import { SANDBOX_ENV } from '../../src/sandbox/container-spec.js';
 import { createDockerClient } from '../../src/sandbox/docker-client.js';
 import { createWorkspace } from '../../src/sandbox/workspace.js';
 import { REPO_ROOT, prepareSandboxEngine, testSandboxConfig } from './engine.js';
+import { repositoryTar } from './tar-stream-repo.js';
 
 const docker = createDockerClient();
 const drivers: DockerRunscDriver[] = [];
@@ -95,6 +98,44 @@ describe('reaper', () => {
   }, 60_000);
 });
 
+/** The sandbox user's live processes (command line and environment), other than the lister. */
+const LIST = String.raw`
+const fs = require('fs');
+const out = fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p) && Number(p) !== process.pid).flatMap((p) => {
+  try {
+    const s = fs.readFileSync('/proc/' + p + '/status', 'utf8');
+    if (!/^Uid:\s+1000\s/m.test(s) || /^State:\s+Z/m.test(s)) return [];
+    const split = (f) => fs.readFileSync('/proc/' + p + '/' + f, 'utf8').split('\0').filter(Boolean);
+    return [{ cmd: split('cmdline').slice(0, 3).join(' ').slice(0, 200), env: split('environ') }];
+  } catch (e) { return []; }
+});
+console.log(JSON.stringify(out));
+`;
+
+async function userProcesses(sandbox: Sandbox): Promise<{ cmd: string; env: string[] }[]> {
+  const res = await sandbox.exec(['node', '-e', LIST]);
+  expect(res.exitCode).toBe(0);
+  return JSON.parse(res.stdout.toString()) as { cmd: string; env: string[] }[];
+}
+
+const task = (protocolVersion: number) => ({
+  type: 'task',
+  protocolVersion,
+  system: 'Fix it.',
+  prompt: 'The total is off by one.',
+  tools: ['read_file'],
+  maxTurns: 1,
+});
+
+async function firstLine(proc: SandboxProcess): Promise<unknown> {
+  let text = '';
+  for await (const chunk of proc.stdout) {
+    text += (chunk as Buffer).toString('utf8');
+    if (text.includes('\n')) break;
+  }
+  return JSON.parse(text.slice(0, text.indexOf('\n')));
+}
+
 describe('warm pool', () => {
   it('hands out pristine sandboxes once each, renamed for their run, and refills', async () => {
     const driver = await open(testSandboxConfig('pool', { poolSize: 1 }));
@@ -116,6 +157,55 @@ describe('warm pool', () => {
     expect(second.sandboxId).not.toBe(first.sandboxId);
     await second.destroy();
     await expect(first.exec(['true'])).rejects.toMatchObject({ code: 'sandbox_destroyed' });
+  }, 120_000);
+
+  it('holds its loader and runner started and waiting, hands the runner out once, and the sweep still ends it', async () => {
+    const pooled = await open(testSandboxConfig('prestart', { poolSize: 1 }));
+    const cold = await open(testSandboxConfig('prestart-cold', { poolSize: 0 }));
+    await pooled.warmUp();
+    const sandbox = await pooled.acquire('run-prestart');
+    const reference = await cold.acquire('run-prestart-cold');
+    try {
+      // Before the run sent anything: both wait as uid 1000 with the fixed environment only.
+      const runnerLine = RUNNER_COMMAND.join(' ');
+      const waiting = await userProcesses(sandbox);
+      expect(waiting.map((p) => p.cmd)).toEqual(expect.arrayContaining([runnerLine, expect.stringMatching(/^node -e /)]));
+      expect(waiting).toHaveLength(2);
+      const fixed = [...SANDBOX_ENV, 'HOSTNAME=sandbox'].sort();
+      expect(waiting.find((p) => p.cmd === runnerLine)!.env.sort()).toEqual([...fixed, `${RUNNER_READY_ENV}=1`].sort());
+      expect(waiting.find((p) => p.cmd !== runnerLine)!.env.sort()).toEqual(fixed);
+
+      // The pre-started loader commits exactly what a cold one commits, .git left out.
+      const files = [
+        { path: 'README.md', content: '# app\n' },
+        { path: '.git/hooks/post-checkout', content: '#!/bin/sh\necho hooked > /work/hooked\n', mode: 0o755 },
+        { path: 'src/a.js', content: 'export const a = 1;\n' },
+      ];
+      const { baseCommit } = await sandbox.loadRepository(repositoryTar('app-1', files));
+      expect(baseCommit).toBe((await reference.loadRepository(repositoryTar('app-1', files))).baseCommit);
+      expect((await sandbox.exec(['test', '-e', '/work/.git/hooks/post-checkout'])).exitCode).not.toBe(0);
+      expect((await userProcesses(sandbox)).map((p) => p.cmd)).toEqual([runnerLine]);
+
+      // The runner handed out is the one waiting, and it still checks the protocol version.
+      const first = sandbox.spawn([...RUNNER_COMMAND]);
+      first.stdin.write(`${JSON.stringify(task(PROTOCOL_VERSION + 1))}\n`);
+      expect(await firstLine(first)).toMatchObject({ type: 'failed', code: 'protocol_version_mismatch' });
+      expect(await first.wait()).toBe(1);
+      expect(await userProcesses(sandbox)).toEqual([]);
+
+      // Once: the same argv again starts a new runner, which works.
+      const second = sandbox.spawn([...RUNNER_COMMAND]);
+      second.stdin.write(`${JSON.stringify(task(PROTOCOL_VERSION))}\n`);
+      expect(await firstLine(second)).toMatchObject({ type: 'model_request' });
+      expect((await userProcesses(sandbox)).map((p) => p.cmd)).toEqual([runnerLine]);
+      // Still waiting on the model when the change set is read: the sweep ends it first.
+      await sandbox.readChangeSet();
+      expect(await userProcesses(sandbox)).toEqual([]);
+      await expect(second.wait()).resolves.toBe(137);
+    } finally {
+      await sandbox.destroy();
+      await reference.destroy();
+    }
   }, 120_000);
 
   it('falls back to a cold start when the pool is empty', async () => {
