@@ -41,9 +41,13 @@ function buildChangeSet(): ChangeSet {
   return { baseCommit: '0'.repeat(40), entries, totalBytes: 0 };
 }
 
-function time(fn: () => void): number {
+/** Wall time, and the process's CPU time (less moved by other processes on a shared machine). */
+function time(fn: () => void, cpu: number[]): number {
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   fn();
+  const used = process.cpuUsage(cpuStart);
+  cpu.push((used.user + used.system) / 1000);
   return performance.now() - start;
 }
 
@@ -65,9 +69,12 @@ export default async function (): Promise<void> {
 
   const baseSamples: number[] = [];
   const checkSamples: number[] = [];
+  const baseCpu: number[] = [];
+  const checkCpu: number[] = [];
   for (let r = 0; r < WARMUP + REPS; r++) {
-    const b = time(baseline);
-    const c = time(check);
+    if (r === WARMUP) baseCpu.length = checkCpu.length = 0;
+    const b = time(baseline, baseCpu);
+    const c = time(check, checkCpu);
     if (r >= WARMUP) {
       baseSamples.push(b);
       checkSamples.push(c);
@@ -79,6 +86,9 @@ export default async function (): Promise<void> {
   console.log(`baseline (fold only): p50 ${ms(b50)}  p95 ${ms(b95)}`);
   console.log(`checkChangeSet:       p50 ${ms(c50)}  p95 ${ms(c95)}  (goal p95 <= 300 ms: ${c95 <= 300 ? 'met' : 'MISSED'})`);
   console.log(`ratio check/baseline: p50 ${(c50 / b50).toFixed(1)}x  p95 ${(c95 / b95).toFixed(1)}x`);
+  const [bc50, cc50] = [percentile(baseCpu, 50), percentile(checkCpu, 50)];
+  console.log(`CPU time p50: baseline ${ms(bc50)}  check ${ms(cc50)}  ratio ${(cc50 / bc50).toFixed(1)}x`);
   printBench({ name: 'guardrail/check-100k-x-50', metric: 'p50_ms', value: c50, baseline: b50 });
   printBench({ name: 'guardrail/check-100k-x-50', metric: 'p95_ms', value: c95, baseline: b95, goal: 'ratio <= 8 and value <= 300' });
+  printBench({ name: 'guardrail/check-100k-x-50', metric: 'cpu_p50_ms', value: cc50, baseline: bc50 });
 }

@@ -20,11 +20,13 @@ export interface CompiledRule {
 /**
  * Rules by anchor: a literal that one path segment must equal (`exact`), start with or
  * end with (`prefix`/`suffix`: two lower-case characters packed in a number, so a lookup
- * allocates no string). A rule lands in
+ * allocates no string). Exact literals are found by their first two characters and
+ * length too, and compared in place, so a segment that equals none costs no slice and no
+ * string hash: most paths match no rule. A rule lands in
  * `always` when some expansion of one of its globs has no such anchor.
  */
 interface RuleIndex {
-  readonly exact: ReadonlyMap<string, readonly number[]>;
+  readonly exact: ReadonlyMap<number, readonly ExactAnchor[]>;
   readonly prefix: ReadonlyMap<number, readonly number[]>;
   readonly suffix: ReadonlyMap<number, readonly number[]>;
   readonly always: readonly number[];
@@ -42,6 +44,14 @@ const ASCII = /^[\u0020-\u007e]*$/;
 const MAGIC = /[*?[\]\\]/;
 const KEY = 2;
 const pairKey = (s: string, at: number): number => (s.charCodeAt(at) << 16) | s.charCodeAt(at + 1);
+/** Key of the exact literal that could equal s[from, to): its length and first two characters (printable ASCII). */
+const exactKey = (s: string, from: number, to: number): number =>
+  (to - from) * 0x4000 + (s.charCodeAt(from) << 7) + (to - from > 1 ? s.charCodeAt(from + 1) : 0);
+
+interface ExactAnchor {
+  readonly literal: string;
+  readonly rules: number[];
+}
 
 export function compileRules(defaults: RuleSet, policy?: Policy, limits: Partial<ChangeSetLimits> = {}): CompiledRules {
   const rules: CompiledRule[] = defaults.rules.map((rule) => ({
@@ -85,7 +95,7 @@ function resolveLimits(overrides: Partial<ChangeSetLimits>): ChangeSetLimits {
 }
 
 function indexRules(rules: readonly CompiledRule[]): RuleIndex {
-  const exact = new Map<string, number[]>();
+  const exact = new Map<number, ExactAnchor[]>();
   const prefix = new Map<number, number[]>();
   const suffix = new Map<number, number[]>();
   const always: number[] = [];
@@ -102,11 +112,20 @@ function indexRules(rules: readonly CompiledRule[]): RuleIndex {
       return;
     }
     for (const { kind, key } of anchors as Anchor[]) {
-      if (kind === 'exact') put(exact, key, ruleIndex);
+      if (kind === 'exact') putExact(exact, key, ruleIndex);
       else put(kind === 'prefix' ? prefix : suffix, pairKey(key, 0), ruleIndex);
     }
   });
   return { exact, prefix, suffix, always };
+}
+
+function putExact(exact: Map<number, ExactAnchor[]>, literal: string, ruleIndex: number): void {
+  const key = exactKey(literal, 0, literal.length);
+  let anchors = exact.get(key);
+  if (anchors === undefined) exact.set(key, (anchors = []));
+  const anchor = anchors.find((a) => a.literal === literal);
+  if (anchor === undefined) anchors.push({ literal, rules: [ruleIndex] });
+  else if (anchor.rules[anchor.rules.length - 1] !== ruleIndex) anchor.rules.push(ruleIndex);
 }
 
 /**
@@ -154,15 +173,20 @@ export function matchRules(compiled: CompiledRules, path: string, hits: string[]
   const stamps = stampsOf(compiled);
   const generation = (stamps.generation += 1);
   tryRules(compiled, compiled.index.always, path, hits, stamps.tried, generation);
+  const { exact, prefix, suffix } = compiled.index;
   let from = 0;
   while (from <= lower.length) {
     let to = lower.indexOf('/', from);
     if (to === -1) to = lower.length;
-    const segment = lower.slice(from, to);
-    tryRules(compiled, compiled.index.exact.get(segment), path, hits, stamps.tried, generation);
-    if (segment.length >= KEY) {
-      tryRules(compiled, compiled.index.prefix.get(pairKey(segment, 0)), path, hits, stamps.tried, generation);
-      tryRules(compiled, compiled.index.suffix.get(pairKey(segment, segment.length - KEY)), path, hits, stamps.tried, generation);
+    if (to > from) {
+      const anchors = exact.get(exactKey(lower, from, to));
+      if (anchors !== undefined) {
+        for (const a of anchors) if (lower.startsWith(a.literal, from)) tryRules(compiled, a.rules, path, hits, stamps.tried, generation);
+      }
+    }
+    if (to - from >= KEY) {
+      tryRules(compiled, prefix.get(pairKey(lower, from)), path, hits, stamps.tried, generation);
+      tryRules(compiled, suffix.get(pairKey(lower, to - KEY)), path, hits, stamps.tried, generation);
     }
     from = to + 1;
   }

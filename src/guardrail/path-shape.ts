@@ -124,7 +124,7 @@ function stripNtfsTail(segment: string): string {
  * Appends the structural findings for one path to `out` (at most one per rule id) and
  * returns its folded spelling.
  */
-export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[], lower = path.toLowerCase()): string {
+export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFinding[], lower = path.toLowerCase(), everySegment = false): string {
   const first = out.length;
   if (path.length === 0) addFinding(out, first, R.nonCanonical);
   if (path.charCodeAt(0) === 0x2f || WINDOWS_DRIVE.test(path)) addFinding(out, first, R.absolute);
@@ -137,9 +137,9 @@ export function inspectPath(path: string, limits: ChangeSetLimits, out: PathFind
   if (path.length * 3 > limits.maxPathBytes && Buffer.byteLength(path, 'utf8') > limits.maxPathBytes) {
     addFinding(out, first, R.tooLong);
   }
-  inspectSegments(path, false, limits, out, first);
+  inspectSegments(path, false, limits, out, first, everySegment);
   const folded = foldPath(path, lower);
-  if (folded !== lower) inspectSegments(folded, true, limits, out, first);
+  if (folded !== lower) inspectSegments(folded, true, limits, out, first, everySegment);
   return folded;
 }
 
@@ -154,24 +154,49 @@ function addFinding(out: PathFinding[], first: number, ruleId: string): void {
   out.push({ ruleId, reason: STRUCTURAL_REASONS[ruleId]! });
 }
 
-function inspectSegments(path: string, folded: boolean, limits: ChangeSetLimits, out: PathFinding[], first: number): void {
+/**
+ * Segments are read in place: a segment is sliced out only when a check needs its text,
+ * which for most segments none does (a change set can hold 100,000 paths). everySegment
+ * gives every short segment to the Git-name checks (the reference the tests compare to).
+ */
+function inspectSegments(path: string, folded: boolean, limits: ChangeSetLimits, out: PathFinding[], first: number, everySegment: boolean): void {
   let from = 0;
   for (let i = 0; from <= path.length; i++) {
     let to = path.indexOf('/', from);
     if (to === -1) to = path.length;
-    const seg = path.slice(from, to);
+    const start = from;
+    const length = to - from;
     from = to + 1;
-    if (seg === '') {
+    if (length === 0) {
       // A leading empty segment is the absolute-path finding already.
       if (i > 0 || path.length === 0) addFinding(out, first, R.nonCanonical);
       continue;
     }
-    if (seg === '.') addFinding(out, first, R.nonCanonical);
-    else if (seg.charCodeAt(0) <= 0x2e && DOTS_AND_SPACES.test(seg)) addFinding(out, first, R.dotdot);
-    if (seg.length <= 16) inspectShortSegment(folded ? seg : seg.toLowerCase(), out, first);
+    const c0 = path.charCodeAt(start);
+    if (length === 1 && c0 === 0x2e) addFinding(out, first, R.nonCanonical);
+    else if (c0 <= 0x2e && onlyDotsAndSpaces(path, start, to)) addFinding(out, first, R.dotdot);
+    // Only ".git" (4 characters: no other character lower-cases to one of its letters) and
+    // names with a "~" can be a Git component or a short name.
+    if (length <= 16 && (everySegment || length === 4 || hasTilde(path, start, to))) {
+      const seg = path.slice(start, to);
+      inspectShortSegment(folded ? seg : seg.toLowerCase(), out, first);
+    }
     // Length is a property of the real name; NFKC may lengthen the folded one.
-    if (!folded && seg.length * 3 > limits.maxSegmentBytes && Buffer.byteLength(seg, 'utf8') > limits.maxSegmentBytes) {
+    if (!folded && length * 3 > limits.maxSegmentBytes && Buffer.byteLength(path.slice(start, to), 'utf8') > limits.maxSegmentBytes) {
       addFinding(out, first, R.tooLong);
     }
   }
+}
+
+function onlyDotsAndSpaces(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 0x2e && c !== 0x20) return false;
+  }
+  return true;
+}
+
+function hasTilde(s: string, from: number, to: number): boolean {
+  const at = s.indexOf('~', from);
+  return at !== -1 && at < to;
 }

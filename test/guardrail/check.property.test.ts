@@ -1,7 +1,8 @@
 // Property tests: a forbidden path never passes however it is spelled, and the rule
 // index never disagrees with testing every rule.
 import fc from 'fast-check';
-import { checkChangeSet, compileRules, loadDefaultRules, type CompiledRules, type RuleSet } from '../../src/guardrail/index.js';
+import { checkChangeSet, compileRules, loadDefaultRules, type ChangeSetEntry, type CompiledRules, type RuleSet } from '../../src/guardrail/index.js';
+import { checkChangeSetExhaustively } from '../../src/guardrail/check.js';
 import { matchRules, matchRulesExhaustively } from '../../src/guardrail/compile.js';
 import { pathsOf } from './change-sets.js';
 
@@ -183,6 +184,100 @@ describe('rule index', () => {
         },
       ),
       { numRuns: 500 },
+    );
+  });
+});
+
+describe('the check with its shortcuts (rule index, segments read in place, hashed repeat detection)', () => {
+  const globPart = fc.oneof(
+    segment,
+    segment.map((s) => `${s}*`),
+    segment.map((s) => `*${s}`),
+    segment.map((s) => `*.${s}`),
+    fc.constant('*'),
+    fc.constant('**'),
+    fc.tuple(segment, segment).map(([a, b]) => `{${a},${b}}`),
+    fc.tuple(segment, segment).map(([a, b]) => `${a}?${b}`),
+  );
+  const glob = fc.array(globPart, { minLength: 1, maxLength: 4 }).map((parts) => parts.join('/'));
+  // Segments the shortcuts skip or read in place: Git names in odd spellings (dotted capital
+  // I, Kelvin sign, long s, fullwidth), 8.3 short names, dots, empty segments.
+  const tricky = fc.constantFrom(
+    '.git',
+    '.GIT',
+    '.gİt',
+    '.g\u0130t',
+    'GIT~1',
+    'git~12',
+    'ENV~1',
+    'ab~1.x',
+    '~',
+    '..',
+    '.',
+    '',
+    ' .',
+    '.env',
+    '\u212aey',
+    '\u017fecret',
+    '\uff0egit',
+    'a%2fb',
+  );
+  const pathFrom = (pool: string[]): fc.Arbitrary<string> =>
+    fc
+      .array(
+        fc.oneof(
+          segment,
+          tricky,
+          fc.constantFrom(...pool),
+          segment.map((s) => s.toUpperCase()),
+        ),
+        { minLength: 1, maxLength: 5 },
+      )
+      .map((segs) => segs.join('/'));
+  const mode = fc.constantFrom('100644', '100755', '120000', '160000', '100600');
+
+  it('gives the verdict of the check without them, on generated rules and change sets', () => {
+    fc.assert(
+      fc.property(
+        fc.array(glob, { minLength: 0, maxLength: 8 }).chain((globs) => {
+          const pool = globs
+            .flatMap((g) => g.split('/'))
+            .map((p) => p.replace(/[*?[\]{},]/g, ''))
+            .filter((p) => p !== '');
+          const path = pathFrom(pool.length > 0 ? pool : ['x']);
+          const entry = fc.record({
+            path,
+            oldPath: fc.option(path, { nil: undefined }),
+            mode,
+            oldMode: fc.option(mode, { nil: undefined }),
+            status: fc.constantFrom('added', 'modified', 'renamed', 'deleted'),
+          });
+          // Repeats are drawn from the same list so duplicates occur often.
+          return fc.tuple(fc.constant(globs), fc.array(entry, { minLength: 1, maxLength: 20 }), fc.array(fc.nat(), { maxLength: 5 }));
+        }),
+        ([globs, drawn, repeats]) => {
+          const compiled = compileRules(defaults, { forbid: globs.map((g) => ({ glob: g, reason: undefined })) });
+          const entries: ChangeSetEntry[] = drawn.map((e) => ({ ...e, size: 0 }));
+          for (const r of repeats) entries.push({ ...entries[r % entries.length]! });
+          const changeSet = { baseCommit: '0'.repeat(40), entries, totalBytes: 0 };
+          expect(checkChangeSet(changeSet, compiled)).toEqual(checkChangeSetExhaustively(changeSet, compiled));
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('finds every repeated path in a large change set, as a Set does', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 1000, maxLength: 4000 }), (ids) => {
+        const entries: ChangeSetEntry[] = ids.map((id) => ({ path: `src/m${id % 7}/f${id}.ts`, status: 'modified', mode: '100644', size: 0 }));
+        const changeSet = { baseCommit: '0'.repeat(40), entries, totalBytes: 0 };
+        const lenient = compileRules(defaults, undefined, { maxFiles: 10_000 });
+        const verdict = checkChangeSet(changeSet, lenient);
+        expect(verdict).toEqual(checkChangeSetExhaustively(changeSet, lenient));
+        expect(verdict.violations.filter((v) => v.ruleId === 'path.duplicate')).toHaveLength(ids.length - new Set(ids).size);
+      }),
+      { numRuns: 20 },
     );
   });
 });
