@@ -16,6 +16,7 @@ import { createForge, registerGitHubInstallRoutes, registerGitHubReviewEvents, r
 import { registerInstallationEvents } from './forge/github/installations.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { clientIp, createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
+import { registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createModelClient } from './model/index.js';
 import { OPS_FROM_MODULES } from './ops/modules.js';
@@ -173,6 +174,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       ...deps.intake,
     });
     registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });
+    registerRetentionRoutes(router, { db: deps.store.db, blobs: deps.store.blobs, apiKeys, trustProxy: deps.config.trustProxy });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
     registerGitHubInstallRoutes(router, {

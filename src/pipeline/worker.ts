@@ -5,6 +5,7 @@ import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
 import { executeRun, RUN_DEFERRED } from './run.js';
+import { runLifecycleJob } from '../lifecycle/index.js';
 import { recordTriageFailure, triageReport } from './triage.js';
 
 export interface WorkerOptions {
@@ -26,7 +27,7 @@ export interface Worker {
 // connection (it is made before the transaction), so with a 300 ms model 64 at once capped
 // triage near 210 jobs/s; 256 cover the model's latency, while the database phases queue
 // for the pool's connections (well inside its 5 s connect timeout at these rates).
-const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 256, run: 2, notify: 8 };
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 256, run: 2, notify: 8, lifecycle: 1 };
 
 /**
  * Failures of the database itself rather than of the job: a deadlock or serialization
@@ -55,6 +56,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
     ['triage', 0],
     ['run', 0],
     ['notify', 0],
+    ['lifecycle', 0],
   ]);
   const running = new Set<Promise<void>>();
   let stopped = false;
@@ -70,7 +72,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
   const claimBatch = (kind: JobKind) => Math.max(1, Math.floor(concurrency[kind] / 16));
   // Kinds a finished job asked to claim; the poll timer claims every kind.
   const woken = new Set<JobKind>();
-  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run'];
+  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run', 'lifecycle'];
 
   const poll = async (kinds: readonly JobKind[]): Promise<void> => {
     for (const kind of kinds) {
@@ -116,8 +118,10 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       // Triage closes its job in its own transaction (one commit for both).
       if (job.kind === 'triage') await triageReport(deps, String(job.payload.reportId), { jobId: job.id });
       else if (job.kind === 'run') await executeRun(deps, String(job.payload.runId), { finalAttempt: final });
+      // The recurring lifecycle job reschedules its own row instead of completing.
+      else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);
       else await notifyRun(deps, String(job.payload.runId));
-      if (job.kind !== 'triage') await completeJob(deps.db, job.id);
+      if (job.kind !== 'triage' && job.kind !== 'lifecycle') await completeJob(deps.db, job.id);
     } catch (e) {
       if (isUserzError(e) && e.code === RUN_DEFERRED) {
         const until = new Date(String(e.details?.until));

@@ -10,7 +10,8 @@ import type { Db, Queryable } from './db/interface.js';
  * simply stops renewing it; when it lapses another worker claims the job again. Every
  * stage is therefore written to be safe to run again (see pipeline/run.ts).
  */
-export type JobKind = 'triage' | 'run' | 'notify';
+/** `lifecycle` is the one recurring job (blob expiry, src/lifecycle/expire.ts): it reschedules itself and never completes. */
+export type JobKind = 'triage' | 'run' | 'notify' | 'lifecycle';
 
 export interface EnqueueOptions {
   runAt?: Date;
