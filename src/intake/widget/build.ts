@@ -1,9 +1,13 @@
+import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'client');
 
-export const WIDGET_CLIENT_SOURCES = ['widget.ts', 'console-buffer.ts', 'form.ts', 'screenshot.ts'].map((f) => join(CLIENT_DIR, f));
+/** Every client source file: a prebuilt bundle older than any of them is stale. */
+export const WIDGET_CLIENT_SOURCES = readdirSync(CLIENT_DIR)
+  .filter((f) => f.endsWith('.ts'))
+  .map((f) => join(CLIENT_DIR, f));
 
 export interface WidgetBundles {
   /** The `<script src=".../widget.js">` the customer embeds. */

@@ -1,4 +1,4 @@
-// The on-demand chunk: modern-screenshot, exposed for widget.ts, loaded only when asked.
-import { domToJpeg, domToPng } from 'modern-screenshot';
+// The on-demand chunk: modern-screenshot, exposed for the widget, loaded only when asked.
+import { domToCanvas } from 'modern-screenshot';
 
-(window as unknown as { __userzScreenshot: unknown }).__userzScreenshot = { domToPng, domToJpeg };
+(window as unknown as { __userzScreenshot: unknown }).__userzScreenshot = { domToCanvas };
