@@ -45,8 +45,16 @@ export { renderPrBody, renderPrTitle, renderCommitMessage, escapeMarkdownText } 
 export { normalizeArchive } from './archive.js';
 export { mintRepoToken, revokeRepoToken, signAppJwt, parsePullRequestEvent, RUN_PERMISSIONS } from './github/index.js';
 export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult } from './github/index.js';
-export { verifyGitLabProject, verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, normalizeGitLabBaseUrl, DEVELOPER_ACCESS } from './gitlab/index.js';
-export type { GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
-export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
+export {
+  verifyGitLabProject,
+  verifyGitLabWebhook,
+  deliveryIdOf,
+  parseMergeRequestEvent,
+  checkGitLabPayload,
+  gitLabProjectIdOf,
+  normalizeGitLabBaseUrl,
+  DEVELOPER_ACCESS,
+} from './gitlab/index.js';
+export type { GitLabPayloadCheck, GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
 export { registerGitHubInstallRoutes, type GitHubInstallDeps } from './github/install-link.js';
 export { registerGitHubWebhookRoute, GITHUB_WEBHOOK_BODY_LIMIT } from './github/webhook-route.js';

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody } from './body.js';
 import { sendJson } from './errors.js';
+import { bearerToken } from './request.js';
 import type { Router } from './router.js';
 
 /**
@@ -13,7 +14,7 @@ import type { Router } from './router.js';
 export function registerAdminRoutes(router: Router, opts: { token: string; run: (name: string, input: unknown) => Promise<unknown> }): void {
   const expected = digest(opts.token);
   router.add('POST', '/api/admin/ops/:name', async (req, res, { params }) => {
-    const presented = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const presented = bearerToken(req);
     if (!presented || !timingSafeEqual(digest(presented), expected)) {
       throw new UserzError('invalid_admin_token', 'Admin token is missing or wrong', { status: 401 });
     }

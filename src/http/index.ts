@@ -1,4 +1,5 @@
 export { Router, type RouteHandler } from './router.js';
+export { bearerToken, clientIp } from './request.js';
 export { sendError, sendJson } from './errors.js';
 export { readBody, parseJson, requireContentType } from './body.js';
 export { registerHealthRoutes, type ReadinessCheck } from './health.js';

@@ -1,14 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
-import { parseJson, readBody, requireContentType, sendJson, type Router } from '../http/index.js';
+import { bearerToken, clientIp, parseJson, readBody, requireContentType, sendJson, type Router } from '../http/index.js';
 import { ApiKeyVerifier } from '../security/index.js';
 import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
 import type { AppDirectory } from './app-directory.js';
 import { createChatLinkCode, type ChatProvider } from './chat-links.js';
 import { assertRepoOfOrg, createApp, describeApp, normalizeOrigins } from './apps.js';
 import type { IntakeDeps } from './deps.js';
-import { clientIp } from './rate-limits.js';
 import type { SlackInstallLinks } from './slack/install.js';
 
 const API_BODY_LIMIT = 64 * 1024;
@@ -73,15 +72,10 @@ async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promi
   return parsed.data;
 }
 
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-}
-
 /** The App API, authenticated with a customer `sk_` key: create, read, link chat channels. */
 export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: AppDirectory, slackInstall: SlackInstallLinks | null): void {
   const apiKeys = deps.apiKeys ?? new ApiKeyVerifier({ db: deps.db, cache: deps.cache, limits: deps.apiKeyLimits });
-  const verifyKey = (req: IncomingMessage) => apiKeys.verify(bearer(req), clientIp(req, deps.trustProxy));
+  const verifyKey = (req: IncomingMessage) => apiKeys.verify(bearerToken(req), clientIp(req, deps.trustProxy));
   router.add('POST', '/api/v1/apps', async (req, res) => {
     const key = await verifyKey(req);
     const body = await readApiBody(req, CreateAppBody);

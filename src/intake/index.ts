@@ -4,7 +4,6 @@ import { AppDirectory } from './app-directory.js';
 import { registerAppApiRoutes } from './apps-api.js';
 import type { IntakeDeps } from './deps.js';
 import { registerDiscordRoutes } from './discord/interactions.js';
-import { createNotifier, type Notifier } from './notify.js';
 import { IntakeLimiter } from './rate-limits.js';
 import { registerSlackCommandRoutes } from './slack/command.js';
 import { registerSlackInstallRoutes } from './slack/install.js';
@@ -15,16 +14,16 @@ import { loadWidgetAssets } from './widget/assets.js';
 export type { IntakeDeps } from './deps.js';
 export { createApp, normalizeOrigin, describeApp, type CreatedApp } from './apps.js';
 export { acceptReport, type AcceptedReport } from './accept.js';
-export { createNotifier, messageFor, publicOutcome, type Notifier, type NotifierDeps, type ReportOutcome } from './notify.js';
+export { createNotifier, messageFor, publicOutcome, type NotifierDeps, type ReportOutcome } from './notify.js';
+/** The pipeline's port that createNotifier implements (declared in pipeline/deps.ts). */
+export type { Notifier } from '../pipeline/index.js';
 export { INTAKE_LIMITS, DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
-export { clientIp } from './rate-limits.js';
 export { parseReportInput, ReportInput } from './report-input.js';
 export { USERZ_COMMAND } from './discord/command.js';
 export { loadWidgetAssets } from './widget/assets.js';
 export { buildWidgetBundles } from './widget/build.js';
 
 export interface IntakeRoutes {
-  notifier: Notifier;
   /** Resolves when background follow-ups (Discord) have finished; for tests and shutdown. */
   idle(): Promise<void>;
 }
@@ -45,5 +44,5 @@ export function registerIntakeRoutes(router: Router, deps: IntakeDeps): IntakeRo
   // Load (or build) the widget now so the first page view is not the one that waits, and
   // a missing prebuilt bundle shows up in the boot log rather than on a customer's page.
   loadWidgetAssets().catch((e: unknown) => deps.log.warn({ err: errorMessage(e) }, 'Widget script is not available: run scripts/build-widget.mjs'));
-  return { notifier: createNotifier(deps), idle: async () => void (await Promise.all([slack.idle(), discord.idle()])) };
+  return { idle: async () => void (await Promise.all([slack.idle(), discord.idle()])) };
 }

@@ -5,6 +5,7 @@ type RestRequest = RESTOptions['makeRequest'];
 import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import type { Notifier } from '../pipeline/index.js';
 import { UserzError, errorMessage } from '../errors.js';
 import { scrubText, type Vault } from '../security/index.js';
 import type { Db } from '../store/index.js';
@@ -21,11 +22,6 @@ export interface NotifierDeps {
   notifierFetch?: typeof fetch;
   slackApiUrl?: string;
   discordApiUrl?: string;
-}
-
-/** The port the pipeline calls when a run ends. */
-export interface Notifier {
-  notifyReporter(report: Pick<Report, 'id'>, outcome: ReportOutcome): Promise<void>;
 }
 
 /**

@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { RateLimiter, type RateLimitCheck } from '../security/index.js';
 import type { IntakeDeps } from './deps.js';
 import { DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
@@ -29,19 +28,4 @@ export class IntakeLimiter {
   async checkReporter(appId: string, reporterKey: string): Promise<void> {
     await this.limiter.hit([{ rule: this.rules.perReporter, subject: `${appId}:${reporterKey}` }]);
   }
-}
-
-/**
- * The caller's address; X-Forwarded-For only when the deployment says a trusted proxy sets
- * it. Then the LAST entry counts: a proxy appends the address it saw, while every entry
- * before it is whatever the client chose to send (taking the first would let any caller
- * pick a fresh address per request and walk past every per-address limit).
- */
-export function clientIp(req: IncomingMessage, trustProxy = false): string | null {
-  if (trustProxy) {
-    const xff = req.headers['x-forwarded-for'];
-    const last = (Array.isArray(xff) ? xff.join(',') : xff)?.split(',').at(-1)?.trim();
-    if (last) return last;
-  }
-  return req.socket.remoteAddress ?? null;
 }

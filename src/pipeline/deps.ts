@@ -1,11 +1,18 @@
 import type { Logger } from 'pino';
 import type { RunBudget } from '../broker/index.js';
 import type { Forge } from '../forge/index.js';
-import type { Notifier } from '../intake/index.js';
 import type { ModelClient } from '../model/index.js';
 import type { SandboxDriver } from '../sandbox/index.js';
 import type { Vault } from '../security/index.js';
-import type { BlobStore, Db, Repo } from '../store/index.js';
+import type { BlobStore, Db, Repo, ReportOutcome } from '../store/index.js';
+
+/**
+ * The port the pipeline calls when a run ends: tell the reporter, where they reported.
+ * Intake implements it (intake/notify.ts); src/main.ts connects the two.
+ */
+export interface Notifier {
+  notifyReporter(report: { id: string }, outcome: ReportOutcome): Promise<void>;
+}
 
 /** What the pipeline needs; src/main.ts builds it once (tests build it with doubles at the edges). */
 export interface PipelineDeps {

@@ -8,6 +8,7 @@
 import type { PrDescription } from '../forge/index.js';
 import { foldPath } from '../guardrail/index.js';
 import { scrubText } from '../security/index.js';
+import { listBatchReports } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import type { Run } from './runs.js';
 
@@ -20,9 +21,7 @@ export async function describeDraft(
   run: Pick<Run, 'id' | 'batchId' | 'logBlob'>,
   guardrail: PrDescription['guardrail'],
 ): Promise<PrDescription> {
-  const reports = await deps.db.query<{ id: string; content: unknown }>('SELECT id, content FROM reports WHERE batch_id = $1 ORDER BY created_at', [
-    run.batchId,
-  ]);
+  const reports = await listBatchReports(deps.db, run.batchId);
   const summary = await agentSummaryOf(deps, run);
   return {
     title: `Fix reported problem (${run.id})`,

@@ -6,4 +6,6 @@ export { executeRun } from './run.js';
 export { notifyRun, outcomeOf } from './notify.js';
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { registerReviewRoutes } from './review.js';
-export { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
+export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
+export { forgeFor, type ForgeForDeps } from './forge-for.js';
+export { DEFAULT_RUNNER_COMMAND, type Notifier, type PipelineDeps } from './deps.js';

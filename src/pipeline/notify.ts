@@ -1,4 +1,4 @@
-import type { ReportOutcome } from '../intake/index.js';
+import type { ReportOutcome } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { getRun, reportIdsOfRun, type Run } from './runs.js';
 

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { UserzError } from '../errors.js';
 import { sendJson, type Router } from '../http/index.js';
 import type { VerifiedApiKey } from '../security/index.js';
+import { getReportStatus } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 
 /**
@@ -13,31 +14,16 @@ import type { PipelineDeps } from './deps.js';
 export function registerReportStatusRoute(router: Router, deps: Pick<PipelineDeps, 'db'>, verifyKey: (req: IncomingMessage) => Promise<VerifiedApiKey>): void {
   router.add('GET', '/api/v1/reports/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);
-    const [row] = await deps.db.query<{
-      id: string;
-      org_id: string;
-      app_id: string;
-      source: string;
-      status: string;
-      status_reason: string | null;
-      created_at: Date;
-      run_id: string | null;
-      run_state: string | null;
-    }>(
-      `SELECT r.id, r.org_id, r.app_id, r.source, r.status, r.status_reason, r.created_at, ru.id AS run_id, ru.state AS run_state
-         FROM reports r LEFT JOIN runs ru ON ru.batch_id = r.batch_id
-        WHERE r.id = $1`,
-      [params.id],
-    );
-    if (!row || row.org_id !== key.orgId) throw new UserzError('report_not_found', 'No such report', { status: 404 });
+    const report = await getReportStatus(deps.db, params.id!);
+    if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report', { status: 404 });
     sendJson(res, 200, {
-      id: row.id,
-      appId: row.app_id,
-      source: row.source,
-      status: row.status,
-      reason: row.status_reason,
-      createdAt: new Date(row.created_at).toISOString(),
-      run: row.run_id ? { id: row.run_id, state: row.run_state } : null,
+      id: report.id,
+      appId: report.appId,
+      source: report.source,
+      status: report.status,
+      reason: report.statusReason,
+      createdAt: report.createdAt.toISOString(),
+      run: report.run,
     });
   });
 }

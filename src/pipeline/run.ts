@@ -3,7 +3,7 @@ import { serveRunner, transcriptToJsonl, type RunnerOutcome } from '../broker/in
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import type { ForgeSession, RepositoryArchive } from '../forge/index.js';
 import { checkChangeSet, compileRules, loadDefaultRules, parsePolicy, POLICY_PATH, type ChangeSet, type CompiledRules } from '../guardrail/index.js';
-import { enqueueJob, getRepo } from '../store/index.js';
+import { closeBatch, enqueueJob, getApp, getRepo, listBatchReports, lockDailyRunWindow, saveRunAttempt, setRunStateReason } from '../store/index.js';
 import { ReportContent, buildAgentPrompt } from '../triage/index.js';
 import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { describeDraft } from './draft-description.js';
@@ -31,7 +31,8 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
 
   try {
     if (run.state === 'triaged') {
-      await closeBatch(deps, run);
+      // Once a run starts, later reports start a new batch instead of joining one already in flight.
+      await closeBatch(deps.db, run.batchId);
       run = await startWithinDailyLimit(deps, run);
       if (!run) return;
     }
@@ -66,15 +67,11 @@ export const RUN_DEFERRED = 'run_deferred';
  */
 async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<Run | null> {
   const started = await deps.db.transaction(async (tx): Promise<{ deferredUntil: Date } | { run: Run | null }> => {
-    await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:daily:${run.appId}`]);
-    const [limit] = await tx.query<{ daily_run_limit: number }>('SELECT daily_run_limit FROM apps WHERE id = $1', [run.appId]);
-    const [window] = await tx.query<{ n: number; oldest: Date | null }>(
-      `SELECT count(*)::int AS n, min(started_at) AS oldest FROM runs WHERE app_id = $1 AND started_at > now() - interval '24 hours'`,
-      [run.appId],
-    );
-    if (limit && Number(window!.n) >= limit.daily_run_limit) {
-      const until = new Date(new Date(window!.oldest!).getTime() + 24 * 3600_000 + 1_000);
-      await tx.query('UPDATE runs SET state_reason = $2, updated_at = now() WHERE id = $1', [run.id, 'daily_limit_reached']);
+    const window = await lockDailyRunWindow(tx, run.appId);
+    const app = await getApp(tx, run.appId);
+    if (app && window.started >= app.dailyRunLimit) {
+      const until = new Date(window.oldestStart!.getTime() + 24 * 3600_000 + 1_000);
+      await setRunStateReason(tx, run.id, 'daily_limit_reached');
       return { deferredUntil: until };
     }
     return { run: await transitionRun(tx, run.id, run.state, 'running', {}) };
@@ -83,11 +80,6 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<Run 
     throw new UserzError(RUN_DEFERRED, 'The App reached its daily run limit', { retryable: true, details: { until: started.deferredUntil.toISOString() } });
   }
   return started.run;
-}
-
-async function closeBatch(deps: PipelineDeps, run: Run): Promise<void> {
-  // Once a run starts, later reports start a new batch instead of joining one already in flight.
-  await deps.db.query('UPDATE batches SET open_until = now() WHERE id = $1 AND open_until > now()', [run.batchId]);
 }
 
 async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: ForgeSession) => Promise<void>): Promise<void> {
@@ -116,7 +108,7 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
   const usage = { ...outcome.usage, costUsd: outcome.costUsd };
   if (outcome.kind !== 'completed') {
     if (outcome.kind === 'model_error' && outcome.retryable) {
-      await deps.db.query('UPDATE runs SET log_blob = $2, usage = $3 WHERE id = $1', [run.id, logBlob, JSON.stringify(usage)]);
+      await saveRunAttempt(deps.db, run.id, logBlob, usage);
       throw new UserzError(outcome.code, 'The model provider failed; the run will be retried', { retryable: true });
     }
     return finish(deps, run, 'errored', { reason: outcomeReason(outcome), logBlob, usage });
@@ -156,11 +148,9 @@ async function runAgentInSandbox(
 
 /** The agent's prompt from the batch's reports, built by the same function `userz triage explain` shows. */
 async function buildTask(deps: PipelineDeps, run: Run): Promise<{ system: string; prompt: string }> {
-  const rows = await deps.db.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [
-    run.batchId,
-  ]);
-  if (rows.length === 0) throw new UserzError('batch_empty', 'The run has no report');
-  const { system, prompt } = buildAgentPrompt(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));
+  const reports = await listBatchReports(deps.db, run.batchId);
+  if (reports.length === 0) throw new UserzError('batch_empty', 'The run has no report');
+  const { system, prompt } = buildAgentPrompt(reports.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: r.createdAt })));
   return { system, prompt };
 }
 

@@ -1,5 +1,4 @@
 import { UserzError } from '../errors.js';
-import { getReport } from '../store/reports.js';
 import {
   classifyReport,
   decide,
@@ -14,7 +13,20 @@ import {
   type OpenBatch,
   type TriageDecision,
 } from '../triage/index.js';
-import { enqueueJob, newId, recordAudit, type Queryable } from '../store/index.js';
+import {
+  assignReportToBatch,
+  enqueueJob,
+  findJoinableBatches,
+  getReport,
+  insertBatch,
+  listBatchReports,
+  lockOpenBatch,
+  markReportErrored,
+  recordAudit,
+  recordTriageResult,
+  setBatchSummary,
+  type Queryable,
+} from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { insertTriagedRun } from './runs.js';
 
@@ -43,29 +55,17 @@ export async function triageReport(deps: PipelineDeps, reportId: string, opts: {
 
   await deps.db.transaction(async (tx) => {
     // Locks the report row; one that has a batch already was triaged by an earlier attempt.
-    // Its audit event (as recordAudit writes it) and the job's completion (as completeJob
-    // does it) go in the same statement: one round trip where each took its own.
-    const [locked] = await tx.query<{ repo_id: string | null }>(
-      `WITH done AS (UPDATE jobs SET done_at = now(), locked_until = NULL, last_error = NULL WHERE id = $7::bigint),
-            triaged AS (
-              UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
-              RETURNING id, org_id, app_id),
-            audit AS (
-              INSERT INTO audit_events (actor, action, org_id, subject, data)
-              SELECT 'pipeline', 'report.triaged', org_id, id, $6::jsonb FROM triaged)
-       SELECT (SELECT repo_id FROM apps WHERE apps.id = triaged.app_id) AS repo_id FROM triaged`,
-      [
-        reportId,
-        JSON.stringify(prefilter.signals),
-        JSON.stringify(classification),
-        JSON.stringify(decision),
-        decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
-        JSON.stringify({ action: decision.action, reason: decision.reason }),
-        opts.jobId ?? null,
-      ],
-    );
+    // Its audit event and the job's completion are written in the same statement.
+    const locked = await recordTriageResult(tx, reportId, {
+      signals: prefilter.signals,
+      classification,
+      decision,
+      status: decision.action === 'run' ? 'triaged' : decision.action === 'reject' ? 'rejected' : 'needs_review',
+      audit: { action: decision.action, reason: decision.reason },
+      jobId: opts.jobId ?? null,
+    });
     if (!locked) return;
-    const triaged = { id: reportId, orgId: report.orgId, appId: report.appId, repoId: locked.repo_id, createdAt: report.createdAt, content, fp };
+    const triaged = { id: reportId, orgId: report.orgId, appId: report.appId, repoId: locked.repoId, createdAt: report.createdAt, content, fp };
     if (decision.action === 'run') await joinOrStartBatch(deps, tx, triaged);
     else await holdOrReject(tx, triaged, decision);
   });
@@ -79,12 +79,9 @@ export async function triageReport(deps: PipelineDeps, reportId: string, opts: {
  */
 export async function recordTriageFailure(deps: Pick<PipelineDeps, 'db'>, reportId: string, reason: string): Promise<void> {
   await deps.db.transaction(async (tx) => {
-    const [row] = await tx.query<{ org_id: string }>(
-      `UPDATE reports SET status = 'errored', status_reason = $2 WHERE id = $1 AND status = 'received' AND batch_id IS NULL RETURNING org_id`,
-      [reportId, reason.slice(0, 200)],
-    );
-    if (row)
-      await recordAudit(tx, { actor: 'pipeline', action: 'report.errored', orgId: row.org_id, subject: reportId, data: { reason: reason.slice(0, 200) } });
+    const moved = await markReportErrored(tx, reportId, reason.slice(0, 200));
+    if (moved)
+      await recordAudit(tx, { actor: 'pipeline', action: 'report.errored', orgId: moved.orgId, subject: reportId, data: { reason: reason.slice(0, 200) } });
   });
 }
 
@@ -106,22 +103,14 @@ interface TriagedReport {
  */
 async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: TriagedReport): Promise<void> {
   const windowMs = deps.batchWindowMs ?? DEFAULT_BATCH_WINDOW_MS;
-  // A millisecond of slack each side: findBatch compares milliseconds, the column holds microseconds.
-  const rows = await tx.query<{ id: string; signature: Fingerprint; first_seen_at: Date; last_seen_at: Date }>(
-    `SELECT b.id, b.signature, b.first_seen_at, b.last_seen_at FROM batches b JOIN runs r ON r.batch_id = b.id
-      WHERE b.app_id = $1 AND b.open_until > now() AND r.state = 'triaged' AND b.signature IS NOT NULL
-        AND b.signature->>'kind' = $2 AND ($3::text IS NULL OR b.fingerprint = $3)
-        AND b.first_seen_at < $4::timestamptz + interval '1 millisecond'
-        AND b.first_seen_at > $4::timestamptz - ($5 || ' milliseconds')::interval - interval '1 millisecond'`,
-    [report.appId, report.fp.kind, report.fp.kind === 'error' ? report.fp.key : null, report.createdAt, String(windowMs)],
-  );
-  let open: OpenBatch[] = rows.map((b) => ({
-    id: b.id,
+  const rows = await findJoinableBatches<Fingerprint>(tx, {
     appId: report.appId,
-    fingerprint: b.signature,
-    firstSeenAt: new Date(b.first_seen_at),
-    lastSeenAt: new Date(b.last_seen_at),
-  }));
+    kind: report.fp.kind,
+    errorKey: report.fp.kind === 'error' ? report.fp.key : null,
+    receivedAt: report.createdAt,
+    windowMs,
+  });
+  let open: OpenBatch[] = rows.map((b) => ({ id: b.id, appId: report.appId, fingerprint: b.signature, firstSeenAt: b.firstSeenAt, lastSeenAt: b.lastSeenAt }));
   for (;;) {
     const match = findBatch({ appId: report.appId, fingerprint: report.fp, receivedAt: report.createdAt }, open, { windowMs });
     if (!match) break;
@@ -142,16 +131,11 @@ async function joinOrStartBatch(deps: PipelineDeps, tx: Queryable, report: Triag
  * brought up to date from the stored one, in one UPDATE, instead of from every member.
  */
 async function joinBatch(tx: Queryable, batchId: string, report: TriagedReport): Promise<boolean> {
-  const [batch] = await tx.query<{ summary: string }>(
-    `SELECT b.summary FROM batches b JOIN runs r ON r.batch_id = b.id
-      WHERE b.id = $1 AND b.open_until > now() AND r.state = 'triaged'
-      FOR UPDATE OF b`,
-    [batchId],
-  );
+  const batch = await lockOpenBatch(tx, batchId);
   if (!batch) return false;
-  await tx.query('UPDATE reports SET batch_id = $2 WHERE id = $1', [report.id, batchId]);
+  await assignReportToBatch(tx, report.id, batchId);
   const grown = summaryTextAfterJoin(batch.summary, report.createdAt);
-  if (grown) await tx.query('UPDATE batches SET summary = $2, report_count = $3, last_seen_at = now() WHERE id = $1', [batchId, grown.text, grown.count]);
+  if (grown) await setBatchSummary(tx, batchId, grown);
   else await refreshBatchSummary(tx, batchId);
   return true;
 }
@@ -167,28 +151,15 @@ async function holdOrReject(tx: Queryable, report: TriagedReport, decision: Tria
   }
 }
 
-/**
- * A new batch with `report` as its first member, its summary written with it. One statement
- * (the report's foreign key is checked at its end, after the batch row exists).
- */
+/** A new batch with `report` as its first member, its summary written with it. */
 async function startBatch(tx: Queryable, report: TriagedReport, openForMs: number): Promise<string> {
-  const id = newId('bat');
   const summary = summarizeBatch([{ content: report.content, receivedAt: report.createdAt }]);
-  await tx.query(
-    `WITH batch AS (
-       INSERT INTO batches (id, app_id, fingerprint, signature, summary, report_count, open_until)
-       VALUES ($1, $2, $3, $4, $5, $6, now() + ($7 || ' milliseconds')::interval) RETURNING id)
-     UPDATE reports SET batch_id = (SELECT id FROM batch) WHERE id = $8`,
-    [id, report.appId, report.fp.key, JSON.stringify(report.fp), summary.text, summary.count, String(openForMs), report.id],
-  );
-  return id;
+  return insertBatch(tx, { appId: report.appId, fingerprint: report.fp.key, signature: report.fp, summary, openForMs, firstReportId: report.id });
 }
 
 /** Recomputes a batch's trusted summary (count, top error, sanitised excerpt) from all its reports: for a stored summary in an older shape. */
 async function refreshBatchSummary(tx: Queryable, batchId: string): Promise<void> {
-  const rows = await tx.query<{ content: unknown; created_at: Date }>('SELECT content, created_at FROM reports WHERE batch_id = $1 ORDER BY created_at', [
-    batchId,
-  ]);
-  const summary = summarizeBatch(rows.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: new Date(r.created_at) })));
-  await tx.query('UPDATE batches SET summary = $2, report_count = $3, last_seen_at = now() WHERE id = $1', [batchId, summary.text, summary.count]);
+  const reports = await listBatchReports(tx, batchId);
+  const summary = summarizeBatch(reports.map((r) => ({ content: ReportContent.parse(r.content), receivedAt: r.createdAt })));
+  await setBatchSummary(tx, batchId, summary);
 }

@@ -70,3 +70,5 @@ export async function openStore(config: Pick<Config, 'database' | 'cache' | 'blo
 }
 export * from './apps.js';
 export * from './reports.js';
+export * from './batches.js';
+export * from './runs.js';

@@ -169,3 +169,101 @@ export async function countReports(db: Queryable, appId: string): Promise<number
   const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM reports WHERE app_id = $1', [appId]);
   return Number(row!.n);
 }
+
+/** What triage decided about one report, stored with its audit event and the triage job's completion. */
+export interface TriageResult {
+  signals: unknown;
+  classification: unknown;
+  decision: unknown;
+  status: 'triaged' | 'rejected' | 'needs_review';
+  /** The report.triaged audit event's data. */
+  audit: Record<string, unknown>;
+  /** The triage job to mark done in the same statement (null: none). */
+  jobId: number | null;
+}
+
+/**
+ * Stores the triage result on a report that has no batch yet (one that has was triaged by
+ * an earlier attempt: then nothing is written and null comes back), with its audit event
+ * (as recordAudit writes it) and the job's completion (as completeJob does it) in the same
+ * statement: one round trip where each took its own. Returns the repo of the report's App.
+ */
+export async function recordTriageResult(tx: Queryable, reportId: string, result: TriageResult): Promise<{ repoId: string | null } | null> {
+  const [locked] = await tx.query<{ repo_id: string | null }>(
+    `WITH done AS (UPDATE jobs SET done_at = now(), locked_until = NULL, last_error = NULL WHERE id = $7::bigint),
+          triaged AS (
+            UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
+            RETURNING id, org_id, app_id),
+          audit AS (
+            INSERT INTO audit_events (actor, action, org_id, subject, data)
+            SELECT 'pipeline', 'report.triaged', org_id, id, $6::jsonb FROM triaged)
+     SELECT (SELECT repo_id FROM apps WHERE apps.id = triaged.app_id) AS repo_id FROM triaged`,
+    [
+      reportId,
+      JSON.stringify(result.signals),
+      JSON.stringify(result.classification),
+      JSON.stringify(result.decision),
+      result.status,
+      JSON.stringify(result.audit),
+      result.jobId,
+    ],
+  );
+  return locked ? { repoId: locked.repo_id } : null;
+}
+
+/** Moves a report that is still `received` and unbatched to `errored` with the reason; its org when it moved. */
+export async function markReportErrored(tx: Queryable, reportId: string, reason: string): Promise<{ orgId: string } | null> {
+  const [row] = await tx.query<{ org_id: string }>(
+    `UPDATE reports SET status = 'errored', status_reason = $2 WHERE id = $1 AND status = 'received' AND batch_id IS NULL RETURNING org_id`,
+    [reportId, reason],
+  );
+  return row ? { orgId: row.org_id } : null;
+}
+
+/** The report's org and batch (null before triage), for decisions on held reports. */
+export async function getReportPlacement(db: Queryable, reportId: string): Promise<{ orgId: string; batchId: string | null } | null> {
+  const [row] = await db.query<{ org_id: string; batch_id: string | null }>('SELECT org_id, batch_id FROM reports WHERE id = $1', [reportId]);
+  return row ? { orgId: row.org_id, batchId: row.batch_id } : null;
+}
+
+/** Where a report is in the pipeline: its status (with the reason when errored) and its run, if triage made one. */
+export interface ReportStatusView {
+  id: string;
+  orgId: string;
+  appId: string;
+  source: string;
+  status: string;
+  statusReason: string | null;
+  createdAt: Date;
+  run: { id: string; state: string } | null;
+}
+
+export async function getReportStatus(db: Queryable, reportId: string): Promise<ReportStatusView | null> {
+  const [row] = await db.query<{
+    id: string;
+    org_id: string;
+    app_id: string;
+    source: string;
+    status: string;
+    status_reason: string | null;
+    created_at: Date;
+    run_id: string | null;
+    run_state: string | null;
+  }>(
+    `SELECT r.id, r.org_id, r.app_id, r.source, r.status, r.status_reason, r.created_at, ru.id AS run_id, ru.state AS run_state
+       FROM reports r LEFT JOIN runs ru ON ru.batch_id = r.batch_id
+      WHERE r.id = $1`,
+    [reportId],
+  );
+  if (!row) return null;
+  return {
+    id: row.id,
+    orgId: row.org_id,
+    appId: row.app_id,
+    source: row.source,
+    status: row.status,
+    statusReason: row.status_reason,
+    createdAt: new Date(row.created_at),
+    run: row.run_id ? { id: row.run_id, state: row.run_state! } : null,
+  };
+}

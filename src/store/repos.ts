@@ -166,3 +166,25 @@ export async function setInstallationSuspended(db: Queryable, installationId: nu
   for (const r of rows) await recordAudit(db, { actor, action: suspended ? 'repo.suspend' : 'repo.unsuspend', orgId: r.org_id, subject: r.id });
   return rows.length;
 }
+
+/** The live repos of a forge with this external id (GitLab: one per instance that has the project id); order as stored. */
+export async function listLiveReposByExternalId(
+  db: Queryable,
+  forge: ForgeKind,
+  externalId: string,
+): Promise<Array<{ id: string; webhookSecretId: string | null }>> {
+  const rows = await db.query<{ id: string; webhook_secret_id: string | null }>(
+    `SELECT id, webhook_secret_id FROM repos WHERE forge = $1 AND external_id = $2 AND removed_at IS NULL`,
+    [forge, externalId],
+  );
+  return rows.map((r) => ({ id: r.id, webhookSecretId: r.webhook_secret_id }));
+}
+
+/** The repo's stored token secret, only when that secret belongs to the repo's own org; null otherwise. */
+export async function getRepoTokenSecretId(db: Queryable, repoId: string): Promise<string | null> {
+  const [row] = await db.query<{ token_secret_id: string | null }>(
+    'SELECT r.token_secret_id FROM repos r JOIN secrets s ON s.id = r.token_secret_id AND s.org_id = r.org_id WHERE r.id = $1',
+    [repoId],
+  );
+  return row?.token_secret_id ?? null;
+}

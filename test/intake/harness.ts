@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Router } from '../../src/http/index.js';
-import { registerIntakeRoutes, type IntakeDeps, type IntakeRoutes } from '../../src/intake/index.js';
+import { createNotifier, registerIntakeRoutes, type IntakeDeps, type IntakeRoutes } from '../../src/intake/index.js';
+import type { Notifier } from '../../src/pipeline/index.js';
 import { generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { createCache, LocalBlobStore, type Cache, type Db } from '../../src/store/index.js';
 import { createTestOrg, openTestDb, type DbKind } from '../helpers/db.js';
@@ -22,7 +23,7 @@ export interface Harness {
   apiKey: string;
   server: Server;
   url: string;
-  routes: IntakeRoutes;
+  routes: IntakeRoutes & { notifier: Notifier };
   deps: IntakeDeps;
   close(): Promise<void>;
 }
@@ -41,7 +42,8 @@ export async function openHarness(opts: { db?: DbKind; config?: Partial<IntakeDe
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const deps: IntakeDeps = { db, cache, blobs, vault, log, config: { publicUrl: url, ...opts.config }, notifierFetch: fetch, ...opts.deps };
   const router = new Router(log);
-  const routes = registerIntakeRoutes(router, deps);
+  // The notifier is the pipeline's port; intake implements it and src/main.ts connects it once. Tests call it directly.
+  const routes = { ...registerIntakeRoutes(router, deps), notifier: createNotifier(deps) };
   server.on('request', (req, res) => {
     void router.handle(req, res).then((handled) => {
       if (!handled) res.writeHead(404).end();

@@ -18,7 +18,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { GitHubInstallConfig } from '../../config/index.js';
 import { UserzError } from '../../errors.js';
-import { sendJson, type Router } from '../../http/index.js';
+import { bearerToken, sendJson, type Router } from '../../http/index.js';
 import { consumeInstallState, linkInstallationToOrg, saveInstallState, type Db } from '../../store/index.js';
 import { githubWebUrl, proveInstaller } from './installer-proof.js';
 
@@ -94,11 +94,6 @@ function installPageUrl(apiBaseUrl: string | undefined, slug: string, state: str
   return url.toString();
 }
 
-function bearer(req: IncomingMessage): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
-}
-
 function parseInstallationId(raw: string | null): number {
   if (!raw || !/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
     throw new UserzError('invalid_installation_id', 'installation_id must be a positive integer', { status: 400 });
@@ -108,7 +103,7 @@ function parseInstallationId(raw: string | null): number {
 
 export function registerGitHubInstallRoutes(router: Router, deps: GitHubInstallDeps): void {
   router.add('POST', '/api/v1/github/install-links', async (req, res) => {
-    const key = await deps.verifyKey(bearer(req), req);
+    const key = await deps.verifyKey(bearerToken(req), req);
     const install = deps.install;
     if (!install) throw notConfigured();
     const nonce = randomBytes(24).toString('base64url');

@@ -8,4 +8,5 @@ export {
   type MergeRequestEventResult,
   type MergeRequestOutcome,
 } from './webhooks.js';
+export { checkGitLabPayload, gitLabProjectIdOf, type GitLabPayloadCheck } from './webhook-payloads.js';
 export { createGitLabApi, GITLAB_COM, normalizeGitLabBaseUrl, type GitLabApi } from './client.js';

@@ -10,6 +10,12 @@ const GitLabId = z.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
 /** Every event names its project; the project's webhook secret is what verifies the delivery. */
 export const GitLabProjectRef = z.looseObject({ project: z.looseObject({ id: GitLabId }) });
 
+/** The project id a (not yet verified) payload names, or null when it names none in GitLab's shape. */
+export function gitLabProjectIdOf(payload: unknown): number | null {
+  const ref = GitLabProjectRef.safeParse(payload);
+  return ref.success ? ref.data.project.id : null;
+}
+
 export const GitLabMergeRequestEvent = z.looseObject({
   object_kind: z.literal('merge_request'),
   project: z.looseObject({ id: GitLabId }),

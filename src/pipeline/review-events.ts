@@ -2,16 +2,15 @@ import type { Probot } from 'probot';
 import type { Logger } from 'pino';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
-import { recordReviewState } from '../pipeline/index.js';
+import { checkGitLabPayload, deliveryIdOf, gitLabProjectIdOf, parseMergeRequestEvent, parsePullRequestEvent, verifyGitLabWebhook } from '../forge/index.js';
 import type { Vault } from '../security/index.js';
-import { recordDelivery, type Db } from '../store/index.js';
-import { parsePullRequestEvent } from './github/index.js';
-import { deliveryIdOf, parseMergeRequestEvent, verifyGitLabWebhook } from './gitlab/index.js';
-import { checkGitLabPayload, GitLabProjectRef } from './gitlab/webhook-payloads.js';
+import { listLiveReposByExternalId, recordDelivery, type Db } from '../store/index.js';
+import { recordReviewState } from './runs.js';
 
 /**
  * What happens to a draft after it is opened (merged, closed, reopened) comes back as a
- * forge event and is recorded on the run. Deliveries are de-duplicated by their ids in the
+ * forge event and is recorded on the run. The forge module parses and verifies the events;
+ * this is the workflow around them (which repo's secret, which run, once per delivery). Deliveries are de-duplicated by their ids in the
  * same transaction as the effect.
  */
 export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Logger }): void {
@@ -38,17 +37,13 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
   router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
     if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
     const payload = parseJson(await readBody(req, GITLAB_WEBHOOK_BODY_LIMIT));
-    const ref = GitLabProjectRef.safeParse(payload);
-    if (!ref.success) throw new UserzError('invalid_payload', 'The GitLab payload does not name a project', { status: 400 });
-    const projectId = ref.data.project.id;
-    const repos = await deps.db.query<{ id: string; webhook_secret_id: string | null }>(
-      `SELECT id, webhook_secret_id FROM repos WHERE forge = 'gitlab' AND external_id = $1 AND removed_at IS NULL`,
-      [String(projectId)],
-    );
+    const projectId = gitLabProjectIdOf(payload);
+    if (projectId === null) throw new UserzError('invalid_payload', 'The GitLab payload does not name a project', { status: 400 });
+    const repos = await listLiveReposByExternalId(deps.db, 'gitlab', String(projectId));
     let verified: string | null = null;
     for (const repo of repos) {
-      if (!repo.webhook_secret_id) continue;
-      const secret = await deps.vault.revealSecret(repo.webhook_secret_id, { actor: 'gitlab-webhook', purpose: 'verify webhook' });
+      if (!repo.webhookSecretId) continue;
+      const secret = await deps.vault.revealSecret(repo.webhookSecretId, { actor: 'gitlab-webhook', purpose: 'verify webhook' });
       try {
         verifyGitLabWebhook({ headers: req.headers, secret });
         verified = repo.id;
