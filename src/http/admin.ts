@@ -16,7 +16,7 @@ export function registerAdminRoutes(router: Router, opts: { token: string; run: 
   router.add('POST', '/api/admin/ops/:name', async (req, res, { params }) => {
     const presented = bearerToken(req);
     if (!presented || !timingSafeEqual(digest(presented), expected)) {
-      throw new UserzError('invalid_admin_token', 'Admin token is missing or wrong', { status: 401 });
+      throw new UserzError('invalid_admin_token', 'Admin token is missing or wrong');
     }
     const input = parseJson(await readBody(req, 64 * 1024));
     sendJson(res, 200, { result: await opts.run(params.name!, input) });

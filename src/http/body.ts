@@ -74,7 +74,7 @@ function discardRest(req: IncomingMessage, lingerMs = 5_000): void {
 }
 
 function tooLarge(limit: number): UserzError {
-  return new UserzError('body_too_large', `Request body is larger than ${limit} bytes`, { status: 413 });
+  return new UserzError('body_too_large', `Request body is larger than ${limit} bytes`);
 }
 
 /**
@@ -88,7 +88,7 @@ export function parseJson(body: Buffer | string): unknown {
   try {
     value = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch {
-    throw new UserzError('malformed_json', 'Request body is not valid JSON', { status: 400 });
+    throw new UserzError('malformed_json', 'Request body is not valid JSON');
   }
   return normaliseJsonText(value);
 }
@@ -96,7 +96,7 @@ export function parseJson(body: Buffer | string): unknown {
 export function requireContentType(req: IncomingMessage, ...types: string[]): string {
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (!types.includes(ct)) {
-    throw new UserzError('unsupported_media_type', `Content-Type must be ${types.join(' or ')}`, { status: 415 });
+    throw new UserzError('unsupported_media_type', `Content-Type must be ${types.join(' or ')}`);
   }
   return ct;
 }

@@ -29,7 +29,7 @@ export function assertJsonDepth(body: Uint8Array | string, max = MAX_JSON_DEPTH)
     }
     if (c === QUOTE) inString = true;
     else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (++depth > max) throw new UserzError('json_too_deep', `JSON is nested deeper than ${max} levels`, { status: 400 });
+      if (++depth > max) throw new UserzError('json_too_deep', `JSON is nested deeper than ${max} levels`);
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) depth--;
   }
 }

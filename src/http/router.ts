@@ -95,4 +95,4 @@ function decodePathSegment(raw: string): string {
   return decoded;
 }
 
-const badPathEncoding = () => new UserzError('bad_path_encoding', 'The request path is not valid percent-encoded UTF-8', { status: 400 });
+const badPathEncoding = () => new UserzError('bad_path_encoding', 'The request path is not valid percent-encoded UTF-8');
