@@ -46,7 +46,7 @@ export interface VerifiedApiKey {
   prefix: string;
 }
 
-export const invalidApiKey = () => new UserzError('invalid_api_key', 'The API key is missing, malformed, revoked or wrong', { status: 401 });
+export const invalidApiKey = () => new UserzError('invalid_api_key', 'The API key is missing, malformed, revoked or wrong');
 
 export function formatApiKey(prefix: string, secret: string): string {
   const body = `sk_${prefix}_${secret}`;

@@ -48,7 +48,6 @@ const bucketKey = (rule: RateLimitRule, subject: string, windowStart: number) =>
 function rateLimited(rule: RateLimitRule, windowStart: number, now: number): UserzError {
   const retryAfterSeconds = Math.max(1, Math.ceil((windowStart + rule.windowMs - now) / 1000));
   return new UserzError('rate_limited', `Too many requests (${rule.name}); retry after ${retryAfterSeconds} s`, {
-    status: 429,
     retryable: true,
     details: { retryAfterSeconds, bucket: rule.name },
   });

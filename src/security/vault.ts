@@ -118,7 +118,7 @@ export class Vault {
       'SELECT org_id, kind, key_version, nonce, ciphertext FROM secrets WHERE id = $1',
       [secretId],
     );
-    if (!row) throw new UserzError('secret_not_found', `Secret ${secretId} does not exist`, { status: 404 });
+    if (!row) throw new UserzError('secret_not_found', `Secret ${secretId} does not exist`);
     const plain = await this.open(row.org_id, secretId, {
       keyVersion: Number(row.key_version),
       nonce: Buffer.from(row.nonce),
