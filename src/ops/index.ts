@@ -29,8 +29,7 @@ const init: Operation<{ name: string }, { orgId: string; orgName: string; apiKey
   async run(deps, { name }) {
     return deps.db.transaction(async (tx) => {
       const existing = await listOrgs(tx);
-      if (existing.length > 0)
-        throw new UserzError('already_initialized', `Userz already has an org (${existing[0]!.id}); init creates only the first one`, { status: 409 });
+      if (existing.length > 0) throw new UserzError('already_initialized', `Userz already has an org (${existing[0]!.id}); init creates only the first one`);
       const org = await insertOrg(tx, name, 'cli');
       await deps.vault.createOrgKey(tx, org.id);
       const key = await issueApiKey(tx, org.id, { label: 'first key', actor: 'cli' });
@@ -81,10 +80,10 @@ export const OPERATIONS: Record<string, Operation> = {
 
 export async function runOperation(deps: OpsDeps, name: string, rawInput: unknown): Promise<unknown> {
   const op = deps.extra?.[name] ?? OPERATIONS[name];
-  if (!op) throw new UserzError('unknown_operation', `Unknown operation ${name}`, { status: 404 });
+  if (!op) throw new UserzError('unknown_operation', `Unknown operation ${name}`);
   const parsed = op.input.safeParse(rawInput ?? {});
   if (!parsed.success) {
-    throw new UserzError('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '), { status: 400 });
+    throw new UserzError('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; '));
   }
   return op.run(deps, parsed.data);
 }

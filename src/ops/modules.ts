@@ -37,7 +37,7 @@ const addGitLab: Operation<{ org?: string; project: string; token: string; baseU
         [baseUrl, link.externalId],
       );
       if (owner && owner.org_id !== org.id) {
-        throw new UserzError('repo_in_other_org', 'This GitLab project is already registered to another Userz org', { status: 409 });
+        throw new UserzError('repo_in_other_org', 'This GitLab project is already registered to another Userz org');
       }
       const tokenSecretId = await deps.vault.storeSecret(org.id, 'gitlab_token', input.token, tx);
       const webhookSecretId = await deps.vault.storeSecret(org.id, 'gitlab_webhook_secret', webhookSecret, tx);
