@@ -19,6 +19,6 @@ export function createModelClient(config: ModelClientConfig): ModelClient {
     case 'anthropic':
       return new AnthropicModelClient(opts);
     default:
-      throw new UserzError('model_provider_unknown', 'Unknown model provider', { status: 400, details: { provider: String(provider) } });
+      throw new UserzError('model_provider_unknown', 'Unknown model provider', { details: { provider: String(provider) } });
   }
 }

@@ -17,24 +17,24 @@ export function toModelError(provider: string, failure: ProviderFailure, cause?:
     case 'aborted':
       return new UserzError('model_aborted', 'Model call was aborted', { ...base, retryable: true });
     case 'timeout':
-      return new UserzError('model_timeout', 'Model call timed out', { ...base, status: 504, retryable: true });
+      return new UserzError('model_timeout', 'Model call timed out', { ...base, retryable: true });
     case 'connection':
-      return new UserzError('model_unavailable', 'Model provider could not be reached', { ...base, status: 502, retryable: true });
+      return new UserzError('model_unavailable', 'Model provider could not be reached', { ...base, retryable: true });
     case 'status':
       return statusError(failure.status, base);
   }
 }
 
 function statusError(status: number, base: { cause?: unknown; details: Record<string, unknown> }): UserzError {
-  if (status === 401 || status === 403) return new UserzError('model_auth_failed', 'Model provider refused the credentials', { ...base, status: 502 });
-  if (status === 429) return new UserzError('model_rate_limited', 'Model provider rate limit reached', { ...base, status: 503, retryable: true });
-  if (status === 408) return new UserzError('model_timeout', 'Model call timed out', { ...base, status: 504, retryable: true });
-  if (status >= 500) return new UserzError('model_unavailable', 'Model provider failed', { ...base, status: 502, retryable: true });
-  return new UserzError('model_request_rejected', 'Model provider rejected the request', { ...base, status: 502 });
+  if (status === 401 || status === 403) return new UserzError('model_auth_failed', 'Model provider refused the credentials', base);
+  if (status === 429) return new UserzError('model_rate_limited', 'Model provider rate limit reached', { ...base, retryable: true });
+  if (status === 408) return new UserzError('model_timeout', 'Model call timed out', { ...base, retryable: true });
+  if (status >= 500) return new UserzError('model_unavailable', 'Model provider failed', { ...base, retryable: true });
+  return new UserzError('model_request_rejected', 'Model provider rejected the request', base);
 }
 
 export function badResponse(provider: string, reason: string): UserzError {
-  return new UserzError('model_bad_response', `Model answer could not be used: ${reason}`, { status: 502, details: { provider } });
+  return new UserzError('model_bad_response', `Model answer could not be used: ${reason}`, { details: { provider } });
 }
 
 /** Parses a provider's JSON-string tool arguments into an object. */
