@@ -22,7 +22,7 @@ export const EditFileArgs = z.object({ path: z.string(), search: z.string().min(
 export async function readWorkspaceFile(ws: Workspace, args: z.infer<typeof ReadFileArgs>): Promise<string> {
   const { abs } = await resolveExisting(ws, args.path);
   const st = await stat(abs);
-  if (!st.isFile()) throw new UserzError('tool_not_a_file', 'Not a regular file', { status: 400 });
+  if (!st.isFile()) throw new UserzError('tool_not_a_file', 'Not a regular file');
   const offset = args.offset ?? 0;
   const limit = args.limit ?? MAX_READ_BYTES;
   const handle = await open(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -49,7 +49,7 @@ async function writeNoFollow(abs: string, content: string): Promise<void> {
 
 function assertWritableSize(content: string): void {
   if (Buffer.byteLength(content) > MAX_WRITE_BYTES) {
-    throw new UserzError('tool_content_too_large', `Content exceeds ${MAX_WRITE_BYTES} bytes`, { status: 400 });
+    throw new UserzError('tool_content_too_large', `Content exceeds ${MAX_WRITE_BYTES} bytes`);
   }
 }
 
@@ -59,7 +59,7 @@ export async function writeWorkspaceFile(ws: Workspace, args: z.infer<typeof Wri
   await mkdir(dirname(abs), { recursive: true });
   // mkdir may have created directories; re-resolve so the final check sees the real tree.
   const again = await resolveForWrite(ws, args.path);
-  if (again.abs !== abs) throw new UserzError('tool_path_changed', 'Path changed while writing', { status: 409 });
+  if (again.abs !== abs) throw new UserzError('tool_path_changed', 'Path changed while writing');
   await writeNoFollow(abs, args.content);
   return `wrote ${Buffer.byteLength(args.content)} bytes to ${rel}`;
 }
@@ -73,15 +73,13 @@ function countOccurrences(text: string, search: string): number {
 export async function editWorkspaceFile(ws: Workspace, args: z.infer<typeof EditFileArgs>): Promise<string> {
   const { abs, rel } = await resolveForWrite(ws, args.path);
   const st = await stat(abs).catch(() => null);
-  if (!st?.isFile()) throw new UserzError('tool_not_found', 'No such file', { status: 404 });
-  if (st.size > MAX_WRITE_BYTES) throw new UserzError('tool_content_too_large', 'File too large to edit', { status: 400 });
+  if (!st?.isFile()) throw new UserzError('tool_not_found', 'No such file');
+  if (st.size > MAX_WRITE_BYTES) throw new UserzError('tool_content_too_large', 'File too large to edit');
   const text = await readFile(abs, 'utf8');
   const count = countOccurrences(text, args.search);
-  if (count === 0) throw new UserzError('tool_edit_no_match', 'Search text not found in the file', { status: 400 });
+  if (count === 0) throw new UserzError('tool_edit_no_match', 'Search text not found in the file');
   if (count > 1) {
-    throw new UserzError('tool_edit_ambiguous', `Search text occurs ${count} times; include more context to make it unique`, {
-      status: 400,
-    });
+    throw new UserzError('tool_edit_ambiguous', `Search text occurs ${count} times; include more context to make it unique`);
   }
   const at = text.indexOf(args.search);
   const next = text.slice(0, at) + args.replace + text.slice(at + args.search.length);

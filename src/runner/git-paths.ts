@@ -29,7 +29,7 @@ const PATH_ONLY = new Set(['status', 'ls-files', 'add', 'rm', 'mv', 'restore']);
 export const PATH_WRITING = new Set(['add', 'rm', 'mv', 'restore']);
 
 function magicRefused(): UserzError {
-  return new UserzError('tool_git_refused', 'git refused: pathspec magic and index paths (a leading ":") are not allowed', { status: 400 });
+  return new UserzError('tool_git_refused', 'git refused: pathspec magic and index paths (a leading ":") are not allowed');
 }
 
 /** Lexical rules; throws tool_git_refused (magic) or tool_path_refused. */

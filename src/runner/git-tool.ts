@@ -164,7 +164,7 @@ export const GIT_SUBCOMMANDS: Readonly<Record<string, OptionRule[]>> = {
 export const GitArgs = z.object({ args: z.array(z.string().max(1000)).min(1).max(100) });
 
 export function gitRefused(reason: string): UserzError {
-  return new UserzError('tool_git_refused', `git refused: ${reason}`, { status: 400 });
+  return new UserzError('tool_git_refused', `git refused: ${reason}`);
 }
 
 function optionAllowed(arg: string, rules: OptionRule[]): boolean {

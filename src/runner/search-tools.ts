@@ -25,7 +25,7 @@ export const SearchArgs = z.object({
 
 export async function listWorkspaceFiles(ws: Workspace, args: z.infer<typeof ListFilesArgs>): Promise<string> {
   const { abs, rel } = await resolveExisting(ws, args.path ?? '.');
-  if (!(await stat(abs)).isDirectory()) throw new UserzError('tool_not_a_directory', 'Not a directory', { status: 400 });
+  if (!(await stat(abs)).isDirectory()) throw new UserzError('tool_not_a_directory', 'Not a directory');
   const { entries, truncated } = await walkWorkspace(abs, rel, { recursive: args.recursive ?? false, maxEntries: MAX_LIST_ENTRIES });
   const lines = entries.map((e) => (e.kind === 'dir' ? `${e.rel}/` : e.kind === 'symlink' ? `${e.rel} (symlink)` : e.rel));
   if (truncated) lines.push(`[… listing stopped after ${MAX_LIST_ENTRIES} entries]`);
@@ -74,7 +74,7 @@ function matchInWorker(pattern: string, flags: string, files: SearchFile[]): Pro
     });
     const timer = setTimeout(() => {
       void worker.terminate();
-      reject(new UserzError('tool_search_timeout', `Search took longer than ${SEARCH_TIMEOUT_MS} ms; use a simpler pattern`, { status: 400 }));
+      reject(new UserzError('tool_search_timeout', `Search took longer than ${SEARCH_TIMEOUT_MS} ms; use a simpler pattern`));
     }, SEARCH_TIMEOUT_MS);
     worker.once('message', (hits: SearchHit[]) => {
       clearTimeout(timer);
@@ -83,7 +83,7 @@ function matchInWorker(pattern: string, flags: string, files: SearchFile[]): Pro
     });
     worker.once('error', (e) => {
       clearTimeout(timer);
-      reject(new UserzError('tool_search_failed', `Search failed: ${e.message.slice(0, 200)}`, { status: 400 }));
+      reject(new UserzError('tool_search_failed', `Search failed: ${e.message.slice(0, 200)}`));
     });
   });
 }
@@ -134,7 +134,7 @@ export async function searchWorkspace(ws: Workspace, args: z.infer<typeof Search
     try {
       new RegExp(args.pattern, flags);
     } catch {
-      throw new UserzError('tool_bad_pattern', 'Invalid regular expression', { status: 400 });
+      throw new UserzError('tool_bad_pattern', 'Invalid regular expression');
     }
   }
   const { files, skipped, truncated } = await collectFiles(ws, args.path);

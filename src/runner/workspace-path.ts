@@ -15,7 +15,7 @@ export interface Workspace {
 }
 
 export function pathRefused(reason: string, path: string): UserzError {
-  return new UserzError('tool_path_refused', `Path refused: ${reason}`, { status: 400, details: { path: path.slice(0, 300) } });
+  return new UserzError('tool_path_refused', `Path refused: ${reason}`, { details: { path: path.slice(0, 300) } });
 }
 
 // eslint-disable-next-line no-control-regex
@@ -66,7 +66,7 @@ export async function resolveExisting(ws: Workspace, path: string): Promise<{ ab
     if (code === 'ENOENT' || code === 'ENOTDIR') {
       // A dangling symlink also lands here: say "not found" only if nothing is there.
       if (await lstatOrNull(abs)) throw pathRefused('dangling symlink', path);
-      throw new UserzError('tool_not_found', 'No such file or directory', { status: 404, details: { path: path.slice(0, 300) } });
+      throw new UserzError('tool_not_found', 'No such file or directory', { details: { path: path.slice(0, 300) } });
     }
     throw e;
   }
