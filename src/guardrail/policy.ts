@@ -35,8 +35,7 @@ export const Policy = z.strictObject({
 });
 export type Policy = z.infer<typeof Policy>;
 
-const invalid = (message: string, cause?: unknown): UserzError =>
-  new UserzError('policy_invalid', `${POLICY_PATH} is invalid: ${message}`, { status: 422, cause });
+const invalid = (message: string, cause?: unknown): UserzError => new UserzError('policy_invalid', `${POLICY_PATH} is invalid: ${message}`, { cause });
 
 /**
  * Parses `.userz.yml`. An empty file (or only comments) is an empty policy. Throws a
