@@ -1,6 +1,6 @@
 import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/index.js';
-import { UserzError } from '../errors.js';
+import { UserzError, errorMessage } from '../errors.js';
 import { createLogger } from '../log/index.js';
 import { runGuardrailCheck } from '../guardrail/index.js';
 import { createModelClient } from '../model/index.js';
@@ -50,7 +50,15 @@ export const COMMANDS: Command[] = [
       const running = await startUserz(config, log, { role: role as Config['role'] | undefined, workers: WORKERS });
       const shutdown = (signal: string) => {
         log.info({ signal }, 'Shutting down');
-        void running.stop().then(() => process.exit(0));
+        // A shutdown step that fails must still end the process (with 1): unhandled, the
+        // rejection would be logged by the process guard and the process would stay up.
+        running.stop().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            log.error({ err: errorMessage(e) }, 'Shutdown failed');
+            process.exit(1);
+          },
+        );
       };
       process.once('SIGINT', () => shutdown('SIGINT'));
       process.once('SIGTERM', () => shutdown('SIGTERM'));

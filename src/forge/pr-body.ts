@@ -16,8 +16,11 @@ export const MAX_LISTED_FILES = 50;
 export const MAX_COMMIT_SUMMARY_CHARS = 1000;
 
 /** C0/C1 controls (newline and tab kept apart), zero-width, bidi and other invisible format characters. */
+// Variation selectors and joiners are listed alone on purpose: the class must match each by itself.
+/* eslint-disable no-misleading-character-class */
 const INVISIBLE =
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]|\udb40[\udc00-\udfff]/g;
+/* eslint-enable no-misleading-character-class */
 /** Every ASCII punctuation mark CommonMark lets us backslash-escape, minus the ones turned into entities. */
 const MARKDOWN_PUNCTUATION = /[!"#$%'()*+,\-./:;=?[\\\]^_`{|}~]/g;
 
