@@ -61,3 +61,8 @@ export async function getRunStatus(db: Queryable, runId: string): Promise<RunSta
     reviewState: row.review_state,
   };
 }
+
+/** Keeps the maintainer's words for a decision on a held run (the reject reason); null leaves none. */
+export async function setRunReviewNote(db: Queryable, runId: string, note: string | null): Promise<void> {
+  await db.query('UPDATE runs SET review_note = $2 WHERE id = $1', [runId, note]);
+}
