@@ -1,25 +1,29 @@
 /**
- * Triage throughput on Postgres: a backlog of widget-shaped reports drained by one worker
- * with its default triage concurrency, (a) prefilter only (no classifier: reports are held
- * for review) and (b) with a classifier stub that answers `benign` after 300 ms. Printed as
- * jobs/s and as a ratio to the intake rate it must keep up with (500 req/s, issue 17).
- * Baseline in the same run: a smaller backlog with the old default of 4 at once (the old
- * worker also waited 500 ms between claims, which capped it near 8 jobs/s; that wait is
- * gone, so the baseline here is faster than the old code was).
+ * Triage throughput: a backlog of widget-shaped reports (one error in 40 spellings, so they
+ * batch) drained by one worker with its default triage concurrency, (a) prefilter only (no
+ * classifier: reports are held for review) and (b) with a classifier stub that answers
+ * `benign` after 300 ms (reports join batches). On Postgres (the pool's default 10
+ * connections) and on PGlite. Printed as jobs/s against the intake rate it must keep up
+ * with (500 req/s, issue 17), with the batches the benign reports formed. Baseline in the
+ * same run: a smaller backlog with 4 at once, the old default.
  */
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pino from 'pino';
 import { DEFAULT_RUN_BUDGET } from '../src/broker/index.js';
 import { createApp, type Notifier } from '../src/intake/index.js';
 import type { ModelClient, ModelResponse } from '../src/model/index.js';
 import { startWorker, type PipelineDeps, type WorkerOptions } from '../src/pipeline/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../src/security/index.js';
-import { LocalBlobStore, migrate, openPostgres, type Db } from '../src/store/index.js';
+import { LocalBlobStore, migrate, openPglite, openPostgres, type Db } from '../src/store/index.js';
 import { createTestOrg } from '../test/helpers/db.js';
+import { printBench, scale } from './bench-line.js';
 
 const DATABASE_URL = process.env.USERZ_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const INTAKE_RATE = 500;
-const JOBS = Number(process.env.USERZ_BENCH_TRIAGE_JOBS ?? 2000);
+const BACKENDS = (process.env.USERZ_BENCH_TRIAGE_BACKENDS ?? 'postgres,pglite').split(',');
+const JOBS = Number(process.env.USERZ_BENCH_TRIAGE_JOBS ?? scale(2000, 500));
 
 /** Answers like a classifier that takes `ms` per call. */
 function slowBenignClassifier(ms: number): ModelClient {
@@ -65,48 +69,74 @@ async function drain(deps: PipelineDeps, n: number, opts: WorkerOptions): Promis
   }
 }
 
-export default async function (): Promise<void> {
-  const schema = `bench_${randomBytes(4).toString('hex')}`;
-  const db = await openPostgres({ url: DATABASE_URL, schema, max: 10 });
-  try {
-    await migrate(db);
-    const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
-    const orgId = await createTestOrg(db, vault, 'Bench');
-    const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [], actor: 'bench' });
-    const base: PipelineDeps = {
-      db,
-      blobs: new LocalBlobStore(`/tmp/userz-bench-${schema}`),
-      vault,
-      log: pino({ level: process.env.USERZ_BENCH_LOG ?? 'silent' }),
-      publicUrl: 'http://127.0.0.1',
-      forgeFor: () => {
-        throw new Error('no runs in this benchmark');
-      },
-      notifier: { notifyReporter: async () => undefined } satisfies Notifier,
-      budget: DEFAULT_RUN_BUDGET,
-      // Runs are scheduled far out: this measures triage only.
-      batchDelayMs: 3_600_000,
-    };
-    const n = JOBS;
-    const row = (name: string, rate: number) =>
-      console.log(`${name.padEnd(46)} ${rate.toFixed(1).padStart(7)} jobs/s   ${(rate / INTAKE_RATE).toFixed(2)}x of ${INTAKE_RATE} req/s intake`);
-
-    await backlog(db, orgId, app.app.id, 200, 'old');
-    const old = await drain(base, 200, { concurrency: { triage: 4 } });
-    row('baseline: 4 at once, the old default (200 jobs)', old);
-
-    await backlog(db, orgId, app.app.id, n, 'pre');
-    const pre = await drain(base, n, {});
-    row(`prefilter only, default concurrency (${n} jobs)`, pre);
-
-    await backlog(db, orgId, app.app.id, n, 'cls');
-    const cls = await drain({ ...base, classifier: slowBenignClassifier(300) }, n, {});
-    row(`classifier stub 300 ms, default concurrency (${n} jobs)`, cls);
+async function measure(backend: 'postgres' | 'pglite', db: Db, dir: string): Promise<Array<{ name: string; value: number; baseline: number }>> {
+  await migrate(db);
+  const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
+  const orgId = await createTestOrg(db, vault, 'Bench');
+  const app = await createApp(db, vault, { orgId, name: 'Bench', origins: [], actor: 'bench' });
+  const base: PipelineDeps = {
+    db,
+    blobs: new LocalBlobStore(dir),
+    vault,
+    log: pino({ level: process.env.USERZ_BENCH_LOG ?? 'silent' }),
+    publicUrl: 'http://127.0.0.1',
+    forgeFor: () => {
+      throw new Error('no runs in this benchmark');
+    },
+    notifier: { notifyReporter: async () => undefined } satisfies Notifier,
+    budget: DEFAULT_RUN_BUDGET,
+    // Runs are scheduled far out: this measures triage only.
+    batchDelayMs: 3_600_000,
+  };
+  const n = JOBS;
+  const row = (name: string, rate: number, extra = '') =>
     console.log(
-      `ratio vs baseline: prefilter ${(pre / old).toFixed(1)}x, with classifier ${(cls / old).toFixed(1)}x; keeps up with ${INTAKE_RATE} req/s: prefilter ${pre >= INTAKE_RATE ? 'yes' : 'NO'}, classifier ${cls >= INTAKE_RATE ? 'yes' : 'NO'}`,
+      `${backend.padEnd(8)} ${name.padEnd(46)} ${rate.toFixed(1).padStart(7)} jobs/s   ${(rate / INTAKE_RATE).toFixed(2)}x of ${INTAKE_RATE} req/s intake${extra}`,
     );
-  } finally {
-    await db.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await db.close();
+  const batchesOf = async (tag: string) => {
+    const [r] = await db.query<{ batches: number; reports: number }>(
+      `SELECT count(DISTINCT batch_id)::int AS batches, count(*)::int AS reports FROM reports WHERE id LIKE $1 AND batch_id IS NOT NULL`,
+      [`rep_${tag}%`],
+    );
+    return `, ${r!.reports} reports in ${r!.batches} batches`;
+  };
+
+  await backlog(db, orgId, app.app.id, 200, 'old');
+  const old = await drain(base, 200, { concurrency: { triage: 4 } });
+  row('baseline: 4 at once, the old default (200 jobs)', old);
+
+  await backlog(db, orgId, app.app.id, n, 'pre');
+  const pre = await drain(base, n, {});
+  row(`prefilter only, default concurrency (${n} jobs)`, pre);
+
+  await backlog(db, orgId, app.app.id, n, 'cls');
+  const cls = await drain({ ...base, classifier: slowBenignClassifier(300) }, n, {});
+  row(`classifier stub 300 ms, default concurrency (${n} jobs)`, cls, await batchesOf('cls'));
+  return [
+    { name: `triage/${backend}/prefilter_only`, value: pre, baseline: old },
+    { name: `triage/${backend}/classifier_300ms`, value: cls, baseline: old },
+  ];
+}
+
+export default async function (): Promise<void> {
+  const figures: Array<{ name: string; value: number; baseline: number }> = [];
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  if (BACKENDS.includes('postgres')) {
+    const pg = await openPostgres({ url: DATABASE_URL, schema });
+    try {
+      figures.push(...(await measure('postgres', pg, join(tmpdir(), `userz-bench-${schema}`))));
+    } finally {
+      await pg.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      await pg.close();
+    }
   }
+  if (BACKENDS.includes('pglite')) {
+    const lite = await openPglite();
+    try {
+      figures.push(...(await measure('pglite', lite, join(tmpdir(), `userz-bench-${schema}-pglite`))));
+    } finally {
+      await lite.close();
+    }
+  }
+  for (const f of figures) printBench({ ...f, metric: 'jobs_per_s', goal: `value >= ${INTAKE_RATE}` });
 }

@@ -6,7 +6,8 @@ import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
 import { executeRun, RUN_DEFERRED } from './run.js';
 import { runLifecycleJob } from '../lifecycle/index.js';
-import { recordTriageFailure, triageReport } from './triage.js';
+import { recordTriageFailure } from './triage.js';
+import { TriageGroups } from './triage-group.js';
 
 export interface WorkerOptions {
   /** Concurrent jobs per kind in this process; runs are bounded by sandbox capacity. */
@@ -59,6 +60,8 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
     ['lifecycle', 0],
   ]);
   const running = new Set<Promise<void>>();
+  // Triage jobs share report reads and write their results in groups (one transaction each).
+  const triage = new TriageGroups(deps);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -116,7 +119,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
     try {
       const final = job.attempts >= job.maxAttempts;
       // Triage closes its job in its own transaction (one commit for both).
-      if (job.kind === 'triage') await triageReport(deps, String(job.payload.reportId), { jobId: job.id });
+      if (job.kind === 'triage') await triage.triage(String(job.payload.reportId), job.id);
       else if (job.kind === 'run') await executeRun(deps, String(job.payload.runId), { finalAttempt: final });
       // The recurring lifecycle job reschedules its own row instead of completing.
       else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);

@@ -72,3 +72,4 @@ export * from './apps.js';
 export * from './reports.js';
 export * from './batches.js';
 export * from './runs.js';
+export * from './triage-writes.js';

@@ -145,6 +145,13 @@ export async function getReport(db: Queryable, id: string): Promise<Report | nul
   return row ? toReport(row) : null;
 }
 
+/** Several reports in one round trip (triage reads the reports of the jobs it claimed together); missing ids are left out. */
+export async function getReports(db: Queryable, ids: readonly string[]): Promise<Report[]> {
+  if (ids.length === 0) return [];
+  const rows = await db.query<ReportRow>(`SELECT ${COLUMNS} FROM reports WHERE id = ANY($1::text[])`, [[...ids]]);
+  return rows.map(toReport);
+}
+
 /** The report when `token` is its status token (constant-time compare), else null. */
 export async function getReportByStatusToken(db: Queryable, id: string, token: string): Promise<Report | null> {
   const [row] = await db.query<ReportRow & { status_token: string | null }>(`SELECT ${COLUMNS}, status_token FROM reports WHERE id = $1`, [id]);

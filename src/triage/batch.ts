@@ -133,7 +133,7 @@ export interface FindBatchOptions {
 export const DEFAULT_BATCH_WINDOW_MS = 6 * 60 * 60 * 1000;
 export const DEFAULT_MIN_SIMILARITY = 0.5;
 
-/** The open batch of the same App, inside its window, most similar to the candidate; null to start a new one. */
+/** The open batch of the same App, inside its window (either side), most similar to the candidate; null to start a new one. */
 export function findBatch(candidate: BatchCandidate, openBatches: readonly OpenBatch[], opts: FindBatchOptions = {}): OpenBatch | null {
   const windowMs = opts.windowMs ?? DEFAULT_BATCH_WINDOW_MS;
   const minSimilarity = opts.minSimilarity ?? DEFAULT_MIN_SIMILARITY;
@@ -141,8 +141,12 @@ export function findBatch(candidate: BatchCandidate, openBatches: readonly OpenB
   let best: { batch: OpenBatch; score: number } | null = null;
   for (const batch of openBatches) {
     if (batch.appId !== candidate.appId) continue;
+    // The batch's span of received times, with the candidate, stays inside the window: a
+    // report older than the batch's first member may join it (triage runs many reports at
+    // once and retries come back late; see pipeline/triage-group.ts), as long as it is not
+    // more than the window before the batch's latest member.
     const first = batch.firstSeenAt.getTime();
-    if (at < first || at - first > windowMs) continue;
+    if (at - first > windowMs || batch.lastSeenAt.getTime() - at > windowMs) continue;
     const score = similarity(candidate.fingerprint, batch.fingerprint);
     if (score < minSimilarity) continue;
     if (!best || score > best.score || (score === best.score && batch.lastSeenAt > best.batch.lastSeenAt)) best = { batch, score };

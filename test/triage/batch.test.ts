@@ -96,6 +96,17 @@ describe('findBatch', () => {
     expect(findBatch(candidate, open, { windowMs: 8 * 3_600_000 })?.id).toBe('b1');
   });
 
+  it('takes a report older than its first member while its span stays inside the window', () => {
+    // First member at 10:00, latest at 14:00; a 6 h window.
+    const open = [batch('b1', 'app1', crash('aaaa1111', 3), t0, hours(4))];
+    const at = (h: number) => ({ appId: 'app1', fingerprint: fingerprint(crash('aaaa1111', 3)), receivedAt: hours(h) });
+    expect(findBatch(at(-1), open)?.id).toBe('b1');
+    expect(findBatch(at(-2), open)?.id).toBe('b1');
+    expect(findBatch(at(-2.5), open)).toBeNull();
+    expect(findBatch(at(6), open)?.id).toBe('b1');
+    expect(findBatch(at(6.5), open)).toBeNull();
+  });
+
   it('picks the most similar text batch and ignores dissimilar ones', () => {
     const open = [
       batch('search', 'app1', { text: 'Search results show prices in the wrong currency since yesterday.' }),
