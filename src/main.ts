@@ -174,7 +174,11 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       ...deps.intake,
     });
     registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });
-    registerRetentionRoutes(router, { db: deps.store.db, blobs: deps.store.blobs, apiKeys, trustProxy: deps.config.trustProxy });
+    registerRetentionRoutes(router, {
+      db: deps.store.db,
+      blobs: deps.store.blobs,
+      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
+    });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
     registerGitHubInstallRoutes(router, {

@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
-import { bearerToken, clientIp, parseJson, readBody, sendJson, type Router } from '../http/index.js';
-import type { ApiKeyVerifier, VerifiedApiKey } from '../security/index.js';
+import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
+import type { VerifiedApiKey } from '../security/index.js';
 import { recordAudit, type BlobStore, type Db } from '../store/index.js';
 import {
   getBlobRow,
@@ -20,8 +20,8 @@ import {
 export interface RetentionRouteDeps {
   db: Db;
   blobs: BlobStore;
-  apiKeys: ApiKeyVerifier;
-  trustProxy: boolean;
+  /** The process's one `sk_` verifier (limits, hash gate, cache), given the presented key and the request for its client address. */
+  verifyKey: (presented: string | undefined, req: IncomingMessage) => Promise<VerifiedApiKey>;
 }
 
 /** Presigned attachment links last 5 minutes (the store caps any at 15). */
@@ -43,7 +43,7 @@ const OrgRetention = z.object({ days: z.number().int().min(1).max(3650) }).stric
  *       5-minute presigned URL (S3); 410 `blob_expired` once the lifecycle job removed it.
  */
 export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps): void {
-  const verifyKey = (req: IncomingMessage) => deps.apiKeys.verify(bearerToken(req), clientIp(req, deps.trustProxy));
+  const verifyKey = (req: IncomingMessage) => deps.verifyKey(bearerOf(req), req);
 
   router.add('GET', '/api/v1/retention', async (req, res) => {
     const key = await verifyKey(req);
@@ -121,6 +121,11 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
     });
     res.end(data);
   });
+}
+
+function bearerOf(req: IncomingMessage): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7).trim() : undefined;
 }
 
 function blobView(b: BlobRow) {
