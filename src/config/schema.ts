@@ -134,7 +134,7 @@ export const EnvSchema = z.object({
   /** Slack/Discord: how long the store may take before the "received, confirmation follows" answer (they allow 3 s in all). */
   USERZ_CHAT_ACK_MS: intWithDefault(2000, 50, 2500),
   /** Triage jobs run at once per worker process (model calls are I/O; the prefilter-only path is cheap). */
-  USERZ_TRIAGE_CONCURRENCY: intWithDefault(256, 1, 1024),
+  USERZ_TRIAGE_CONCURRENCY: intWithDefault(512, 1, 4096),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
