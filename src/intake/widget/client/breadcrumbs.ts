@@ -37,24 +37,14 @@ function textOf(el: Element): string {
 }
 
 export class BreadcrumbTrail {
-  readonly ring = new Ring<Breadcrumb>(50);
+  readonly ring: Ring<Breadcrumb>;
 
-  constructor(private readonly storage: Storage | null) {
-    try {
-      const saved = JSON.parse(storage?.getItem(KEY) ?? '[]') as Breadcrumb[];
-      if (Array.isArray(saved)) saved.forEach((c) => this.ring.push(c));
-    } catch {
-      /* unreadable: start empty */
-    }
+  constructor(storage: Storage | null) {
+    this.ring = new Ring<Breadcrumb>(50, storage, KEY);
   }
 
   push(c: Breadcrumb): void {
     this.ring.push(c);
-    try {
-      this.storage?.setItem(KEY, JSON.stringify(this.ring.items));
-    } catch {
-      /* storage full or blocked: the memory copy still works */
-    }
   }
 
   install(win: Window & typeof globalThis, isOwn: (el: Element) => boolean): void {

@@ -86,12 +86,15 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
   const consoleBuffer = new ConsoleBuffer();
   consoleBuffer.install(win);
   const deny = new Set([...DEFAULT_DENYLIST, ...(options.network?.denylist ?? [])].map((s) => s.toLowerCase()));
-  const network = new NetworkRecorder({
-    captureHeaders: options.network?.captureHeaders,
-    captureBodies: options.network?.captureBodies,
-    denylist: deny,
-    ignore: [`${base}/api/v1/reports`, `${base}/widget`],
-  });
+  const network = new NetworkRecorder(
+    {
+      captureHeaders: options.network?.captureHeaders,
+      captureBodies: options.network?.captureBodies,
+      denylist: deny,
+      ignore: [`${base}/api/v1/reports`, `${base}/widget`],
+    },
+    session,
+  );
   network.install(win);
   const trail = new BreadcrumbTrail(session);
   trail.install(win, (el) => isOwn(el));
@@ -204,7 +207,9 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
       p.text.focus();
       return;
     }
-    p.submit.disabled = true;
+    // aria-disabled, not disabled: a disabled button would drop the keyboard user's focus.
+    if (p.submit.getAttribute('aria-disabled') === 'true') return;
+    p.submit.setAttribute('aria-disabled', 'true');
     p.say(strings.sending);
     try {
       const pending: PendingReport = { key: `${Date.now()}-${Math.random().toString(36).slice(2)}`, body: await buildBody(text), attempts: 0 };
@@ -221,7 +226,7 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
         p.warn(`${strings.refused} ${r.message}`);
       }
     } finally {
-      p.submit.disabled = false;
+      p.submit.removeAttribute('aria-disabled');
     }
   };
 

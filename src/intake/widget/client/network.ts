@@ -31,8 +31,14 @@ const cut = (s: string) => (s.length > BODY_CAP ? `${s.slice(0, BODY_CAP)}…` :
 const method = (m: string | undefined) => (/^[A-Za-z]{1,16}$/.test(m ?? '') ? m!.toUpperCase() : 'GET');
 
 export class NetworkRecorder {
-  readonly ring = new Ring<NetworkEntry>(50);
-  constructor(private readonly opts: NetworkOptions) {}
+  readonly ring: Ring<NetworkEntry>;
+  /** With a storage, failed requests of earlier pages in this tab are kept too (like breadcrumbs). */
+  constructor(
+    private readonly opts: NetworkOptions,
+    storage: Storage | null,
+  ) {
+    this.ring = new Ring<NetworkEntry>(50, storage, 'userz:network');
+  }
 
   private ignored(url: string): boolean {
     return this.opts.ignore.some((p) => url.startsWith(p));

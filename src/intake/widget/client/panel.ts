@@ -123,6 +123,10 @@ export class Panel {
       events.onSubmit();
     });
     this.panel.addEventListener('keydown', (e) => this.onKey(e));
+    // Esc closes even when focus has left the panel (a click on the page behind it).
+    doc.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.isOpen) this.close();
+    });
     (doc.body ?? doc.documentElement).appendChild(this.host);
   }
 
