@@ -1,8 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import { isUserzError, UserzError } from '../errors.js';
-import type { ModelMessage, ModelRequest, ModelResponse } from '../model/interface.js';
 import { LineReader, parseLine, writeLine } from './lines.js';
-import { HostMessage, MAX_LINE_BYTES, PROTOCOL_VERSION, type RunnerMessage, type TaskMessage } from './protocol.js';
+import {
+  HostMessage,
+  MAX_LINE_BYTES,
+  PROTOCOL_VERSION,
+  type ModelMessage,
+  type ModelRequest,
+  type ModelResponse,
+  type RunnerMessage,
+  type TaskMessage,
+} from './protocol.js';
 import { runTool, toolSpecs } from './tools.js';
 import { openWorkspace, type Workspace } from './workspace-path.js';
 

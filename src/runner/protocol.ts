@@ -51,6 +51,17 @@ export const ModelResponseSchema = z.object({
   stopReason: z.enum(['end', 'tool_use', 'max_tokens', 'refusal']),
 });
 
+/**
+ * The runner's own view of a model exchange, as it crosses stdio. The runner imports nothing
+ * from src/model/: these shapes are the protocol; the broker hands them to a ModelClient,
+ * and the compiler checks there that they fit the model port.
+ */
+export type ToolCall = z.infer<typeof ToolCallMessage>;
+export type ToolSpec = z.infer<typeof ToolSpecSchema>;
+export type ModelMessage = z.infer<typeof ModelMessageSchema>;
+export type ModelRequest = z.infer<typeof ModelRequestSchema>;
+export type ModelResponse = z.infer<typeof ModelResponseSchema>;
+
 /** What the runner is asked to do. Untrusted report text arrives already wrapped in `prompt`. */
 export const TaskMessage = z.object({
   type: z.literal('task'),

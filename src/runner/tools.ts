@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { errorMessage, isUserzError } from '../errors.js';
-import type { ToolCall, ToolSpec } from '../model/interface.js';
 import { EditFileArgs, ReadFileArgs, WriteFileArgs, editWorkspaceFile, readWorkspaceFile, writeWorkspaceFile } from './file-tools.js';
 import { GitArgs, runGit } from './git-tool.js';
 import { truncateOutput } from './output-limit.js';
-import type { ToolName } from './protocol.js';
+import type { ToolCall, ToolName, ToolSpec } from './protocol.js';
 import { ListFilesArgs, SearchArgs, listWorkspaceFiles, searchWorkspace } from './search-tools.js';
 import type { Workspace } from './workspace-path.js';
 
