@@ -78,6 +78,18 @@ describe('Discord interactions', () => {
     expect(stale.status).toBe(401);
   });
 
+  it('answers 401 to a valid signature with characters after it or cut short, and accepts it in upper case', async () => {
+    // Buffer.from(hex) stops at the first character that is not hex; the check must not.
+    const ping = JSON.stringify({ id: '1', application_id: APPLICATION_ID, type: 1, token: 't', version: 1 });
+    const headers = signedHeaders(ping, keys.privateKey);
+    const valid = headers['x-signature-ed25519'];
+    for (const signature of [`${valid}zz`, `${valid}00`, valid.slice(0, 126), `${valid.slice(0, 127)}g`]) {
+      const res = await send(`${h.url}/discord/interactions`, { headers: { ...headers, 'x-signature-ed25519': signature }, body: ping });
+      expect(res.status).toBe(401);
+    }
+    expect((await send(`${h.url}/discord/interactions`, { headers: { ...headers, 'x-signature-ed25519': valid.toUpperCase() }, body: ping })).status).toBe(200);
+  });
+
   it('answers /userz report with a deferred ephemeral response, stores the report, then follows up with its id', async () => {
     const interaction = reportCommand('Inventory resets after reconnect');
     let followUp: { content: string } | undefined;

@@ -3,7 +3,7 @@ import { REST, type RESTOptions } from '@discordjs/rest';
 // @discordjs/rest types its fetch narrowly; the global fetch is what it calls (and what nock intercepts).
 type RestRequest = RESTOptions['makeRequest'];
 import { InteractionResponseType, InteractionType, Routes, type APIInteraction, type APIChatInputApplicationCommandInteraction } from 'discord-api-types/v10';
-import { verifyKey } from 'discord-interactions';
+import { createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { UserzError, errorMessage, isUserzError } from '../../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../../http/index.js';
 import { ReplayGuard, SIGNED_REQUEST_REPLAY_TTL_MS } from '../../security/index.js';
@@ -20,6 +20,32 @@ import { answerDiscordLink, readDiscordLinkCode } from './link.js';
 const BODY_LIMIT = 64 * 1024;
 const TIMESTAMP_WINDOW_S = 300;
 const EPHEMERAL = 64;
+// An Ed25519 public key in SPKI DER is this fixed prefix and the 32 raw key bytes (RFC 8410).
+const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+const SIGNATURE_HEX = /^[0-9a-f]{128}$/i;
+
+/**
+ * Discord: Ed25519 over timestamp + body. node:crypto's one-shot verify, native and
+ * synchronous: discord-interactions' verifyKey goes through WebCrypto, whose argument
+ * checks in JS and trip to the thread pool cost more than the signature check itself
+ * (the largest intake frame in the profile at 1,000 req/s).
+ */
+function discordVerifier(publicKeyHex: string, log: IntakeDeps['log']): (body: Buffer, signature: string, timestamp: string) => boolean {
+  let key: KeyObject | undefined;
+  try {
+    key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(publicKeyHex, 'hex')]), format: 'der', type: 'spki' });
+  } catch (e) {
+    log.error({ err: errorMessage(e) }, 'Discord public key cannot be imported');
+  }
+  return (body, signature, timestamp) => {
+    if (key === undefined || !SIGNATURE_HEX.test(signature)) return false;
+    try {
+      return verifySignature(null, Buffer.concat([Buffer.from(timestamp, 'utf8'), body]), key, Buffer.from(signature, 'hex'));
+    } catch {
+      return false;
+    }
+  };
+}
 
 /**
  * Discord HTTP interactions at POST /discord/interactions. Discord signs timestamp + body
@@ -32,10 +58,8 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
   const pending = new Set<Promise<void>>();
   if (!discord) return { idle: async () => undefined };
   const replay = new ReplayGuard(deps.cache, SIGNED_REQUEST_REPLAY_TTL_MS);
-  // Imported once: verifyKey would otherwise import the hex key on every request.
-  const publicKey = crypto.subtle.importKey('raw', Buffer.from(discord.publicKey, 'hex'), { name: 'Ed25519' }, false, ['verify']);
-  publicKey.catch((e: unknown) => deps.log.error({ err: errorMessage(e) }, 'Discord public key cannot be imported'));
-  const verify = (body: Buffer, signature: string, timestamp: string) => publicKey.then((key) => verifyKey(body, signature, timestamp, key)).catch(() => false);
+  // Imported once, not on every request.
+  const verify = discordVerifier(discord.publicKey, deps.log);
   const rest = new REST({
     makeRequest: (deps.notifierFetch ?? fetch) as unknown as RestRequest,
     api: deps.discordApiUrl ?? 'https://discord.com/api',
@@ -46,7 +70,7 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     const signature = String(req.headers['x-signature-ed25519'] ?? '');
     const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
     const body = await readBody(req, BODY_LIMIT);
-    if (!signature || !timestamp || !(await verify(body, signature, timestamp))) {
+    if (!signature || !timestamp || !verify(body, signature, timestamp)) {
       throw new UserzError('bad_signature', 'Invalid request signature', { status: 401 });
     }
     if (!(Math.abs(Date.now() / 1000 - Number(timestamp)) <= TIMESTAMP_WINDOW_S)) {
