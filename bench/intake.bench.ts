@@ -39,6 +39,7 @@ interface Result {
   errors: number;
   timeouts: number;
   '2xx': number;
+  statusCodeStats?: Record<string, { count: number }>;
 }
 type Autocannon = (opts: Record<string, unknown>) => Promise<Result>;
 
@@ -60,6 +61,8 @@ function verifyHubSignature(req: IncomingMessage, body: Buffer): boolean {
 
 let seq = 0;
 const unique = () => `${process.pid}-${Date.now()}-${++seq}`;
+/** A Discord snowflake (decimal, at most 20 digits) no other request of this run has. */
+const snowflake = () => `${Date.now()}${String(++seq % 1_000_000).padStart(6, '0')}`;
 
 function slackRequest(teamId: string) {
   return (req: Record<string, unknown>) => {
@@ -71,6 +74,8 @@ function slackRequest(teamId: string) {
       command: '/userz',
       text: `slow page ${unique()}`,
       api_app_id: 'A1',
+      // Slack's follow-up address; the server's notifier sends it to a local stand-in.
+      response_url: `https://hooks.slack.com/commands/${teamId}/${seq}/bench`,
     }).toString();
     const ts = String(Math.floor(Date.now() / 1000));
     return {
@@ -89,7 +94,7 @@ function slackRequest(teamId: string) {
 
 function discordRequest(privateKey: KeyObject, applicationId: string, guildId: string) {
   return (req: Record<string, unknown>) => {
-    const id = unique();
+    const id = snowflake();
     const body = JSON.stringify({
       id,
       application_id: applicationId,
@@ -167,11 +172,15 @@ async function serve(): Promise<void> {
   const discordPublicHex = discordKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
   const applicationId = '900000000000000001';
   const guildId = '800000000000000001';
-  // Discord follow-ups go to a local stand-in, never to discord.com.
+  // Discord and Slack follow-ups go to a local stand-in, never to discord.com or hooks.slack.com.
   const fakeDiscord = await listen((req, res) => {
     req.resume();
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
+  const notifierFetch: typeof fetch = (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    return fetch(url.hostname === 'hooks.slack.com' ? `${fakeDiscord.url}${url.pathname}` : url, init);
+  };
 
   const router = new Router(log);
   const big = { limit: 1_000_000_000, windowMs: 60_000 };
@@ -189,6 +198,7 @@ async function serve(): Promise<void> {
       perPublicKey: { name: 'intake:public-key', ...big },
     },
     discordApiUrl: `${fakeDiscord.url}/api`,
+    notifierFetch,
   });
   // The GitHub-webhook-like route: what Probot does before handing off (signature, replay guard).
   const replay = new ReplayGuard(cache);
@@ -252,7 +262,12 @@ export default async function (): Promise<void> {
   const app = { publicKey: info.publicKey };
 
   const run = async (name: string, url: string, setupRequest: (r: Record<string, unknown>) => Record<string, unknown>) => {
-    const r = await autocannon({ url, connections: CONNECTIONS, overallRate: RATE, duration: SECONDS, requests: [{ setupRequest }] });
+    // The first answer that is not 2xx, so a phase that fails says why.
+    let firstRefusal: string | undefined;
+    const onResponse = (status: number, body: string) => {
+      if ((status < 200 || status > 299) && firstRefusal === undefined) firstRefusal = `${status} ${String(body).slice(0, 200)}`;
+    };
+    const r = await autocannon({ url, connections: CONNECTIONS, overallRate: RATE, duration: SECONDS, requests: [{ setupRequest, onResponse }] });
     const row = {
       phase: name,
       p50: r.latency.p50,
@@ -262,9 +277,13 @@ export default async function (): Promise<void> {
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
     };
+    const statuses = Object.entries(r.statusCodeStats ?? {})
+      .map(([code, { count }]) => `${code}×${count}`)
+      .join(' ');
     console.log(
-      `${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}`,
+      `${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}  [${statuses}]`,
     );
+    if (firstRefusal !== undefined) console.log(`  first refusal: ${firstRefusal}`);
     return row;
   };
 
