@@ -42,7 +42,6 @@ export function serializeManifest(base: BaseManifest): Buffer {
 
 function tooLarge(caps: ChangeSetCaps, what: string): UserzError {
   return new UserzError('changeset_too_large', `The change set has more ${what} than allowed`, {
-    status: 422,
     details: { maxFiles: caps.maxFiles, maxBytes: caps.maxBytes },
   });
 }
