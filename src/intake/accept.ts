@@ -33,7 +33,7 @@ export async function acceptReport(
   // repeated form field, an array where an object belongs) is refused here, not acknowledged
   // and then failed by triage.
   const parsed = ReportContent.safeParse(input.content);
-  if (!parsed.success) throw new UserzError('invalid_report', 'The report does not have the expected shape', { status: 400 });
+  if (!parsed.success) throw new UserzError('invalid_report', 'The report does not have the expected shape');
   const reportId = newId('rep');
   const statusToken = `rst_${randomBase62(32)}`;
   const written: StoredAttachment[] = [];

@@ -46,20 +46,16 @@ const chatLinkNeedsProof = () =>
   new UserzError(
     'chat_link_needs_proof',
     'A Slack workspace or Discord server cannot be linked by id. Use the Slack install link (POST /api/v1/apps/:id/slack/install-url) or a one-time link code (POST /api/v1/apps/:id/chat-link-codes) sent with /userz link from inside the workspace or server',
-    { status: 400 },
   );
 
 /** Slack takes codes only in single-workspace mode: with OAuth configured, the install is the proof. */
 function assertLinkCodesAccepted(deps: IntakeDeps, provider: ChatProvider): void {
-  if (provider === 'slack' && !deps.config.slack)
-    throw new UserzError('slack_not_configured', 'Slack is not configured on this server (SLACK_SIGNING_SECRET)', { status: 409 });
+  if (provider === 'slack' && !deps.config.slack) throw new UserzError('slack_not_configured', 'Slack is not configured on this server (SLACK_SIGNING_SECRET)');
   if (provider === 'slack' && deps.config.slack?.clientId) {
-    throw new UserzError('slack_oauth_required', 'This server links Slack workspaces through OAuth: use POST /api/v1/apps/:id/slack/install-url', {
-      status: 409,
-    });
+    throw new UserzError('slack_oauth_required', 'This server links Slack workspaces through OAuth: use POST /api/v1/apps/:id/slack/install-url');
   }
   if (provider === 'discord' && !deps.config.discord)
-    throw new UserzError('discord_not_configured', 'Discord is not configured on this server (DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY)', { status: 409 });
+    throw new UserzError('discord_not_configured', 'Discord is not configured on this server (DISCORD_APPLICATION_ID, DISCORD_PUBLIC_KEY)');
 }
 
 async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
@@ -67,7 +63,7 @@ async function readApiBody<T>(req: IncomingMessage, schema: z.ZodType<T>): Promi
   const parsed = schema.safeParse(parseJson(await readBody(req, API_BODY_LIMIT)));
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
-    throw new UserzError('invalid_request', `Invalid request: ${first.path.join('.') || 'body'} ${first.message}`, { status: 400 });
+    throw new UserzError('invalid_request', `Invalid request: ${first.path.join('.') || 'body'} ${first.message}`);
   }
   return parsed.data;
 }
@@ -94,7 +90,7 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
   router.add('GET', '/api/v1/apps/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const app = await getApp(deps.db, params.id!);
-    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
+    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`);
     sendJson(res, 200, { app: describeApp(app) });
   });
 
@@ -124,10 +120,9 @@ export function registerAppApiRoutes(router: Router, deps: IntakeDeps, apps: App
 
   router.add('POST', '/api/v1/apps/:id/slack/install-url', async (req, res, { params }) => {
     const key = await verifyKey(req);
-    if (!slackInstall)
-      throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)', { status: 409 });
+    if (!slackInstall) throw new UserzError('slack_not_configured', 'Slack OAuth is not configured on this server (SLACK_CLIENT_ID, SLACK_CLIENT_SECRET)');
     const app = await getApp(deps.db, params.id!);
-    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`, { status: 404 });
+    if (!app || app.orgId !== key.orgId) throw new UserzError('app_not_found', `No App with id ${params.id}`);
     sendJson(res, 200, { url: slackInstall.installUrlFor(app.id) });
   });
 

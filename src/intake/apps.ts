@@ -28,10 +28,10 @@ export function normalizeOrigin(input: string): string {
 }
 
 const invalidOrigin = (input: string) =>
-  new UserzError('invalid_origin', `Origin "${input.slice(0, 200)}" must be scheme://host[:port] with no path, query or credentials`, { status: 400 });
+  new UserzError('invalid_origin', `Origin "${input.slice(0, 200)}" must be scheme://host[:port] with no path, query or credentials`);
 
 export function normalizeOrigins(origins: string[]): string[] {
-  if (origins.length > 50) throw new UserzError('invalid_origin', 'At most 50 origins per App', { status: 400 });
+  if (origins.length > 50) throw new UserzError('invalid_origin', 'At most 50 origins per App');
   return [...new Set(origins.map(normalizeOrigin))];
 }
 
@@ -44,7 +44,7 @@ export async function assertRepoOfOrg(tx: Queryable, repoId: string, orgId: stri
   // FOR SHARE: a move of the repo to another org (which unlinks this org's Apps) waits for
   // this link, or this link waits for the move and then sees the repo's new org.
   const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2 FOR SHARE', [repoId, orgId]);
-  if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`, { status: 404 });
+  if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`);
 }
 
 /** Creates an App with its public key and an encrypted signing secret, in one transaction. */
@@ -54,7 +54,7 @@ export async function createApp(
   input: { orgId: string; name: string; origins: string[]; repoId?: string | null; actor: string },
 ): Promise<CreatedApp> {
   const name = input.name.trim();
-  if (name.length === 0 || name.length > 200) throw new UserzError('invalid_app_name', 'App name must be 1 to 200 characters', { status: 400 });
+  if (name.length === 0 || name.length > 200) throw new UserzError('invalid_app_name', 'App name must be 1 to 200 characters');
   const origins = normalizeOrigins(input.origins);
   const publicKey = `pub_${randomBase62(24)}`;
   const signingSecret = `uzsig_${randomBase62(43)}`;

@@ -41,7 +41,7 @@ export async function createChatLinkCode(
   input: { orgId: string; appId: string; provider: ChatProvider; actor: string },
 ): Promise<{ code: string; expiresAt: Date }> {
   const app = await getApp(db, input.appId);
-  if (!app || app.orgId !== input.orgId) throw new UserzError('app_not_found', `No App with id ${input.appId}`, { status: 404 });
+  if (!app || app.orgId !== input.orgId) throw new UserzError('app_not_found', `No App with id ${input.appId}`);
   const code = generateLinkCode();
   const { expiresAt } = await db.transaction((tx) =>
     insertChatLinkCode(

@@ -38,7 +38,7 @@ export function createNotifier(deps: NotifierDeps): Notifier {
     async notifyReporter(ref, outcome) {
       await recordReportOutcome(deps.db, ref.id, publicOutcome(outcome));
       const report = await getReport(deps.db, ref.id);
-      if (!report) throw new UserzError('report_not_found', `No report ${ref.id}`, { status: 404 });
+      if (!report) throw new UserzError('report_not_found', `No report ${ref.id}`);
       if (report.notifiedAt) return;
       const text = messageFor(report.id, report.outcome ?? outcome);
       const reply = report.replyTo;

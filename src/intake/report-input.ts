@@ -50,22 +50,22 @@ export interface ParsedReport {
  */
 export function parseReportInput(value: unknown): ParsedReport {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new UserzError('invalid_report', 'The report must be a JSON object with a "text" field', { status: 400 });
+    throw new UserzError('invalid_report', 'The report must be a JSON object with a "text" field');
   }
   const raw = value as Record<string, unknown>;
   enforceTextLimit(raw.text);
   if (Array.isArray(raw.console) && raw.console.length > INTAKE_LIMITS.consoleLines) {
-    throw new UserzError('too_many_console_lines', `At most ${INTAKE_LIMITS.consoleLines} console lines per report`, { status: 400 });
+    throw new UserzError('too_many_console_lines', `At most ${INTAKE_LIMITS.consoleLines} console lines per report`);
   }
   enforceContextLimits(raw);
   if (Array.isArray(raw.attachments) && raw.attachments.length > INTAKE_LIMITS.attachments) {
-    throw new UserzError('too_many_attachments', `At most ${INTAKE_LIMITS.attachments} attachments per report`, { status: 400 });
+    throw new UserzError('too_many_attachments', `At most ${INTAKE_LIMITS.attachments} attachments per report`);
   }
   enforceReporterFieldCount(raw.reporter);
   const parsed = ReportInput.safeParse(value);
   if (!parsed.success) {
     const first = parsed.error.issues[0]!;
-    throw new UserzError('invalid_report', `Invalid report: ${first.path.join('.') || 'body'} ${first.message}`, { status: 400 });
+    throw new UserzError('invalid_report', `Invalid report: ${first.path.join('.') || 'body'} ${first.message}`);
   }
   const { attachments = [], ...content } = parsed.data;
   return {
@@ -79,14 +79,14 @@ export function parseReportInput(value: unknown): ParsedReport {
 function enforceReporterFieldCount(reporter: unknown): void {
   if (typeof reporter !== 'object' || reporter === null || Array.isArray(reporter)) return; // the schema refuses it
   if (Object.keys(reporter).length > INTAKE_LIMITS.reporterFields) {
-    throw new UserzError('too_many_reporter_fields', `At most ${INTAKE_LIMITS.reporterFields} reporter fields per report`, { status: 400 });
+    throw new UserzError('too_many_reporter_fields', `At most ${INTAKE_LIMITS.reporterFields} reporter fields per report`);
   }
 }
 
 /** 8 KB of UTF-8, not 8 K characters: the cap is about storage and model context. */
 export function enforceTextLimit(text: unknown): void {
   if (typeof text === 'string' && Buffer.byteLength(text, 'utf8') > INTAKE_LIMITS.textBytes) {
-    throw new UserzError('text_too_long', `Report text is longer than ${INTAKE_LIMITS.textBytes} bytes`, { status: 400 });
+    throw new UserzError('text_too_long', `Report text is longer than ${INTAKE_LIMITS.textBytes} bytes`);
   }
 }
 
@@ -98,20 +98,18 @@ const length = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
  */
 function enforceContextLimits(raw: Record<string, unknown>): void {
   if (length(raw.network) > INTAKE_LIMITS.networkEntries) {
-    throw new UserzError('too_many_network_entries', `At most ${INTAKE_LIMITS.networkEntries} network entries per report`, { status: 400 });
+    throw new UserzError('too_many_network_entries', `At most ${INTAKE_LIMITS.networkEntries} network entries per report`);
   }
   if (length(raw.breadcrumbs) > INTAKE_LIMITS.breadcrumbs) {
-    throw new UserzError('too_many_breadcrumbs', `At most ${INTAKE_LIMITS.breadcrumbs} breadcrumbs per report`, { status: 400 });
+    throw new UserzError('too_many_breadcrumbs', `At most ${INTAKE_LIMITS.breadcrumbs} breadcrumbs per report`);
   }
   if (length(raw.console) + length(raw.network) + length(raw.breadcrumbs) > INTAKE_LIMITS.consoleLines) {
-    throw new UserzError('too_many_console_lines', `At most ${INTAKE_LIMITS.consoleLines} console lines, network entries and breadcrumbs together per report`, {
-      status: 400,
-    });
+    throw new UserzError('too_many_console_lines', `At most ${INTAKE_LIMITS.consoleLines} console lines, network entries and breadcrumbs together per report`);
   }
   const env = raw.environment;
   const custom = typeof env === 'object' && env !== null ? (env as Record<string, unknown>).custom : undefined;
   if (typeof custom === 'object' && custom !== null && Object.keys(custom).length > INTAKE_LIMITS.contextFields) {
-    throw new UserzError('too_many_context_fields', `At most ${INTAKE_LIMITS.contextFields} custom context fields per report`, { status: 400 });
+    throw new UserzError('too_many_context_fields', `At most ${INTAKE_LIMITS.contextFields} custom context fields per report`);
   }
 }
 

@@ -71,10 +71,10 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
     const timestamp = String(req.headers['x-signature-timestamp'] ?? '');
     const body = await readBody(req, BODY_LIMIT);
     if (!signature || !timestamp || !verify(body, signature, timestamp)) {
-      throw new UserzError('bad_signature', 'Invalid request signature', { status: 401 });
+      throw new UserzError('bad_signature', 'Invalid request signature');
     }
     if (!(Math.abs(Date.now() / 1000 - Number(timestamp)) <= TIMESTAMP_WINDOW_S)) {
-      throw new UserzError('stale_request', 'Request timestamp is outside the 300 s window', { status: 401 });
+      throw new UserzError('stale_request', 'Request timestamp is outside the 300 s window');
     }
     const interaction = parseInteraction(parseJson(body), deps.log) as unknown as APIInteraction;
     if (interaction.type === InteractionType.Ping) return sendJson(res, 200, { type: InteractionResponseType.Pong });
@@ -160,7 +160,7 @@ function parseInteraction(value: unknown, log: IntakeDeps['log']): DiscordIntera
     { interactionId: typeof id === 'string' ? id.slice(0, 25) : undefined, issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : undefined },
     'Discord interaction refused: payload does not match the documented shape',
   );
-  throw new UserzError('invalid_payload', 'The interaction does not have the documented shape', { status: 400 });
+  throw new UserzError('invalid_payload', 'The interaction does not have the documented shape');
 }
 
 /** `/userz report text:<…>`: the `report` subcommand's `text` option (or a top-level `text`). */

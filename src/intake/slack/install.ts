@@ -71,9 +71,9 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
     if (url.searchParams.get('error')) return sendPage(res, 400, 'The Slack installation was cancelled.');
     const appId = await consumeState(req, url.searchParams.get('state'), deps, (n) => sign('state', n));
     const code = url.searchParams.get('code');
-    if (!code) throw new UserzError('slack_oauth_failed', 'Slack did not send an authorization code', { status: 400 });
+    if (!code) throw new UserzError('slack_oauth_failed', 'Slack did not send an authorization code');
     const app = await getApp(deps.db, appId);
-    if (!app) throw new UserzError('app_not_found', 'The App this link was for no longer exists', { status: 404 });
+    if (!app) throw new UserzError('app_not_found', 'The App this link was for no longer exists');
 
     const client = new webApi.WebClient(undefined, { slackApiUrl: deps.slackApiUrl, retryConfig: { retries: 0 } });
     let access: webApi.OauthV2AccessResponse;
@@ -81,10 +81,10 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
       access = await client.oauth.v2.access({ client_id: clientId, client_secret: clientSecret, code, redirect_uri: redirectUri });
     } catch (e) {
       deps.log.warn({ appId, err: errorMessage(e) }, 'Slack OAuth code exchange failed');
-      throw new UserzError('slack_oauth_failed', 'Slack refused the installation; please try again', { status: 502 });
+      throw new UserzError('slack_oauth_failed', 'Slack refused the installation; please try again');
     }
     const teamId = access.team?.id;
-    if (!access.ok || !access.access_token || !teamId) throw new UserzError('slack_oauth_failed', 'Slack answered without a bot token', { status: 502 });
+    if (!access.ok || !access.access_token || !teamId) throw new UserzError('slack_oauth_failed', 'Slack answered without a bot token');
     const botToken = access.access_token;
     await deps.db.transaction(async (tx) => {
       const botTokenSecretId = await deps.vault.storeSecret(app.orgId, 'slack_bot_token', botToken, tx);
@@ -113,9 +113,7 @@ export function registerSlackInstallRoutes(router: Router, deps: IntakeDeps, app
 
 function readTicket(ticket: string | null, sign: (payload: string) => string): string {
   const bad = () =>
-    new UserzError('invalid_install_link', 'This install link is not valid or has expired; ask for a new one (POST /api/v1/apps/:id/slack/install-url)', {
-      status: 400,
-    });
+    new UserzError('invalid_install_link', 'This install link is not valid or has expired; ask for a new one (POST /api/v1/apps/:id/slack/install-url)');
   if (!ticket) throw bad();
   const [payload, mac] = ticket.split('.');
   if (!payload || !mac || !safeEqual(mac, sign(payload))) throw bad();
@@ -130,7 +128,7 @@ function readTicket(ticket: string | null, sign: (payload: string) => string): s
 }
 
 async function consumeState(req: IncomingMessage, state: string | null, deps: IntakeDeps, sign: (nonce: string) => string): Promise<string> {
-  const bad = () => new UserzError('invalid_oauth_state', 'The installation state is missing, expired or from another browser; start again', { status: 400 });
+  const bad = () => new UserzError('invalid_oauth_state', 'The installation state is missing, expired or from another browser; start again');
   const [nonce, mac] = (state ?? '').split('.');
   if (!nonce || !mac || !safeEqual(mac, sign(nonce))) throw bad();
   if (readCookie(req, STATE_COOKIE) !== nonce) throw bad();

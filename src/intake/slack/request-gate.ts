@@ -61,7 +61,7 @@ export async function admitSlackRequest(req: IncomingMessage, res: ServerRespons
   const form = isForm(req) ? parseForm(text) : null;
   // Slack's ssl_check is unsigned by design; it carries nothing and gets an empty 200.
   if (form?.ssl_check === '1') return acknowledge(res);
-  if (!isSigned(req, text, deps.signingSecret)) throw new UserzError('bad_signature', 'Invalid Slack request signature', { status: 401 });
+  if (!isSigned(req, text, deps.signingSecret)) throw new UserzError('bad_signature', 'Invalid Slack request signature');
   const log = deps.log.child({ slackRequest: String(req.headers['x-slack-signature'] ?? '').slice(3, 19) });
 
   if (!form) {
@@ -111,5 +111,5 @@ function invalidPayload(log: Logger, error: z.ZodError | undefined): UserzError 
     { issue: first ? `${first.path.join('.') || 'body'}: ${first.code}` : 'not an object' },
     'Slack request refused: payload does not match the documented shape',
   );
-  return new UserzError('invalid_payload', 'The Slack payload does not have the documented shape', { status: 400 });
+  return new UserzError('invalid_payload', 'The Slack payload does not have the documented shape');
 }

@@ -11,6 +11,6 @@ const WINDOW_SECONDS = 300;
 export function rejectOutsideSlackWindow(header: string | string[] | undefined, nowMs = Date.now()): void {
   const ts = typeof header === 'string' && /^\d{1,12}$/.test(header) ? Number(header) : NaN;
   if (!(Math.abs(nowMs / 1000 - ts) <= WINDOW_SECONDS)) {
-    throw new UserzError('stale_request', 'Request timestamp is missing or outside the 300 s window', { status: 401 });
+    throw new UserzError('stale_request', 'Request timestamp is missing or outside the 300 s window');
   }
 }

@@ -34,9 +34,9 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
   router.add('POST', '/api/v1/reports', async (req, res) => {
     const origin = originOf(req);
     const key = header(req, 'x-userz-key');
-    if (!key) throw new UserzError('missing_key', 'Send the App public key in the X-Userz-Key header', { status: 401 });
+    if (!key) throw new UserzError('missing_key', 'Send the App public key in the X-Userz-Key header');
     const app = key.startsWith('pub_') ? await w.apps.byPublicKey(key) : null;
-    if (!app) throw new UserzError('unknown_key', 'No App has this public key', { status: 401 });
+    if (!app) throw new UserzError('unknown_key', 'No App has this public key');
     const userToken = header(req, 'x-userz-user-token');
     if (origin) {
       if (!app.origins.includes(origin)) throw originNotAllowed();
@@ -77,7 +77,7 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
   router.add('GET', '/api/v1/reports/:id/status', async (req, res, { params }) => {
     const token = header(req, 'x-userz-status-token');
     const report = token ? await getReportByStatusToken(deps.db, params.id!, token) : null;
-    if (!report) throw new UserzError('report_not_found', 'No such report, or the status token does not match', { status: 404 });
+    if (!report) throw new UserzError('report_not_found', 'No such report, or the status token does not match');
     const origin = originOf(req);
     if (origin) {
       const app = await getApp(deps.db, report.appId);
@@ -98,7 +98,7 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
   router.add('GET', '/widget/screenshot.js', async (_req, res) => serveScript(res, (await loadWidgetAssets()).screenshot));
 }
 
-const originNotAllowed = () => new UserzError('origin_not_allowed', "This page's origin is not on the App's allowlist", { status: 403 });
+const originNotAllowed = () => new UserzError('origin_not_allowed', "This page's origin is not on the App's allowlist");
 
 async function preflight(w: WidgetRouteDeps, req: IncomingMessage, res: ServerResponse, methods: string): Promise<void> {
   const origin = originOf(req);

@@ -15,7 +15,7 @@ export interface VerifiedUser {
   subject: string;
 }
 
-const invalidUserToken = (why: string) => new UserzError('invalid_user_token', `The user token is not valid: ${why}`, { status: 401 });
+const invalidUserToken = (why: string) => new UserzError('invalid_user_token', `The user token is not valid: ${why}`);
 
 /**
  * Private mode: the host page's backend signs an HS256 JWT with the App's signing secret.
@@ -74,7 +74,6 @@ function refuseLongLived(exp: number, iat: number | undefined): void {
     throw new UserzError(
       'user_token_lifetime_too_long',
       'The user token lives longer than 24 hours (exp − iat, or exp − now without iat); mint short-lived tokens',
-      { status: 401 },
     );
   }
 }
