@@ -147,9 +147,9 @@ export async function updateAppLinks(db: Queryable, orgId: string, appId: string
     rows = await db.query<AppRow>(`UPDATE apps SET ${sets.join(', ')} WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`, params);
   } catch (e) {
     if ((e as { code?: string }).code === '23505') {
-      throw new UserzError('link_taken', 'That Slack workspace or Discord guild is already linked to another App', { status: 409 });
+      throw new UserzError('link_taken', 'That Slack workspace or Discord guild is already linked to another App');
     }
-    if ((e as { code?: string }).code === '23503') throw new UserzError('repo_not_found', 'No such repo', { status: 404 });
+    if ((e as { code?: string }).code === '23503') throw new UserzError('repo_not_found', 'No such repo');
     throw e;
   }
   if (rows.length === 0) throw appNotFound(appId);
@@ -158,7 +158,7 @@ export async function updateAppLinks(db: Queryable, orgId: string, appId: string
   return toApp(rows[0]!);
 }
 
-export const appNotFound = (id: string) => new UserzError('app_not_found', `No App with id ${id}`, { status: 404 });
+export const appNotFound = (id: string) => new UserzError('app_not_found', `No App with id ${id}`);
 
 /** A Slack workspace installed through OAuth; the bot token is a vault secret. */
 export interface SlackInstallation {

@@ -69,7 +69,7 @@ export interface ChatLink {
 export async function linkChatWorkspace(tx: Queryable, link: ChatLink, actor: string): Promise<void> {
   const { workspace, channel } = LINK_COLUMNS[link.provider];
   const taken = await tx.query(`SELECT 1 FROM apps WHERE ${workspace} = $1 AND id <> $2`, [link.workspaceId, link.appId]);
-  const linkTaken = () => new UserzError('link_taken', 'That Slack workspace or Discord server is already linked to another App', { status: 409 });
+  const linkTaken = () => new UserzError('link_taken', 'That Slack workspace or Discord server is already linked to another App');
   if (taken.length > 0) throw linkTaken();
   try {
     await tx.query(`UPDATE apps SET ${workspace} = $1, ${channel} = $2 WHERE id = $3 AND org_id = $4`, [

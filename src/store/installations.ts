@@ -45,7 +45,6 @@ export async function linkInstallationToOrg(tx: Queryable, input: LinkInstallati
     throw new UserzError(
       'installation_already_linked',
       'This GitHub installation is already linked to another Userz org; an operator can move it with `userz repos link-installation`',
-      { status: 409 },
     );
   }
   await tx.query(

@@ -12,7 +12,7 @@ export interface Org {
 /** Inserts an org row; the caller creates its data key in the same transaction. */
 export async function insertOrg(tx: Queryable, name: string, actor: string): Promise<Org> {
   const trimmed = name.trim();
-  if (trimmed.length === 0 || trimmed.length > 200) throw new UserzError('invalid_org_name', 'Org name must be 1 to 200 characters', { status: 400 });
+  if (trimmed.length === 0 || trimmed.length > 200) throw new UserzError('invalid_org_name', 'Org name must be 1 to 200 characters');
   const id = newId('org');
   const [row] = await tx.query<{ created_at: Date }>('INSERT INTO orgs (id, name) VALUES ($1, $2) RETURNING created_at', [id, trimmed]);
   await recordAudit(tx, { actor, action: 'org.create', orgId: id, subject: id });
@@ -29,10 +29,10 @@ export async function resolveOrg(db: Queryable, idOrName?: string): Promise<Org>
   const orgs = await listOrgs(db);
   if (idOrName) {
     const found = orgs.find((o) => o.id === idOrName || o.name === idOrName);
-    if (!found) throw new UserzError('org_not_found', `No org with id or name "${idOrName}"`, { status: 404 });
+    if (!found) throw new UserzError('org_not_found', `No org with id or name "${idOrName}"`);
     return found;
   }
   if (orgs.length === 1) return orgs[0]!;
-  if (orgs.length === 0) throw new UserzError('org_not_found', 'There is no org yet: run `userz init` first', { status: 404 });
-  throw new UserzError('org_ambiguous', 'There are several orgs: say which with --org', { status: 400 });
+  if (orgs.length === 0) throw new UserzError('org_not_found', 'There is no org yet: run `userz init` first');
+  throw new UserzError('org_ambiguous', 'There are several orgs: say which with --org');
 }
