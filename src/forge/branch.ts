@@ -6,7 +6,7 @@ const PREFIX = 'userz/';
 
 export function branchForRun(runId: string): string {
   if (!RUN_ID.test(runId)) {
-    throw new UserzError('forge_invalid_run_id', 'Run id is not usable as a branch name', { status: 500 });
+    throw new UserzError('forge_invalid_run_id', 'Run id is not usable as a branch name');
   }
   return PREFIX + runId;
 }

@@ -10,23 +10,19 @@ export function forgeHttpError(forge: ForgeLabel, status: number, operation: str
   const details = { forge, status, operation, ...(extra.retryAfterMs === undefined ? {} : { retryAfterMs: extra.retryAfterMs }) };
   const say = (what: string): string => `${forge} ${what} (${status}) during ${operation}`;
   if (status === 429 || (status === 403 && extra.rateLimited)) {
-    return new UserzError('forge_rate_limited', say('rate limit reached'), { status: 503, retryable: true, details });
+    return new UserzError('forge_rate_limited', say('rate limit reached'), { retryable: true, details });
   }
-  if (status >= 500) return new UserzError('forge_unavailable', say('is unavailable'), { status: 502, retryable: true, details });
-  if (status === 401) return new UserzError('forge_unauthorized', say('rejected the credentials'), { status: 502, details });
-  if (status === 403) return new UserzError('forge_forbidden', say('refused access'), { status: 502, details });
-  if (status === 404) return new UserzError('forge_not_found', say('found nothing'), { status: 502, details });
-  if (status === 409 || status === 422) return new UserzError('forge_conflict', say('refused the change'), { status: 409, details });
-  return new UserzError('forge_rejected', say('rejected the request'), { status: 502, details });
+  if (status >= 500) return new UserzError('forge_unavailable', say('is unavailable'), { retryable: true, details });
+  if (status === 401) return new UserzError('forge_unauthorized', say('rejected the credentials'), { details });
+  if (status === 403) return new UserzError('forge_forbidden', say('refused access'), { details });
+  if (status === 404) return new UserzError('forge_not_found', say('found nothing'), { details });
+  if (status === 409 || status === 422) return new UserzError('forge_conflict', say('refused the change'), { details });
+  return new UserzError('forge_rejected', say('rejected the request'), { details });
 }
 
 /** A request that got no HTTP answer at all (DNS, reset, timeout). */
 export function forgeNetworkError(forge: ForgeLabel, operation: string): UserzError {
-  return new UserzError('forge_unavailable', `${forge} could not be reached during ${operation}`, {
-    status: 502,
-    retryable: true,
-    details: { forge, operation },
-  });
+  return new UserzError('forge_unavailable', `${forge} could not be reached during ${operation}`, { retryable: true, details: { forge, operation } });
 }
 
 export const isForgeCode = (e: unknown, code: string): boolean => e instanceof UserzError && e.code === code;

@@ -20,10 +20,10 @@ export interface ForgeDeps {
 
 export function createForge(repo: RepoRecord, deps: ForgeDeps): Forge {
   if (repo.forge === 'github') {
-    if (!deps.github) throw new UserzError('forge_not_configured', 'No GitHub App is configured', { status: 500 });
+    if (!deps.github) throw new UserzError('forge_not_configured', 'No GitHub App is configured');
     return createGitHubForge(repo, { ...deps.github, retry: deps.retry, onAudit: deps.onAudit, log: deps.log });
   }
-  if (!deps.gitlabToken) throw new UserzError('forge_not_configured', 'No GitLab token source is configured', { status: 500 });
+  if (!deps.gitlabToken) throw new UserzError('forge_not_configured', 'No GitLab token source is configured');
   return createGitLabForge(repo, { resolveToken: deps.gitlabToken, retry: deps.retry, log: deps.log });
 }
 

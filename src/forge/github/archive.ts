@@ -20,7 +20,7 @@ export async function readGitHubFile(http: GitHubHttp, repo: RepoPath, path: str
   if (!file || Array.isArray(file) || file.type !== 'file') return null;
   if (file.encoding !== 'base64' || file.content === undefined) {
     // Over 1 MB the contents API sends no content; treating that as "no file" would hide it.
-    throw new UserzError('forge_file_too_large', 'The file is too large to read through the GitHub contents API', { status: 422, details: { path } });
+    throw new UserzError('forge_file_too_large', 'The file is too large to read through the GitHub contents API', { details: { path } });
   }
   return Buffer.from(file.content, 'base64').toString('utf8');
 }

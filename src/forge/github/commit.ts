@@ -25,10 +25,7 @@ export const repoApi = (repo: RepoPath): string => `/repos/${encodeURIComponent(
 
 function blobMode(mode: string | undefined, path: string): string {
   if (mode && BLOB_MODES.has(mode)) return mode;
-  throw new UserzError('forge_unsupported_change', 'The change set has an entry the Git Data API cannot express', {
-    status: 422,
-    details: { path, mode },
-  });
+  throw new UserzError('forge_unsupported_change', 'The change set has an entry the Git Data API cannot express', { details: { path, mode } });
 }
 
 async function writeBlob(http: GitHubHttp, repo: RepoPath, content: Buffer): Promise<string> {
@@ -60,7 +57,7 @@ export function treeEntries(entries: ChangeSetEntry[], blobShas: Map<ChangeSetEn
       continue;
     }
     if (e.status === 'renamed') {
-      if (!e.oldPath) throw new UserzError('forge_unsupported_change', 'A rename has no old path', { status: 422, details: { path: e.path } });
+      if (!e.oldPath) throw new UserzError('forge_unsupported_change', 'A rename has no old path', { details: { path: e.path } });
       tree.push({ path: e.oldPath, mode: blobMode(e.oldMode ?? e.mode, e.oldPath), type: 'blob', sha: null });
     }
     tree.push({ path: e.path, mode: blobMode(e.mode, e.path), type: 'blob', sha: blobShas.get(e)! });
@@ -70,7 +67,7 @@ export function treeEntries(entries: ChangeSetEntry[], blobShas: Map<ChangeSetEn
 
 export async function writeTree(http: GitHubHttp, repo: RepoPath, changeSet: ChangeSet): Promise<string> {
   if (changeSet.entries.length === 0) {
-    throw new UserzError('forge_empty_change', 'There is nothing to deliver', { status: 422 });
+    throw new UserzError('forge_empty_change', 'There is nothing to deliver');
   }
   // Validate every mode before writing anything.
   treeEntries(changeSet.entries, new Map());

@@ -37,7 +37,7 @@ async function reusableBranchCommit(http: GitHubHttp, repo: RepoPath, branch: st
     `${repoApi(repo)}/git/commits/${ref.object.sha}`,
   );
   if (tip.tree.sha === tree && tip.parents.length === 1 && tip.parents[0]!.sha === parent) return ref.object.sha;
-  throw new UserzError('forge_conflict', 'The run branch already exists with different content', { status: 409, details: { branch } });
+  throw new UserzError('forge_conflict', 'The run branch already exists with different content', { details: { branch } });
 }
 
 async function pushBranch(http: GitHubHttp, repo: RepoPath, branch: string, input: DeliveryInput, title: string): Promise<void> {
@@ -57,7 +57,7 @@ async function pushBranch(http: GitHubHttp, repo: RepoPath, branch: string, inpu
 export async function deliverGitHubDraft(http: GitHubHttp, repo: RepoPath & { defaultBranch: string }, input: DeliveryInput): Promise<DraftDelivery> {
   const branch = branchForRun(input.runId);
   if (!COMMIT_SHA.test(input.changeSet.baseCommit)) {
-    throw new UserzError('forge_unsupported_change', 'The base commit is not a full commit id', { status: 422 });
+    throw new UserzError('forge_unsupported_change', 'The base commit is not a full commit id');
   }
   const earlier = await findPull(http, repo, branch);
   if (earlier) return { url: earlier.html_url, number: earlier.number, branch, created: false };

@@ -16,7 +16,7 @@ export interface GitHubForgeDeps {
 
 function repoPath(repo: RepoRecord): RepoPath {
   const [owner, name, extra] = repo.fullName.split('/');
-  if (!owner || !name || extra !== undefined) throw new UserzError('forge_bad_repo', 'GitHub repository name is not owner/name', { status: 500 });
+  if (!owner || !name || extra !== undefined) throw new UserzError('forge_bad_repo', 'GitHub repository name is not owner/name');
   return { owner, name };
 }
 
@@ -26,7 +26,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
     async openSession(): Promise<ForgeSession> {
       const repositoryId = Number(repo.externalId);
       if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
-        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id', { status: 500 });
+        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id');
       }
       const path = repoPath(repo);
       const retry = deps.retry ?? DEFAULT_RETRY;
@@ -42,7 +42,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
       const http = repoClient(repo.baseUrl, token, retry);
       let closed = false;
       const open = (): void => {
-        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed', { status: 500 });
+        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed');
       };
       return {
         async fetchArchive() {

@@ -46,14 +46,12 @@ const notConfigured = () =>
   new UserzError(
     'github_install_links_not_configured',
     'GitHub install links are not configured on this server (GITHUB_APP_SLUG, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET)',
-    { status: 409 },
   );
 
 const badState = () =>
   new UserzError(
     'invalid_install_state',
     'This installation did not come from a valid install link, or the link was already used or has expired; ask for a new one (POST /api/v1/github/install-links)',
-    { status: 400 },
   );
 
 const hashNonce = (nonce: string): string => createHash('sha256').update(nonce).digest('hex');
@@ -96,7 +94,7 @@ function installPageUrl(apiBaseUrl: string | undefined, slug: string, state: str
 
 function parseInstallationId(raw: string | null): number {
   if (!raw || !/^[1-9]\d{0,15}$/.test(raw) || !Number.isSafeInteger(Number(raw))) {
-    throw new UserzError('invalid_installation_id', 'installation_id must be a positive integer', { status: 400 });
+    throw new UserzError('invalid_installation_id', 'installation_id must be a positive integer');
   }
   return Number(raw);
 }
@@ -124,17 +122,15 @@ export function registerGitHubInstallRoutes(router: Router, deps: GitHubInstallD
       throw new UserzError(
         'installation_pending_approval',
         'The installation waits for an owner of the GitHub account to approve it; the owner then opens a new install link',
-        { status: 409 },
       );
     }
-    if (action !== 'install' && action !== 'update') throw new UserzError('invalid_setup_action', 'setup_action must be install or update', { status: 400 });
+    if (action !== 'install' && action !== 'update') throw new UserzError('invalid_setup_action', 'setup_action must be install or update');
     const installationId = parseInstallationId(q.get('installation_id'));
     const code = q.get('code');
     if (!code) {
       throw new UserzError(
         'github_user_authorization_missing',
         'GitHub sent no user authorization code: the App must have "Request user authorization (OAuth) during installation" enabled',
-        { status: 400 },
       );
     }
     // Consumed before GitHub is asked anything: a state works once, even if the proof fails.

@@ -49,7 +49,6 @@ const notAdministered = () =>
   new UserzError(
     'installation_not_administered',
     'The GitHub user who authorized this does not administer that installation; an owner of the GitHub account must install the App from the install link',
-    { status: 403 },
   );
 
 export async function proveInstaller(input: InstallerProofInput): Promise<InstallerProof> {
@@ -67,8 +66,7 @@ export async function proveInstaller(input: InstallerProofInput): Promise<Instal
 }
 
 async function exchangeCode(input: InstallerProofInput): Promise<string> {
-  const failed = () =>
-    new UserzError('github_authorization_failed', 'GitHub did not confirm the user authorization; start again from a new install link', { status: 400 });
+  const failed = () => new UserzError('github_authorization_failed', 'GitHub did not confirm the user authorization; start again from a new install link');
   let answer: { access_token?: unknown; error?: unknown };
   try {
     const res = await fetch(`${githubWebUrl(input.apiBaseUrl)}/login/oauth/access_token`, {

@@ -54,7 +54,7 @@ export async function mintRepoToken(input: MintRepoTokenInput): Promise<RepoToke
   if (!tokenIsNarrow(answer, input.repositoryId)) {
     // A broader token than asked for must not be used; take it back at once.
     await revokeRepoToken({ baseUrl: input.baseUrl, token: minted, retry: input.retry, onAudit: input.onAudit });
-    throw new UserzError('forge_token_too_broad', 'GitHub issued a token broader than the run asked for', { status: 502 });
+    throw new UserzError('forge_token_too_broad', 'GitHub issued a token broader than the run asked for');
   }
   try {
     await input.onAudit?.({

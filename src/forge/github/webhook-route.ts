@@ -31,18 +31,18 @@ export function registerGitHubWebhookRoute(router: Router, deps: { probot: Probo
     const name = header(req, 'x-github-event');
     const signature = header(req, 'x-hub-signature-256');
     if (!id || !name || !signature) {
-      throw new UserzError('missing_webhook_headers', 'X-GitHub-Delivery, X-GitHub-Event and X-Hub-Signature-256 are required', { status: 400 });
+      throw new UserzError('missing_webhook_headers', 'X-GitHub-Delivery, X-GitHub-Event and X-Hub-Signature-256 are required');
     }
     const log = deps.log.child({ deliveryId: id.slice(0, 100), event: name.slice(0, 100) });
     const text = decodeUtf8(await readBody(req, GITHUB_WEBHOOK_BODY_LIMIT));
     const signed = await deps.probot.webhooks.verify(text, signature).catch(() => false);
-    if (!signed) throw new UserzError('bad_signature', 'X-Hub-Signature-256 does not match the payload', { status: 400 });
+    if (!signed) throw new UserzError('bad_signature', 'X-Hub-Signature-256 does not match the payload');
 
     const checked = checkGitHubPayload(name, parseJson(text));
     if (checked.kind === 'ignored') return sendJson(res, 200, { ok: true, ignored: 'event_not_handled' });
     if (checked.kind === 'invalid') {
       log.warn({ issue: checked.issue.slice(0, 200) }, 'GitHub delivery refused: payload does not match the event schema');
-      throw new UserzError('invalid_payload', `The ${name} payload does not have the documented shape`, { status: 400 });
+      throw new UserzError('invalid_payload', `The ${name} payload does not have the documented shape`);
     }
     const event = { id, name, payload: checked.payload } as EmitterWebhookEvent;
     let outcome: 'done' | 'late';
@@ -73,7 +73,7 @@ function decodeUtf8(body: Buffer): string {
   try {
     return utf8.decode(body);
   } catch {
-    throw new UserzError('invalid_utf8', 'The request body is not UTF-8', { status: 400 });
+    throw new UserzError('invalid_utf8', 'The request body is not UTF-8');
   }
 }
 

@@ -20,7 +20,7 @@ export async function branchHead(api: GitLabApi, projectId: number, branch: stri
 /** The default branch head, then the archive of exactly that commit. */
 export async function fetchGitLabArchive(api: GitLabApi, projectId: number, branch: string): Promise<RepositoryArchive> {
   const baseCommit = await branchHead(api, projectId, branch);
-  if (!baseCommit) throw new UserzError('forge_not_found', 'The default branch does not exist on GitLab', { status: 502 });
+  if (!baseCommit) throw new UserzError('forge_not_found', 'The default branch does not exist on GitLab');
   const body = (await api.Repositories.showArchive(projectId, { fileType: 'tar.gz', sha: baseCommit, asStream: true })) as unknown;
   return { baseCommit, tar: normalizeArchive(Readable.fromWeb(body as ReadableStream<Uint8Array>)) };
 }

@@ -27,7 +27,6 @@ const COMMIT_SHA = /^[0-9a-f]{40}$/;
 
 function unsupported(entry: ChangeSetEntry): UserzError {
   return new UserzError('forge_unsupported_change', 'The change set has an entry the GitLab commits API cannot express', {
-    status: 422,
     details: { path: entry.path, mode: entry.mode },
   });
 }
@@ -65,7 +64,7 @@ async function branchIsOurs(api: GitLabApi, projectId: number, branch: string, r
   const parents = commit.parent_ids;
   const message = typeof commit.message === 'string' ? commit.message : '';
   const ours = Array.isArray(parents) && parents.length === 1 && parents[0] === baseCommit && message.includes(trailer(runId));
-  if (!ours) throw new UserzError('forge_conflict', 'The run branch already exists with different content', { status: 409, details: { branch } });
+  if (!ours) throw new UserzError('forge_conflict', 'The run branch already exists with different content', { details: { branch } });
   return true;
 }
 
@@ -91,9 +90,9 @@ function delivered(mr: Json, branch: string, created: boolean): DraftDelivery {
 export async function deliverGitLabDraft(api: GitLabApi, project: { id: number; defaultBranch: string }, input: DeliveryInput): Promise<DraftDelivery> {
   const branch = branchForRun(input.runId);
   if (!COMMIT_SHA.test(input.changeSet.baseCommit)) {
-    throw new UserzError('forge_unsupported_change', 'The base commit is not a full commit id', { status: 422 });
+    throw new UserzError('forge_unsupported_change', 'The base commit is not a full commit id');
   }
-  if (input.changeSet.entries.length === 0) throw new UserzError('forge_empty_change', 'There is nothing to deliver', { status: 422 });
+  if (input.changeSet.entries.length === 0) throw new UserzError('forge_empty_change', 'There is nothing to deliver');
   const earlier = await findMergeRequest(api, project.id, branch);
   if (earlier) return delivered(earlier, branch, false);
 

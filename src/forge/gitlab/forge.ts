@@ -17,11 +17,11 @@ export function createGitLabForge(repo: RepoRecord, deps: GitLabForgeDeps): Forg
     name: 'gitlab',
     async openSession(): Promise<ForgeSession> {
       const projectId = Number(repo.externalId);
-      if (!Number.isSafeInteger(projectId)) throw new UserzError('forge_bad_repo', 'GitLab project id is not numeric', { status: 500 });
+      if (!Number.isSafeInteger(projectId)) throw new UserzError('forge_bad_repo', 'GitLab project id is not numeric');
       const api = createGitLabApi({ baseUrl: repo.baseUrl, token: await deps.resolveToken(repo), retry: deps.retry });
       let closed = false;
       const open = (): void => {
-        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed', { status: 500 });
+        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed');
       };
       return {
         async fetchArchive() {

@@ -6,7 +6,7 @@ export type Json = Record<string, unknown>;
 
 export function field<T>(obj: unknown, key: string, guard: (v: unknown) => v is T): T {
   const value = obj !== null && typeof obj === 'object' ? (obj as Json)[key] : undefined;
-  if (!guard(value)) throw new UserzError('forge_bad_answer', `GitLab answered without a usable ${key}`, { status: 502 });
+  if (!guard(value)) throw new UserzError('forge_bad_answer', `GitLab answered without a usable ${key}`);
   return value;
 }
 

@@ -18,10 +18,10 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
 
 /** Throws `bad_signature` (401) unless `X-Gitlab-Token` equals the secret. */
 export function verifyGitLabWebhook(input: { headers: HeaderBag; secret: string }): void {
-  if (!input.secret) throw new UserzError('webhook_secret_missing', 'No GitLab webhook secret is configured', { status: 500 });
+  if (!input.secret) throw new UserzError('webhook_secret_missing', 'No GitLab webhook secret is configured');
   const given = header(input.headers, 'x-gitlab-token');
   const ok = given !== undefined && timingSafeEqual(digest(given), digest(input.secret));
-  if (!ok) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+  if (!ok) throw new UserzError('bad_signature', 'GitLab webhook token does not match');
 }
 
 /** The id the replay guard keys on: `Idempotency-Key` (same across GitLab's retries), else the event UUID. */
