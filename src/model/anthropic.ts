@@ -1,11 +1,11 @@
 import Anthropic, { APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { ContentBlockParam, Message, MessageCreateParamsNonStreaming, MessageParam, Tool } from '@anthropic-ai/sdk/resources/messages/messages';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
-import { DEFAULT_TIMEOUT_MS, type ProviderClientOptions } from './openai.js';
-import { startDeadline } from './deadline.js';
-import { badResponse, toModelError, type ProviderFailure } from './provider-error.js';
+import { callWithDeadline, DEFAULT_TIMEOUT_MS, type ProviderClientOptions } from './provider-call.js';
+import { badResponse } from './provider-error.js';
 
 const PROVIDER = 'anthropic';
+const SDK_ERRORS = { APIConnectionTimeoutError, APIError, APIUserAbortError };
 /** The messages API requires max_tokens; this is used when the request sets none. */
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
@@ -98,15 +98,6 @@ export function fromAnthropicResponse(message: Message, responseSchemaName?: str
   return { content: text, toolCalls, usage, stopReason: STOP_REASONS[message.stop_reason ?? ''] ?? 'end' };
 }
 
-function classify(e: unknown): ProviderFailure | null {
-  if (e instanceof APIUserAbortError) return { kind: 'aborted' };
-  if (e instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
-  if (e instanceof APIError) {
-    return e.status === undefined ? { kind: 'connection' } : { kind: 'status', status: e.status, requestId: e.requestID };
-  }
-  return null;
-}
-
 /** Anthropic messages API with tools; structured output through a forced tool. */
 export class AnthropicModelClient implements ModelClient {
   readonly provider = PROVIDER;
@@ -128,19 +119,9 @@ export class AnthropicModelClient implements ModelClient {
   }
 
   async complete(request: ModelRequest, opts: { signal?: AbortSignal } = {}): Promise<ModelResponse> {
-    let message: Message;
-    const deadline = startDeadline(this.#timeoutMs, opts.signal);
-    try {
-      message = await this.#sdk.messages.create(toAnthropicRequest(this.model, request), { signal: deadline.signal });
-    } catch (e) {
-      if (deadline.callerAborted()) throw toModelError(PROVIDER, { kind: 'aborted' });
-      if (deadline.timedOut()) throw toModelError(PROVIDER, { kind: 'timeout' });
-      const failure = classify(e);
-      if (!failure) throw badResponse(PROVIDER, 'the answer could not be read');
-      throw toModelError(PROVIDER, failure);
-    } finally {
-      deadline.clear();
-    }
+    const message = await callWithDeadline(PROVIDER, { timeoutMs: this.#timeoutMs, signal: opts.signal, sdk: SDK_ERRORS }, (signal) =>
+      this.#sdk.messages.create(toAnthropicRequest(this.model, request), { signal }),
+    );
     return fromAnthropicResponse(message, request.responseSchema?.name);
   }
 

@@ -1,7 +1,8 @@
 import { UserzError } from '../errors.js';
 import { AnthropicModelClient } from './anthropic.js';
 import type { ModelClient } from './interface.js';
-import { OpenAIModelClient, type ProviderClientOptions } from './openai.js';
+import { OpenAIModelClient } from './openai.js';
+import type { ProviderClientOptions } from './provider-call.js';
 
 export const MODEL_PROVIDERS = ['openai', 'anthropic'] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];

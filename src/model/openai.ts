@@ -1,22 +1,11 @@
 import OpenAI, { APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam, ChatCompletionTool } from 'openai/resources/chat/completions';
 import type { ModelClient, ModelMessage, ModelRequest, ModelResponse, ToolCall } from './interface.js';
-import { startDeadline } from './deadline.js';
-import { badResponse, parseToolArguments, toModelError, type ProviderFailure } from './provider-error.js';
-
-export interface ProviderClientOptions {
-  apiKey: string;
-  model: string;
-  /** Self-hosted gateways and tests. */
-  baseUrl?: string;
-  /** Whole call including SDK retries, in ms (default 120 s). */
-  timeoutMs?: number;
-  /** SDK retries on 408/429/5xx and connection errors (default 2). */
-  maxRetries?: number;
-}
+import { callWithDeadline, DEFAULT_TIMEOUT_MS, type ProviderClientOptions } from './provider-call.js';
+import { badResponse, parseToolArguments } from './provider-error.js';
 
 const PROVIDER = 'openai';
-export const DEFAULT_TIMEOUT_MS = 120_000;
+const SDK_ERRORS = { APIConnectionTimeoutError, APIError, APIUserAbortError };
 
 function toOpenAiMessage(m: ModelMessage): ChatCompletionMessageParam {
   switch (m.role) {
@@ -82,15 +71,6 @@ export function fromOpenAiResponse(completion: ChatCompletion): ModelResponse {
   };
 }
 
-function classify(e: unknown): ProviderFailure | null {
-  if (e instanceof APIUserAbortError) return { kind: 'aborted' };
-  if (e instanceof APIConnectionTimeoutError) return { kind: 'timeout' };
-  if (e instanceof APIError) {
-    return e.status === undefined ? { kind: 'connection' } : { kind: 'status', status: e.status, requestId: e.requestID };
-  }
-  return null;
-}
-
 /** OpenAI chat completions with function tools; JSON-schema structured output. */
 export class OpenAIModelClient implements ModelClient {
   readonly provider = PROVIDER;
@@ -112,19 +92,9 @@ export class OpenAIModelClient implements ModelClient {
   }
 
   async complete(request: ModelRequest, opts: { signal?: AbortSignal } = {}): Promise<ModelResponse> {
-    let completion: ChatCompletion;
-    const deadline = startDeadline(this.#timeoutMs, opts.signal);
-    try {
-      completion = await this.#sdk.chat.completions.create(toOpenAiRequest(this.model, request), { signal: deadline.signal });
-    } catch (e) {
-      if (deadline.callerAborted()) throw toModelError(PROVIDER, { kind: 'aborted' });
-      if (deadline.timedOut()) throw toModelError(PROVIDER, { kind: 'timeout' });
-      const failure = classify(e);
-      if (!failure) throw badResponse(PROVIDER, 'the answer could not be read');
-      throw toModelError(PROVIDER, failure);
-    } finally {
-      deadline.clear();
-    }
+    const completion = await callWithDeadline(PROVIDER, { timeoutMs: this.#timeoutMs, signal: opts.signal, sdk: SDK_ERRORS }, (signal) =>
+      this.#sdk.chat.completions.create(toOpenAiRequest(this.model, request), { signal }),
+    );
     return fromOpenAiResponse(completion);
   }
 
