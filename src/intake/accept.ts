@@ -1,7 +1,7 @@
 import { ReportContent } from '../triage/report-content.js';
 import { UserzError } from '../errors.js';
 import type { BlobStore, Db } from '../store/index.js';
-import { enqueueJob, newId, randomBase62 } from '../store/index.js';
+import { enqueueJobs, newId, randomBase62 } from '../store/index.js';
 import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
 import type { App } from '../store/apps.js';
 import type { ParsedAttachment } from './report-input.js';
@@ -122,7 +122,11 @@ class ReportWriter {
       for (const p of batch) byActor.set(p.actor, [...(byActor.get(p.actor) ?? []), p.input]);
       const stored = new Map<string, Report>();
       for (const [actor, inputs] of byActor) for (const r of await insertReports(tx, inputs, actor)) stored.set(r.id, r);
-      for (const p of batch) await enqueueJob(tx, 'triage', `triage:${p.input.id}`, { reportId: p.input.id });
+      await enqueueJobs(
+        tx,
+        'triage',
+        batch.map((p) => ({ key: `triage:${p.input.id}`, payload: { reportId: p.input.id } })),
+      );
       return batch.map((p) => stored.get(p.input.id)!);
     });
   }

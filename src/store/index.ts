@@ -24,6 +24,7 @@ export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
 export {
   enqueueJob,
+  enqueueJobs,
   claimJobs,
   renewLease,
   completeJob,

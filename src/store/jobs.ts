@@ -37,6 +37,26 @@ export async function enqueueJob(tx: Queryable, kind: JobKind, key: string, payl
   return rows.length === 1;
 }
 
+/**
+ * Enqueues jobs of one kind in one statement, each unless one with its key exists (as
+ * enqueueJob does). Group commit stores many reports per transaction; a statement per
+ * job was most of that transaction's statements, and each costs a round of PGlite's WASM.
+ */
+export async function enqueueJobs(
+  tx: Queryable,
+  kind: JobKind,
+  jobs: ReadonlyArray<{ key: string; payload: Record<string, unknown> }>,
+  opts: EnqueueOptions = {},
+): Promise<void> {
+  if (jobs.length === 0) return;
+  await tx.query(
+    `INSERT INTO jobs (kind, key, payload, run_at, max_attempts)
+     SELECT $1, t.key, t.payload::jsonb, $4, $5 FROM unnest($2::text[], $3::text[]) AS t(key, payload)
+     ON CONFLICT (key) DO NOTHING`,
+    [kind, jobs.map((j) => j.key), jobs.map((j) => JSON.stringify(j.payload)), opts.runAt ?? new Date(), opts.maxAttempts ?? 5],
+  );
+}
+
 /** Claims up to `limit` due jobs of the given kinds for `leaseMs`; counts an attempt each. */
 export async function claimJobs(db: Db, opts: { workerId: string; kinds: JobKind[]; limit: number; leaseMs: number }): Promise<Job[]> {
   if (opts.limit <= 0) return [];
