@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { UserzError } from '../errors.js';
 import { EnvSchema, type Env } from './schema.js';
-import { DEFAULT_SHED, type ShedOptions } from '../http/shed.js';
+import { DEFAULT_SHED, type ShedOptions } from '../http/index.js';
 import { parseBlobUrl, type S3BlobConfig } from './blob-url.js';
 
 export { parseBlobUrl, type S3BlobConfig } from './blob-url.js';

@@ -3,7 +3,7 @@
  * through these types, obtained from `createForge` in ./index.ts.
  */
 import type { Readable } from 'node:stream';
-import type { ChangeSet } from '../guardrail/change-set.js';
+import type { ChangeSet } from '../guardrail/index.js';
 
 export type ForgeName = 'github' | 'gitlab';
 

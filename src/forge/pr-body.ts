@@ -5,7 +5,7 @@
  * and teams, GitLab users, groups and @all), no image or link syntax, no HTML (so no
  * comments, `<details>` or `<img>`), no hidden characters, no GitLab quick action, bounded length.
  */
-import type { ChangeSetEntry } from '../guardrail/change-set.js';
+import type { ChangeSetEntry } from '../guardrail/index.js';
 import { scrubText } from '../security/index.js';
 import { branchForRun } from './branch.js';
 import type { PrDescription } from './interface.js';

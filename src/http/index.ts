@@ -5,3 +5,4 @@ export { readBody, parseJson, requireContentType } from './body.js';
 export { registerHealthRoutes, type ReadinessCheck } from './health.js';
 export { registerAdminRoutes } from './admin.js';
 export { startHttpServer, type RunningServer } from './server.js';
+export { DEFAULT_SHED, type ShedOptions } from './shed.js';

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
-import { FILE_MODE, type ChangeSet, type ChangeSetEntry } from '../guardrail/change-set.js';
+import { FILE_MODE, type ChangeSet, type ChangeSetEntry } from '../guardrail/index.js';
 import type { ChangeSetCaps } from './interface.js';
 
 const ManifestLine = z.object({ p: z.string().min(1), m: z.string(), h: z.string() });

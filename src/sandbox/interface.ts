@@ -4,7 +4,7 @@
  * docker-runsc.ts; a Kubernetes driver (runtimeClassName gvisor) would be a second one.
  */
 import type { Readable, Writable } from 'node:stream';
-import type { ChangeSet } from '../guardrail/change-set.js';
+import type { ChangeSet } from '../guardrail/index.js';
 
 export interface ExecOptions {
   stdin?: Readable | Buffer;

@@ -1,8 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { UserzError } from '../errors.js';
-import type { Cache } from '../store/cache.js';
-import type { Queryable } from '../store/db/interface.js';
+import type { Cache, Queryable } from '../store/index.js';
 import { findApiKeyRow, invalidApiKey, parseApiKey, revokeApiKey, scryptSecretHash, secretMatches, type SecretHash, type VerifiedApiKey } from './api-keys.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { RateLimiter, type RateLimitCheck, type RateLimitRule } from './rate-limit.js';

@@ -1,9 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { UserzError } from '../errors.js';
-import { recordAudit } from '../store/audit.js';
-import type { Queryable } from '../store/db/interface.js';
-import { newId, randomBase62 } from '../store/ids.js';
+import { newId, randomBase62, recordAudit, type Queryable } from '../store/index.js';
 
 const scrypt = promisify(scryptCb) as (pw: Buffer, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
 

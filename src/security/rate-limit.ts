@@ -1,5 +1,5 @@
 import { UserzError } from '../errors.js';
-import type { Cache } from '../store/cache.js';
+import type { Cache } from '../store/index.js';
 
 export interface RateLimitRule {
   /** Bucket name, e.g. `ingest:app`. */

@@ -1,4 +1,4 @@
-import type { Cache } from '../store/cache.js';
+import type { Cache } from '../store/index.js';
 
 /**
  * For signed chat requests (Slack v0, Discord Ed25519): both carry a timestamp that is

@@ -1,8 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { UserzError } from '../errors.js';
-import { recordAudit } from '../store/audit.js';
-import type { Db, Queryable } from '../store/db/interface.js';
-import { newId } from '../store/ids.js';
+import { newId, recordAudit, type Db, type Queryable } from '../store/index.js';
 import type { MasterKeyProvider } from './master-key.js';
 
 /**

@@ -3,7 +3,7 @@
  * on top of the base commit's tree, one commit whose parent is the base commit.
  */
 import { UserzError } from '../../errors.js';
-import { FILE_MODE, type ChangeSet, type ChangeSetEntry } from '../../guardrail/change-set.js';
+import { FILE_MODE, type ChangeSet, type ChangeSetEntry } from '../../guardrail/index.js';
 import type { GitHubHttp } from './http.js';
 
 export interface RepoPath {

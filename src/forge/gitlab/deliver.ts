@@ -5,7 +5,7 @@
  * commit on the base, carrying our `Userz-Run` trailer).
  */
 import { UserzError } from '../../errors.js';
-import { FILE_MODE, type ChangeSetEntry } from '../../guardrail/change-set.js';
+import { FILE_MODE, type ChangeSetEntry } from '../../guardrail/index.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
 import type { DeliveryInput, DraftDelivery } from '../interface.js';
