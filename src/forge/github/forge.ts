@@ -1,6 +1,7 @@
 import { UserzError } from '../../errors.js';
 import type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, RepoRecord } from '../interface.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
+import { guardSession } from '../session-guard.js';
 import { fetchGitHubArchive, readGitHubFile } from './archive.js';
 import type { RepoPath } from './commit.js';
 import { deliverGitHubDraft } from './deliver.js';
@@ -40,28 +41,17 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
         onAudit: deps.onAudit,
       });
       const http = repoClient(repo.baseUrl, token, retry);
-      let closed = false;
-      const open = (): void => {
-        if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed');
-      };
-      return {
-        async fetchArchive() {
-          open();
-          return fetchGitHubArchive(http, path, repo.defaultBranch);
+      return guardSession(
+        {
+          fetchArchive: () => fetchGitHubArchive(http, path, repo.defaultBranch),
+          readFile: (file: string, ref: string) => readGitHubFile(http, path, file, ref),
+          async deliverDraft(input: DeliveryInput) {
+            const delivery = await deliverGitHubDraft(http, { ...path, defaultBranch: repo.defaultBranch }, input);
+            deps.log?.info({ repoId: repo.id, runId: input.runId, number: delivery.number, created: delivery.created }, 'Draft PR ready');
+            return delivery;
+          },
         },
-        async readFile(file: string, ref: string) {
-          open();
-          return readGitHubFile(http, path, file, ref);
-        },
-        async deliverDraft(input: DeliveryInput) {
-          open();
-          const delivery = await deliverGitHubDraft(http, { ...path, defaultBranch: repo.defaultBranch }, input);
-          deps.log?.info({ repoId: repo.id, runId: input.runId, number: delivery.number, created: delivery.created }, 'Draft PR ready');
-          return delivery;
-        },
-        async close() {
-          if (closed) return;
-          closed = true;
+        async () => {
           let failure: string | null = null;
           try {
             await revokeRepoToken({ baseUrl: repo.baseUrl, token, retry });
@@ -78,7 +68,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
             deps.log?.warn({ repoId: repo.id, code: e instanceof UserzError ? e.code : 'unknown' }, 'Forge audit event not recorded');
           }
         },
-      };
+      );
     },
   };
 }
