@@ -6,6 +6,8 @@
  * server that only verifies an HMAC signature. Rate limits are raised so they do not
  * shape the result. The servers run in a child process so autocannon (the client, in this
  * process) does not share their event loop; on a 2-core machine they still share the CPU.
+ * Runs on PGlite, then on Postgres (a schema of its own on the test server, dropped after);
+ * USERZ_BENCH_DB=pglite or =postgres runs one.
  */
 import { fork } from 'node:child_process';
 import { createHmac, createPrivateKey, generateKeyPairSync, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
@@ -21,7 +23,7 @@ import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, ReplayGuard, Vault } from '../src/security/index.js';
 import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
 import { updateAppLinks } from '../src/store/apps.js';
-import { createTestOrg } from '../test/helpers/db.js';
+import { createTestOrg, openTestDb } from '../test/helpers/db.js';
 import { printBench, scale } from './bench-line.js';
 
 const RATE = 1000; // offered requests per second, per phase
@@ -162,7 +164,7 @@ interface ServerInfo {
 /** Child process: the intake routes on the embedded defaults, and the bare baseline server. */
 async function serve(): Promise<void> {
   const log = pino({ level: 'silent' });
-  const db = await openPglite();
+  const db = process.env.USERZ_BENCH_INTAKE_DB === 'postgres' ? await openTestDb('postgres') : await openPglite();
   await migrate(db);
   const cache = createCache({ kind: 'memory' }, 'bench');
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-bench-'));
@@ -234,12 +236,18 @@ async function serve(): Promise<void> {
     guildId,
   };
   process.send!({ ready: info });
-  process.on('message', (m: { stop?: boolean }) => {
+  process.on('message', (m: { stop?: boolean; cpu?: boolean }) => {
+    if (m.cpu) {
+      const used = process.cpuUsage();
+      process.send!({ cpuMs: (used.user + used.system) / 1000 });
+      return;
+    }
     if (!m.stop) return;
     void (async () => {
       await routes.idle();
       const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM reports');
       process.send!({ reports: Number(row!.n) });
+      await db.close();
       rmSync(blobDir, { recursive: true, force: true });
       process.exit(0);
     })();
@@ -248,9 +256,23 @@ async function serve(): Promise<void> {
 
 if (process.env.USERZ_BENCH_ROLE === 'intake-server') void serve();
 
+type Backend = 'pglite' | 'postgres';
+
 export default async function (): Promise<void> {
+  const wanted = process.env.USERZ_BENCH_DB;
+  const backends: Backend[] = wanted === 'pglite' || wanted === 'postgres' ? [wanted] : ['pglite', 'postgres'];
+  for (const backend of backends) {
+    console.log(`\n### intake on ${backend}`);
+    await benchBackend(backend);
+  }
+}
+
+async function benchBackend(backend: Backend): Promise<void> {
   const autocannon = (await import('autocannon' as string)).default as Autocannon;
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: 'intake-server' }, execArgv: process.execArgv });
+  const child = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, USERZ_BENCH_ROLE: 'intake-server', USERZ_BENCH_INTAKE_DB: backend },
+    execArgv: process.execArgv,
+  });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (m: { ready?: ServerInfo }) => m.ready && resolve(m.ready));
@@ -261,7 +283,21 @@ export default async function (): Promise<void> {
   const bare = { url: info.bareUrl };
   const app = { publicKey: info.publicKey };
 
+  // The server process's CPU time (this process's client load excluded): on a shared machine
+  // the served rate and latency move with other processes, CPU per request much less.
+  const serverCpuMs = () =>
+    new Promise<number>((resolve) => {
+      const onMessage = (m: { cpuMs?: number }) => {
+        if (m.cpuMs === undefined) return;
+        child.off('message', onMessage);
+        resolve(m.cpuMs);
+      };
+      child.on('message', onMessage);
+      child.send({ cpu: true });
+    });
+
   const run = async (name: string, url: string, setupRequest: (r: Record<string, unknown>) => Record<string, unknown>) => {
+    const cpuBefore = await serverCpuMs();
     // The first answer that is not 2xx, so a phase that fails says why.
     let firstRefusal: string | undefined;
     const onResponse = (status: number, body: string) => {
@@ -276,19 +312,20 @@ export default async function (): Promise<void> {
       ok2xx: r['2xx'],
       non2xx: r.non2xx,
       errors: r.errors + r.timeouts,
+      cpuMsPerRequest: ((await serverCpuMs()) - cpuBefore) / Math.max(1, r['2xx'] + r.non2xx),
     };
     const statuses = Object.entries(r.statusCodeStats ?? {})
       .map(([code, { count }]) => `${code}×${count}`)
       .join(' ');
     console.log(
-      `${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}  [${statuses}]`,
+      `${name.padEnd(22)} p50 ${String(row.p50).padStart(4)} ms  p99 ${String(row.p99).padStart(4)} ms  ${String(row.reqPerSec).padStart(5)} req/s  2xx ${row.ok2xx}  non-2xx ${row.non2xx}  errors ${row.errors}  server CPU ${row.cpuMsPerRequest.toFixed(2)} ms/req  [${statuses}]`,
     );
     if (firstRefusal !== undefined) console.log(`  first refusal: ${firstRefusal}`);
     return row;
   };
 
   console.log(
-    `offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, PGlite + memory cache, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+    `offered ${RATE} req/s for ${SECONDS} s per phase, ${CONNECTIONS} connections, ${backend} + memory cache, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
   );
   // Warm-up (JIT, PGlite caches), not reported.
   const warm = [widgetRequest(app.publicKey), slackRequest('TBENCH'), discordRequest(privateKey, applicationId, guildId)];
@@ -321,11 +358,12 @@ export default async function (): Promise<void> {
   });
   console.log(`reports stored: ${stored}`);
   const offered = RATE * SECONDS;
-  printBench({ name: 'intake/baseline-hmac', metric: 'p99_ms', value: baseline.p99 });
+  printBench({ name: `intake/${backend}/baseline-hmac`, metric: 'p99_ms', value: baseline.p99 });
   for (const p of phases) {
-    const name = `intake/${p.phase.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}`;
+    const name = `intake/${backend}/${p.phase.replace(/[^a-z0-9]+/gi, '-').replace(/-+$/, '')}`;
     printBench({ name, metric: 'served_fraction', value: p.ok2xx / offered, goal: 'value >= 0.97' });
     printBench({ name, metric: 'p99_ms', value: p.p99, baseline: baseline.p99, goal: 'ratio <= 1.5' });
     printBench({ name, metric: 'non2xx_and_errors', value: p.non2xx + p.errors, goal: 'value == 0' });
+    printBench({ name, metric: 'server_cpu_ms_per_request', value: p.cpuMsPerRequest, baseline: baseline.cpuMsPerRequest });
   }
 }
