@@ -72,6 +72,7 @@ export const CODE_TO_STATUS = {
   too_many_network_entries: 400,
   too_many_breadcrumbs: 400,
   too_many_context_fields: 400,
+  report_in_flight: 409,
   invalid_request: 400,
   invalid_app_name: 400,
   invalid_origin: 400,

@@ -12,6 +12,7 @@ export const INTAKE_ERROR_CODES = [
   'too_many_network_entries',
   'too_many_breadcrumbs',
   'too_many_context_fields',
+  'report_in_flight',
   'invalid_request',
   'invalid_app_name',
   'invalid_origin',

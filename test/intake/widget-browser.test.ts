@@ -300,6 +300,32 @@ describe('widget on a demo shop in Chromium', () => {
     await context.close();
   }, 120_000);
 
+  it('stores a report once when the first answer is lost after the server stored it, and the retry carries the same key', async () => {
+    const page = await openShop();
+    await widget(page).getByRole('button', { name: 'Report a problem' }).click();
+    await widget(page).getByLabel('Include a screenshot of this page').uncheck();
+    await widget(page).getByLabel('What went wrong?').fill('Answer lost once');
+    const keys: string[] = [];
+    let lost = false;
+    await page.route(`${h.url}/api/v1/reports`, async (route) => {
+      if (route.request().method() !== 'POST') return route.continue();
+      keys.push(route.request().headers()['idempotency-key'] ?? '');
+      if (lost) return route.continue();
+      lost = true;
+      await route.fetch(); // the server stores the report ...
+      await route.abort('connectionreset'); // ... and the answer never reaches the page
+    });
+    await widget(page).getByRole('button', { name: 'Send report' }).click();
+    await widget(page).getByRole('alert').filter({ hasText: 'It is saved' }).waitFor({ timeout: 30_000 });
+    await widget(page).getByRole('status').filter({ hasText: 'Your saved report has been sent' }).waitFor({ timeout: 60_000 });
+    expect(keys).toHaveLength(2);
+    expect(keys[0]).toMatch(/^[A-Za-z0-9_-]{16,64}$/);
+    expect(keys[1]).toBe(keys[0]);
+    const rows = await h.db.query<{ n: string }>(`SELECT count(*)::text AS n FROM reports WHERE content->>'text' = 'Answer lost once'`);
+    expect(rows[0]!.n).toBe('1');
+    await page.context().close();
+  }, 120_000);
+
   it('shows the reporter their reports and one moving from received to fix proposed, without repository detail', async () => {
     const context = await browser.newContext();
     const page = await openShop({}, context);

@@ -111,6 +111,32 @@ describe('widget context on POST /api/v1/reports', () => {
     await expectRefused(body(401), 'too_many_console_lines', /network entries and breadcrumbs together/);
   });
 
+  it('stores a report sent twice with one Idempotency-Key once, and answers the repeat with its id', async () => {
+    const send2 = (key: string) =>
+      send(`${h.url}/api/v1/reports`, {
+        headers: { 'content-type': 'application/json', 'x-userz-key': app.publicKey, origin: ORIGIN, 'idempotency-key': key },
+        body: JSON.stringify({ text: 'retried report' }),
+      });
+    const before = await countRows(h.db, 'reports');
+    const first = await send2('k'.repeat(24));
+    expect(first.status).toBe(201);
+    const again = await send2('k'.repeat(24));
+    expect(again.status).toBe(200);
+    expect(again.json).toEqual({ id: first.json.id, duplicate: true });
+    expect(await countRows(h.db, 'reports')).toBe(before + 1);
+    expect((await send2('other-key-0123456789')).status).toBe(201);
+    expect(await countRows(h.db, 'reports')).toBe(before + 2);
+
+    const bad = await send2('short');
+    expect([bad.status, bad.json.error.code]).toEqual([400, 'invalid_request']);
+    expect(bad.json.error.message).toMatch(/Idempotency-Key must be 16 to 64/);
+    // A first attempt still being stored: the repeat is told to retry, nothing is stored.
+    await h.db.query('INSERT INTO widget_submissions (app_id, idempotency_key) VALUES ($1, $2)', [app.app.id, 'inflight-key-0123456789']);
+    const busy = await send2('inflight-key-0123456789');
+    expect([busy.status, busy.json.error.code]).toEqual([409, 'report_in_flight']);
+    expect(await countRows(h.db, 'reports')).toBe(before + 2);
+  });
+
   it('refuses more than 50 custom context fields, and a method that is not a token', async () => {
     const custom = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, i]));
     await expectRefused({ text: 'x', environment: { custom } }, 'too_many_context_fields', /At most 50 custom context fields/);

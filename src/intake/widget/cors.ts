@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-export const CORS_ALLOWED_HEADERS = 'content-type, x-userz-key, x-userz-user-token, x-userz-status-token';
+export const CORS_ALLOWED_HEADERS = 'content-type, x-userz-key, x-userz-user-token, x-userz-status-token, idempotency-key';
 
 /**
  * CORS for one allowed origin: echo that origin (never `*`), vary on it, and send no

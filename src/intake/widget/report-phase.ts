@@ -1,5 +1,5 @@
-import type { Queryable } from '../../store/db/interface.js';
-import type { Report } from '../../store/reports.js';
+import type { Queryable } from '../../store/index.js';
+import type { Report } from '../../store/index.js';
 
 /**
  * Where a report is, in the reporter's words: received, being fixed, fix proposed, fixed, or

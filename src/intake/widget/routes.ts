@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserzError } from '../../errors.js';
 import { clientIp, parseJson, readBody, requireContentType, sendJson, type Router } from '../../http/index.js';
-import { getApp } from '../../store/apps.js';
-import { getReportByStatusToken } from '../../store/reports.js';
+import { getApp } from '../../store/index.js';
+import { getReportByStatusToken } from '../../store/index.js';
 import { acceptReport } from '../accept.js';
 import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
@@ -12,6 +12,7 @@ import { parseReportInput } from '../report-input.js';
 import { allowOrigin, answerPreflight, originOf } from './cors.js';
 import type { UserTokenVerifier } from './user-token.js';
 import { loadWidgetAssets } from './assets.js';
+import { claimSubmission, completeSubmission, parseIdempotencyKey, releaseSubmission } from './idempotency.js';
 import { reporterPhase, runOfReport } from './report-phase.js';
 
 interface WidgetRouteDeps {
@@ -60,15 +61,29 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
     await w.limiter.checkReporter(app.id, reporterKey);
 
     const content = user ? { ...parsed.content, reporter: { ...parsed.content.reporter, id: user.subject, verified: true } } : parsed.content;
-    const { report, statusToken } = await acceptReport(deps, {
-      app,
-      source: 'widget',
-      content,
-      replyTo: { kind: 'widget' },
-      reporterKey,
-      attachments: parsed.attachments,
-      actor: 'widget',
-    });
+    // A retried send (same Idempotency-Key) is stored once; its repeat gets the report's id, not a second report.
+    const idempotencyKey = parseIdempotencyKey(header(req, 'idempotency-key'));
+    if (idempotencyKey) {
+      const claim = await claimSubmission(deps.db, app.id, idempotencyKey);
+      if (claim.kind === 'done') return sendJson(res, 200, { id: claim.reportId, duplicate: true });
+    }
+    let accepted: Awaited<ReturnType<typeof acceptReport>>;
+    try {
+      accepted = await acceptReport(deps, {
+        app,
+        source: 'widget',
+        content,
+        replyTo: { kind: 'widget' },
+        reporterKey,
+        attachments: parsed.attachments,
+        actor: 'widget',
+      });
+    } catch (e) {
+      if (idempotencyKey) await releaseSubmission(deps.db, app.id, idempotencyKey);
+      throw e;
+    }
+    const { report, statusToken } = accepted;
+    if (idempotencyKey) await completeSubmission(deps.db, app.id, idempotencyKey, report.id);
     deps.log.info({ reportId: report.id, appId: app.id, attachments: report.attachments.length, mode: user ? 'private' : 'public' }, 'Widget report received');
     sendJson(res, 201, { id: report.id, statusToken, statusUrl: `${deps.config.publicUrl}/api/v1/reports/${report.id}/status` });
   });

@@ -50,16 +50,16 @@ export class BreadcrumbTrail {
   install(win: Window & typeof globalThis, isOwn: (el: Element) => boolean): void {
     const here = () => stripQueryValues(win.location.href, win.location.href);
     this.push({ kind: 'navigation', ts: Date.now(), url: here() });
+    const push = (c: Breadcrumb) => this.push(c);
     const h = win.history;
     for (const name of ['pushState', 'replaceState'] as const) {
       const orig = h[name];
       h[name] = function (this: History, ...args: Parameters<History['pushState']>) {
         const r = orig.apply(this, args);
-        trail.push({ kind: 'history', ts: Date.now(), url: here() });
+        push({ kind: 'history', ts: Date.now(), url: here() });
         return r;
       };
     }
-    const trail = this;
     win.addEventListener('popstate', () => this.push({ kind: 'history', ts: Date.now(), url: here() }));
     win.addEventListener('hashchange', () => this.push({ kind: 'history', ts: Date.now(), url: here() }));
     win.document.addEventListener(

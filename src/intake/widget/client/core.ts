@@ -70,6 +70,14 @@ const safeStorage = (get: () => Storage): Storage | null => {
   }
 };
 
+/** 24 random base64url characters (crypto.getRandomValues), the report's idempotency key. */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(18));
+  return btoa(String.fromCharCode(...bytes))
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+}
+
 export function createUserz(options: UserzOptions, win: Window & typeof globalThis = window): UserzApi {
   const base = (options.endpoint ?? win.location.origin).replace(/\/+$/, '');
   const strings: Strings = { ...DEFAULT_STRINGS, ...(options.buttonLabel ? { button: options.buttonLabel } : {}), ...options.strings };
@@ -132,7 +140,8 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
   };
 
   const send = async (p: PendingReport): Promise<SendResult> => {
-    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-userz-key': options.key };
+    // One key per report, the same on every retry: the server stores it once.
+    const headers: Record<string, string> = { 'content-type': 'application/json', 'x-userz-key': options.key, 'idempotency-key': p.key };
     if (userToken) headers['x-userz-user-token'] = userToken;
     let res: Response;
     try {
@@ -140,13 +149,15 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
     } catch (e) {
       return { ok: false, retry: true, message: String(e) };
     }
-    const body = (await res.json().catch(() => ({}))) as { id?: string; statusToken?: string; error?: { message?: string } };
-    if (res.ok && body.id && body.statusToken) return { ok: true, value: body };
-    return { ok: false, retry: res.status >= 500 || res.status === 429 || res.status === 0, message: body.error?.message ?? `HTTP ${res.status}` };
+    const body = (await res.json().catch(() => ({}))) as { id?: string; statusToken?: string; duplicate?: boolean; error?: { message?: string } };
+    // A duplicate: an earlier attempt was stored but its answer (and status token) was lost.
+    if (res.ok && body.id && (body.statusToken || body.duplicate)) return { ok: true, value: body };
+    return { ok: false, retry: res.status >= 500 || res.status === 429 || res.status === 409, message: body.error?.message ?? `HTTP ${res.status}` };
   };
 
   const remember = (p: PendingReport, value: unknown) => {
-    const v = value as { id: string; statusToken: string };
+    const v = value as { id: string; statusToken?: string };
+    if (!v.statusToken) return; // a duplicate's status token went with the lost answer
     last = { id: v.id, statusToken: v.statusToken };
     const text = String(p.body.text ?? '');
     history.add({ id: v.id, statusToken: v.statusToken, sentAt: Date.now(), summary: text.length > 60 ? `${text.slice(0, 60)}…` : text, phase: 'received' });
@@ -212,7 +223,7 @@ export function createUserz(options: UserzOptions, win: Window & typeof globalTh
     p.submit.setAttribute('aria-disabled', 'true');
     p.say(strings.sending);
     try {
-      const pending: PendingReport = { key: `${Date.now()}-${Math.random().toString(36).slice(2)}`, body: await buildBody(text), attempts: 0 };
+      const pending: PendingReport = { key: newKey(), body: await buildBody(text), attempts: 0 };
       const r = await send(pending);
       if (r.ok) {
         remember(pending, r.value);

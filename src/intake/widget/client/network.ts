@@ -49,7 +49,8 @@ export class NetworkRecorder {
   }
 
   install(win: Window & typeof globalThis): void {
-    const self = this;
+    const ignored = (url: string) => this.ignored(url);
+    const record: NetworkRecorder['record'] = (e, extra) => this.record(e, extra);
     const { opts } = this;
     const origFetch = win.fetch;
     if (typeof origFetch === 'function') {
@@ -68,12 +69,12 @@ export class NetworkRecorder {
         try {
           res = await origFetch.call(win, input, init);
         } catch (err) {
-          if (!self.ignored(new URL(url, location.href).href)) {
-            self.record({ method: m, url, status: 0, durationMs: Math.round(performance.now() - start), ts, error: scrubText(String(err)) }, request());
+          if (!ignored(new URL(url, location.href).href)) {
+            record({ method: m, url, status: 0, durationMs: Math.round(performance.now() - start), ts, error: scrubText(String(err)) }, request());
           }
           throw err;
         }
-        if (res.status >= 400 && !self.ignored(new URL(url, location.href).href)) {
+        if (res.status >= 400 && !ignored(new URL(url, location.href).href)) {
           const extra = request();
           if (opts.captureHeaders) extra.responseHeaders = scrubHeaders(res.headers.entries(), opts.denylist);
           if (opts.captureBodies)
@@ -86,7 +87,7 @@ export class NetworkRecorder {
                 opts.denylist,
               ),
             );
-          self.record({ method: m, url, status: res.status, durationMs: Math.round(performance.now() - start), ts }, extra);
+          record({ method: m, url, status: res.status, durationMs: Math.round(performance.now() - start), ts }, extra);
         }
         return res;
       };
@@ -107,7 +108,7 @@ export class NetworkRecorder {
         const ts = Date.now();
         this.addEventListener('loadend', () => {
           const href = new URL(m.url, location.href).href;
-          if ((this.status !== 0 && this.status < 400) || self.ignored(href)) return;
+          if ((this.status !== 0 && this.status < 400) || ignored(href)) return;
           const extra: Partial<NetworkEntry> = {};
           if (this.status === 0) extra.error = 'Network error';
           if (opts.captureBodies && typeof body === 'string') extra.requestBody = cut(scrubBody(body, opts.denylist));
@@ -121,7 +122,7 @@ export class NetworkRecorder {
               .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as [string, string]);
             extra.responseHeaders = scrubHeaders(pairs, opts.denylist);
           }
-          self.record({ method: m.method, url: m.url, status: this.status, durationMs: Math.round(performance.now() - start), ts }, extra);
+          record({ method: m.method, url: m.url, status: this.status, durationMs: Math.round(performance.now() - start), ts }, extra);
         });
       }
       return send.call(this, body);
