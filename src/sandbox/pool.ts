@@ -1,6 +1,8 @@
 /**
  * Warm pool: pristine, started, never-used sandboxes. Each is handed out once and then
- * destroyed by its run; the pool refills in the background. Empty pool: the caller cold-starts.
+ * destroyed by its run; the pool refills in the background. Empty pool: a taker waits for a
+ * member already being made, when there is one nobody else waits for (it started before a
+ * cold start could, so it is never later than one); otherwise the caller cold-starts.
  */
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
@@ -12,6 +14,8 @@ export interface PoolMember {
 
 export class WarmPool<T extends PoolMember> {
   private readonly ready: T[] = [];
+  /** Takers waiting for the member being made; at most one per member still to make. */
+  private readonly waiters: Array<(member: T | undefined) => void> = [];
   private filling?: Promise<void>;
   private closed = false;
 
@@ -35,20 +39,27 @@ export class WarmPool<T extends PoolMember> {
   }
 
   private async fillUp(): Promise<void> {
-    while (!this.closed && this.ready.length < this.size) {
-      let member: T;
-      try {
-        member = await this.create();
-      } catch (e) {
-        // Retried on the next acquire or reaper tick rather than in a hot loop.
-        this.log.warn({ err: errorMessage(e) }, 'Warm pool could not create a sandbox');
-        return;
+    try {
+      while (!this.closed && this.ready.length < this.size) {
+        let member: T;
+        try {
+          member = await this.create();
+        } catch (e) {
+          // Retried on the next acquire or reaper tick rather than in a hot loop.
+          this.log.warn({ err: errorMessage(e) }, 'Warm pool could not create a sandbox');
+          return;
+        }
+        if (this.closed) {
+          await member.destroy();
+          return;
+        }
+        const waiter = this.waiters.shift();
+        if (waiter) waiter(member);
+        else this.ready.push(member);
       }
-      if (this.closed) {
-        await member.destroy();
-        return;
-      }
-      this.ready.push(member);
+    } finally {
+      // Nothing more is being made for them: they cold-start.
+      for (const waiter of this.waiters.splice(0)) waiter(undefined);
     }
   }
 
@@ -58,6 +69,11 @@ export class WarmPool<T extends PoolMember> {
       if (await member.isAlive()) return member;
       await member.destroy();
     }
+    if (this.closed || !this.filling || this.waiters.length >= this.size) return undefined;
+    const member = await new Promise<T | undefined>((resolve) => this.waiters.push(resolve));
+    if (!member) return undefined;
+    if (await member.isAlive()) return member;
+    await member.destroy();
     return undefined;
   }
 
