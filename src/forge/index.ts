@@ -57,4 +57,5 @@ export {
 } from './gitlab/index.js';
 export type { GitLabPayloadCheck, GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
 export { registerGitHubInstallRoutes, type GitHubInstallDeps } from './github/install-link.js';
+export { registerInstallationEvents } from './github/installations.js';
 export { registerGitHubWebhookRoute, GITHUB_WEBHOOK_BODY_LIMIT } from './github/webhook-route.js';

@@ -1,4 +1,5 @@
 export { Router, type RouteHandler } from './router.js';
+export { toStorableText } from './storable-text.js';
 export { bearerToken, clientIp } from './request.js';
 export { sendError, sendJson } from './errors.js';
 export { readBody, parseJson, requireContentType } from './body.js';

@@ -1,9 +1,9 @@
-import { ReportContent } from '../triage/report-content.js';
+import { ReportContent } from '../triage/index.js';
 import { UserzError } from '../errors.js';
 import type { BlobStore, Db } from '../store/index.js';
 import { enqueueJobs, newId, randomBase62 } from '../store/index.js';
-import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/reports.js';
-import type { App } from '../store/apps.js';
+import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/index.js';
+import type { App } from '../store/index.js';
 import type { ParsedAttachment } from './report-input.js';
 
 export interface AcceptedReport {

@@ -1,5 +1,5 @@
 import type { Queryable } from '../store/index.js';
-import { findAppByDiscordGuild, findAppByPublicKey, findAppBySlackTeam, isOriginAllowedByAnyApp, type App } from '../store/apps.js';
+import { findAppByDiscordGuild, findAppByPublicKey, findAppBySlackTeam, isOriginAllowedByAnyApp, type App } from '../store/index.js';
 
 const TTL_MS = 10_000;
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { bearerToken, clientIp, parseJson, readBody, requireContentType, sendJson, type Router } from '../http/index.js';
 import { ApiKeyVerifier } from '../security/index.js';
-import { getApp, updateAppLinks, type AppLinks } from '../store/apps.js';
+import { getApp, updateAppLinks, type AppLinks } from '../store/index.js';
 import type { AppDirectory } from './app-directory.js';
 import { createChatLinkCode, type ChatProvider } from './chat-links.js';
 import { assertRepoOfOrg, createApp, describeApp, normalizeOrigins } from './apps.js';

@@ -2,7 +2,7 @@ import { UserzError } from '../errors.js';
 import type { Vault } from '../security/index.js';
 import type { Db, Queryable } from '../store/index.js';
 import { newId, randomBase62 } from '../store/index.js';
-import { insertApp, type App } from '../store/apps.js';
+import { insertApp, type App } from '../store/index.js';
 
 export interface CreatedApp {
   app: App;

@@ -2,11 +2,11 @@ import { createHash, randomInt } from 'node:crypto';
 import { UserzError, isUserzError } from '../errors.js';
 import { RateLimiter, type RateLimitCheck, type RateLimitRule } from '../security/index.js';
 import type { Db } from '../store/index.js';
-import { getApp } from '../store/apps.js';
-import { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider } from '../store/chat-links.js';
+import { getApp } from '../store/index.js';
+import { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider } from '../store/index.js';
 import type { IntakeDeps } from './deps.js';
 
-export type { ChatProvider } from '../store/chat-links.js';
+export type { ChatProvider } from '../store/index.js';
 
 /** A link code lives 15 minutes (issue 11): long enough to switch to the chat app. */
 export const LINK_CODE_TTL_SECONDS = 15 * 60;

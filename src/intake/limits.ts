@@ -1,5 +1,5 @@
 import type { RateLimitRule } from '../security/index.js';
-import { CONSOLE_MESSAGE_BYTES } from '../triage/report-caps.js';
+import { CONSOLE_MESSAGE_BYTES } from '../triage/index.js';
 
 /** Hard input limits (DESIGN.md): the same for every channel. */
 export const INTAKE_LIMITS = {

@@ -9,10 +9,10 @@ import type { Notifier } from '../pipeline/index.js';
 import { UserzError, errorMessage } from '../errors.js';
 import { scrubText, type Vault } from '../security/index.js';
 import type { Db } from '../store/index.js';
-import { getApp, getSlackInstallation } from '../store/apps.js';
-import { getReport, markReportNotified, recordReportOutcome, type Report, type ReportOutcome } from '../store/reports.js';
+import { getApp, getSlackInstallation } from '../store/index.js';
+import { getReport, markReportNotified, recordReportOutcome, type Report, type ReportOutcome } from '../store/index.js';
 
-export type { ReportOutcome } from '../store/reports.js';
+export type { ReportOutcome } from '../store/index.js';
 
 export interface NotifierDeps {
   db: Db;

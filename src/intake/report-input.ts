@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
-import { capReportFields } from '../triage/report-caps.js';
-import { scrubText as scrub } from '../security/scrub.js';
-import { Breadcrumb, ConsoleLine, EnvironmentInfo, NetworkEntry, PageInfo, ReporterInfo, type ReportContent } from '../triage/report-content.js';
+import { capReportFields } from '../triage/index.js';
+import { scrubText as scrub } from '../security/index.js';
+import { Breadcrumb, ConsoleLine, EnvironmentInfo, NetworkEntry, PageInfo, ReporterInfo, type ReportContent } from '../triage/index.js';
 import { INTAKE_LIMITS } from './limits.js';
 
 /**

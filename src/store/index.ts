@@ -22,6 +22,7 @@ export { insertOrg, listOrgs, resolveOrg, type Org } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
+export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider, type ChatLink, type NewChatLinkCode } from './chat-links.js';
 export {
   enqueueJob,
   enqueueJobs,

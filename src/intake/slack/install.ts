@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { webApi } from '@slack/bolt';
 import { UserzError, errorMessage } from '../../errors.js';
 import type { Router } from '../../http/index.js';
-import { getApp, saveSlackInstallation } from '../../store/apps.js';
+import { getApp, saveSlackInstallation } from '../../store/index.js';
 import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { UserzError } from '../../errors.js';
 import { parseJson, readBody, sendJson } from '../../http/index.js';
-import { toStorableText } from '../../http/storable-text.js';
+import { toStorableText } from '../../http/index.js';
 import { rejectOutsideSlackWindow } from './request-window.js';
 
 /** Slack's requests are small (a command's text is at most a few KB); this bounds the work before the HMAC. */

@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { UserzError } from '../../errors.js';
 import type { Vault } from '../../security/index.js';
-import type { App } from '../../store/apps.js';
+import type { App } from '../../store/index.js';
 
 const CLOCK_SKEW_SECONDS = 30;
 /** A user token is a short-lived proof of a signed-in user: a leaked one must not stay useful for days. */
