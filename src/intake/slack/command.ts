@@ -42,7 +42,9 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
   });
   // `authorize` with fixed bot ids keeps Bolt from calling auth.test at start: acking a
   // command needs no token; posting the outcome later uses the workspace's stored token.
-  const bolt = new BoltApp({ receiver, authorize: async () => ({ botId: 'userz', botUserId: 'userz' }), logger: boltLogger(deps.log) });
+  // convoStore false: Userz keeps no conversation state, and Bolt's default memory store
+  // is a middleware (with its own timer map) on every request; it showed in the profile.
+  const bolt = new BoltApp({ receiver, authorize: async () => ({ botId: 'userz', botUserId: 'userz' }), logger: boltLogger(deps.log), convoStore: false });
 
   // Slack shows a failure when the ack comes after 3 s, but the store keeps going: answer
   // within the deadline, and when the store is late say so and send its outcome after.
