@@ -7,6 +7,7 @@ import { createModelClient } from '../model/index.js';
 import { runDoctor, runSandboxBuild, sandboxRun } from '../sandbox/index.js';
 import { generateKeyringEntry } from '../security/index.js';
 import { runTriageExplain } from '../triage/index.js';
+import { DATA_COMMANDS } from './data-commands.js';
 import { runOp } from './run-op.js';
 import { startUserz } from './start.js';
 import { WORKERS } from './workers.js';
@@ -239,4 +240,5 @@ export const COMMANDS: Command[] = [
       return checks.every((c) => c.ok) ? 0 : 1;
     },
   },
+  ...DATA_COMMANDS,
 ];

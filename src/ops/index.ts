@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { addLocalKeyringVersion, issueApiKey, KeyringMasterKey, loadOrCreateLocalKeyring, type Vault } from '../security/index.js';
-import { insertOrg, linkInstallationToOrg, listOrgs, migrate, resolveOrg, type Db } from '../store/index.js';
+import { insertOrg, linkInstallationToOrg, listOrgs, migrate, resolveOrg, type BlobStore, type Db } from '../store/index.js';
 
 /**
  * Operator actions shared by the `userz` CLI and the server's admin endpoint. The CLI
@@ -15,8 +15,10 @@ export interface OpsDeps {
   vault: Vault;
   /** Local keyring file when the master key is not from the environment (embedded default). */
   localKeyringFile?: string;
-  /** Extra operations contributed by other modules (apps, GitLab repos). */
+  /** Extra operations contributed by other modules (apps, GitLab repos, data deletion and export). */
   extra?: Record<string, Operation>;
+  /** The blob store, for operations that delete or export blobs. */
+  blobs?: BlobStore;
 }
 
 export interface Operation<I = any, O = unknown> {
