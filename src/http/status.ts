@@ -138,7 +138,6 @@ export const CODE_TO_STATUS = {
   repo_unavailable: INTERNAL,
   sandbox_disabled: INTERNAL,
   tenant_mismatch: INTERNAL,
-  run_deferred: INTERNAL,
 
   // sandbox/
   sandbox_unavailable: INTERNAL,

@@ -16,6 +16,5 @@ export const PIPELINE_ERROR_CODES = [
   'repo_unavailable',
   'sandbox_disabled',
   'tenant_mismatch',
-  'run_deferred',
 ] as const;
 export type PipelineErrorCode = (typeof PIPELINE_ERROR_CODES)[number];

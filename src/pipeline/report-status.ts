@@ -15,7 +15,7 @@ export function registerReportStatusRoute(router: Router, deps: Pick<PipelineDep
   router.add('GET', '/api/v1/reports/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const report = await getReportStatus(deps.db, params.id!);
-    if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report', { status: 404 });
+    if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report');
     sendJson(res, 200, {
       id: report.id,
       appId: report.appId,

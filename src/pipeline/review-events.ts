@@ -35,10 +35,10 @@ export const GITLAB_WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
 export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger }): void {
   router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
-    if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+    if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match');
     const payload = parseJson(await readBody(req, GITLAB_WEBHOOK_BODY_LIMIT));
     const projectId = gitLabProjectIdOf(payload);
-    if (projectId === null) throw new UserzError('invalid_payload', 'The GitLab payload does not name a project', { status: 400 });
+    if (projectId === null) throw new UserzError('invalid_payload', 'The GitLab payload does not name a project');
     const repos = await listLiveReposByExternalId(deps.db, 'gitlab', String(projectId));
     let verified: string | null = null;
     for (const repo of repos) {
@@ -52,15 +52,15 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
         // try the next repo with the same project id (several GitLab instances)
       }
     }
-    if (!verified) throw new UserzError('bad_signature', 'GitLab webhook token does not match', { status: 401 });
+    if (!verified) throw new UserzError('bad_signature', 'GitLab webhook token does not match');
     const verifiedRepoId = verified;
     const deliveryId = deliveryIdOf(req.headers);
-    if (!deliveryId) throw new UserzError('missing_delivery_id', 'Idempotency-Key or X-Gitlab-Event-UUID is required', { status: 400 });
+    if (!deliveryId) throw new UserzError('missing_delivery_id', 'Idempotency-Key or X-Gitlab-Event-UUID is required');
     const checked = checkGitLabPayload(payload);
     if (checked.kind === 'ignored') return sendJson(res, 200, { ok: true, ignored: 'event_not_handled' });
     if (checked.kind === 'invalid') {
       deps.log.warn({ deliveryId: deliveryId.slice(0, 100), issue: checked.issue }, 'GitLab delivery refused: payload does not match the event schema');
-      throw new UserzError('invalid_payload', 'The GitLab payload does not have the documented shape', { status: 400 });
+      throw new UserzError('invalid_payload', 'The GitLab payload does not have the documented shape');
     }
     const result = parseMergeRequestEvent(checked.payload);
     await deps.db.transaction(async (tx) => {

@@ -48,7 +48,7 @@ export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: R
   router.add('GET', '/api/v1/runs/:id', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const run = await getRunStatus(deps.db, params.id!);
-    if (!run || run.orgId !== key.orgId) throw new UserzError('run_not_found', 'No such run', { status: 404 });
+    if (!run || run.orgId !== key.orgId) throw new UserzError('run_not_found', 'No such run');
     sendJson(res, 200, { id: run.id, state: run.state, reason: run.stateReason, verdict: run.verdict, prUrl: run.prUrl, reviewState: run.reviewState });
   });
 }
@@ -65,7 +65,7 @@ async function heldRun(deps: PipelineDeps, key: VerifiedApiKey, req: IncomingMes
   const body: unknown = raw.length > 0 ? parseJson(raw) : undefined;
   const note = opts.withReason ? rejectReason(body) : null;
   const report = await getReportPlacement(deps.db, reportId);
-  if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report', { status: 404 });
+  if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report');
   const run = report.batchId ? await getRunForBatch(deps.db, report.batchId) : null;
   if (!run || run.state !== 'needs_review') throw notHeld();
   await recordAudit(deps.db, { actor: `api_key:${key.id}`, action: 'report.review', orgId: key.orgId, subject: reportId });
@@ -82,4 +82,4 @@ function rejectReason(body: unknown): string | null {
   return reason.trim() || null;
 }
 
-const notHeld = () => new UserzError('report_not_held', 'The report is not waiting for review', { status: 409 });
+const notHeld = () => new UserzError('report_not_held', 'The report is not waiting for review');

@@ -9,6 +9,7 @@ import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { describeDraft } from './draft-description.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { getRun, transitionRun, type Run } from './runs.js';
+import { failedRunState } from './states.js';
 import { assertSameTenant } from './tenancy.js';
 
 /**
@@ -21,20 +22,29 @@ import { assertSameTenant } from './tenancy.js';
  *   checking → guardrail on the stored change set → pr_failed, or the draft PR/MR
  *              (delivery finds its own branch/PR on retry) → pr_opened.
  * Terminal states end the job. Errors marked retryable propagate (the worker retries with
- * backoff); others end the run as `errored` with the error code.
+ * backoff); others end the run in the state the state machine gives their code
+ * (states.ts `failedRunState`: `errored`, or `pr_failed` for a policy that does not parse),
+ * with the code as the reason. A run over its App's daily limit is not a failure: it
+ * returns `deferred` and the worker reschedules its job.
  */
-export async function executeRun(deps: PipelineDeps, runId: string, opts: { finalAttempt: boolean }): Promise<void> {
+export type RunStep = { kind: 'done' } | { kind: 'deferred'; until: Date };
+
+const DONE: RunStep = { kind: 'done' };
+
+export async function executeRun(deps: PipelineDeps, runId: string, opts: { finalAttempt: boolean }): Promise<RunStep> {
   const log = deps.log.child({ runId });
   let run = await getRun(deps.db, runId);
   if (!run) throw new UserzError('run_not_found', `No run ${runId}`);
-  if (run.state !== 'triaged' && run.state !== 'running' && run.state !== 'checking') return;
+  if (run.state !== 'triaged' && run.state !== 'running' && run.state !== 'checking') return DONE;
 
   try {
     if (run.state === 'triaged') {
       // Once a run starts, later reports start a new batch instead of joining one already in flight.
       await closeBatch(deps.db, run.batchId);
-      run = await startWithinDailyLimit(deps, run);
-      if (!run) return;
+      const started = await startWithinDailyLimit(deps, run);
+      if ('deferredUntil' in started) return { kind: 'deferred', until: started.deferredUntil };
+      run = started.run;
+      if (!run) return DONE;
     }
     await withForgeSession(deps, run, async (session) => {
       if (run!.state === 'running') {
@@ -43,20 +53,22 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
       }
       await checkAndDeliver(deps, run!, session, log);
     });
+    return DONE;
   } catch (e) {
-    if (isUserzError(e) && e.code === RUN_DEFERRED) throw e; // the worker reschedules the job
     const retry = isUserzError(e) && e.retryable && !opts.finalAttempt;
     if (retry) throw e;
     const code = isUserzError(e) ? e.code : 'internal_error';
     log.warn({ code, err: errorMessage(e) }, 'Run failed');
     const current = await getRun(deps.db, runId);
     if (current && (current.state === 'running' || current.state === 'checking' || current.state === 'triaged')) {
-      await finish(deps, current, 'errored', { reason: code });
+      const to = failedRunState(current.state, code);
+      // A policy that does not parse is the verdict: the draft fails closed with its reason.
+      const verdict = to === 'pr_failed' ? { verdict: { allowed: false, violations: [], policyError: errorMessage(e) } } : {};
+      await finish(deps, current, to, { reason: code, ...verdict });
     }
+    return DONE;
   }
 }
-
-export const RUN_DEFERRED = 'run_deferred';
 
 /**
  * Per-App daily run limit: a run starts only while fewer than `daily_run_limit` runs of
@@ -65,8 +77,8 @@ export const RUN_DEFERRED = 'run_deferred';
  * limit the run stays `triaged` and its job is deferred until the oldest run in the
  * window ages out; the slot is released by time, whatever the run's outcome.
  */
-async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<Run | null> {
-  const started = await deps.db.transaction(async (tx): Promise<{ deferredUntil: Date } | { run: Run | null }> => {
+async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<{ deferredUntil: Date } | { run: Run | null }> {
+  return deps.db.transaction(async (tx): Promise<{ deferredUntil: Date } | { run: Run | null }> => {
     const window = await lockDailyRunWindow(tx, run.appId);
     const app = await getApp(tx, run.appId);
     if (app && window.started >= app.dailyRunLimit) {
@@ -76,10 +88,6 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<Run 
     }
     return { run: await transitionRun(tx, run.id, run.state, 'running', {}) };
   });
-  if ('deferredUntil' in started) {
-    throw new UserzError(RUN_DEFERRED, 'The App reached its daily run limit', { retryable: true, details: { until: started.deferredUntil.toISOString() } });
-  }
-  return started.run;
 }
 
 async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: ForgeSession) => Promise<void>): Promise<void> {
@@ -159,12 +167,9 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
   if (!data) throw new UserzError('changeset_missing', 'The stored change set is gone');
   const changeSet = deserializeChangeSet(data);
 
+  // A malformed repository policy throws policy_invalid: executeRun ends the run pr_failed.
   const rules = await loadRules(session, changeSet.baseCommit);
-  if ('invalid' in rules) {
-    await finish(deps, run, 'pr_failed', { reason: 'policy_invalid', verdict: { allowed: false, violations: [], policyError: rules.invalid } });
-    return;
-  }
-  const verdict = checkChangeSet(changeSet, rules.compiled);
+  const verdict = checkChangeSet(changeSet, rules);
   if (!verdict.allowed) {
     log.info({ violations: verdict.violations.length }, 'Guardrail rejected the change set');
     await finish(deps, run, 'pr_failed', {
@@ -176,22 +181,16 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
   }
 
   // The agent's words and a link to the report; never report text (draft-description.ts).
-  const description = await describeDraft(deps, run, { checkedPaths: changeSet.entries.length, ruleCount: rules.compiled.rules.length });
+  const description = await describeDraft(deps, run, { checkedPaths: changeSet.entries.length, ruleCount: rules.rules.length });
   const delivery = await session.deliverDraft({ runId: run.id, changeSet, description });
   log.info({ prUrl: delivery.url, created: delivery.created }, 'Draft opened');
   await finish(deps, run, 'pr_opened', { reason: null, verdict, prUrl: delivery.url, prNumber: delivery.number, branch: delivery.branch });
 }
 
-async function loadRules(session: ForgeSession, ref: string): Promise<{ compiled: CompiledRules } | { invalid: string }> {
+async function loadRules(session: ForgeSession, ref: string): Promise<CompiledRules> {
   const defaults = await loadDefaultRules();
   const policyText = await session.readFile(POLICY_PATH, ref);
-  try {
-    return { compiled: compileRules(defaults, policyText === null ? undefined : parsePolicy(policyText)) };
-  } catch (e) {
-    // A malformed repository policy fails the run closed, with its reason.
-    if (isUserzError(e) && e.code === 'policy_invalid') return { invalid: e.message };
-    throw e;
-  }
+  return compileRules(defaults, policyText === null ? undefined : parsePolicy(policyText));
 }
 
 type Finish = Parameters<typeof transitionRun>[4];

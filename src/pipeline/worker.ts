@@ -4,7 +4,7 @@ import { errorMessage, isUserzError } from '../errors.js';
 import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
-import { executeRun, RUN_DEFERRED } from './run.js';
+import { executeRun } from './run.js';
 import { runLifecycleJob } from '../lifecycle/index.js';
 import { recordTriageFailure } from './triage.js';
 import { TriageGroups } from './triage-group.js';
@@ -121,18 +121,19 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       const final = job.attempts >= job.maxAttempts;
       // Triage closes its job in its own transaction (one commit for both).
       if (job.kind === 'triage') await triage.triage(String(job.payload.reportId), job.id);
-      else if (job.kind === 'run') await executeRun(deps, String(job.payload.runId), { finalAttempt: final });
+      else if (job.kind === 'run') {
+        const step = await executeRun(deps, String(job.payload.runId), { finalAttempt: final });
+        if (step.kind === 'deferred') {
+          log.info({ until: step.until.toISOString() }, 'Run deferred by the daily limit');
+          await deferJob(deps.db, job.id, step.until, 'run_deferred').catch(() => undefined);
+          return;
+        }
+      }
       // The recurring lifecycle job reschedules its own row instead of completing.
       else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);
       else await notifyRun(deps, String(job.payload.runId));
       if (job.kind !== 'triage' && job.kind !== 'lifecycle') await completeJob(deps.db, job.id);
     } catch (e) {
-      if (isUserzError(e) && e.code === RUN_DEFERRED) {
-        const until = new Date(String(e.details?.until));
-        log.info({ until: until.toISOString() }, 'Run deferred by the daily limit');
-        await deferJob(deps.db, job.id, until, e.code).catch(() => undefined);
-        return;
-      }
       const retryable = (isUserzError(e) && e.retryable) || isTransientDbError(e);
       const final = !retryable || job.attempts >= job.maxAttempts;
       const code = isUserzError(e) ? e.code : 'internal_error';

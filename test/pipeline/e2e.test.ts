@@ -142,6 +142,27 @@ describe('a widget report becomes a draft PR through the real pipeline and a rea
     }
   });
 
+  it('ends as pr_failed with policy_invalid when the repository policy does not parse, and writes nothing to GitHub', async () => {
+    const agent = editingAgent([{ path: 'src/total.js', search: ' + 1;', replace: ';' }]);
+    const { app, worker } = await runScenario(agent);
+    try {
+      const customer = await setUpCustomer(app);
+      expectTokenMintAndRevoke();
+      await expectArchiveAndPolicy({ 'src/total.js': APP_JS }, 'forbid: [unclosed\n');
+      // No blob, tree, commit, ref or PR mock: any forge write would fail the test.
+      const { id } = await postWidgetReport(app.url, customer.publicKey, { text: 'The checkout total is wrong by one.' });
+      const run = await settle(app, id);
+      expect([run.state, run.stateReason]).toEqual(['pr_failed', 'policy_invalid']);
+      expect(run.verdict).toMatchObject({ allowed: false, violations: [], policyError: expect.stringContaining('.userz.yml is invalid') });
+      const [failed] = await listAudit(app.deps.store.db, { subject: run.id, action: 'run.pr_failed' });
+      expect(failed!.data).toMatchObject({ reason: 'policy_invalid' });
+      expect(nock.pendingMocks()).toEqual([]);
+    } finally {
+      await worker.stop();
+      await app.close();
+    }
+  });
+
   it('holds an injection attempt for review; once approved, the agent sees it exactly once inside one wrapper', async () => {
     const agent = editingAgent([{ path: 'src/total.js', search: ' + 1;', replace: ';' }]);
     const { app, worker } = await runScenario(agent);

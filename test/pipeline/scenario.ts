@@ -56,8 +56,8 @@ export function expectTokenMintAndRevoke(): void {
     .reply(204);
 }
 
-/** The default-branch archive, streamed from codeload, and no repository policy. */
-export async function expectArchiveAndPolicy(files: Record<string, string>): Promise<void> {
+/** The default-branch archive, streamed from codeload, and the repository policy (none unless given). */
+export async function expectArchiveAndPolicy(files: Record<string, string>, policy?: string): Promise<void> {
   const gz = await repoTarGz(files);
   nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
     .get(`${REPO}/branches/main`)
@@ -66,7 +66,10 @@ export async function expectArchiveAndPolicy(files: Record<string, string>): Pro
     .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${BASE}` })
     .get(`${REPO}/contents/.userz.yml`)
     .query({ ref: BASE })
-    .reply(404, { message: 'Not Found' });
+    .reply(
+      policy === undefined ? 404 : 200,
+      policy === undefined ? { message: 'Not Found' } : { type: 'file', encoding: 'base64', content: Buffer.from(policy).toString('base64') },
+    );
   nock('https://codeload.github.com', { badheaders: ['authorization'] })
     .get(`/acme/app/legacy.tar.gz/${BASE}`)
     .reply(200, gz);

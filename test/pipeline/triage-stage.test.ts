@@ -157,8 +157,8 @@ describe('per-App daily run limit', () => {
       }
       // The first run takes today's only slot.
       await transitionRun(db, runs[0]!.id, 'triaged', 'running');
-      const err = await executeRun(deps, runs[1]!.id, { finalAttempt: true }).catch((e: unknown) => e);
-      expect(err).toMatchObject({ code: 'run_deferred', retryable: true });
+      const step = await executeRun(deps, runs[1]!.id, { finalAttempt: true });
+      expect(step).toEqual({ kind: 'deferred', until: expect.any(Date) });
       const second = await getRun(db, runs[1]!.id);
       expect([second!.state, second!.stateReason]).toEqual(['triaged', 'daily_limit_reached']);
     } finally {
