@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { UserzError } from '../errors.js';
 import { sendError } from './errors.js';
+import { codeToStatus } from './status.js';
 
 export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: { params: Record<string, string>; url: URL; log: Logger }) => Promise<void> | void;
 
@@ -60,7 +61,7 @@ export class Router {
     }
     if (pathMatched) {
       res
-        .writeHead(405, { 'content-type': 'application/json' })
+        .writeHead(codeToStatus('method_not_allowed'), { 'content-type': 'application/json' })
         .end(JSON.stringify({ error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } }));
       return true;
     }

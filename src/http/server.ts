@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { sendError, sendJson } from './errors.js';
 import { installProcessGuard } from './process-guard.js';
 import { DEFAULT_SHED, LoadShedder, shedLoad, type ShedOptions } from './shed.js';
+import { codeToStatus } from './status.js';
 
 export interface RunningServer {
   port: number;
@@ -40,7 +41,7 @@ export async function startHttpServer(opts: {
       });
       // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
       // server keeps serving; Probot's own catch would answer an empty 500.
-      const notFound = () => sendJson(res, 404, { error: { code: 'not_found', message: 'No such route' } });
+      const notFound = () => sendJson(res, codeToStatus('not_found'), { error: { code: 'not_found', message: 'No such route' } });
       new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
     }),
   );

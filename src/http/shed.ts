@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { codeToStatus } from './status.js';
 
 /**
  * Load shedding: each class of request has a bound on how many are served at once and
@@ -158,7 +159,7 @@ const BUSY = 'Userz is busy right now; please try again in a few seconds.';
 /** 503 with Retry-After; Slack and Discord get the 200 "try again" message their apps display. */
 export function sendOverloaded(req: IncomingMessage, res: ServerResponse, cls: ShedClass, retryAfterSeconds: number): void {
   const path = (req.url ?? '/').split('?')[0]!;
-  let status = 503;
+  let status = codeToStatus('overloaded');
   let body: unknown = { error: { code: 'overloaded', message: `The server is overloaded; retry after ${retryAfterSeconds} s` } };
   if (cls === 'chat' && path === '/slack/events') {
     status = 200;
