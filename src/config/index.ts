@@ -58,7 +58,7 @@ export interface GitHubInstallConfig {
 export class ConfigError extends UserzError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super('config_invalid', `Invalid configuration: ${problems.join('; ')}`, { status: 500 });
+    super('config_invalid', `Invalid configuration: ${problems.join('; ')}`);
     this.problems = problems;
   }
 }
