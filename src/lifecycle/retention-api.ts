@@ -48,14 +48,14 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
   router.add('GET', '/api/v1/retention', async (req, res) => {
     const key = await verifyKey(req);
     const settings = await getRetentionSettings(deps.db, key.orgId);
-    if (!settings) throw new UserzError('org_not_found', 'No such org', { status: 404 });
+    if (!settings) throw new UserzError('org_not_found', 'No such org');
     sendJson(res, 200, settings);
   });
 
   router.add('PUT', '/api/v1/retention', async (req, res) => {
     const key = await verifyKey(req);
     const { days } = await readInput(req, OrgRetention);
-    if (!(await setOrgRetentionDays(deps.db, key.orgId, days))) throw new UserzError('org_not_found', 'No such org', { status: 404 });
+    if (!(await setOrgRetentionDays(deps.db, key.orgId, days))) throw new UserzError('org_not_found', 'No such org');
     await audit(deps.db, key, 'org.retention_set', key.orgId, { days });
     sendJson(res, 200, { days });
   });
@@ -63,7 +63,7 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
   router.add('PUT', '/api/v1/apps/:id/retention', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const { retained } = await readInput(req, AppRetention);
-    if (!(await setAppRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('app_not_found', 'No such App', { status: 404 });
+    if (!(await setAppRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('app_not_found', 'No such App');
     await audit(deps.db, key, 'app.retention_set', params.id!, { retained });
     sendJson(res, 200, { id: params.id, retained });
   });
@@ -71,7 +71,7 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
   router.add('PUT', '/api/v1/reports/:id/retention', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const { retained } = await readInput(req, ReportOrRunRetention);
-    if (!(await setReportRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('report_not_found', 'No such report', { status: 404 });
+    if (!(await setReportRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('report_not_found', 'No such report');
     await audit(deps.db, key, 'report.retention_set', params.id!, { retained });
     sendJson(res, 200, { id: params.id, retained, blobs: (await listBlobsOfReport(deps.db, params.id!)).map(blobView) });
   });
@@ -79,21 +79,21 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
   router.add('PUT', '/api/v1/runs/:id/retention', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const { retained } = await readInput(req, ReportOrRunRetention);
-    if (!(await setRunRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('run_not_found', 'No such run', { status: 404 });
+    if (!(await setRunRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('run_not_found', 'No such run');
     await audit(deps.db, key, 'run.retention_set', params.id!, { retained });
     sendJson(res, 200, { id: params.id, retained, blobs: (await listBlobsOfRun(deps.db, params.id!)).map(blobView) });
   });
 
   router.add('GET', '/api/v1/reports/:id/blobs', async (req, res, { params }) => {
     const key = await verifyKey(req);
-    if ((await getReportAttachments(deps.db, key.orgId, params.id!)) === null) throw new UserzError('report_not_found', 'No such report', { status: 404 });
+    if ((await getReportAttachments(deps.db, key.orgId, params.id!)) === null) throw new UserzError('report_not_found', 'No such report');
     sendJson(res, 200, { blobs: (await listBlobsOfReport(deps.db, params.id!)).map(blobView) });
   });
 
   router.add('GET', '/api/v1/runs/:id/blobs', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const blobs = await listBlobsOfRun(deps.db, params.id!);
-    if (blobs.some((b) => b.orgId !== key.orgId)) throw new UserzError('run_not_found', 'No such run', { status: 404 });
+    if (blobs.some((b) => b.orgId !== key.orgId)) throw new UserzError('run_not_found', 'No such run');
     sendJson(res, 200, { blobs: blobs.map(blobView) });
   });
 
@@ -101,7 +101,7 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
     const key = await verifyKey(req);
     const attachments = await getReportAttachments(deps.db, key.orgId, params.id!);
     const attachment = attachments?.find((a) => a.id === params.attachmentId);
-    if (!attachment) throw new UserzError('report_not_found', 'No such report or attachment', { status: 404 });
+    if (!attachment) throw new UserzError('report_not_found', 'No such report or attachment');
     const row = await getBlobRow(deps.db, attachment.blobKey);
     if (row?.expiredAt) return sendExpired(res, row.expiredAt);
     const url = await deps.blobs.presignGet(attachment.blobKey, ATTACHMENT_LINK_SECONDS);
@@ -144,9 +144,7 @@ function sendExpired(res: ServerResponse, at: Date | null): void {
 async function readInput<T>(req: IncomingMessage, schema: z.ZodType<T>): Promise<T> {
   const parsed = schema.safeParse(parseJson(await readBody(req, 4096)));
   if (!parsed.success)
-    throw new UserzError('invalid_input', `Invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`, {
-      status: 400,
-    });
+    throw new UserzError('invalid_input', `Invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
