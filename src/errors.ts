@@ -18,17 +18,7 @@ export class UserzError extends Error {
   readonly retryable: boolean;
   readonly details?: Record<string, unknown>;
 
-  constructor(
-    code: UserzErrorCode,
-    message: string,
-    opts: {
-      /** @deprecated ignored: src/http/status.ts chooses; removed once no throw site passes it. */
-      status?: number;
-      retryable?: boolean;
-      details?: Record<string, unknown>;
-      cause?: unknown;
-    } = {},
-  ) {
+  constructor(code: UserzErrorCode, message: string, opts: { retryable?: boolean; details?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'UserzError';
     this.code = code;
