@@ -9,19 +9,17 @@ import { join } from 'node:path';
 import { Probot, type ApplicationFunction } from 'probot';
 import { loadConfig, type Config } from './config/index.js';
 import { UserzError } from './errors.js';
-import { recordAudit } from './store/index.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
-import { createForge, registerGitHubInstallRoutes, registerGitHubReviewEvents, registerGitHubWebhookRoute, registerGitLabWebhookRoute } from './forge/index.js';
-import { registerInstallationEvents } from './forge/github/installations.js';
-import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
-import { clientIp, createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
+import { registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
+import { clientIp, Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
+import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { createModelClient } from './model/index.js';
 import { OPS_FROM_MODULES } from './ops/modules.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
-import { registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
+import { forgeFor, registerGitHubReviewEvents, registerGitLabWebhookRoute, registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, type Store } from './store/index.js';
@@ -98,30 +96,17 @@ export function buildPipelineDeps(config: Config, log: Logger, store: Store, vau
     classifier: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.classifierModel }) : undefined,
     agent: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.agentModel }) : undefined,
     sandbox,
-    forgeFor: (repo) =>
-      createForge(repo, {
-        github: config.github ? { appId: config.github.appId, privateKey: config.github.privateKey } : undefined,
-        gitlabToken: async (r) => {
-          // Only a token the repo's own org stored (the run has checked that org against the report and App).
-          const [row] = await store.db.query<{ token_secret_id: string | null }>(
-            'SELECT r.token_secret_id FROM repos r JOIN secrets s ON s.id = r.token_secret_id AND s.org_id = r.org_id WHERE r.id = $1',
-            [r.id],
-          );
-          if (!row?.token_secret_id) throw new UserzError('gitlab_token_missing', 'The GitLab project has no stored token');
-          return vault.revealSecret(row.token_secret_id, { actor: 'pipeline', purpose: 'gitlab run' });
-        },
-        onAudit: (event) => recordForgeAudit(store, repo.orgId, repo.id, event),
-        log: log.child({ name: 'forge' }),
-      }),
+    forgeFor: forgeFor({
+      db: store.db,
+      vault,
+      log,
+      github: config.github ? { appId: config.github.appId, privateKey: config.github.privateKey } : undefined,
+    }),
+    // The pipeline's Notifier port, implemented by intake: the one instance of the process.
     notifier: createNotifier({ db: store.db, vault, log, config }),
     budget: DEFAULT_RUN_BUDGET,
     batchDelayMs: 60_000,
   };
-}
-
-async function recordForgeAudit(store: Store, orgId: string | null, repoId: string, event: { kind: string } & Record<string, unknown>): Promise<void> {
-  const { kind, ...data } = event;
-  await recordAudit(store.db, { actor: 'pipeline', action: kind, orgId, subject: repoId, data: data as Record<string, string | number> });
 }
 
 function openMasterKey(config: Config): { masterKey: KeyringMasterKey; localKeyringFile?: string } {
