@@ -124,7 +124,7 @@ export const EnvSchema = z.object({
   USERZ_SANDBOX_PIDS: intWithDefault(1024, 64, 1 << 16),
 
   /** Requests served at once per class before others wait, then are shed (503 + Retry-After); 0 = unbounded. See http/shed.ts. */
-  USERZ_SHED_INGEST: intWithDefault(32, 0, 100_000),
+  USERZ_SHED_INGEST: intWithDefault(16, 0, 100_000),
   USERZ_SHED_CHAT: intWithDefault(32, 0, 100_000),
   USERZ_SHED_WEBHOOKS: intWithDefault(16, 0, 100_000),
   USERZ_SHED_API: intWithDefault(32, 0, 100_000),
