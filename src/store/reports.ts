@@ -177,47 +177,6 @@ export async function countReports(db: Queryable, appId: string): Promise<number
   return Number(row!.n);
 }
 
-/** What triage decided about one report, stored with its audit event and the triage job's completion. */
-export interface TriageResult {
-  signals: unknown;
-  classification: unknown;
-  decision: unknown;
-  status: 'triaged' | 'rejected' | 'needs_review';
-  /** The report.triaged audit event's data. */
-  audit: Record<string, unknown>;
-  /** The triage job to mark done in the same statement (null: none). */
-  jobId: number | null;
-}
-
-/**
- * Stores the triage result on a report that has no batch yet (one that has was triaged by
- * an earlier attempt: then nothing is written and null comes back), with its audit event
- * (as recordAudit writes it) and the job's completion (as completeJob does it) in the same
- * statement: one round trip where each took its own. Returns the repo of the report's App.
- */
-export async function recordTriageResult(tx: Queryable, reportId: string, result: TriageResult): Promise<{ repoId: string | null } | null> {
-  const [locked] = await tx.query<{ repo_id: string | null }>(
-    `WITH done AS (UPDATE jobs SET done_at = now(), locked_until = NULL, last_error = NULL WHERE id = $7::bigint),
-          triaged AS (
-            UPDATE reports SET signals = $2, classification = $3, decision = $4, status = $5 WHERE id = $1 AND batch_id IS NULL
-            RETURNING id, org_id, app_id),
-          audit AS (
-            INSERT INTO audit_events (actor, action, org_id, subject, data)
-            SELECT 'pipeline', 'report.triaged', org_id, id, $6::jsonb FROM triaged)
-     SELECT (SELECT repo_id FROM apps WHERE apps.id = triaged.app_id) AS repo_id FROM triaged`,
-    [
-      reportId,
-      JSON.stringify(result.signals),
-      JSON.stringify(result.classification),
-      JSON.stringify(result.decision),
-      result.status,
-      JSON.stringify(result.audit),
-      result.jobId,
-    ],
-  );
-  return locked ? { repoId: locked.repo_id } : null;
-}
-
 /** Moves a report that is still `received` and unbatched to `errored` with the reason; its org when it moved. */
 export async function markReportErrored(tx: Queryable, reportId: string, reason: string): Promise<{ orgId: string } | null> {
   const [row] = await tx.query<{ org_id: string }>(
