@@ -27,24 +27,10 @@ export function createForge(repo: RepoRecord, deps: ForgeDeps): Forge {
   return createGitLabForge(repo, { resolveToken: deps.gitlabToken, retry: deps.retry, log: deps.log });
 }
 
-export type {
-  DeliveryInput,
-  DraftDelivery,
-  Forge,
-  ForgeAuditEvent,
-  ForgeLogger,
-  ForgeName,
-  ForgeSession,
-  PrDescription,
-  RepoRecord,
-  RepositoryArchive,
-} from './interface.js';
-export { DEFAULT_RETRY, type RetryPolicy } from './retry.js';
-export { branchForRun, runIdFromBranch } from './branch.js';
-export { renderPrBody, renderPrTitle, renderCommitMessage, escapeMarkdownText } from './pr-body.js';
-export { normalizeArchive } from './archive.js';
-export { mintRepoToken, revokeRepoToken, signAppJwt, parsePullRequestEvent, RUN_PERMISSIONS } from './github/index.js';
-export type { MintRepoTokenInput, RepoToken, PullOutcome, PullRequestEventResult } from './github/index.js';
+export type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, PrDescription, RepoRecord, RepositoryArchive } from './interface.js';
+export type { RetryPolicy } from './retry.js';
+export { renderPrBody, renderCommitMessage } from './pr-body.js';
+export { parsePullRequestEvent } from './github/index.js';
 export {
   verifyGitLabProject,
   verifyGitLabWebhook,
@@ -53,9 +39,7 @@ export {
   checkGitLabPayload,
   gitLabProjectIdOf,
   normalizeGitLabBaseUrl,
-  DEVELOPER_ACCESS,
 } from './gitlab/index.js';
-export type { GitLabPayloadCheck, GitLabProjectLink, HeaderBag, MergeRequestEventResult, MergeRequestOutcome } from './gitlab/index.js';
-export { registerGitHubInstallRoutes, type GitHubInstallDeps } from './github/install-link.js';
+export { registerGitHubInstallRoutes } from './github/install-link.js';
 export { registerInstallationEvents } from './github/installations.js';
-export { registerGitHubWebhookRoute, GITHUB_WEBHOOK_BODY_LIMIT } from './github/webhook-route.js';
+export { registerGitHubWebhookRoute } from './github/webhook-route.js';

@@ -1,7 +1,7 @@
-export { Router, type RouteHandler } from './router.js';
+export { Router } from './router.js';
 export { toStorableText } from './storable-text.js';
 export { bearerToken, clientIp } from './request.js';
-export { sendError, sendJson } from './errors.js';
+export { sendJson } from './errors.js';
 export { readBody, parseJson, requireContentType } from './body.js';
 export { registerHealthRoutes, type ReadinessCheck } from './health.js';
 export { registerAdminRoutes } from './admin.js';

@@ -12,16 +12,13 @@ import { UserTokenVerifier } from './widget/user-token.js';
 import { loadWidgetAssets } from './widget/assets.js';
 
 export type { IntakeDeps } from './deps.js';
-export { createApp, normalizeOrigin, describeApp, type CreatedApp } from './apps.js';
-export { acceptReport, type AcceptedReport } from './accept.js';
-export { createNotifier, messageFor, publicOutcome, type NotifierDeps, type ReportOutcome } from './notify.js';
+export { createApp, type CreatedApp } from './apps.js';
+export { acceptReport } from './accept.js';
+export { createNotifier, messageFor, publicOutcome } from './notify.js';
 /** The pipeline's port that createNotifier implements (declared in pipeline/deps.ts). */
 export type { Notifier } from '../pipeline/index.js';
-export { INTAKE_LIMITS, DEFAULT_RATE_LIMITS, type IntakeRateLimits } from './limits.js';
-export { parseReportInput, ReportInput } from './report-input.js';
+export { DEFAULT_RATE_LIMITS } from './limits.js';
 export { USERZ_COMMAND } from './discord/command.js';
-export { loadWidgetAssets } from './widget/assets.js';
-export { buildWidgetBundles } from './widget/build.js';
 
 export interface IntakeRoutes {
   /** Resolves when background follow-ups (Discord) have finished; for tests and shutdown. */

@@ -1,11 +1,11 @@
-export { RUN_STATES, TERMINAL_STATES, TRANSITIONS, type RunState } from './states.js';
-export { enqueueJob, claimJobs, completeJob, failJob, backoffMs, countPendingJobs, type Job, type JobKind } from '../store/index.js';
-export { getRun, getRunForBatch, insertRun, transitionRun, recordReviewState, reportIdsOfRun, type Run } from './runs.js';
+export { TERMINAL_STATES } from './states.js';
+export { enqueueJob, claimJobs } from '../store/index.js';
+export { getRun, getRunForBatch, insertRun, transitionRun, type Run } from './runs.js';
 export { triageReport } from './triage.js';
 export { executeRun } from './run.js';
-export { notifyRun, outcomeOf } from './notify.js';
+export { notifyRun } from './notify.js';
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { registerReviewRoutes } from './review.js';
 export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
-export { forgeFor, type ForgeForDeps } from './forge-for.js';
-export { DEFAULT_RUNNER_COMMAND, type Notifier, type PipelineDeps } from './deps.js';
+export { forgeFor } from './forge-for.js';
+export type { Notifier, PipelineDeps } from './deps.js';

@@ -1,5 +1,5 @@
 /** Public face of the runner: the loop (tests, main.ts) and the protocol the broker speaks. */
-export { runAgentLoop, type AgentLoopOptions, type RunnerExit, type RunnerIo } from './loop.js';
+export { runAgentLoop, type RunnerExit } from './loop.js';
 export {
   HostMessage,
   MAX_LINE_BYTES,
@@ -12,6 +12,4 @@ export {
   ToolName,
 } from './protocol.js';
 export { LineReader, parseLine, writeLine } from './lines.js';
-export { checkGitArgs, GIT_SUBCOMMANDS } from './git-tool.js';
 export { gitShellExports } from './git-config.js';
-export { toolSpecs } from './tools.js';

@@ -17,16 +17,8 @@
  * The host process needs root (it loop-mounts each workspace) and dockerd with the runsc
  * runtime (scripts/install-sandbox.sh); the image comes from scripts/build-sandbox-image.sh.
  */
-export type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, ReapResult, Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
-export {
-  DEFAULT_CHANGESET_CAPS,
-  DEFAULT_LIMITS,
-  RUNNER_COMMAND,
-  resolveSandboxConfig,
-  type SandboxConfig,
-  type SandboxConfigInput,
-  type SandboxLimits,
-} from './limits.js';
+export type { Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
+export { RUNNER_COMMAND, type SandboxConfigInput, type SandboxLimits } from './limits.js';
 export { DockerRunscDriver } from './docker-runsc.js';
 export { runSandboxBuild } from './build.js';
-export { runDoctor, sandboxRun, type DoctorCheck, type SandboxRunRequest } from './operator.js';
+export { runDoctor, sandboxRun } from './operator.js';

@@ -8,35 +8,21 @@ import type { BlobStore } from './blobs/interface.js';
 import { migrate } from './migrate.js';
 
 export type { Db, Queryable, Row } from './db/interface.js';
-export type { BlobStore, BlobEntry } from './blobs/interface.js';
-export { MAX_PRESIGN_SECONDS } from './blobs/interface.js';
+export type { BlobStore } from './blobs/interface.js';
 export type { Cache } from './cache.js';
 export { createCache } from './cache.js';
 export { LocalBlobStore } from './blobs/local.js';
 export { openPglite } from './db/pglite.js';
-export { openPostgres, redactUrl } from './db/postgres.js';
-export { migrate, splitStatements, type MigrationResult } from './migrate.js';
+export { openPostgres } from './db/postgres.js';
+export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
-export { recordAudit, listAudit, type AuditEvent, type StoredAuditEvent } from './audit.js';
-export { insertOrg, listOrgs, resolveOrg, type Org } from './orgs.js';
+export { recordAudit, listAudit } from './audit.js';
+export { insertOrg, listOrgs, resolveOrg } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
-export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider, type ChatLink, type NewChatLinkCode } from './chat-links.js';
-export {
-  enqueueJob,
-  enqueueJobs,
-  claimJobs,
-  renewLease,
-  completeJob,
-  failJob,
-  deferJob,
-  backoffMs,
-  countPendingJobs,
-  type Job,
-  type JobKind,
-  type EnqueueOptions,
-} from './jobs.js';
+export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatLink, type ChatProvider, type NewChatLinkCode } from './chat-links.js';
+export { enqueueJob, enqueueJobs, claimJobs, renewLease, completeJob, failJob, deferJob, backoffMs, type Job, type JobKind } from './jobs.js';
 
 export interface Store {
   db: Db;

@@ -113,8 +113,3 @@ export function backoffMs(attempt: number, baseMs = 2_000, capMs = 10 * 60_000):
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(ceiling / 2 + Math.random() * (ceiling / 2));
 }
-
-export async function countPendingJobs(db: Queryable): Promise<number> {
-  const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM jobs WHERE done_at IS NULL');
-  return Number(row?.n ?? 0);
-}

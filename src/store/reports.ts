@@ -172,11 +172,6 @@ export async function markReportNotified(db: Queryable, id: string): Promise<voi
   await db.query('UPDATE reports SET notified_at = now() WHERE id = $1', [id]);
 }
 
-export async function countReports(db: Queryable, appId: string): Promise<number> {
-  const [row] = await db.query<{ n: string }>('SELECT count(*)::text AS n FROM reports WHERE app_id = $1', [appId]);
-  return Number(row!.n);
-}
-
 /** Moves a report that is still `received` and unbatched to `errored` with the reason; its org when it moved. */
 export async function markReportErrored(tx: Queryable, reportId: string, reason: string): Promise<{ orgId: string } | null> {
   const [row] = await tx.query<{ org_id: string }>(

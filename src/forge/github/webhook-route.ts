@@ -1,10 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import type { EmitterWebhookEvent } from '@octokit/webhooks';
 import type { Logger } from 'pino';
 import type { Probot } from 'probot';
 import { UserzError, isUserzError } from '../../errors.js';
-import { parseJson, readBody, requireContentType, sendError, sendJson, type Router } from '../../http/index.js';
+import { parseJson, readBody, requireContentType, sendJson, type Router } from '../../http/index.js';
 import { checkGitHubPayload } from './webhook-payloads.js';
+
+/** The event Probot receives (@octokit/webhooks' type, through Probot: we do not depend on that package ourselves). */
+type ProbotEvent = Parameters<Probot['receive']>[0];
 
 /** GitHub's own cap on a webhook payload; a bigger body is not from GitHub. */
 export const GITHUB_WEBHOOK_BODY_LIMIT = 25 * 1024 * 1024;
@@ -44,7 +46,7 @@ export function registerGitHubWebhookRoute(router: Router, deps: { probot: Probo
       log.warn({ issue: checked.issue.slice(0, 200) }, 'GitHub delivery refused: payload does not match the event schema');
       throw new UserzError('invalid_payload', `The ${name} payload does not have the documented shape`);
     }
-    const event = { id, name, payload: checked.payload } as EmitterWebhookEvent;
+    const event = { id, name, payload: checked.payload } as ProbotEvent;
     let outcome: 'done' | 'late';
     try {
       outcome = await withDeadline(deps.probot.receive(event), HANDLER_DEADLINE_MS, (e) =>

@@ -1,12 +1,5 @@
 export { createGitLabForge, type GitLabForgeDeps } from './forge.js';
-export { verifyGitLabProject, DEVELOPER_ACCESS, type GitLabProjectLink } from './connect.js';
-export {
-  verifyGitLabWebhook,
-  deliveryIdOf,
-  parseMergeRequestEvent,
-  type HeaderBag,
-  type MergeRequestEventResult,
-  type MergeRequestOutcome,
-} from './webhooks.js';
-export { checkGitLabPayload, gitLabProjectIdOf, type GitLabPayloadCheck } from './webhook-payloads.js';
-export { createGitLabApi, GITLAB_COM, normalizeGitLabBaseUrl, type GitLabApi } from './client.js';
+export { verifyGitLabProject } from './connect.js';
+export { verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent } from './webhooks.js';
+export { checkGitLabPayload, gitLabProjectIdOf } from './webhook-payloads.js';
+export { normalizeGitLabBaseUrl } from './client.js';
