@@ -178,6 +178,36 @@ describe('widget on a demo shop in Chromium', () => {
     await page.context().close();
   }, 120_000);
 
+  it('sends headers and bodies of failed requests only when the App opts in, with denylisted names scrubbed on the device', async () => {
+    const page = await openShop({
+      body: `<script>window.UserzSettings = { network: { captureHeaders: true, captureBodies: true, denylist: ['x-session', 'sku_secret'] }, strings: { send: 'Envoyer' } };</script>`,
+    });
+    // UserzSettings is read when the widget starts: this page set it before the widget script.
+    await page.evaluate(() =>
+      fetch('/api/order', {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', 'x-session': 'sess-abc', authorization: 'Bearer abcdefghijklmnop', 'x-plain': 'visible' },
+        body: JSON.stringify({ password: 'hunter2', sku_secret: 'S1', qty: 2, note: 'mail me at ada@example.com' }),
+      }),
+    );
+    await widget(page).getByRole('button', { name: 'Report a problem' }).click();
+    await widget(page).getByLabel('Include a screenshot of this page').uncheck();
+    await widget(page).getByLabel('What went wrong?').fill('Order fails');
+    await widget(page).getByRole('button', { name: 'Envoyer' }).click();
+    await widget(page).getByRole('status').filter({ hasText: 'Thanks, we got it.' }).waitFor({ timeout: 30_000 });
+    const id = await page.evaluate(() => (window as unknown as UserzWindow).Userz.lastReport()?.id);
+    const content = (await getReport(h.db, id!))!.content as Record<string, any>;
+    const entry = (content.network as Array<Record<string, any>>).find((n) => n.method === 'PUT')!;
+    expect(entry).toMatchObject({ url: `${demo.url}/api/order`, status: 500, responseBody: '{"error":"cart service down"}' });
+    expect(entry.requestHeaders).toMatchObject({ 'x-session': '[scrubbed]', authorization: '[scrubbed]', 'x-plain': 'visible' });
+    // The device put [scrubbed] there; the server's own scrubber may mark a secret-named value again.
+    const scrubbed = expect.stringMatching(/^\[(scrubbed|redacted secret)\]$/);
+    expect(JSON.parse(entry.requestBody)).toEqual({ password: scrubbed, sku_secret: scrubbed, qty: 2, note: 'mail me at [email]' });
+    expect(entry.responseHeaders).toMatchObject({ 'content-type': 'application/json' });
+    expect(JSON.stringify(content)).not.toMatch(/hunter2|sess-abc|abcdefghijklmnop|ada@example\.com/);
+    await page.context().close();
+  }, 120_000);
+
   it('masks the password field and data-userz-mask inputs in the screenshot, and not other inputs', async () => {
     const page = await openShop();
     await widget(page).getByRole('button', { name: 'Report a problem' }).click();
