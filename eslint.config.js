@@ -40,6 +40,8 @@ export default tseslint.config(
       // Layout of a regex, not a bug: "    at " reads better than " {4}at ", and \[ in a class is harmless.
       'no-regex-spaces': 'off',
       'no-useless-escape': 'off',
+      // The widget wraps browser methods that keep their own `this` and needs the instance beside it.
+      '@typescript-eslint/no-this-alias': 'off',
     },
   },
   {

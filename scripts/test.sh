@@ -11,6 +11,8 @@ echo "test: type-checking" >&2
 npx tsc --noEmit
 echo "test: format check (prettier; \`npx prettier --write .\` fixes it)" >&2
 npx prettier --check --log-level warn .
+echo "test: lint (eslint; \`npm run lint\`)" >&2
+npx eslint .
 
 results=".jest-cache/results.json"
 mkdir -p .jest-cache
