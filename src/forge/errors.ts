@@ -3,6 +3,7 @@
  * and a fixed operation label: never a URL with credentials, a token or a response body.
  */
 import { UserzError } from '../errors.js';
+import type { ForgeErrorCode } from './error-codes.js';
 
 export type ForgeLabel = 'GitHub' | 'GitLab';
 
@@ -25,4 +26,4 @@ export function forgeNetworkError(forge: ForgeLabel, operation: string): UserzEr
   return new UserzError('forge_unavailable', `${forge} could not be reached during ${operation}`, { retryable: true, details: { forge, operation } });
 }
 
-export const isForgeCode = (e: unknown, code: string): boolean => e instanceof UserzError && e.code === code;
+export const isForgeCode = (e: unknown, code: ForgeErrorCode): boolean => e instanceof UserzError && e.code === code;
