@@ -49,6 +49,6 @@ describe('loadConfig', () => {
     expect(text).toContain('openai');
     expect(text).not.toContain('sk-test-very-secret');
     expect(text).not.toContain('slack-secret-value');
-    expect(describeConfig(c).map((l) => l.part)).toEqual(['database', 'cache', 'github', 'gitlab', 'slack', 'discord', 'model', 'sandbox']);
+    expect(describeConfig(c).map((l) => l.part)).toEqual(['database', 'cache', 'blobs', 'github', 'gitlab', 'slack', 'discord', 'model', 'sandbox']);
   });
 });
