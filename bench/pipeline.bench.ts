@@ -14,9 +14,10 @@ import { DockerRunscDriver } from '../src/sandbox/index.js';
 import { startTestApp, testGitHubApp } from '../test/helpers/app.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../test/sandbox/engine.js';
 import { API, APP_JS, BASE, ORIGIN, REPO, TOKEN, postWidgetReport, repoTarGz, runOfReport, setUpCustomer, waitFor } from '../test/pipeline/scenario.js';
+import { printBench, scale } from './bench-line.js';
 import { ms, summarize } from './stats.js';
 
-const RUNS = 10;
+const RUNS = scale(10, 3);
 const BENCH_LIMITS = {
   perApp: { name: 'intake:app', limit: 1_000_000, windowMs: 60_000 },
   perReporter: { name: 'intake:reporter', limit: 1_000_000, windowMs: 60_000 },
@@ -135,12 +136,17 @@ export default async function bench(): Promise<void> {
     intake: { rateLimits: BENCH_LIMITS },
   });
   const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
+  const figures: Parameters<typeof printBench>[0][] = [];
   try {
     const customer = await setUpCustomer(app);
     const endToEnd: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
+    // Steady state: the pool full before the first report, and one run (not counted) that
+    // warms PGlite's queries, the forge client and the page cache.
+    await sandbox.warmUp();
+    for (let i = -1; i < RUNS; i++) {
       const t = performance.now();
       const { id } = await postWidgetReport(app.url, customer.publicKey, { text: `Total is off by one (${i}).` });
+      // Checked every 10 ms (the tests' waitFor sleeps 100 ms, which alone added ~50 ms a run).
       await waitFor(
         async () => {
           const run = await runOfReport(app.deps.store.db, id);
@@ -149,14 +155,20 @@ export default async function bench(): Promise<void> {
         },
         120_000,
         'the draft PR',
+        10,
       );
-      endToEnd.push(performance.now() - t);
+      if (i >= 0) endToEnd.push(performance.now() - t);
     }
     const e = summarize(endToEnd);
     const s = summarize(sandboxMs);
     console.log(`report accepted → draft PR (${RUNS} runs, warm pool 1): p50 ${ms(e.p50)}  p95 ${ms(e.p95)}  max ${ms(e.max)}   goal p95 ≤ 10 s`);
+    console.log(`  each run: ${endToEnd.map((x) => x.toFixed(0)).join(' ')} ms`);
     console.log(
       `  beside it, the sandbox alone (cold acquire → exec → destroy, 5 runs): p50 ${ms(s.p50)}  max ${ms(s.max)}; pipeline / sandbox p50 = ${(e.p50 / s.p50).toFixed(2)}×`,
+    );
+    figures.push(
+      { name: 'pipeline/report_to_draft', metric: 'p50_ms', value: e.p50, baseline: s.p50, goal: 'ratio <= 1.5' },
+      { name: 'pipeline/report_to_draft_p95', metric: 'p95_ms', value: e.p95, goal: 'value <= 10000' },
     );
 
     // Intake under load, compared fairly: in both phases a worker polls and no triage runs
@@ -195,6 +207,7 @@ export default async function bench(): Promise<void> {
     console.log(
       `intake ack, 2 runs + 10,000 jobs waiting: p50 ${ms(busy.p50)}  p99 ${ms(busy.p99)}   ratio p99 ${(busy.p99 / idle.p99).toFixed(2)} (goal ≤ 1.1; ${running!.n} runs still running at the end)`,
     );
+    figures.push({ name: 'pipeline/intake_ack_busy', metric: 'p99_ms', value: busy.p99, baseline: idle.p99, goal: 'ratio <= 1.1' });
     await poller.stop();
     await busyWorker.stop();
   } finally {
@@ -202,4 +215,5 @@ export default async function bench(): Promise<void> {
     await sandbox.close();
     nock.cleanAll();
   }
+  for (const figure of figures) printBench(figure);
 }

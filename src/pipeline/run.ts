@@ -37,6 +37,8 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
   if (!run) throw new UserzError('run_not_found', `No run ${runId}`);
   if (run.state !== 'triaged' && run.state !== 'running' && run.state !== 'checking') return DONE;
 
+  // Sandbox teardowns left to finish beside the guardrail and delivery; the job waits for them.
+  const teardown: Promise<void>[] = [];
   try {
     if (run.state === 'triaged') {
       // Once a run starts, later reports start a new batch instead of joining one already in flight.
@@ -48,7 +50,7 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
     }
     await withForgeSession(deps, run, async (session) => {
       if (run!.state === 'running') {
-        run = await agentPhase(deps, run!, session, log);
+        run = await agentPhase(deps, run!, session, log, teardown);
         if (!run || run.state !== 'checking') return;
       }
       await checkAndDeliver(deps, run!, session, log);
@@ -67,6 +69,8 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
       await finish(deps, current, to, { reason: code, ...verdict });
     }
     return DONE;
+  } finally {
+    await Promise.all(teardown);
   }
 }
 
@@ -104,12 +108,12 @@ async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: Forg
   }
 }
 
-async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, log: Logger): Promise<Run | null> {
+async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, log: Logger, teardown: Promise<void>[]): Promise<Run | null> {
   if (!deps.sandbox) throw new UserzError('sandbox_disabled', 'The sandbox is turned off (USERZ_SANDBOX=off)');
   if (!deps.agent) throw new UserzError('no_model', 'No model provider is configured for the agent');
   const archive = await session.fetchArchive();
   const task = await buildTask(deps, run);
-  const { outcome, changeSet } = await runAgentInSandbox(deps, run, archive, task, log);
+  const { outcome, changeSet } = await runAgentInSandbox(deps, run, archive, task, log, teardown);
 
   const logBlob = `runs/${run.id}/transcript.jsonl`;
   await deps.blobs.put(logBlob, Buffer.from(transcriptToJsonl(outcome.transcript)), { contentType: 'application/x-ndjson' });
@@ -135,8 +139,10 @@ async function runAgentInSandbox(
   archive: RepositoryArchive,
   task: { system: string; prompt: string },
   log: Logger,
+  teardown: Promise<void>[],
 ): Promise<{ outcome: RunnerOutcome; changeSet: ChangeSet | null }> {
   const sandbox = await deps.sandbox!.acquire(run.id);
+  let destroying = false;
   try {
     await sandbox.loadRepository(archive.tar, { stripComponents: 1, sourceCommit: archive.baseCommit });
     const proc = sandbox.spawn(deps.runnerCommand ?? DEFAULT_RUNNER_COMMAND);
@@ -148,9 +154,16 @@ async function runAgentInSandbox(
     });
     log.info({ outcome: outcome.kind, exitCode }, 'Runner ended');
     const changeSet = outcome.kind === 'completed' ? await sandbox.readChangeSet() : null;
+    if (changeSet) {
+      // The change set is out and the sweep ended every process of the agent's: what is left
+      // of the sandbox is inert (no network, nothing running), so its teardown (about a second
+      // under runsc) runs beside storing, checking and delivering; executeRun still awaits it.
+      destroying = true;
+      teardown.push(sandbox.destroy());
+    }
     return { outcome, changeSet };
   } finally {
-    await sandbox.destroy();
+    if (!destroying) await sandbox.destroy();
   }
 }
 

@@ -130,13 +130,13 @@ export async function postWidgetReport(url: string, publicKey: string, body: unk
   return (await res.json()) as { id: string; statusToken: string };
 }
 
-export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => Promise<T | null | undefined | false>, timeoutMs = 120_000, what = 'condition', intervalMs = 100): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
 
