@@ -49,28 +49,41 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
 /**
  * Past the cap nothing more is kept, but the socket is not torn down at once: a reset
  * would make the client's kernel drop our 413 before it is read (the client is usually
- * still writing). The rest is read and thrown away for a bounded time, then the
- * connection is closed (lingering close, as nginx does).
+ * still writing). The rest is read and thrown away, then the connection is closed
+ * (lingering close, as nginx does): after 5 s without data from the client, or after
+ * 30 s in all, whichever comes first. A fixed 5 s from the refusal was too short for a
+ * client still writing 8 MB on a loaded machine (its write failed with EPIPE and it
+ * never saw the 413).
  */
-function discardRest(req: IncomingMessage, lingerMs = 5_000): void {
-  req.on('data', () => undefined);
+function discardRest(req: IncomingMessage, lingerMs = { idle: 5_000, total: 30_000 }): void {
+  const close = () => req.socket.destroy();
+  let idle = setTimeout(close, lingerMs.idle);
+  const total = setTimeout(close, lingerMs.total);
+  idle.unref();
+  total.unref();
+  const stop = () => {
+    clearTimeout(idle);
+    clearTimeout(total);
+  };
+  req.on('data', () => {
+    clearTimeout(idle);
+    idle = setTimeout(close, lingerMs.idle);
+    idle.unref();
+  });
   req.resume();
   // Node's server ends a `Connection: close` exchange with socket.destroySoon(), a full
   // close while the client may still be sending: that is the reset this avoids. Send our
-  // FIN only, keep reading, and let the timer below close for good.
+  // FIN only, keep reading, and let the timers above close for good.
   const socket = req.socket as typeof req.socket & { destroySoon?: () => void };
   socket.destroySoon = () => {
     socket.end();
   };
-  const timer = setTimeout(() => req.socket.destroy(), lingerMs);
-  timer.unref();
-  const onClose = () => clearTimeout(timer);
   // A keep-alive socket outlives this request: take our listener off it when the body ends.
   req.once('end', () => {
-    clearTimeout(timer);
-    req.socket.off('close', onClose);
+    stop();
+    req.socket.off('close', stop);
   });
-  req.socket.once('close', onClose);
+  req.socket.once('close', stop);
 }
 
 function tooLarge(limit: number): UserzError {
