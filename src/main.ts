@@ -16,13 +16,14 @@ import { clientIp, Router, registerAdminRoutes, registerHealthRoutes, type Readi
 import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
+import { Metrics, registerMetricsRoute } from './metrics/index.js';
 import { createModelClient } from './model/index.js';
 import { OPS_FROM_MODULES } from './ops/modules.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
 import { forgeFor, registerGitHubReviewEvents, registerGitLabWebhookRoute, registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
-import { openStore, type Store } from './store/index.js';
+import { openStore, queueStats, type Store } from './store/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +41,8 @@ export interface AppDeps {
   /** Everything the pipeline (triage, runs, notifications) needs. */
   pipeline: PipelineDeps;
   sandbox?: SandboxDriver;
+  /** The process's Prometheus registry (GET /metrics). */
+  metrics: Metrics;
 }
 
 /** Opens everything the app needs. Throws a UserzError with a clear message on failure. */
@@ -59,6 +62,7 @@ export async function createDeps(config: Config, log: Logger, opts: { adminToken
     adminToken: opts.adminToken,
     sandbox,
     pipeline: buildPipelineDeps(config, log, store, vault, sandbox),
+    metrics: new Metrics({ queueStats: () => queueStats(store.db) }),
   };
 }
 
@@ -147,6 +151,8 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       });
     }
     registerHealthRoutes(router, checks);
+    // With USERZ_METRICS_PORT, /metrics is served there only (cli/start.ts), not beside the public routes.
+    if (deps.config.metrics.port === undefined) registerMetricsRoute(router, deps.metrics, deps.config.metrics.token);
     if (deps.adminToken) {
       registerAdminRoutes(router, { token: deps.adminToken, run: (name, input) => runOperation(opsDeps(deps), name, input) });
     }

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { describeConfig, type Config } from '../config/index.js';
 import { UserzError } from '../errors.js';
 import { startHttpServer, type RunningServer } from '../http/index.js';
+import { startMetricsServer } from '../metrics/index.js';
 import type { Logger } from '../log/index.js';
 import { createDeps, createProbot, userzApp, type AppDeps } from '../main.js';
 import { readLiveServerFile, removeServerFile, writeServerFile } from './server-file.js';
@@ -50,12 +51,18 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
         port: config.port,
         host: config.host,
         shed: config.load.shed,
+        onRequest: deps.metrics.observeRequest,
       });
       stoppers.push(() => server!.close());
       if (adminToken) {
         writeServerFile(config.dataDir, { pid: process.pid, url: server.url, adminToken });
         stoppers.push(async () => removeServerFile(config.dataDir));
       }
+    }
+    if (config.metrics.port !== undefined) {
+      const metricsServer = await startMetricsServer({ metrics: deps.metrics, token: config.metrics.token, port: config.metrics.port, host: config.host });
+      stoppers.push(() => metricsServer.close());
+      log.info({ url: `${metricsServer.url}/metrics` }, 'Metrics served on their own port');
     }
     if (role === 'all' || role === 'worker') {
       for (const startWorker of opts.workers ?? []) {

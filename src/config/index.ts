@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   role: 'all' | 'web' | 'worker';
   trustProxy: boolean;
+  /** GET /metrics: its bearer token (unset: closed) and, when set, a port of its own. */
+  metrics: { token?: string; port?: number };
   logLevel: Env['LOG_LEVEL'];
   database: { kind: 'postgres'; url: string } | { kind: 'pglite'; dir: string };
   cache: { kind: 'redis'; url: string } | { kind: 'memory' };
@@ -109,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     role: e.USERZ_ROLE,
     trustProxy: e.USERZ_TRUST_PROXY,
+    metrics: { token: e.USERZ_METRICS_TOKEN, port: e.USERZ_METRICS_PORT },
     logLevel: e.LOG_LEVEL,
     database: e.DATABASE_URL ? { kind: 'postgres', url: e.DATABASE_URL } : { kind: 'pglite', dir: resolve(dataDir, 'pgdata') },
     cache: e.REDIS_URL ? { kind: 'redis', url: e.REDIS_URL } : { kind: 'memory' },

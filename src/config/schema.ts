@@ -57,6 +57,13 @@ export const EnvSchema = z.object({
     .optional()
     .transform((v) => v === 'true' || v === '1'),
 
+  /** Bearer token for GET /metrics; unset: /metrics answers 401 invalid_metrics_token to everyone. */
+  USERZ_METRICS_TOKEN: optionalString.refine((v) => v === undefined || v.length >= 16, { message: 'must be at least 16 characters' }),
+  /** Serve /metrics on this port only (on HOST), not on PORT. Unset: /metrics is on PORT. */
+  USERZ_METRICS_PORT: optionalString
+    .refine((v) => v === undefined || (/^\d+$/.test(v) && Number(v) <= 65535), { message: 'must be a port between 0 and 65535' })
+    .transform((v) => (v === undefined ? undefined : Number(v))),
+
   DATABASE_URL: urlString(['postgres:', 'postgresql:']),
   REDIS_URL: urlString(['redis:', 'rediss:']),
   USERZ_BLOB_DIR: optionalString,

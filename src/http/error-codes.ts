@@ -12,6 +12,7 @@ export const HTTP_ERROR_CODES = [
   'invalid_utf8',
   'invalid_payload',
   'invalid_admin_token',
+  'invalid_metrics_token',
   'not_found',
   'method_not_allowed',
   'overloaded',

@@ -28,7 +28,16 @@ export function sendError(res: ServerResponse, err: unknown, log?: Logger): void
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const code = (body as { error?: { code?: unknown } } | null)?.error?.code;
+  if (typeof code === 'string') ERROR_CODES.set(res, code);
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text), ...headers });
   res.end(text);
+}
+
+const ERROR_CODES = new WeakMap<ServerResponse, string>();
+
+/** The error code of the `{ "error": { "code" } }` answer sent on this response, if it was one. */
+export function responseErrorCode(res: ServerResponse): string | undefined {
+  return ERROR_CODES.get(res);
 }

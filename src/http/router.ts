@@ -8,6 +8,8 @@ export type RouteHandler = (req: IncomingMessage, res: ServerResponse, ctx: { pa
 
 interface Route {
   method: string;
+  /** `METHOD /path/:param`: the label metrics and logs use, never the raw path. */
+  label: string;
   pattern: RegExp;
   keys: string[];
   handler: RouteHandler;
@@ -31,7 +33,7 @@ export class Router {
         return '/([^/]+)';
       })}$`,
     );
-    this.routes.push({ method: method.toUpperCase(), pattern, keys, handler });
+    this.routes.push({ method: method.toUpperCase(), label: `${method.toUpperCase()} ${path}`, pattern, keys, handler });
     return this;
   }
 
@@ -49,8 +51,10 @@ export class Router {
     for (const route of this.routes) {
       const m = route.pattern.exec(pathname);
       if (!m) continue;
+      if (!pathMatched) MATCHED.set(req, route.label.slice(route.method.length + 1));
       pathMatched = true;
       if (route.method !== req.method) continue;
+      MATCHED.set(req, route.label);
       try {
         const params = Object.fromEntries(route.keys.map((k, i) => [k, decodePathSegment(m[i + 1]!)]));
         await route.handler(req, res, { params, url, log: this.log });
@@ -67,6 +71,16 @@ export class Router {
     }
     return false;
   };
+}
+
+const MATCHED = new WeakMap<IncomingMessage, string>();
+
+/**
+ * The route pattern a router matched for this request (`POST /api/v1/reports/:id/approve`;
+ * only the path pattern when no route takes its method), or undefined when none matched.
+ */
+export function matchedRoute(req: IncomingMessage): string | undefined {
+  return MATCHED.get(req);
 }
 
 /** The request's URL, or null when it cannot be parsed or its path is not valid percent-encoded UTF-8. */

@@ -2,10 +2,20 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import type { Logger } from 'pino';
-import { sendError, sendJson } from './errors.js';
+import { responseErrorCode, sendError, sendJson } from './errors.js';
+import { matchedRoute } from './router.js';
 import { installProcessGuard } from './process-guard.js';
 import { DEFAULT_SHED, LoadShedder, shedLoad, type ShedOptions } from './shed.js';
 import { codeToStatus } from './status.js';
+
+/** One answered request, as metrics see it: the route pattern (never the raw path) and the error code, if any. */
+export interface RequestRecord {
+  method: string;
+  route: string | undefined;
+  status: number;
+  code: string | undefined;
+  seconds: number;
+}
 
 export interface RunningServer {
   port: number;
@@ -27,6 +37,8 @@ export async function startHttpServer(opts: {
   port: number;
   host: string;
   shed?: ShedOptions | false;
+  /** Called once per answered request (metrics). */
+  onRequest?: (r: RequestRecord) => void;
 }): Promise<RunningServer> {
   const middleware = await createNodeMiddleware(opts.appFn, { probot: opts.probot });
   const log = opts.log.child({ name: 'http' });
@@ -38,6 +50,7 @@ export async function startHttpServer(opts: {
       res.on('finish', () => {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
+        opts.onRequest?.({ method: req.method ?? 'GET', route: matchedRoute(req), status: res.statusCode, code: responseErrorCode(res), seconds: ms / 1000 });
       });
       // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
       // server keeps serving; Probot's own catch would answer an empty 500.

@@ -21,6 +21,7 @@ export const CODE_TO_STATUS = {
   invalid_utf8: 400,
   invalid_payload: 400,
   invalid_admin_token: 401,
+  invalid_metrics_token: 401,
   not_found: 404,
   method_not_allowed: 405,
   overloaded: 503,

@@ -22,7 +22,7 @@ export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
 export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatLink, type ChatProvider, type NewChatLinkCode } from './chat-links.js';
-export { enqueueJob, enqueueJobs, claimJobs, renewLease, completeJob, failJob, deferJob, backoffMs, type Job, type JobKind } from './jobs.js';
+export { enqueueJob, enqueueJobs, claimJobs, renewLease, completeJob, failJob, deferJob, queueStats, backoffMs, type Job, type JobKind } from './jobs.js';
 
 export interface Store {
   db: Db;

@@ -108,6 +108,19 @@ export async function deferJob(db: Queryable, jobId: number, until: Date, reason
   ]);
 }
 
+/**
+ * The queue as metrics read it at scrape time, in one query: per kind, the jobs not yet done
+ * (due or scheduled later) and how long the oldest due one has waited since its run_at.
+ */
+export async function queueStats(db: Queryable): Promise<Array<{ kind: string; depth: number; oldestAgeSeconds: number }>> {
+  const rows = await db.query<{ kind: string; depth: number | string; oldest: number | string | null }>(
+    `SELECT kind, count(*)::int AS depth,
+            EXTRACT(EPOCH FROM now() - min(run_at) FILTER (WHERE run_at <= now()))::float8 AS oldest
+       FROM jobs WHERE done_at IS NULL GROUP BY kind`,
+  );
+  return rows.map((r) => ({ kind: r.kind, depth: Number(r.depth), oldestAgeSeconds: r.oldest === null ? 0 : Math.max(0, Number(r.oldest)) }));
+}
+
 /** Exponential backoff with full jitter, capped. */
 export function backoffMs(attempt: number, baseMs = 2_000, capMs = 10 * 60_000): number {
   const ceiling = Math.min(capMs, baseMs * 2 ** Math.max(0, attempt - 1));

@@ -7,9 +7,10 @@ import { loadConfig, type Config } from '../../src/config/index.js';
 import { startHttpServer, type RunningServer } from '../../src/http/index.js';
 import { createLogger, type Logger } from '../../src/log/index.js';
 import { buildPipelineDeps, createProbot, userzApp, type AppDeps } from '../../src/main.js';
+import { Metrics, startMetricsServer } from '../../src/metrics/index.js';
 import type { PipelineDeps } from '../../src/pipeline/index.js';
 import { RateLimiter, ReplayGuard, Vault, KeyringMasterKey, generateKeyringEntry } from '../../src/security/index.js';
-import { createCache, LocalBlobStore } from '../../src/store/index.js';
+import { createCache, LocalBlobStore, queueStats } from '../../src/store/index.js';
 import { openTestDb, TEST_REDIS_URL, type DbKind } from './db.js';
 
 /** Captures every log line as text, to assert on what reached the log. */
@@ -40,6 +41,8 @@ export interface TestApp {
   url: string;
   deps: AppDeps;
   server: RunningServer;
+  /** The metrics-only server, when the env sets USERZ_METRICS_PORT (use '0' for a random port). */
+  metricsServer?: RunningServer;
   logText: () => string;
   close(): Promise<void>;
 }
@@ -95,15 +98,29 @@ export async function startTestApp(
     adminToken: opts.adminToken,
     intake: opts.intake,
     pipeline: { ...buildPipelineDeps(config, captured.log, store, vault), ...opts.pipeline },
+    metrics: new Metrics({ queueStats: () => queueStats(db) }),
   };
-  const server = await startHttpServer({ probot: createProbot(config, captured.log), appFn: userzApp(deps), log: captured.log, port: 0, host: '127.0.0.1' });
+  const server = await startHttpServer({
+    probot: createProbot(config, captured.log),
+    appFn: userzApp(deps),
+    log: captured.log,
+    port: 0,
+    host: '127.0.0.1',
+    onRequest: deps.metrics.observeRequest,
+  });
+  const metricsServer =
+    config.metrics.port === undefined
+      ? undefined
+      : await startMetricsServer({ metrics: deps.metrics, token: config.metrics.token, port: config.metrics.port, host: '127.0.0.1' });
   return {
     url: server.url,
     deps,
     server,
+    metricsServer,
     logText: captured.text,
     async close() {
       await server.close();
+      await metricsServer?.close();
       await deps.store.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
