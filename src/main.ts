@@ -51,6 +51,10 @@ export async function createDeps(config: Config, log: Logger, opts: { adminToken
   const store = await openStore(config);
   const vault = new Vault(store.db, masterKey);
   const sandbox = opts.withSandbox ? await openSandbox(config, log) : undefined;
+  const metrics = new Metrics({
+    queueStats: () => queueStats(store.db),
+    poolSize: sandbox instanceof DockerRunscDriver ? () => sandbox.warmCount : undefined,
+  });
   return {
     config,
     log,
@@ -61,8 +65,8 @@ export async function createDeps(config: Config, log: Logger, opts: { adminToken
     localKeyringFile,
     adminToken: opts.adminToken,
     sandbox,
-    pipeline: buildPipelineDeps(config, log, store, vault, sandbox),
-    metrics: new Metrics({ queueStats: () => queueStats(store.db) }),
+    pipeline: buildPipelineDeps(config, log, store, vault, sandbox, metrics),
+    metrics,
   };
 }
 
@@ -89,7 +93,7 @@ async function openSandbox(config: Config, log: Logger): Promise<SandboxDriver |
   }
 }
 
-export function buildPipelineDeps(config: Config, log: Logger, store: Store, vault: Vault, sandbox?: SandboxDriver): PipelineDeps {
+export function buildPipelineDeps(config: Config, log: Logger, store: Store, vault: Vault, sandbox?: SandboxDriver, metrics?: Metrics): PipelineDeps {
   const model = config.model;
   return {
     db: store.db,
@@ -110,6 +114,7 @@ export function buildPipelineDeps(config: Config, log: Logger, store: Store, vau
     notifier: createNotifier({ db: store.db, vault, log, config }),
     budget: DEFAULT_RUN_BUDGET,
     batchDelayMs: 60_000,
+    metrics,
   };
 }
 

@@ -56,8 +56,8 @@ export class Metrics {
   private readonly runs: Counter<'outcome'>;
   private readonly runDuration: Histogram<'outcome'>;
   private readonly sandboxStart: Histogram<string>;
-  private readonly modelTokens: Counter<'model' | 'direction'>;
-  private readonly modelCost: Counter<'model'>;
+  private readonly modelTokens: Counter<'purpose' | 'direction'>;
+  private readonly modelCost: Counter<'purpose'>;
   private readonly guardrail: Counter<'rule'>;
 
   constructor(opts: MetricsOptions = {}) {
@@ -109,14 +109,14 @@ export class Metrics {
     });
     this.modelTokens = new Counter({
       name: 'userz_model_tokens_total',
-      help: 'Model tokens used, by model and direction (input/output)',
-      labelNames: ['model', 'direction'],
+      help: 'Model tokens used, by purpose (agent) and direction (input/output)',
+      labelNames: ['purpose', 'direction'],
       registers,
     });
     this.modelCost = new Counter({
       name: 'userz_model_cost_usd_total',
-      help: 'Model cost in US dollars, by model, where the broker prices usage',
-      labelNames: ['model'],
+      help: 'Model cost in US dollars as the broker prices usage, by purpose',
+      labelNames: ['purpose'],
       registers,
     });
     this.guardrail = new Counter({
@@ -189,14 +189,15 @@ export class Metrics {
     this.sandboxStart.observe(seconds);
   }
 
-  modelUsage(u: { model: string; inputTokens: number; outputTokens: number; costUsd?: number }): void {
-    if (u.inputTokens > 0) this.modelTokens.inc({ model: u.model, direction: 'input' }, u.inputTokens);
-    if (u.outputTokens > 0) this.modelTokens.inc({ model: u.model, direction: 'output' }, u.outputTokens);
-    if (u.costUsd !== undefined && u.costUsd > 0) this.modelCost.inc({ model: u.model }, u.costUsd);
+  modelUsage(u: { purpose: string; inputTokens: number; outputTokens: number; costUsd?: number }): void {
+    if (u.inputTokens > 0) this.modelTokens.inc({ purpose: u.purpose, direction: 'input' }, u.inputTokens);
+    if (u.outputTokens > 0) this.modelTokens.inc({ purpose: u.purpose, direction: 'output' }, u.outputTokens);
+    if (u.costUsd !== undefined && u.costUsd > 0) this.modelCost.inc({ purpose: u.purpose }, u.costUsd);
   }
 
+  /** A repository's policy may name its own rules: an id that is not a plain identifier is counted as `custom`. */
   guardrailRejected(ruleId: string): void {
-    this.guardrail.inc({ rule: ruleId });
+    this.guardrail.inc({ rule: /^[A-Za-z0-9_.:-]{1,64}$/.test(ruleId) ? ruleId : 'custom' });
   }
 
   /** The Prometheus text exposition of every metric. */

@@ -36,6 +36,16 @@ export interface PipelineDeps {
   batchWindowMs?: number;
   /** Command that starts the runner inside the sandbox image. */
   runnerCommand?: string[];
+  /** Where run events are counted (src/metrics, wired in main.ts); absent: not counted. */
+  metrics?: PipelineMetrics;
+}
+
+/** The pipeline's metrics port: labels are run states, rule ids and purposes, never report content. */
+export interface PipelineMetrics {
+  runEnded(outcome: string, seconds?: number): void;
+  sandboxStarted(seconds: number): void;
+  guardrailRejected(ruleId: string): void;
+  modelUsage(u: { purpose: string; inputTokens: number; outputTokens: number; costUsd?: number }): void;
 }
 
 export const DEFAULT_RUNNER_COMMAND = ['node', '/opt/userz/runner.mjs', '/work'];

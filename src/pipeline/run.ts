@@ -118,6 +118,7 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
   const logBlob = `runs/${run.id}/transcript.jsonl`;
   await deps.blobs.put(logBlob, Buffer.from(transcriptToJsonl(outcome.transcript)), { contentType: 'application/x-ndjson' });
   const usage = { ...outcome.usage, costUsd: outcome.costUsd };
+  deps.metrics?.modelUsage({ purpose: 'agent', inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens, costUsd: outcome.costUsd });
   if (outcome.kind !== 'completed') {
     if (outcome.kind === 'model_error' && outcome.retryable) {
       await saveRunAttempt(deps.db, run.id, logBlob, usage);
@@ -141,7 +142,9 @@ async function runAgentInSandbox(
   log: Logger,
   teardown: Promise<void>[],
 ): Promise<{ outcome: RunnerOutcome; changeSet: ChangeSet | null }> {
+  const acquiring = performance.now();
   const sandbox = await deps.sandbox!.acquire(run.id);
+  deps.metrics?.sandboxStarted((performance.now() - acquiring) / 1000);
   let destroying = false;
   try {
     await sandbox.loadRepository(archive.tar, { stripComponents: 1, sourceCommit: archive.baseCommit });
@@ -185,6 +188,7 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
   const verdict = checkChangeSet(changeSet, rules);
   if (!verdict.allowed) {
     log.info({ violations: verdict.violations.length }, 'Guardrail rejected the change set');
+    for (const ruleId of new Set(verdict.violations.map((v) => v.ruleId))) deps.metrics?.guardrailRejected(ruleId);
     await finish(deps, run, 'pr_failed', {
       reason: 'guardrail_rejected',
       verdict,
@@ -210,11 +214,13 @@ type Finish = Parameters<typeof transitionRun>[4];
 
 /** Moves to a terminal state and enqueues the reporter notification in the same transaction. */
 async function finish(deps: PipelineDeps, run: Run, to: 'errored' | 'pr_failed' | 'pr_opened', fields: Finish): Promise<Run | null> {
-  return deps.db.transaction(async (tx) => {
+  const ended = await deps.db.transaction(async (tx) => {
     const moved = await transitionRun(tx, run.id, run.state, to, fields);
     if (moved) await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
     return moved;
   });
+  if (ended) deps.metrics?.runEnded(to, ended.startedAt ? Math.max(0, (Date.now() - ended.startedAt.getTime()) / 1000) : undefined);
+  return ended;
 }
 
 async function moveOrStop(deps: PipelineDeps, run: Run, to: 'running' | 'checking', fields: Finish): Promise<Run | null> {

@@ -92,6 +92,11 @@ export class DockerRunscDriver implements SandboxDriver {
     return sandbox;
   }
 
+  /** Warm sandboxes ready to hand out now (metrics: userz_sandbox_pool_size). */
+  get warmCount(): number {
+    return this.pool.readyCount;
+  }
+
   /** Resolves once the warm pool is full (or could not be filled): for start-up and benchmarks. */
   warmUp(): Promise<void> {
     return this.pool.fill();

@@ -88,6 +88,7 @@ export async function startTestApp(
     },
   };
   const vault = new Vault(db, new KeyringMasterKey(config.masterKeyring!));
+  const metrics = new Metrics({ queueStats: () => queueStats(db) });
   const deps: AppDeps = {
     config,
     log: captured.log,
@@ -97,8 +98,8 @@ export async function startTestApp(
     rateLimiter: new RateLimiter(cache),
     adminToken: opts.adminToken,
     intake: opts.intake,
-    pipeline: { ...buildPipelineDeps(config, captured.log, store, vault), ...opts.pipeline },
-    metrics: new Metrics({ queueStats: () => queueStats(db) }),
+    pipeline: { ...buildPipelineDeps(config, captured.log, store, vault, undefined, metrics), ...opts.pipeline },
+    metrics,
   };
   const server = await startHttpServer({
     probot: createProbot(config, captured.log),

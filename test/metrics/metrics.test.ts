@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { createApp, type CreatedApp } from '../../src/intake/index.js';
-import { enqueueJob, queueStats } from '../../src/store/index.js';
+import { Metrics } from '../../src/metrics/index.js';
+import { executeRun, getRun, insertRun } from '../../src/pipeline/index.js';
+import { enqueueJob, newId, queueStats, upsertRepo } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestOrg, DB_KINDS, openTestDb } from '../helpers/db.js';
 import { send } from '../intake/http-client.js';
@@ -195,5 +197,76 @@ describe.each(DB_KINDS)('queueStats on %s', (kind) => {
     } finally {
       await db.close();
     }
+  });
+});
+
+describe('run metrics from the pipeline', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { USERZ_METRICS_TOKEN: TOKEN } });
+  });
+  afterAll(async () => t.close());
+
+  it('counts a run that ended by its final state and observes its duration', async () => {
+    const db = t.deps.store.db;
+    const orgId = await createTestOrg(db, t.deps.vault, 'Acme');
+    const tokenSecretId = await t.deps.vault.storeSecret(orgId, 'gitlab_token', 'glpat-metrics-project-token');
+    const repo = await upsertRepo(
+      db,
+      { orgId, forge: 'gitlab', externalId: '4242', fullName: 'acme/app', baseUrl: 'https://gitlab.example.com', defaultBranch: 'main', tokenSecretId },
+      'test',
+    );
+    const created = await createApp(db, t.deps.vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
+    const batchId = newId('bat');
+    const run = await db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO batches (id, app_id, fingerprint, summary, report_count, open_until) VALUES ($1, $2, 'fp', 'Total is wrong', 1, now())`, [
+        batchId,
+        created.app.id,
+      ]);
+      await tx.query(`INSERT INTO reports (id, org_id, app_id, source, content, batch_id, status) VALUES ($1, $2, $3, 'widget', $4, $5, 'triaged')`, [
+        newId('rep'),
+        orgId,
+        created.app.id,
+        JSON.stringify({ text: REPORT_TEXT }),
+        batchId,
+      ]);
+      return insertRun(tx, { orgId, appId: created.app.id, batchId, repoId: repo.id, state: 'triaged' });
+    });
+    await executeRun(t.deps.pipeline, run.id, { finalAttempt: true });
+    // The sandbox is off in the test app: the run starts, then ends errored.
+    expect(await getRun(db, run.id)).toMatchObject({ state: 'errored', stateReason: 'sandbox_disabled' });
+
+    const text = (await scrape(t.url, TOKEN)).text;
+    expect(sample(text, 'userz_runs_total{outcome="errored"}')).toBe(1);
+    expect(sample(text, 'userz_run_duration_seconds_count{outcome="errored"}')).toBe(1);
+    expect(sample(text, 'userz_runs_total{outcome="pr_opened"}')).toBeUndefined();
+    expect(text).not.toContain(REPORT_TEXT);
+    expect(text).not.toContain('glpat-metrics-project-token');
+  });
+});
+
+describe('Metrics', () => {
+  it('counts guardrail rejections by rule id, model tokens and cost by purpose, and reads the pool size at scrape time', async () => {
+    let warm = 2;
+    const m = new Metrics({ poolSize: () => warm });
+    m.guardrailRejected('workflow-files');
+    m.guardrailRejected('workflow-files');
+    m.guardrailRejected('a rule id from a policy file, with spaces');
+    m.modelUsage({ purpose: 'agent', inputTokens: 1200, outputTokens: 300, costUsd: 0.25 });
+    m.sandboxStarted(0.4);
+    let text = (await m.render()).body;
+    expect(sample(text, 'userz_guardrail_rejections_total{rule="workflow-files"}')).toBe(2);
+    expect(sample(text, 'userz_guardrail_rejections_total{rule="custom"}')).toBe(1);
+    expect(text).not.toContain('with spaces');
+    expect(sample(text, 'userz_model_tokens_total{purpose="agent",direction="input"}')).toBe(1200);
+    expect(sample(text, 'userz_model_tokens_total{purpose="agent",direction="output"}')).toBe(300);
+    expect(sample(text, 'userz_model_cost_usd_total{purpose="agent"}')).toBe(0.25);
+    expect(sample(text, 'userz_sandbox_start_duration_seconds_count')).toBe(1);
+    expect(sample(text, 'userz_sandbox_start_duration_seconds_bucket{le="0.5"}')).toBe(1);
+    expect(sample(text, 'userz_sandbox_start_duration_seconds_bucket{le="0.25"}')).toBe(0);
+    expect(sample(text, 'userz_sandbox_pool_size')).toBe(2);
+    warm = 0;
+    text = (await m.render()).body;
+    expect(sample(text, 'userz_sandbox_pool_size')).toBe(0);
   });
 });
