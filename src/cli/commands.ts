@@ -1,4 +1,3 @@
-import type { ParseArgsConfig } from 'node:util';
 import type { Config } from '../config/index.js';
 import { UserzError, errorMessage } from '../errors.js';
 import { createLogger } from '../log/index.js';
@@ -7,29 +6,13 @@ import { createModelClient } from '../model/index.js';
 import { runDoctor, runSandboxBuild, sandboxRun } from '../sandbox/index.js';
 import { generateKeyringEntry } from '../security/index.js';
 import { runTriageExplain } from '../triage/index.js';
+import type { Command, CommandArgs } from './command.js';
 import { DATA_COMMANDS } from './data-commands.js';
 import { runOp } from './run-op.js';
 import { startUserz } from './start.js';
 import { WORKERS } from './workers.js';
 
-export interface CommandArgs {
-  values: Record<string, string | boolean | string[] | undefined>;
-  positionals: string[];
-  /** Words after `--`. */
-  passthrough: string[];
-  /** Parses the environment (throws ConfigError naming each bad variable). */
-  config: () => Config;
-}
-
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  help?: string;
-  options?: ParseArgsConfig['options'];
-  positionals?: boolean;
-  run(args: CommandArgs): Promise<number>;
-}
+export type { Command } from './command.js';
 
 const json = { json: { type: 'boolean' as const } };
 const print = (args: CommandArgs, value: unknown, human: string) => {

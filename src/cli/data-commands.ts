@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UserzError } from '../errors.js';
-import type { Command, CommandArgs } from './commands.js';
+import type { Command, CommandArgs } from './command.js';
 import { runOp } from './run-op.js';
 
 const show = (args: CommandArgs, value: unknown, human: string) => {

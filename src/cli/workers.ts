@@ -1,5 +1,5 @@
 import { startWorker } from '../pipeline/index.js';
-import { ensureLifecycleJob } from '../store/blob-lifecycle.js';
+import { ensureLifecycleJob } from '../store/index.js';
 import type { RoleStarter } from './start.js';
 
 /** Background roles started by `userz start` (worker role): the pipeline's job loop, with the recurring blob-expiry job in its table. */

@@ -1,6 +1,15 @@
 import { fingerprint, ReportContent, summarizeBatch } from '../triage/index.js';
-import { recordAudit, type BlobStore, type Db } from '../store/index.js';
-import { executeErasure, listBatchMembers, planErasure, rewriteBatchSummary, type ErasureCounts, type ErasureSubject } from '../store/erasure.js';
+import {
+  executeErasure,
+  listBatchMembers,
+  planErasure,
+  recordAudit,
+  rewriteBatchSummary,
+  type BlobStore,
+  type Db,
+  type ErasureCounts,
+  type ErasureSubject,
+} from '../store/index.js';
 
 export interface ErasureResult {
   subject: 'org' | 'app' | 'reporter';

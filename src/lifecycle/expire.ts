@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
 import { errorMessage } from '../errors.js';
-import type { BlobStore, Db } from '../store/index.js';
-import { listDueBlobs, markBlobsExpired, registerBlobs, rescheduleJob } from '../store/blob-lifecycle.js';
+import { listDueBlobs, markBlobsExpired, registerBlobs, rescheduleJob, type BlobStore, type Db } from '../store/index.js';
 
 export interface LifecycleDeps {
   db: Db;

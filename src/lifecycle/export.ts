@@ -1,9 +1,7 @@
 import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import type { BlobStore, Db } from '../store/index.js';
-import { exportOrgRows } from '../store/erasure.js';
-import { registerBlobs } from '../store/blob-lifecycle.js';
+import { exportOrgRows, registerBlobs, type BlobStore, type Db } from '../store/index.js';
 
 export interface ExportResult {
   file: string;

@@ -2,8 +2,7 @@ import { isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import type { Operation, OpsDeps } from '../ops/index.js';
-import { resolveOrg, type BlobStore } from '../store/index.js';
-import type { ErasureSubject } from '../store/erasure.js';
+import { resolveOrg, type BlobStore, type ErasureSubject } from '../store/index.js';
 import { eraseSubject, previewErasure } from './erase.js';
 import { exportOrg } from './export.js';
 

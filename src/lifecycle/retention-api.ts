@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
 import type { VerifiedApiKey } from '../security/index.js';
-import { recordAudit, type BlobStore, type Db } from '../store/index.js';
 import {
   getBlobRow,
   getReportAttachments,
@@ -14,8 +13,11 @@ import {
   setOrgRetentionDays,
   setReportRetention,
   setRunRetention,
+  recordAudit,
   type BlobRow,
-} from '../store/blob-lifecycle.js';
+  type BlobStore,
+  type Db,
+} from '../store/index.js';
 
 export interface RetentionRouteDeps {
   db: Db;

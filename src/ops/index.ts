@@ -21,7 +21,7 @@ export interface OpsDeps {
   blobs?: BlobStore;
 }
 
-export interface Operation<I = any, O = unknown> {
+export interface Operation<I = unknown, O = unknown> {
   input: z.ZodType<I>;
   run(deps: OpsDeps, input: I): Promise<O>;
 }

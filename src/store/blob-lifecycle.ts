@@ -18,7 +18,6 @@ export interface BlobRow {
   expiredAt: Date | null;
 }
 
-export const DEFAULT_BLOB_RETENTION_DAYS = 30;
 export const LIFECYCLE_JOB_KEY = 'lifecycle:blobs';
 
 type RawBlobRow = {

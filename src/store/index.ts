@@ -21,8 +21,26 @@ export { insertOrg, listOrgs, resolveOrg } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
-export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatLink, type ChatProvider, type NewChatLinkCode } from './chat-links.js';
+export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider } from './chat-links.js';
 export { enqueueJob, enqueueJobs, claimJobs, renewLease, completeJob, failJob, deferJob, queueStats, backoffMs, type Job, type JobKind } from './jobs.js';
+export {
+  ensureLifecycleJob,
+  getBlobRow,
+  getReportAttachments,
+  getRetentionSettings,
+  listBlobsOfReport,
+  listBlobsOfRun,
+  listDueBlobs,
+  markBlobsExpired,
+  registerBlobs,
+  rescheduleJob,
+  setAppRetention,
+  setOrgRetentionDays,
+  setReportRetention,
+  setRunRetention,
+  type BlobRow,
+} from './blob-lifecycle.js';
+export { executeErasure, exportOrgRows, listBatchMembers, planErasure, rewriteBatchSummary, type ErasureCounts, type ErasureSubject } from './erasure.js';
 
 export interface Store {
   db: Db;
