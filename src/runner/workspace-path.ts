@@ -18,7 +18,6 @@ export function pathRefused(reason: string, path: string): UserzError {
   return new UserzError('tool_path_refused', `Path refused: ${reason}`, { details: { path: path.slice(0, 300) } });
 }
 
-// eslint-disable-next-line no-control-regex
 const FORBIDDEN_CHARS = /[\u0000-\u001f\u007f\\]/;
 
 /** Lexical checks; returns the path's components ([] for the workspace root). */
