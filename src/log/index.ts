@@ -1,4 +1,5 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger } from 'pino';
 
@@ -38,7 +39,22 @@ export const REDACT_PATHS = [
   '*.content',
 ];
 
-export function createLogger(opts: { level?: string; destination?: DestinationStream } = {}): Logger {
+/**
+ * JSON lines for machines; when `pretty` (default: stdout is a terminal, so `npm start` on a
+ * laptop) one readable line per entry instead. Redaction and serializers run before either
+ * format, so a pretty line censors exactly what a JSON line does.
+ */
+export function createLogger(opts: { level?: string; destination?: DestinationStream; pretty?: boolean } = {}): Logger {
+  const usePretty = opts.pretty ?? (opts.destination === undefined && process.stdout.isTTY === true);
+  const destination = usePretty
+    ? pretty({
+        destination: opts.destination ?? 1,
+        sync: true,
+        colorize: opts.destination === undefined && process.stdout.isTTY === true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,hostname',
+      })
+    : (opts.destination ?? pino.destination(1));
   return pino(
     {
       level: opts.level ?? 'info',
@@ -46,7 +62,7 @@ export function createLogger(opts: { level?: string; destination?: DestinationSt
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       serializers: { err: serializeError, event: serializeEvent },
     },
-    opts.destination ?? pino.destination(1),
+    destination,
   );
 }
 
