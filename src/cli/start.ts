@@ -11,6 +11,8 @@ import { readLiveServerFile, removeServerFile, writeServerFile } from './server-
 export interface StartedUserz {
   deps: AppDeps;
   server?: RunningServer;
+  /** The metrics-only server, with USERZ_METRICS_PORT. */
+  metricsServer?: RunningServer;
   stop(): Promise<void>;
 }
 
@@ -42,6 +44,7 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
   const stoppers: Array<() => Promise<void>> = [];
   if (deps.sandbox) stoppers.push(() => deps.sandbox!.close());
   let server: RunningServer | undefined;
+  let metricsServer: RunningServer | undefined;
   try {
     if (role === 'all' || role === 'web') {
       server = await startHttpServer({
@@ -60,9 +63,10 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
       }
     }
     if (config.metrics.port !== undefined) {
-      const metricsServer = await startMetricsServer({ metrics: deps.metrics, token: config.metrics.token, port: config.metrics.port, host: config.host });
-      stoppers.push(() => metricsServer.close());
-      log.info({ url: `${metricsServer.url}/metrics` }, 'Metrics served on their own port');
+      metricsServer = await startMetricsServer({ metrics: deps.metrics, token: config.metrics.token, port: config.metrics.port, host: config.host });
+      const metricsOnly = metricsServer;
+      stoppers.push(() => metricsOnly.close());
+      log.info({ url: `${metricsOnly.url}/metrics` }, 'Metrics served on their own port');
     }
     if (role === 'all' || role === 'worker') {
       for (const startWorker of opts.workers ?? []) {
@@ -82,6 +86,7 @@ export async function startUserz(config: Config, log: Logger, opts: { role?: Con
   return {
     deps,
     server,
+    metricsServer,
     stop: () =>
       (stopping ??= (async () => {
         for (const stop of stoppers.reverse()) await stop().catch((e) => log.warn({ err: (e as Error).message }, 'Shutdown step failed'));

@@ -1,4 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startUserz } from '../../src/cli/start.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/index.js';
 import { createApp, type CreatedApp } from '../../src/intake/index.js';
 import { Metrics } from '../../src/metrics/index.js';
 import { executeRun, getRun, insertRun } from '../../src/pipeline/index.js';
@@ -268,5 +274,35 @@ describe('Metrics', () => {
     warm = 0;
     text = (await m.render()).body;
     expect(sample(text, 'userz_sandbox_pool_size')).toBe(0);
+  });
+});
+
+describe('userz start with USERZ_METRICS_PORT', () => {
+  it('serves /metrics on the metrics port with the token, counts the main port traffic there, and not on the main port', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'userz-metrics-'));
+    const config = loadConfig({ USERZ_DATA_DIR: dataDir, PORT: '0', USERZ_SANDBOX: 'off', USERZ_METRICS_TOKEN: TOKEN, USERZ_METRICS_PORT: '0' });
+    const started = await startUserz(config, createLogger({ level: 'silent' }));
+    try {
+      const main = started.server!;
+      const metricsOnly = started.metricsServer!;
+      expect(metricsOnly.port).not.toBe(main.port);
+      const onMain = await scrape(main.url, TOKEN);
+      expect(onMain.status).toBe(404);
+      expect(onMain.json.error.code).toBe('not_found');
+      expect((await send(`${main.url}/healthz`, { method: 'GET' })).status).toBe(200);
+      expectUnauthorized(await scrape(metricsOnly.url, 'not-the-token-at-all'));
+      const text = (await scrape(metricsOnly.url, TOKEN)).text;
+      expect(sample(text, 'userz_http_requests_total{method="GET",route="GET /healthz",status="200"}')).toBe(1);
+      expect(sample(text, 'userz_http_requests_total{method="GET",route="unmatched",status="404"}')).toBe(1);
+      expect(sample(text, 'userz_queue_depth{kind="triage"}')).toBe(0);
+    } finally {
+      await started.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a metrics token shorter than 16 characters and a port out of range at boot', () => {
+    expect(() => loadConfig({ USERZ_METRICS_TOKEN: 'short' })).toThrow(/USERZ_METRICS_TOKEN must be at least 16 characters/);
+    expect(() => loadConfig({ USERZ_METRICS_PORT: '70000' })).toThrow(/USERZ_METRICS_PORT must be a port between 0 and 65535/);
   });
 });
