@@ -13,6 +13,8 @@ echo "test: format check (prettier; \`npx prettier --write .\` fixes it)" >&2
 npx prettier --check --log-level warn .
 echo "test: lint (eslint; \`npm run lint\`)" >&2
 npx eslint .
+echo "test: unused files, exports and dependencies (knip; \`npm run knip\`)" >&2
+npx knip --no-progress
 
 results=".jest-cache/results.json"
 mkdir -p .jest-cache
