@@ -25,12 +25,14 @@ const JOB_KINDS = ['triage', 'run', 'notify', 'lifecycle'];
 /**
  * Intake routes (by route pattern) and the channel each serves. Labels are route patterns and
  * error codes, never raw paths or request content, so cardinality stays bounded and no report
- * text or secret can reach the metrics output.
+ * text or secret can reach the metrics output. Slack and Discord answer 200 to every request
+ * that passed the edge (a refusal is an ephemeral message in the body), so for them only the
+ * edge's refusals (signature, staleness, size, overload…) are counted, never "accepted".
  */
-const INTAKE_ROUTES: Record<string, string> = {
-  'POST /api/v1/reports': 'widget',
-  'POST /slack/events': 'slack',
-  'POST /discord/interactions': 'discord',
+const INTAKE_ROUTES: Record<string, { channel: string; statusIsOutcome: boolean }> = {
+  'POST /api/v1/reports': { channel: 'widget', statusIsOutcome: true },
+  'POST /slack/events': { channel: 'slack', statusIsOutcome: false },
+  'POST /discord/interactions': { channel: 'discord', statusIsOutcome: false },
 };
 
 /** Routes whose `bad_signature` answers are signature failures, by provider. */
@@ -171,10 +173,10 @@ export class Metrics {
     const route = r.route ?? 'unmatched';
     this.httpRequests.inc({ method: r.method, route, status: String(r.status) });
     this.httpDuration.observe({ route }, r.seconds);
-    const channel = r.route ? INTAKE_ROUTES[r.route] : undefined;
-    if (channel) {
-      if (r.status < 300 && !r.code) this.intakeAccepted.inc({ channel });
-      else if (r.code) this.intakeRefused.inc({ channel, code: r.code });
+    const intake = r.route ? INTAKE_ROUTES[r.route] : undefined;
+    if (intake) {
+      if (r.code) this.intakeRefused.inc({ channel: intake.channel, code: r.code });
+      else if (intake.statusIsOutcome && r.status < 300) this.intakeAccepted.inc({ channel: intake.channel });
     }
     const provider = r.route ? SIGNED_ROUTES[r.route] : undefined;
     if (provider && r.code === 'bad_signature') this.signatureFailures.inc({ provider });

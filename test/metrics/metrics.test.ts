@@ -38,7 +38,7 @@ describe('GET /metrics on the main port', () => {
   let app: CreatedApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { USERZ_METRICS_TOKEN: TOKEN } });
+    t = await startTestApp({ env: { USERZ_METRICS_TOKEN: TOKEN, SLACK_SIGNING_SECRET: 'slack-signing-secret-for-metrics' } });
     const orgId = await createTestOrg(t.deps.store.db, t.deps.vault, 'Acme');
     app = await createApp(t.deps.store.db, t.deps.vault, { orgId, name: 'Shop', origins: [ORIGIN], actor: 'test' });
   });
@@ -120,10 +120,25 @@ describe('GET /metrics on the main port', () => {
     });
     expect(github.status).toBe(401);
     expect(github.json.error.code).toBe('bad_signature');
+    const slack = await send(`${t.url}/slack/events`, {
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)),
+        'x-slack-signature': `v0=${'0'.repeat(64)}`,
+      },
+      body: `command=%2Fuserz&text=${encodeURIComponent(REPORT_TEXT)}`,
+    });
+    expect(slack.status).toBe(401);
+    expect(slack.json.error.code).toBe('bad_signature');
     const text = (await scrape(t.url, TOKEN)).text;
     expect(sample(text, 'userz_signature_failures_total{provider="gitlab"}')).toBe(1);
     expect(sample(text, 'userz_signature_failures_total{provider="github"}')).toBe(1);
-    expect(sample(text, 'userz_signature_failures_total{provider="slack"}')).toBeUndefined();
+    expect(sample(text, 'userz_signature_failures_total{provider="slack"}')).toBe(1);
+    expect(sample(text, 'userz_signature_failures_total{provider="discord"}')).toBeUndefined();
+    // A chat request refused at the edge is an intake refusal of its channel, and never an acceptance.
+    expect(sample(text, 'userz_intake_refused_total{channel="slack",code="bad_signature"}')).toBe(1);
+    expect(sample(text, 'userz_intake_accepted_total{channel="slack"}')).toBeUndefined();
+    expect(text).not.toContain(REPORT_TEXT);
   });
 
   it('reads queue depth and the oldest due job age by kind at scrape time', async () => {
