@@ -18,7 +18,7 @@ export interface AcceptedReport {
  * deleted again when the transaction fails, so nothing is half-stored.
  */
 export async function acceptReport(
-  deps: { db: Db; blobs: BlobStore },
+  deps: { db: Db; blobs: BlobStore; metrics?: { reportAccepted(source: string): void } },
   input: {
     app: App;
     source: ReportSource;
@@ -58,6 +58,7 @@ export async function acceptReport(
       },
       input.actor,
     );
+    deps.metrics?.reportAccepted(input.source);
     return { report, statusToken };
   } catch (e) {
     await Promise.all(written.map((w) => deps.blobs.delete(w.blobKey).catch(() => undefined)));

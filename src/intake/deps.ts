@@ -27,4 +27,11 @@ export interface IntakeDeps {
   /** Slack/Discord API base URLs, for tests against a local fake; defaults are the public services. */
   slackApiUrl?: string;
   discordApiUrl?: string;
+  /** Where stored reports are counted (src/metrics, wired in main.ts); absent: not counted. */
+  metrics?: IntakeMetrics;
+}
+
+/** Intake's metrics port: the label is the report's source (widget, api, slack, discord), never its content. */
+export interface IntakeMetrics {
+  reportAccepted(source: string): void;
 }

@@ -23,16 +23,17 @@ export interface MetricsOptions {
 const JOB_KINDS = ['triage', 'run', 'notify', 'lifecycle'];
 
 /**
- * Intake routes (by route pattern) and the channel each serves. Labels are route patterns and
- * error codes, never raw paths or request content, so cardinality stays bounded and no report
- * text or secret can reach the metrics output. Slack and Discord answer 200 to every request
- * that passed the edge (a refusal is an ephemeral message in the body), so for them only the
- * edge's refusals (signature, staleness, size, overload…) are counted, never "accepted".
+ * Intake routes (by route pattern) and the channel each serves, for refusals at the HTTP edge
+ * (an error answer with its code). Acceptances are counted where a report is stored
+ * (reportAccepted), because Slack and Discord answer 200 with an ephemeral message whether a
+ * report was stored or not. Labels are route patterns, sources and error codes, never raw
+ * paths or request content, so cardinality stays bounded and no report text or secret can
+ * reach the metrics output.
  */
-const INTAKE_ROUTES: Record<string, { channel: string; statusIsOutcome: boolean }> = {
-  'POST /api/v1/reports': { channel: 'widget', statusIsOutcome: true },
-  'POST /slack/events': { channel: 'slack', statusIsOutcome: false },
-  'POST /discord/interactions': { channel: 'discord', statusIsOutcome: false },
+const INTAKE_ROUTES: Record<string, string> = {
+  'POST /api/v1/reports': 'widget',
+  'POST /slack/events': 'slack',
+  'POST /discord/interactions': 'discord',
 };
 
 /** Routes whose `bad_signature` answers are signature failures, by provider. */
@@ -79,7 +80,7 @@ export class Metrics {
     });
     this.intakeAccepted = new Counter({
       name: 'userz_intake_accepted_total',
-      help: 'Reports accepted by intake, by channel',
+      help: 'Reports stored by intake, by channel (the report source: widget, api, slack, discord)',
       labelNames: ['channel'],
       registers,
     });
@@ -173,14 +174,16 @@ export class Metrics {
     const route = r.route ?? 'unmatched';
     this.httpRequests.inc({ method: r.method, route, status: String(r.status) });
     this.httpDuration.observe({ route }, r.seconds);
-    const intake = r.route ? INTAKE_ROUTES[r.route] : undefined;
-    if (intake) {
-      if (r.code) this.intakeRefused.inc({ channel: intake.channel, code: r.code });
-      else if (intake.statusIsOutcome && r.status < 300) this.intakeAccepted.inc({ channel: intake.channel });
-    }
+    const channel = r.route ? INTAKE_ROUTES[r.route] : undefined;
+    if (channel && r.code) this.intakeRefused.inc({ channel, code: r.code });
     const provider = r.route ? SIGNED_ROUTES[r.route] : undefined;
     if (provider && r.code === 'bad_signature') this.signatureFailures.inc({ provider });
   };
+
+  /** A report stored by intake, by its source (widget, api, slack, discord). */
+  reportAccepted(source: string): void {
+    this.intakeAccepted.inc({ channel: source });
+  }
 
   runEnded(outcome: string, seconds?: number): void {
     this.runs.inc({ outcome });
