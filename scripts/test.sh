@@ -15,6 +15,8 @@ echo "test: lint (eslint; \`npm run lint\`)" >&2
 npx eslint .
 echo "test: unused files, exports and dependencies (knip; \`npm run knip\`)" >&2
 npx knip --no-progress
+echo "test: dependency rules (dependency-cruiser; \`npm run deps\`)" >&2
+npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
 results=".jest-cache/results.json"
 mkdir -p .jest-cache

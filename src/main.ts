@@ -11,14 +11,13 @@ import { loadConfig, type Config } from './config/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
-import { registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
+import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
 import { clientIp, Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
-import { createNotifier, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
+import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { Metrics, registerMetricsRoute } from './metrics/index.js';
 import { createModelClient } from './model/index.js';
-import { OPS_FROM_MODULES } from './ops/modules.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
 import { forgeFor, registerGitHubReviewEvents, registerGitLabWebhookRoute, registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
@@ -132,7 +131,7 @@ export function opsDeps(deps: AppDeps): OpsDeps {
     db: deps.store.db,
     vault: deps.vault,
     localKeyringFile: deps.localKeyringFile,
-    extra: { ...OPS_FROM_MODULES, ...LIFECYCLE_OPS },
+    extra: { ...INTAKE_OPS, ...GITLAB_OPS, ...LIFECYCLE_OPS },
     blobs: deps.store.blobs,
   };
 }

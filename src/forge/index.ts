@@ -31,15 +31,7 @@ export type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, 
 export type { RetryPolicy } from './retry.js';
 export { renderPrBody, renderCommitMessage } from './pr-body.js';
 export { parsePullRequestEvent } from './github/index.js';
-export {
-  verifyGitLabProject,
-  verifyGitLabWebhook,
-  deliveryIdOf,
-  parseMergeRequestEvent,
-  checkGitLabPayload,
-  gitLabProjectIdOf,
-  normalizeGitLabBaseUrl,
-} from './gitlab/index.js';
+export { verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, checkGitLabPayload, gitLabProjectIdOf, GITLAB_OPS } from './gitlab/index.js';
 export { registerGitHubInstallRoutes } from './github/install-link.js';
 export { registerInstallationEvents } from './github/installations.js';
 export { registerGitHubWebhookRoute } from './github/webhook-route.js';

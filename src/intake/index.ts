@@ -13,6 +13,7 @@ import { loadWidgetAssets } from './widget/assets.js';
 
 export type { IntakeDeps } from './deps.js';
 export { createApp, type CreatedApp } from './apps.js';
+export { INTAKE_OPS } from './ops.js';
 export { acceptReport } from './accept.js';
 export { createNotifier, messageFor, publicOutcome } from './notify.js';
 /** The pipeline's port that createNotifier implements (declared in pipeline/deps.ts). */

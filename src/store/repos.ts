@@ -72,6 +72,19 @@ export interface UpsertRepo {
   replaceOrg?: boolean;
 }
 
+/**
+ * Inside a transaction: serialises registrations of one GitLab project (so two first
+ * registrations cannot both pass the owner check) and returns the org that holds it, if any.
+ */
+export async function lockGitLabProjectOwner(tx: Queryable, baseUrl: string, externalId: string): Promise<{ orgId: string | null } | null> {
+  await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:gitlab-repo:${baseUrl}:${externalId}`]);
+  const [owner] = await tx.query<{ org_id: string | null }>(
+    "SELECT org_id FROM repos WHERE forge = 'gitlab' AND base_url = $1 AND external_id = $2 FOR UPDATE",
+    [baseUrl, externalId],
+  );
+  return owner ? { orgId: owner.org_id } : null;
+}
+
 /** Insert or refresh a repo by (forge, base URL, external id); clears removed/suspended marks. */
 export async function upsertRepo(db: Queryable, input: UpsertRepo, actor: string): Promise<Repo> {
   const [row] = await db.query<RepoRow & { inserted: boolean }>(

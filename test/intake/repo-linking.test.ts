@@ -4,7 +4,10 @@
  * create and PATCH, and the operator's `app create`.
  */
 import { runOperation } from '../../src/ops/index.js';
-import { OPS_FROM_MODULES } from '../../src/ops/modules.js';
+import { GITLAB_OPS } from '../../src/forge/index.js';
+import { INTAKE_OPS } from '../../src/intake/index.js';
+
+const OPS_FROM_MODULES = { ...INTAKE_OPS, ...GITLAB_OPS };
 import { issueApiKey } from '../../src/security/index.js';
 import { upsertRepo } from '../../src/store/index.js';
 import { createTestOrg } from '../helpers/db.js';

@@ -2,7 +2,10 @@ import nock from 'nock';
 import project from '../fixtures/forge/gitlab-project.json' with { type: 'json' };
 import tokenSelf from '../fixtures/forge/gitlab-token-self.json' with { type: 'json' };
 import { runOperation, type OpsDeps } from '../../src/ops/index.js';
-import { OPS_FROM_MODULES } from '../../src/ops/modules.js';
+import { GITLAB_OPS } from '../../src/forge/index.js';
+import { INTAKE_OPS } from '../../src/intake/index.js';
+
+const OPS_FROM_MODULES = { ...INTAKE_OPS, ...GITLAB_OPS };
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { type Db } from '../../src/store/index.js';
 import { createTestOrg, openTestDb } from '../helpers/db.js';

@@ -1,5 +1,4 @@
 export { createGitLabForge, type GitLabForgeDeps } from './forge.js';
-export { verifyGitLabProject } from './connect.js';
 export { verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent } from './webhooks.js';
 export { checkGitLabPayload, gitLabProjectIdOf } from './webhook-payloads.js';
-export { normalizeGitLabBaseUrl } from './client.js';
+export { GITLAB_OPS } from './ops.js';
