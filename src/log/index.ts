@@ -53,6 +53,7 @@ export function createLogger(opts: { level?: string; destination?: DestinationSt
         colorize: opts.destination === undefined && process.stdout.isTTY === true,
         translateTime: 'SYS:HH:MM:ss.l',
         ignore: 'pid,hostname',
+        singleLine: true,
       })
     : (opts.destination ?? pino.destination(1));
   return pino(
