@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import type { Logger } from 'pino';
@@ -59,6 +59,11 @@ export async function startHttpServer(opts: {
     }),
   );
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
+  return listen(server, opts);
+}
+
+/** Listens on `port` (0 = any free port) and `host`; close() stops taking connections and ends idle ones. */
+export async function listen(server: Server, opts: { port: number; host: string }): Promise<RunningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());

@@ -1,9 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { UserzError } from '../errors.js';
-import { bearerToken, sendError, sendJson, type RequestRecord, type Router, type RunningServer } from '../http/index.js';
+import { bearerToken, codeToStatus, listen, sendError, sendJson, type RequestRecord, type Router, type RunningServer } from '../http/index.js';
 
 /** One row of the job queue as the store counts it at scrape time (store/jobs.ts queueStats). */
 export interface QueueStat {
@@ -239,26 +238,12 @@ export async function startMetricsServer(opts: { metrics: Metrics; token: string
   const handle = metricsHandler(opts.metrics, opts.token);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0]!.replace(/(?<=.)\/+$/, '');
-    if (path !== '/metrics') return sendJson(res, 404, { error: { code: 'not_found', message: 'No such route' } });
-    if (req.method !== 'GET') return sendJson(res, 405, { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } });
+    if (path !== '/metrics') return sendJson(res, codeToStatus('not_found'), { error: { code: 'not_found', message: 'No such route' } });
+    if (req.method !== 'GET')
+      return sendJson(res, codeToStatus('method_not_allowed'), { error: { code: 'method_not_allowed', message: `${req.method} is not allowed here` } });
     handle(req, res).catch((err: unknown) => sendError(res, err));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    port: address.port,
-    host,
-    url: `http://${host}:${address.port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return listen(server, opts);
 }
 
 const digest = (s: string) => createHash('sha256').update(s).digest();
