@@ -2,7 +2,7 @@ import { UserzError } from '../errors.js';
 import type { Vault } from '../security/index.js';
 import type { Db, Queryable } from '../store/index.js';
 import { newId, randomBase62 } from '../store/index.js';
-import { insertApp, type App } from '../store/index.js';
+import { insertApp, lockRepoOfOrg, type App } from '../store/index.js';
 
 export interface CreatedApp {
   app: App;
@@ -43,8 +43,7 @@ export function normalizeOrigins(origins: string[]): string[] {
 export async function assertRepoOfOrg(tx: Queryable, repoId: string, orgId: string): Promise<void> {
   // FOR SHARE: a move of the repo to another org (which unlinks this org's Apps) waits for
   // this link, or this link waits for the move and then sees the repo's new org.
-  const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2 FOR SHARE', [repoId, orgId]);
-  if (rows.length === 0) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`);
+  if (!(await lockRepoOfOrg(tx, repoId, orgId))) throw new UserzError('repo_not_found', `No repo ${repoId} in this org`);
 }
 
 /** Creates an App with its public key and an encrypted signing secret, in one transaction. */

@@ -21,6 +21,7 @@ export { insertOrg, listOrgs, resolveOrg } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
 export { recordDelivery } from './deliveries.js';
+export { claimWidgetSubmission, deleteUnfinishedWidgetSubmission, getWidgetSubmissionReportId, setWidgetSubmissionReport } from './widget-submissions.js';
 export { consumeChatLinkCode, insertChatLinkCode, linkChatWorkspace, type ChatProvider } from './chat-links.js';
 export { enqueueJob, enqueueJobs, claimJobs, renewLease, completeJob, failJob, deferJob, queueStats, backoffMs, type Job, type JobKind } from './jobs.js';
 export {

@@ -228,3 +228,12 @@ export async function getReportStatus(db: Queryable, reportId: string): Promise<
     run: row.run_id ? { id: row.run_id, state: row.run_state! } : null,
   };
 }
+
+/** The state (and review state) of the run serving the report's batch, if triage made one. */
+export async function getRunStateOfReport(db: Queryable, reportId: string): Promise<{ state: string; reviewState: string | null } | null> {
+  const [row] = await db.query<{ state: string; review_state: string | null }>(
+    'SELECT ru.state, ru.review_state FROM reports r JOIN runs ru ON ru.batch_id = r.batch_id WHERE r.id = $1',
+    [reportId],
+  );
+  return row ? { state: row.state, reviewState: row.review_state } : null;
+}

@@ -201,3 +201,21 @@ export async function getRepoTokenSecretId(db: Queryable, repoId: string): Promi
   );
   return row?.token_secret_id ?? null;
 }
+
+/**
+ * True when the repo exists in `orgId`, holding it FOR SHARE until the caller's transaction
+ * ends: a move of the repo to another org waits, or this read waits for the move.
+ */
+export async function lockRepoOfOrg(tx: Queryable, repoId: string, orgId: string): Promise<boolean> {
+  const rows = await tx.query('SELECT 1 FROM repos WHERE id = $1 AND org_id = $2 FOR SHARE', [repoId, orgId]);
+  return rows.length > 0;
+}
+
+/** The repos of a GitHub installation not yet marked removed: their external id and instance. */
+export async function listLiveReposOfInstallation(tx: Queryable, installationId: number): Promise<Array<{ externalId: string; baseUrl: string }>> {
+  const rows = await tx.query<{ external_id: string; base_url: string }>(
+    'SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL',
+    [installationId],
+  );
+  return rows.map((r) => ({ externalId: r.external_id, baseUrl: r.base_url }));
+}

@@ -3,6 +3,7 @@ import type { Probot } from 'probot';
 import type { Db, Queryable } from '../../store/index.js';
 import {
   forgetInstallation,
+  listLiveReposOfInstallation,
   markReposRemoved,
   orgOfInstallation,
   recordDelivery,
@@ -107,10 +108,7 @@ async function addRepos(tx: Queryable, installationId: number, repos: Installati
 }
 
 async function removeInstallation(tx: Queryable, installationId: number): Promise<void> {
-  const rows = await tx.query<{ external_id: string; base_url: string }>(
-    'SELECT external_id, base_url FROM repos WHERE installation_id = $1 AND removed_at IS NULL',
-    [installationId],
-  );
-  for (const r of rows) await markReposRemoved(tx, 'github', [r.external_id], 'github', r.base_url, installationId);
+  const repos = await listLiveReposOfInstallation(tx, installationId);
+  for (const r of repos) await markReposRemoved(tx, 'github', [r.externalId], 'github', r.baseUrl, installationId);
   await forgetInstallation(tx, installationId, 'github');
 }

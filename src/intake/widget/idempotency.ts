@@ -1,5 +1,6 @@
 import { UserzError } from '../../errors.js';
 import type { Queryable } from '../../store/index.js';
+import { claimWidgetSubmission, deleteUnfinishedWidgetSubmission, getWidgetSubmissionReportId, setWidgetSubmissionReport } from '../../store/index.js';
 
 /** A widget retry's key: what the widget generates (base62/base64url), long enough not to collide. */
 const KEY_SHAPE = /^[A-Za-z0-9_-]{16,64}$/;
@@ -19,27 +20,17 @@ export type Claim = { kind: 'claimed' } | { kind: 'done'; reportId: string };
  * still being stored answers 409 `report_in_flight` (retryable), unless it is stale.
  */
 export async function claimSubmission(db: Queryable, appId: string, key: string): Promise<Claim> {
-  const claimed = await db.query(
-    `INSERT INTO widget_submissions (app_id, idempotency_key) VALUES ($1, $2)
-     ON CONFLICT (app_id, idempotency_key) DO UPDATE SET created_at = now()
-       WHERE widget_submissions.report_id IS NULL AND widget_submissions.created_at < now() - make_interval(secs => $3)
-     RETURNING app_id`,
-    [appId, key, STALE_CLAIM_SECONDS],
-  );
-  if (claimed.length > 0) return { kind: 'claimed' };
-  const [row] = await db.query<{ report_id: string | null }>('SELECT report_id FROM widget_submissions WHERE app_id = $1 AND idempotency_key = $2', [
-    appId,
-    key,
-  ]);
-  if (row?.report_id) return { kind: 'done', reportId: row.report_id };
+  if (await claimWidgetSubmission(db, appId, key, STALE_CLAIM_SECONDS)) return { kind: 'claimed' };
+  const reportId = await getWidgetSubmissionReportId(db, appId, key);
+  if (reportId) return { kind: 'done', reportId };
   throw new UserzError('report_in_flight', 'A report with this Idempotency-Key is still being stored; retry shortly', { retryable: true });
 }
 
 export async function completeSubmission(db: Queryable, appId: string, key: string, reportId: string): Promise<void> {
-  await db.query('UPDATE widget_submissions SET report_id = $3 WHERE app_id = $1 AND idempotency_key = $2', [appId, key, reportId]);
+  await setWidgetSubmissionReport(db, appId, key, reportId);
 }
 
 /** The first attempt failed: the next retry may claim the key again. */
 export async function releaseSubmission(db: Queryable, appId: string, key: string): Promise<void> {
-  await db.query('DELETE FROM widget_submissions WHERE app_id = $1 AND idempotency_key = $2 AND report_id IS NULL', [appId, key]);
+  await deleteUnfinishedWidgetSubmission(db, appId, key);
 }

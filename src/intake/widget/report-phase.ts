@@ -1,5 +1,6 @@
 import type { Queryable } from '../../store/index.js';
 import type { Report } from '../../store/index.js';
+import { getRunStateOfReport } from '../../store/index.js';
 
 /**
  * Where a report is, in the reporter's words: received, being fixed, fix proposed, fixed, or
@@ -26,9 +27,5 @@ export function reporterPhase(report: Pick<Report, 'status' | 'outcome'>, run: {
 
 /** The run serving the report's batch, if triage made one. */
 export async function runOfReport(db: Queryable, reportId: string): Promise<{ state: string; reviewState: string | null } | null> {
-  const [row] = await db.query<{ state: string; review_state: string | null }>(
-    'SELECT ru.state, ru.review_state FROM reports r JOIN runs ru ON ru.batch_id = r.batch_id WHERE r.id = $1',
-    [reportId],
-  );
-  return row ? { state: row.state, reviewState: row.review_state } : null;
+  return getRunStateOfReport(db, reportId);
 }
