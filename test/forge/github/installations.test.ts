@@ -167,7 +167,9 @@ describe('GitHub webhooks without a configured App', () => {
         secret: 'development',
         deliveryId: randomUUID(),
       });
-      expect(res.status).toBe(400);
+      // bad_signature is 401 on every signed route (src/http/status.ts), the GitHub webhook included.
+      expect(res.status).toBe(401);
+      expect((await res.json()).error.code).toBe('bad_signature');
       expect(await listRepos(app.deps.store.db)).toHaveLength(0);
     } finally {
       await app.close();
