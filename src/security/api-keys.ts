@@ -1,7 +1,7 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { UserzError } from '../errors.js';
-import { newId, randomBase62, recordAudit, type Queryable } from '../store/index.js';
+import { getApiKeyByPrefix, insertApiKey, markApiKeyRevoked, newId, randomBase62, recordAudit, type Queryable } from '../store/index.js';
 
 const scrypt = promisify(scryptCb) as (pw: Buffer, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
 
@@ -66,14 +66,7 @@ export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: 
   const secret = randomBase62(43);
   const salt = randomBytes(16);
   const hash = await scryptSecretHash(Buffer.from(secret), salt);
-  await db.query('INSERT INTO api_keys (id, org_id, prefix, salt, hash, label) VALUES ($1, $2, $3, $4, $5, $6)', [
-    id,
-    orgId,
-    prefix,
-    salt,
-    hash,
-    opts.label ?? null,
-  ]);
+  await insertApiKey(db, { id, orgId, prefix, salt, hash, label: opts.label ?? null });
   await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix } });
   return { id, orgId, key: formatApiKey(prefix, secret), prefix };
 }
@@ -91,11 +84,7 @@ export async function verifyApiKey(db: Queryable, presented: string | undefined,
 }
 
 export async function findApiKeyRow(db: Queryable, prefix: string): Promise<ApiKeyRow | null> {
-  const [row] = await db.query<{ id: string; org_id: string; salt: Buffer; hash: Buffer; revoked_at: Date | null }>(
-    'SELECT id, org_id, salt, hash, revoked_at FROM api_keys WHERE prefix = $1',
-    [prefix],
-  );
-  return row ? { id: row.id, orgId: row.org_id, salt: Buffer.from(row.salt), hash: Buffer.from(row.hash), revoked: row.revoked_at !== null } : null;
+  return getApiKeyByPrefix(db, prefix);
 }
 
 /** One slow hash and a constant-time compare, also when the prefix is unknown (row null), so timing does not reveal which prefixes exist. */
@@ -106,9 +95,9 @@ export async function secretMatches(row: ApiKeyRow | null, secret: string, hash:
 }
 
 export async function revokeApiKey(db: Queryable, orgId: string, keyId: string, actor: string): Promise<boolean> {
-  const rows = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL RETURNING id', [keyId, orgId]);
-  if (rows.length > 0) await recordAudit(db, { actor, action: 'api_key.revoke', orgId, subject: keyId });
-  return rows.length > 0;
+  const revoked = await markApiKeyRevoked(db, orgId, keyId);
+  if (revoked) await recordAudit(db, { actor, action: 'api_key.revoke', orgId, subject: keyId });
+  return revoked;
 }
 
 // CRC-32 (IEEE), base62-encoded to 6 characters.

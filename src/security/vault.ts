@@ -1,6 +1,18 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { UserzError } from '../errors.js';
-import { newId, recordAudit, type Db, type Queryable } from '../store/index.js';
+import {
+  getOrgKey,
+  getSecret,
+  insertOrgKey,
+  insertSecret,
+  latestOrgKeyVersion,
+  listOrgKeysNotWrappedBy,
+  newId,
+  recordAudit,
+  rewrapOrgKey,
+  type Db,
+  type Queryable,
+} from '../store/index.js';
 import type { MasterKeyProvider } from './master-key.js';
 
 /**
@@ -37,30 +49,24 @@ export class Vault {
 
   /** Creates the org's first data key; call inside the transaction that creates the org. */
   async createOrgKey(tx: Queryable, orgId: string): Promise<void> {
-    await this.insertOrgKey(tx, orgId, 1);
+    await this.addOrgKey(tx, orgId, 1);
   }
 
   /** Adds a new data-key version for the org: new records use it, old ones stay readable. */
   async rotateOrgKey(orgId: string): Promise<number> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query<{ v: number | null }>('SELECT max(key_version) AS v FROM org_keys WHERE org_id = $1', [orgId]);
-      const version = (row?.v ?? 0) + 1;
-      await this.insertOrgKey(tx, orgId, version);
+      const version = ((await latestOrgKeyVersion(tx, orgId)) ?? 0) + 1;
+      await this.addOrgKey(tx, orgId, version);
       await recordAudit(tx, { actor: 'system', action: 'org_key.rotate', orgId, subject: orgId, data: { keyVersion: version } });
       return version;
     });
   }
 
-  private async insertOrgKey(tx: Queryable, orgId: string, keyVersion: number): Promise<void> {
+  private async addOrgKey(tx: Queryable, orgId: string, keyVersion: number): Promise<void> {
     const dataKey = randomBytes(32);
     try {
       const { masterVersion, wrapped } = await this.master.wrap(dataKey, orgKeyContext(orgId, keyVersion));
-      await tx.query('INSERT INTO org_keys (org_id, key_version, master_version, wrapped_key) VALUES ($1, $2, $3, $4)', [
-        orgId,
-        keyVersion,
-        masterVersion,
-        wrapped,
-      ]);
+      await insertOrgKey(tx, { orgId, keyVersion, masterVersion, wrappedKey: wrapped });
     } finally {
       dataKey.fill(0);
     }
@@ -68,9 +74,8 @@ export class Vault {
 
   /** Seals plaintext for one record with the org's newest data key. */
   async seal(orgId: string, recordId: string, plaintext: Buffer | string, db: Queryable = this.db): Promise<Sealed> {
-    const [row] = await db.query<{ key_version: number }>('SELECT max(key_version) AS key_version FROM org_keys WHERE org_id = $1', [orgId]);
-    if (!row || row.key_version === null) throw new UserzError('org_key_missing', `Org ${orgId} has no data key`);
-    const keyVersion = Number(row.key_version);
+    const keyVersion = await latestOrgKeyVersion(db, orgId);
+    if (keyVersion === null) throw new UserzError('org_key_missing', `Org ${orgId} has no data key`);
     return this.withDataKey(orgId, keyVersion, db, (key) => {
       const nonce = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', key, nonce);
@@ -98,34 +103,20 @@ export class Vault {
   async storeSecret(orgId: string, kind: SecretKind, plaintext: string, db: Queryable = this.db): Promise<string> {
     const id = newId('sec');
     const sealed = await this.seal(orgId, id, plaintext, db);
-    await db.query('INSERT INTO secrets (id, org_id, kind, key_version, nonce, ciphertext) VALUES ($1, $2, $3, $4, $5, $6)', [
-      id,
-      orgId,
-      kind,
-      sealed.keyVersion,
-      sealed.nonce,
-      sealed.ciphertext,
-    ]);
+    await insertSecret(db, { id, orgId, kind, keyVersion: sealed.keyVersion, nonce: sealed.nonce, ciphertext: sealed.ciphertext });
     await recordAudit(db, { actor: 'system', action: 'secret.store', orgId, subject: id, data: { kind } });
     return id;
   }
 
   /** Decrypts a secret at use. Audited with who asked and why; never logged. */
   async revealSecret(secretId: string, use: { actor: string; purpose: string }): Promise<string> {
-    const [row] = await this.db.query<{ org_id: string; kind: string; key_version: number; nonce: Buffer; ciphertext: Buffer }>(
-      'SELECT org_id, kind, key_version, nonce, ciphertext FROM secrets WHERE id = $1',
-      [secretId],
-    );
+    const row = await getSecret(this.db, secretId);
     if (!row) throw new UserzError('secret_not_found', `Secret ${secretId} does not exist`);
-    const plain = await this.open(row.org_id, secretId, {
-      keyVersion: Number(row.key_version),
-      nonce: Buffer.from(row.nonce),
-      ciphertext: Buffer.from(row.ciphertext),
-    });
+    const plain = await this.open(row.orgId, secretId, { keyVersion: row.keyVersion, nonce: row.nonce, ciphertext: row.ciphertext });
     await recordAudit(this.db, {
       actor: use.actor,
       action: 'secret.decrypt',
-      orgId: row.org_id,
+      orgId: row.orgId,
       subject: secretId,
       data: { kind: row.kind, purpose: use.purpose },
     });
@@ -138,22 +129,14 @@ export class Vault {
    * see either the old wrapping (still unwrappable) or the new one: no downtime.
    */
   async rewrapOrgKeys(): Promise<{ rewrapped: number; current: number }> {
-    const stale = await this.db.query<{ org_id: string; key_version: number; master_version: number; wrapped_key: Buffer }>(
-      'SELECT org_id, key_version, master_version, wrapped_key FROM org_keys WHERE master_version <> $1',
-      [this.master.currentVersion],
-    );
+    const stale = await listOrgKeysNotWrappedBy(this.db, this.master.currentVersion);
     let rewrapped = 0;
     for (const row of stale) {
-      const context = orgKeyContext(row.org_id, Number(row.key_version));
-      const dataKey = await this.master.unwrap(Number(row.master_version), Buffer.from(row.wrapped_key), context);
+      const context = orgKeyContext(row.orgId, row.keyVersion);
+      const dataKey = await this.master.unwrap(row.masterVersion, row.wrappedKey, context);
       try {
         const { masterVersion, wrapped } = await this.master.wrap(dataKey, context);
-        const updated = await this.db.query(
-          `UPDATE org_keys SET master_version = $1, wrapped_key = $2, rewrapped_at = now()
-            WHERE org_id = $3 AND key_version = $4 AND master_version = $5 RETURNING 1`,
-          [masterVersion, wrapped, row.org_id, row.key_version, row.master_version],
-        );
-        rewrapped += updated.length;
+        if (await rewrapOrgKey(this.db, row, { masterVersion, wrappedKey: wrapped })) rewrapped += 1;
       } finally {
         dataKey.fill(0);
       }
@@ -163,12 +146,9 @@ export class Vault {
   }
 
   private async withDataKey<T>(orgId: string, keyVersion: number, db: Queryable, fn: (key: Buffer) => T): Promise<T> {
-    const [row] = await db.query<{ master_version: number; wrapped_key: Buffer }>(
-      'SELECT master_version, wrapped_key FROM org_keys WHERE org_id = $1 AND key_version = $2',
-      [orgId, keyVersion],
-    );
+    const row = await getOrgKey(db, orgId, keyVersion);
     if (!row) throw new UserzError('vault_tampered', 'No data key for this org and key version');
-    const key = await this.master.unwrap(Number(row.master_version), Buffer.from(row.wrapped_key), orgKeyContext(orgId, keyVersion));
+    const key = await this.master.unwrap(row.masterVersion, row.wrappedKey, orgKeyContext(orgId, keyVersion));
     try {
       return fn(key);
     } finally {

@@ -17,6 +17,8 @@ export { openPostgres } from './db/postgres.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
 export { recordAudit, listAudit } from './audit.js';
+export * from './secrets.js';
+export * from './api-keys.js';
 export { insertOrg, listOrgs, resolveOrg } from './orgs.js';
 export * from './repos.js';
 export * from './installations.js';
