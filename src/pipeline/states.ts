@@ -1,11 +1,11 @@
 import type { UserzErrorCode } from '../errors.js';
+import type { RunState } from '../store/index.js';
 
 /**
- * Run states (DESIGN.md). The state machine in this folder is the only writer of
- * runs.state; every transition is an audit event.
+ * Run states (DESIGN.md; the list is the store's, store/runs.ts). The state machine in this
+ * folder is the only writer of runs.state; every transition is an audit event.
  */
-export const RUN_STATES = ['queued', 'triaged', 'running', 'checking', 'pr_opened', 'pr_failed', 'rejected', 'needs_review', 'errored'] as const;
-export type RunState = (typeof RUN_STATES)[number];
+export type { RunState } from '../store/index.js';
 
 export const TERMINAL_STATES: ReadonlySet<RunState> = new Set(['pr_opened', 'pr_failed', 'rejected', 'errored']);
 
