@@ -55,6 +55,21 @@ export default tseslint.config(
     },
   },
   {
+    // SQL lives in src/store/ only (issue 12): any `.query(` call elsewhere in src/ is a query
+    // written outside the store. Transactions are opened by workflow code and passed to store functions.
+    files: ['src/**/*.ts'],
+    ignores: ['src/store/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.property.name='query']",
+          message: 'SQL belongs in src/store/: add a store function and call it.',
+        },
+      ],
+    },
+  },
+  {
     // Tests, benchmarks and scripts: no type information; an `any` in a test double is fine.
     files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.{ts,js,mjs}'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
