@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildWidgetBundles, WIDGET_CLIENT_SOURCES, type WidgetBundles } from './build.js';
+import { buildWidgetBundles, widgetClientSources, type WidgetBundles } from './build.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 // scripts/build-widget.mjs writes lib/widget/; this module runs from src/intake/widget
@@ -23,7 +23,12 @@ export function loadWidgetAssets(): Promise<WidgetBundles> {
 }
 
 async function loadOnce(): Promise<WidgetBundles> {
-  const newestSource = Math.max(0, ...WIDGET_CLIENT_SOURCES.filter((f) => existsSync(f)).map((f) => statSync(f).mtimeMs));
+  const newestSource = Math.max(
+    0,
+    ...widgetClientSources()
+      .filter((f) => existsSync(f))
+      .map((f) => statSync(f).mtimeMs),
+  );
   for (const dir of PREBUILT_DIRS) {
     const widget = join(dir, 'widget.js');
     const screenshot = join(dir, 'screenshot.js');

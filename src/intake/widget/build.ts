@@ -1,13 +1,20 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'client');
 
-/** Every client source file: a prebuilt bundle older than any of them is stale. */
-export const WIDGET_CLIENT_SOURCES = readdirSync(CLIENT_DIR)
-  .filter((f) => f.endsWith('.ts'))
-  .map((f) => join(CLIENT_DIR, f));
+/**
+ * Every client source file: a prebuilt bundle older than any of them is stale. The
+ * production image compiles src/ without the client folder (tsconfig.build.json), so
+ * there are none there and the prebuilt bundle is always used.
+ */
+export function widgetClientSources(): string[] {
+  if (!existsSync(CLIENT_DIR)) return [];
+  return readdirSync(CLIENT_DIR)
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => join(CLIENT_DIR, f));
+}
 
 export interface WidgetBundles {
   /** The `<script src=".../widget.js">` the customer embeds. */
