@@ -18,13 +18,24 @@ npx knip --no-progress
 echo "test: dependency rules (dependency-cruiser; \`npm run deps\`)" >&2
 npx depcruise src --config .dependency-cruiser.cjs --output-type err
 
-results=".jest-cache/results.json"
 mkdir -p .jest-cache
 status=0
-NODE_OPTIONS=--experimental-vm-modules npx jest --json --outputFile="$results" "$@" || status=$?
+jest() { NODE_OPTIONS=--experimental-vm-modules npx jest --json "$@"; }
+if [ "$#" -eq 0 ]; then
+  # The whole suite. The fuzz sample runs in a jest process of its own, after the rest: inside
+  # the parallel run its worker grew past 4 GB and was killed (and took 600 s when it lived),
+  # while alone it takes about 13 s and 0.8 GB. Cause not found yet; see README "npm run fuzz".
+  jest --outputFile=.jest-cache/results.json --testPathIgnorePatterns '/test/fuzz/' || status=$?
+  jest --outputFile=.jest-cache/results-fuzz.json test/fuzz || status=$?
+  outputs=(.jest-cache/results.json .jest-cache/results-fuzz.json)
+else
+  jest --outputFile=.jest-cache/results.json "$@" || status=$?
+  outputs=(.jest-cache/results.json)
+fi
 # One plain closing line that any CI log reader understands.
 node -e '
-  const r = require(process.argv[1]);
-  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
-' "$PWD/$results" || true
+  const rs = process.argv.slice(1).map((f) => require(f));
+  const sum = (k) => rs.reduce((n, r) => n + r[k], 0);
+  console.log(`${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed, ${sum("numPendingTests")} skipped`);
+' "${outputs[@]/#/$PWD/}" || true
 exit "$status"
