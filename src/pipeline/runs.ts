@@ -11,6 +11,7 @@ import {
   updateRunState,
   type Queryable,
   type Run,
+  type RunStateColumns,
 } from '../store/index.js';
 import { TERMINAL_STATES, TRANSITIONS, type RunState } from './states.js';
 
@@ -69,16 +70,8 @@ export function getRunForBatch(db: Queryable, batchId: string): Promise<Run | nu
   return findRunForBatch(db, batchId);
 }
 
-export interface TransitionFields {
-  reason?: string | null;
-  verdict?: unknown;
-  baseCommit?: string;
-  branch?: string;
-  prUrl?: string;
-  prNumber?: number;
-  changesetBlob?: string;
-  logBlob?: string;
-  usage?: unknown;
+/** The columns a transition may set (as the store names them), plus facts for its audit event. */
+export interface TransitionFields extends Partial<RunStateColumns> {
   /** Extra facts for the audit event (ids and paths only, never secrets or report text). */
   audit?: Record<string, string | number | boolean | null | string[]>;
 }
