@@ -3,9 +3,11 @@
  * UserzError takes only these codes; src/http/status.ts gives each its HTTP status and the
  * run state machine (src/pipeline/states.ts) turns the ones that end a run into run states.
  */
+import { BILLING_ERROR_CODES } from './billing/error-codes.js';
 import { BROKER_ERROR_CODES } from './broker/error-codes.js';
 import { CLI_ERROR_CODES } from './cli/error-codes.js';
 import { CONFIG_ERROR_CODES } from './config/error-codes.js';
+import { CONSOLE_ERROR_CODES } from './console/error-codes.js';
 import { FORGE_ERROR_CODES } from './forge/error-codes.js';
 import { GUARDRAIL_ERROR_CODES } from './guardrail/error-codes.js';
 import { HTTP_ERROR_CODES } from './http/error-codes.js';
@@ -17,13 +19,17 @@ import { RUNNER_ERROR_CODES } from './runner/error-codes.js';
 import { SANDBOX_ERROR_CODES } from './sandbox/error-codes.js';
 import { SECURITY_ERROR_CODES } from './security/error-codes.js';
 import { STORE_ERROR_CODES } from './store/error-codes.js';
+import { TENANT_ERROR_CODES } from './tenant/error-codes.js';
 import { TRIAGE_ERROR_CODES } from './triage/error-codes.js';
+import { WEBHOOKS_ERROR_CODES } from './webhooks/error-codes.js';
 
 /** Each module's codes, by module (a code belongs to exactly one; test/errors/codes.test.ts checks). */
 export const ERROR_CODES_BY_MODULE = {
+  billing: BILLING_ERROR_CODES,
   broker: BROKER_ERROR_CODES,
   cli: CLI_ERROR_CODES,
   config: CONFIG_ERROR_CODES,
+  console: CONSOLE_ERROR_CODES,
   forge: FORGE_ERROR_CODES,
   guardrail: GUARDRAIL_ERROR_CODES,
   http: HTTP_ERROR_CODES,
@@ -35,7 +41,9 @@ export const ERROR_CODES_BY_MODULE = {
   sandbox: SANDBOX_ERROR_CODES,
   security: SECURITY_ERROR_CODES,
   store: STORE_ERROR_CODES,
+  tenant: TENANT_ERROR_CODES,
   triage: TRIAGE_ERROR_CODES,
+  webhooks: WEBHOOKS_ERROR_CODES,
 } as const;
 
 export type UserzErrorCode = (typeof ERROR_CODES_BY_MODULE)[keyof typeof ERROR_CODES_BY_MODULE][number];

@@ -27,6 +27,19 @@ export const CODE_TO_STATUS = {
   overloaded: 503,
   internal_error: 500,
 
+  // tenant/
+  insufficient_scope: 403,
+
+  // console/
+  not_signed_in: 401,
+  csrf_failed: 403,
+
+  // billing/
+  budget_exhausted: 402,
+
+  // webhooks/
+  webhook_endpoint_not_found: 404,
+
   // security/
   invalid_api_key: 401,
   api_key_verification_busy: 503,

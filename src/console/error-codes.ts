@@ -1,0 +1,6 @@
+/**
+ * The error codes console/ raises (sign-in, sessions, members, invites, pages): a closed set.
+ * The HTTP answer for each code is chosen in src/http/status.ts, nowhere else.
+ */
+export const CONSOLE_ERROR_CODES = ['not_signed_in', 'csrf_failed'] as const;
+export type ConsoleErrorCode = (typeof CONSOLE_ERROR_CODES)[number];
