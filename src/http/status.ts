@@ -36,6 +36,7 @@ export const CODE_TO_STATUS = {
 
   // billing/
   budget_exhausted: 402,
+  plan_unknown: 400,
 
   // webhooks/
   webhook_endpoint_not_found: 404,
