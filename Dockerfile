@@ -6,7 +6,7 @@ ARG BASE=node:20-bookworm-slim
 
 FROM ${BASE} AS build
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --no-audit --no-fund --loglevel=error
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
@@ -16,7 +16,7 @@ RUN npm run build
 FROM ${BASE}
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 USERZ_DATA_DIR=/data
 WORKDIR /app
-COPY package.json package-lock.json ./
+COPY package.json package-lock.json .npmrc ./
 RUN npm ci --omit=dev --no-audit --no-fund --loglevel=error && npm cache clean --force
 COPY --from=build /app/lib ./lib
 COPY bin ./bin
