@@ -16,7 +16,7 @@ export { openPglite } from './db/pglite.js';
 export { openPostgres } from './db/postgres.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
-export { recordAudit, listAudit } from './audit.js';
+export { recordAudit, listAudit, listAuditEvents, type AuditFilter, type StoredAuditEvent } from './audit.js';
 export * from './secrets.js';
 export * from './api-keys.js';
 export { insertOrg, listOrgs, resolveOrg } from './orgs.js';
