@@ -158,6 +158,22 @@ export async function updateAppLinks(db: Queryable, orgId: string, appId: string
   return toApp(rows[0]!);
 }
 
+/**
+ * Points an App of `orgId` at a new signing secret and deletes the old one's ciphertext, in
+ * the caller's transaction; tokens signed with the old secret stop verifying.
+ */
+export async function replaceAppSigningSecret(tx: Queryable, orgId: string, appId: string, secretId: string, actor: string): Promise<App> {
+  const [old] = await tx.query<{ signing_secret_id: string | null }>('SELECT signing_secret_id FROM apps WHERE id = $1 AND org_id = $2 FOR UPDATE', [
+    appId,
+    orgId,
+  ]);
+  if (!old) throw appNotFound(appId);
+  const [row] = await tx.query<AppRow>(`UPDATE apps SET signing_secret_id = $3 WHERE id = $1 AND org_id = $2 RETURNING ${COLUMNS}`, [appId, orgId, secretId]);
+  if (old.signing_secret_id) await tx.query('DELETE FROM secrets WHERE id = $1 AND org_id = $2', [old.signing_secret_id, orgId]);
+  await recordAudit(tx, { actor, action: 'app.signing_secret_rotate', orgId, subject: appId });
+  return toApp(row!);
+}
+
 export const appNotFound = (id: string) => new UserzError('app_not_found', `No App with id ${id}`);
 
 /** A Slack workspace installed through OAuth; the bot token is a vault secret. */

@@ -23,7 +23,7 @@ const invalidUserToken = (why: string) => new UserzError('invalid_user_token', `
  * token for one App is refused by every other.
  */
 export class UserTokenVerifier {
-  private readonly keys = new Map<string, { key: Uint8Array; expires: number }>();
+  private readonly keys = new Map<string, { secretId: string; key: Uint8Array; expires: number }>();
 
   constructor(private readonly vault: Vault) {}
 
@@ -53,11 +53,12 @@ export class UserTokenVerifier {
   }
 
   private async keyFor(appId: string, secretId: string): Promise<Uint8Array> {
+    // Keyed by the secret too: once a rotation is seen, the old secret's key is not used again.
     const cached = this.keys.get(appId);
-    if (cached && cached.expires > Date.now()) return cached.key;
+    if (cached && cached.secretId === secretId && cached.expires > Date.now()) return cached.key;
     const secret = await this.vault.revealSecret(secretId, { actor: 'intake', purpose: 'verify widget user token' });
     const key = new TextEncoder().encode(secret);
-    this.keys.set(appId, { key, expires: Date.now() + KEY_TTL_MS });
+    this.keys.set(appId, { secretId, key, expires: Date.now() + KEY_TTL_MS });
     return key;
   }
 }
