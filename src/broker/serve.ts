@@ -10,6 +10,7 @@ import {
   TOOL_NAMES,
   writeLine,
   type HostMessage,
+  type HostToolName,
   type TaskMessage,
   type ToolName,
 } from '../runner/index.js';
@@ -49,7 +50,14 @@ export interface ServeRunnerOptions {
   maxTranscriptBytes?: number;
   /** End the runner's input when the run ends (default true). */
   endRunnerInput?: boolean;
+  /**
+   * Answers the host tools the task offers (run_checks, declare_reproducing_test). The
+   * output goes back to the model as the tool's result; absent: every host tool is refused.
+   */
+  hostTools?: HostToolHandler;
 }
+
+export type HostToolHandler = (name: HostToolName, args: Record<string, unknown>) => Promise<{ ok: boolean; output: string }>;
 
 export type RunnerOutcomeKind =
   | { kind: 'completed'; summary: string }
@@ -163,6 +171,9 @@ class Broker {
         case 'model_request':
           await this.answer(message.id, message.request);
           break;
+        case 'host_tool_request':
+          await this.answerHostTool(message.id, message.name, message.arguments);
+          break;
         case 'tool_result':
           this.record({ kind: 'tool_result', callId: message.callId, name: message.name, ok: message.ok, output: message.output });
           break;
@@ -207,6 +218,17 @@ class Broker {
     });
     this.loggedMessages = serialised;
     this.loggedTools = tools;
+  }
+
+  private async answerHostTool(id: string, name: HostToolName, args: Record<string, unknown>): Promise<void> {
+    if (this.seenIds.has(id)) throw new UserzError('protocol_duplicate_id', 'The runner reused a request id');
+    this.seenIds.add(id);
+    const offered = (this.opts.task.tools ?? []).includes(name);
+    const handler = this.opts.hostTools;
+    const result = offered && handler ? await handler(name, args) : { ok: false, output: `the host does not offer "${name}" in this run` };
+    if (this.controller.signal.aborted) throw new RunEnd({ kind: 'aborted', reason: 'cancelled by the host' });
+    this.record({ kind: 'host_tool', id, name, ok: result.ok, output: result.output });
+    await this.send({ type: 'host_tool_result', id, ok: result.ok, output: result.output });
   }
 
   private async answer(id: string, fromRunner: ModelRequest): Promise<void> {

@@ -21,6 +21,7 @@ export type TranscriptEntry = { at: string } & (
   | { kind: 'model_response'; id: string; response: ModelResponse; costUsd: number }
   | { kind: 'model_error'; id: string; code: string; retryable: boolean }
   | { kind: 'tool_result'; callId: string; name: string; ok: boolean; output: string }
+  | { kind: 'host_tool'; id: string; name: string; ok: boolean; output: string }
   | { kind: 'runner_done'; summary: string }
   | { kind: 'runner_failed'; code: string; message: string }
   | { kind: 'protocol_error'; code: string; message: string }

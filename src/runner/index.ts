@@ -10,6 +10,7 @@ export {
   TaskMessage,
   TOOL_NAMES,
   ToolName,
+  type HostToolName,
 } from './protocol.js';
 export { LineReader, parseLine, writeLine } from './lines.js';
 export { gitShellExports } from './git-config.js';

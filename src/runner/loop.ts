@@ -9,9 +9,10 @@ import {
   type ModelRequest,
   type ModelResponse,
   type RunnerMessage,
+  type ToolCall,
   type TaskMessage,
 } from './protocol.js';
-import { runTool, toolSpecs } from './tools.js';
+import { isHostTool, parseHostToolArgs, runTool, toolSpecs, type ToolOutcome } from './tools.js';
 import { openWorkspace, type Workspace } from './workspace-path.js';
 
 export interface RunnerIo {
@@ -75,6 +76,21 @@ async function askModel(session: Session, request: ModelRequest): Promise<ModelR
   return answer.response;
 }
 
+/** A host tool: the host runs it (the repository's checks) and answers with its output as data. */
+async function askHost(session: Session, enabled: readonly string[], call: ToolCall): Promise<ToolOutcome> {
+  if (!enabled.includes(call.name) || !isHostTool(call.name)) return { ok: false, output: `unknown tool "${call.name.slice(0, 60)}"` };
+  const parsed = parseHostToolArgs(call.name, call);
+  if (!parsed.ok) return parsed.outcome;
+  const id = session.newRequestId();
+  await session.send({ type: 'host_tool_request', id, name: call.name, arguments: parsed.args });
+  const answer = await session.receive();
+  if (answer.type === 'abort') throw new Aborted(answer.reason);
+  if (answer.type !== 'host_tool_result' || answer.id !== id) {
+    throw new UserzError('protocol_unexpected', 'Expected the host tool result for the pending request');
+  }
+  return { ok: answer.ok, output: answer.output };
+}
+
 type FinishedExit = Exclude<RunnerExit, { status: 'aborted' }>;
 
 async function runTurns(session: Session, ws: Workspace, task: TaskMessage): Promise<FinishedExit> {
@@ -91,9 +107,11 @@ async function runTurns(session: Session, ws: Workspace, task: TaskMessage): Pro
     if (response.toolCalls.length === 0) return { status: 'done', summary: response.content };
     for (const [index, call] of response.toolCalls.entries()) {
       const result =
-        index < MAX_TOOL_CALLS_PER_TURN
-          ? await runTool(ws, task.tools, call)
-          : { ok: false, output: `not run: at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn` };
+        index >= MAX_TOOL_CALLS_PER_TURN
+          ? { ok: false, output: `not run: at most ${MAX_TOOL_CALLS_PER_TURN} tool calls per turn` }
+          : isHostTool(call.name)
+            ? await askHost(session, task.tools, call)
+            : await runTool(ws, task.tools, call);
       await session.send({ type: 'tool_result', callId: call.id, name: call.name, ok: result.ok, output: result.output });
       messages.push({ role: 'tool', toolCallId: call.id, name: call.name, content: result.output });
     }

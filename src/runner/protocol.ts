@@ -6,7 +6,7 @@ import { z } from 'zod';
  * Bump PROTOCOL_VERSION on any incompatible change: the runner refuses a task whose
  * version differs, so a stale sandbox image fails loudly instead of half-working.
  */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /**
  * Readiness, outside the protocol: a runner started ahead of its task (a pooled sandbox)
@@ -20,7 +20,14 @@ export const RUNNER_READY_LINE = 'userz-runner: ready\n';
 export const MAX_LINE_BYTES = 1024 * 1024;
 
 export const TOOL_NAMES = ['read_file', 'write_file', 'edit_file', 'search', 'list_files', 'git'] as const;
-export const ToolName = z.enum(TOOL_NAMES);
+/**
+ * Tools the runner does not run: it forwards the call to the host (host_tool_request) and
+ * hands the model the host's answer. The agent chooses only when to call them; what runs
+ * (the repository's own check commands) is the host's, from the base commit's .userz.yml.
+ */
+export const HOST_TOOL_NAMES = ['run_checks', 'declare_reproducing_test'] as const;
+export type HostToolName = (typeof HOST_TOOL_NAMES)[number];
+export const ToolName = z.enum([...TOOL_NAMES, ...HOST_TOOL_NAMES]);
 export type ToolName = z.infer<typeof ToolName>;
 
 const JsonObject = z.record(z.string(), z.unknown());
@@ -77,12 +84,14 @@ export type TaskMessage = z.infer<typeof TaskMessage>;
 export const HostMessage = z.discriminatedUnion('type', [
   TaskMessage,
   z.object({ type: z.literal('model_response'), id: z.string().max(64), response: ModelResponseSchema }),
+  z.object({ type: z.literal('host_tool_result'), id: z.string().max(64), ok: z.boolean(), output: z.string() }),
   z.object({ type: z.literal('abort'), reason: z.string().max(1000) }),
 ]);
 export type HostMessage = z.infer<typeof HostMessage>;
 
 export const RunnerMessage = z.discriminatedUnion('type', [
   z.object({ type: z.literal('model_request'), id: z.string().max(64), request: ModelRequestSchema }),
+  z.object({ type: z.literal('host_tool_request'), id: z.string().max(64), name: z.enum(HOST_TOOL_NAMES), arguments: JsonObject }),
   z.object({ type: z.literal('tool_result'), callId: z.string().max(256), name: z.string().max(128), ok: z.boolean(), output: z.string() }),
   z.object({ type: z.literal('done'), summary: z.string() }),
   z.object({ type: z.literal('failed'), code: z.string().max(128), message: z.string().max(4000) }),

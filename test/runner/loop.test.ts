@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { serveRunner } from '../../src/broker/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
-import { runAgentLoop, type RunnerExit } from '../../src/runner/index.js';
+import { PROTOCOL_VERSION, runAgentLoop, type RunnerExit } from '../../src/runner/index.js';
 import { createTempRepo, type TempRepo } from './temp-repo.js';
 
 let repo: TempRepo;
@@ -75,7 +75,7 @@ test('the runner stops on an oversized host line without buffering it whole', as
 test('the runner exits on abort while waiting for a model answer', async () => {
   const { hostToRunner, runnerToHost } = connect();
   const exitPromise = runAgentLoop({ io: { input: hostToRunner, output: runnerToHost }, workspace: repo.root });
-  hostToRunner.write(`${JSON.stringify({ type: 'task', protocolVersion: 1, system: '', prompt: 'x', tools: ['read_file'], maxTurns: 3 })}\n`);
+  hostToRunner.write(`${JSON.stringify({ type: 'task', protocolVersion: PROTOCOL_VERSION, system: '', prompt: 'x', tools: ['read_file'], maxTurns: 3 })}\n`);
   hostToRunner.write(`${JSON.stringify({ type: 'abort', reason: 'budget_exceeded:cost' })}\n`);
   expect(await exitPromise).toEqual({ status: 'aborted', reason: 'budget_exceeded:cost' });
 });
