@@ -8,6 +8,12 @@
 # entry differs (other keys are kept), dockerd is started only when `docker info` does not
 # answer, and sent SIGHUP only when the runtime configuration changed.
 #
+# --host-uds=open lets a sandbox connect to a host Unix socket that is visible through one
+# of its bind mounts (never create one on the host). The only such socket is setup's
+# egress proxy (src/sandbox/egress/), in a read-only directory mount that holds it only
+# while setup runs; a bind mount of the socket file itself does not start under runsc
+# ("mount submount: operation not permitted"), and without the flag connect() is EPERM.
+#
 # Environment: DOCKERD_LOG (default /tmp/dockerd.log), SANDBOX_READY_TIMEOUT (s, default 60).
 set -euo pipefail
 
@@ -37,7 +43,7 @@ changed="$(as_root env RUNSC_PATH="$runsc_path" DAEMON_JSON="$daemon_json" node 
     if (e.code !== "ENOENT") { console.error(`daemon.json unreadable, replacing it: ${e.message}`); }
   }
   if (typeof current !== "object" || current === null || Array.isArray(current)) current = {};
-  const wanted = { path: process.env.RUNSC_PATH, runtimeArgs: ["--network=none"] };
+  const wanted = { path: process.env.RUNSC_PATH, runtimeArgs: ["--network=none", "--host-uds=open"] };
   const runtimes = typeof current.runtimes === "object" && current.runtimes !== null ? current.runtimes : {};
   if (JSON.stringify(runtimes.runsc) === JSON.stringify(wanted)) { console.log("no"); process.exit(0); }
   const next = { ...current, runtimes: { ...runtimes, runsc: wanted } };

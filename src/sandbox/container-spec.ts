@@ -23,6 +23,10 @@ export const SANDBOX_USER = '1000:1000';
  */
 export const SANDBOX_INIT_USER = '65534:65534';
 export const WORKSPACE_PATH = '/work';
+/** Where the sandbox sees its egress slot (workspace.ts): read-only, empty but while setup runs. */
+export const EGRESS_PATH = '/run/userz-egress';
+/** The proxy socket's name in the egress slot. */
+export const EGRESS_SOCKET_NAME = 'proxy.sock';
 
 /**
  * Everything the sandbox's processes see in their environment. Fixed values only: the host
@@ -57,7 +61,7 @@ export function leaseStartOf(names: readonly string[]): number | undefined {
 
 export function buildContainerSpec(
   config: SandboxConfig,
-  p: { sandboxId: string; runId: string; createdAtMs: number; mountPoint: string },
+  p: { sandboxId: string; runId: string; createdAtMs: number; mountPoint: string; egressDir: string },
 ): Docker.ContainerCreateOptions {
   const { limits } = config;
   return {
@@ -93,8 +97,11 @@ export function buildContainerSpec(
       MemorySwap: limits.memoryBytes,
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
       Tmpfs: { '/tmp': `rw,nosuid,nodev,size=${limits.tmpBytes},mode=1777` },
-      // The run's own workspace is the only host path in the container; no Docker socket.
-      Binds: [`${p.mountPoint}:${WORKSPACE_PATH}:rw`],
+      // The run's own workspace is the only writable host path in the container; no Docker
+      // socket. The egress slot is read-only and holds a socket only while setup runs: a
+      // directory, because runsc cannot bind-mount a socket file itself, and connecting to
+      // it needs runsc's --host-uds=open (scripts/install-sandbox.sh).
+      Binds: [`${p.mountPoint}:${WORKSPACE_PATH}:rw`, `${p.egressDir}:${EGRESS_PATH}:ro`],
       LogConfig: { Type: 'none', Config: {} },
       AutoRemove: false,
     },

@@ -86,7 +86,8 @@ export interface ExecHooks {
 
 export async function execInContainer(docker: Docker, container: Docker.Container, argv: string[], opts: ExecOptions, hooks: ExecHooks): Promise<ExecResult> {
   const started = Date.now();
-  const exec = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined);
+  const env = opts.env && opts.env.length > 0 ? [...opts.env] : undefined;
+  const exec = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined, env);
   hooks.track(exec.socket);
   const result = await completeExec(docker, exec, opts, hooks);
   const timedOut = opts.timeoutMs !== undefined && result.exitCode === 137 && Date.now() - started >= opts.timeoutMs;

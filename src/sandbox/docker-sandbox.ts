@@ -3,15 +3,16 @@
  * a wall clock, and the repository-in / change-set-out transfers.
  */
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { Readable, type Duplex } from 'node:stream';
 import type Docker from 'dockerode';
 import { UserzError, errorMessage } from '../errors.js';
 import { gitShellExports, RUNNER_READY_ENV, RUNNER_READY_LINE } from '../runner/index.js';
 import type { ChangeSet } from '../guardrail/index.js';
 import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
-import { buildContainerSpec, containerName } from './container-spec.js';
+import { buildContainerSpec, containerName, EGRESS_PATH, EGRESS_SOCKET_NAME } from './container-spec.js';
 import { attachProcess, completeExec, execInContainer, spawnInContainer, startExec, type ExecHooks, type StartedExec } from './docker-exec.js';
-import type { ChangeSetCaps, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
+import type { ChangeSetCaps, EgressSlot, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
 import { PROCESS_SWEEP_SOURCE, SWEEP_EXIT_CODE } from './process-sweep.js';
 import { TREE_WALK_SOURCE } from './tree-walk.js';
@@ -161,6 +162,10 @@ export class DockerSandbox implements Sandbox {
     return this.runIdValue;
   }
 
+  get egressSlot(): EgressSlot {
+    return { hostSocket: join(this.workspace.egressDir, EGRESS_SOCKET_NAME), sandboxSocket: `${EGRESS_PATH}/${EGRESS_SOCKET_NAME}` };
+  }
+
   /** Creates and starts a pristine sandbox. `runId` empty: a pool member not yet assigned. */
   static async create(
     config: SandboxConfig,
@@ -175,7 +180,9 @@ export class DockerSandbox implements Sandbox {
     // The container only needs the mount point's path until it starts: make both at once.
     const [made, created] = await Promise.allSettled([
       createWorkspace(config.workspaceRoot, sandboxId, config.limits.workspaceBytes),
-      config.docker.createContainer(buildContainerSpec(config, { sandboxId, runId, createdAtMs, mountPoint: workspace.mountPoint })),
+      config.docker.createContainer(
+        buildContainerSpec(config, { sandboxId, runId, createdAtMs, mountPoint: workspace.mountPoint, egressDir: workspace.egressDir }),
+      ),
     ]);
     const container = created.status === 'fulfilled' ? created.value : undefined;
     try {

@@ -12,6 +12,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Caps stdout + stderr kept in host memory; past it: UserzError sandbox_output_too_large. */
   maxOutputBytes?: number;
+  /** Fixed, non-secret additions to the sandbox environment for this command (setup's proxy variables). */
+  env?: readonly string[];
 }
 
 export interface ExecResult {
@@ -43,8 +45,20 @@ export interface ChangeSetCaps {
   maxBytes: number;
 }
 
+/**
+ * The sandbox's one possible path out: a host directory, mounted read-only inside, that is
+ * empty except while setup's egress proxy listens on a Unix socket in it (egress/).
+ */
+export interface EgressSlot {
+  /** The socket's path on the host. */
+  hostSocket: string;
+  /** The same socket as the sandbox's processes see it. */
+  sandboxSocket: string;
+}
+
 export interface Sandbox {
   readonly runId: string;
+  readonly egressSlot: EgressSlot;
   /**
    * Streams a tar archive into the workspace (never to a host file), makes the workspace a
    * git repository with one commit by a fixed Userz identity, and returns that commit.

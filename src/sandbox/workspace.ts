@@ -16,17 +16,20 @@ export interface Workspace {
   dir: string;
   /** Mount point, bind-mounted at /work. */
   mountPoint: string;
+  /** The egress slot, bind-mounted read-only at /run/userz-egress: only setup's proxy socket ever appears in it. */
+  egressDir: string;
 }
 
 export function workspacePaths(root: string, sandboxId: string): Workspace {
   const dir = join(root, sandboxId);
-  return { dir, mountPoint: join(dir, 'mnt') };
+  return { dir, mountPoint: join(dir, 'mnt'), egressDir: join(dir, 'egress') };
 }
 
 export async function createWorkspace(root: string, sandboxId: string, sizeBytes: number): Promise<Workspace> {
   const ws = workspacePaths(root, sandboxId);
   const image = join(ws.dir, 'disk.ext4');
   await mkdir(ws.mountPoint, { recursive: true });
+  await mkdir(ws.egressDir, { mode: 0o755 });
   try {
     await run('truncate', ['-s', String(sizeBytes), image]);
     // -m 0: the sandbox user gets every block; lazy init keeps an 8 GiB image a few MB and fast.

@@ -172,8 +172,14 @@ describe('privileges and file system', () => {
       user: '65534:65534',
       labels: ['userz.created-at', 'userz.instance', 'userz.role', 'userz.run-id', 'userz.sandbox-id'],
     });
-    expect(info.Mounts).toEqual([expect.objectContaining({ Type: 'bind', Destination: '/work', RW: true })]);
-    expect(info.Mounts[0]!.Source).toMatch(/\/[0-9a-f]{16}\/mnt$/);
+    // The workspace, and setup's egress slot: read-only, and empty outside setup (test/sandbox/egress/).
+    const mounts = [...info.Mounts].sort((a, b) => a.Destination.localeCompare(b.Destination));
+    expect(mounts).toEqual([
+      expect.objectContaining({ Type: 'bind', Destination: '/run/userz-egress', RW: false }),
+      expect.objectContaining({ Type: 'bind', Destination: '/work', RW: true }),
+    ]);
+    expect(mounts[0]!.Source).toMatch(/\/[0-9a-f]{16}\/egress$/);
+    expect(mounts[1]!.Source).toMatch(/\/[0-9a-f]{16}\/mnt$/);
   }, 30_000);
 
   it('has no Docker socket and no host path but its own workspace', async () => {
