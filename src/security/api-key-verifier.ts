@@ -99,7 +99,7 @@ export class ApiKeyVerifier {
       await this.limiter.hit(checks);
       throw invalidApiKey();
     }
-    const key = { id: proven.id, orgId: proven.orgId, prefix: parsed.prefix };
+    const key = { id: proven.id, orgId: proven.orgId, prefix: parsed.prefix, scopes: proven.scopes };
     this.verified.remember(digest, key, sha256(proven.hash));
     return key;
   }
@@ -124,7 +124,7 @@ export class ApiKeyVerifier {
     if (!entry) return null;
     const row = await findApiKeyRow(this.db, prefix);
     const same = row !== null && row.id === entry.key.id && timingSafeEqual(sha256(row.hash), entry.storedHashDigest);
-    if (same && !row.revoked) return entry.key;
+    if (same && !row.revoked) return { ...entry.key, scopes: row.scopes };
     this.verified.drop(digest);
     // The secret was proven and the key is now revoked: refuse without hashing or counting.
     if (same) throw invalidApiKey();

@@ -1,7 +1,17 @@
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { UserzError } from '../errors.js';
-import { getApiKeyByPrefix, insertApiKey, markApiKeyRevoked, newId, randomBase62, recordAudit, type Queryable } from '../store/index.js';
+import {
+  createScopedApiKey,
+  getApiKeyByPrefix,
+  markApiKeyRevoked,
+  newId,
+  randomBase62,
+  recordAudit,
+  type ApiKeySummary,
+  type Queryable,
+} from '../store/index.js';
+import { SCOPES, type Scope } from '../tenant/index.js';
 
 const scrypt = promisify(scryptCb) as (pw: Buffer, salt: Buffer, len: number, opts: { N: number; r: number; p: number }) => Promise<Buffer>;
 
@@ -28,6 +38,7 @@ export interface ApiKeyRow {
   salt: Buffer;
   hash: Buffer;
   revoked: boolean;
+  scopes: Scope[];
 }
 
 export interface IssuedApiKey {
@@ -36,12 +47,15 @@ export interface IssuedApiKey {
   /** The full key. Returned once; never stored, never logged. */
   key: string;
   prefix: string;
+  summary: ApiKeySummary;
 }
 
+/** A key proven on a request: what keyPrincipal (tenant/) turns into a Principal. */
 export interface VerifiedApiKey {
   id: string;
   orgId: string;
   prefix: string;
+  scopes: Scope[];
 }
 
 export const invalidApiKey = () => new UserzError('invalid_api_key', 'The API key is missing, malformed, revoked or wrong');
@@ -60,15 +74,20 @@ export function parseApiKey(key: string): { prefix: string; secret: string } | n
   return { prefix: prefix!, secret: secret! };
 }
 
-export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: string; actor: string }): Promise<IssuedApiKey> {
+/**
+ * Issues a key with `scopes` (default all three: the operator's first key from `userz init`).
+ * Whether the creator may grant them is the caller's check (tenant's mayGrant).
+ */
+export async function issueApiKey(db: Queryable, orgId: string, opts: { label?: string; actor: string; scopes?: readonly Scope[] }): Promise<IssuedApiKey> {
   const id = newId('key');
   const prefix = randomBase62(12);
   const secret = randomBase62(43);
   const salt = randomBytes(16);
   const hash = await scryptSecretHash(Buffer.from(secret), salt);
-  await insertApiKey(db, { id, orgId, prefix, salt, hash, label: opts.label ?? null });
-  await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix } });
-  return { id, orgId, key: formatApiKey(prefix, secret), prefix };
+  const scopes = SCOPES.filter((s) => (opts.scopes ?? SCOPES).includes(s));
+  const summary = await createScopedApiKey(db, { id, orgId, prefix, salt, hash, label: opts.label ?? null, scopes });
+  await recordAudit(db, { actor: opts.actor, action: 'api_key.create', orgId, subject: id, data: { prefix, scopes } });
+  return { id, orgId, key: formatApiKey(prefix, secret), prefix, summary };
 }
 
 /**
@@ -80,7 +99,7 @@ export async function verifyApiKey(db: Queryable, presented: string | undefined,
   if (!parsed) throw invalidApiKey();
   const row = await findApiKeyRow(db, parsed.prefix);
   if (!(await secretMatches(row, parsed.secret, hash)) || !row || row.revoked) throw invalidApiKey();
-  return { id: row.id, orgId: row.orgId, prefix: parsed.prefix };
+  return { id: row.id, orgId: row.orgId, prefix: parsed.prefix, scopes: row.scopes };
 }
 
 export async function findApiKeyRow(db: Queryable, prefix: string): Promise<ApiKeyRow | null> {
