@@ -31,7 +31,16 @@ export type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, 
 export type { RetryPolicy } from './retry.js';
 export { renderPrBody, renderCommitMessage } from './pr-body.js';
 export { parsePullRequestEvent } from './github/index.js';
-export { verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent, checkGitLabPayload, gitLabProjectIdOf, GITLAB_OPS } from './gitlab/index.js';
-export { registerGitHubInstallRoutes } from './github/install-link.js';
+export {
+  verifyGitLabWebhook,
+  deliveryIdOf,
+  parseMergeRequestEvent,
+  checkGitLabPayload,
+  gitLabProjectIdOf,
+  GITLAB_OPS,
+  addGitLabProject,
+  type AddedGitLabProject,
+} from './gitlab/index.js';
+export { createInstallLink, registerGitHubInstallRoutes } from './github/install-link.js';
 export { registerInstallationEvents } from './github/installations.js';
 export { registerGitHubWebhookRoute } from './github/webhook-route.js';

@@ -108,3 +108,12 @@ export async function consumeInstallState(db: Queryable, nonceHash: string, orgI
   );
   return rows.length === 1;
 }
+
+/** The GitHub installations linked to an org, newest link first. */
+export async function listOrgInstallations(db: Queryable, orgId: string): Promise<Array<{ installationId: number; linkedAt: Date; linkedBy: string }>> {
+  const rows = await db.query<{ installation_id: string | number; linked_at: Date; linked_by: string }>(
+    'SELECT installation_id, linked_at, linked_by FROM github_installations WHERE org_id = $1 ORDER BY linked_at DESC, installation_id',
+    [orgId],
+  );
+  return rows.map((r) => ({ installationId: Number(r.installation_id), linkedAt: r.linked_at, linkedBy: r.linked_by }));
+}

@@ -99,17 +99,30 @@ function parseInstallationId(raw: string | null): number {
   return Number(raw);
 }
 
+/**
+ * A single-use, 15-minute link to GitHub's install page for `orgId` (the API's
+ * POST /api/v1/github/install-links and the console's repositories page).
+ */
+export async function createInstallLink(
+  deps: Pick<GitHubInstallDeps, 'db' | 'log' | 'install' | 'apiBaseUrl'>,
+  orgId: string,
+  actor: string,
+): Promise<{ url: string; expiresAt: Date }> {
+  const install = deps.install;
+  if (!install) throw notConfigured();
+  const nonce = randomBytes(24).toString('base64url');
+  const expiresAt = Date.now() + INSTALL_STATE_TTL_MS;
+  await saveInstallState(deps.db, { nonceHash: hashNonce(nonce), orgId, createdBy: actor, expiresAt: new Date(expiresAt) });
+  const state = signInstallState(install.stateSecret, { nonce, orgId, expiresAt });
+  deps.log.info({ orgId }, 'GitHub install link created');
+  return { url: installPageUrl(deps.apiBaseUrl, install.slug, state), expiresAt: new Date(expiresAt) };
+}
+
 export function registerGitHubInstallRoutes(router: Router, deps: GitHubInstallDeps): void {
   router.add('POST', '/api/v1/github/install-links', async (req, res) => {
     const key = await deps.verifyKey(bearerToken(req), req);
-    const install = deps.install;
-    if (!install) throw notConfigured();
-    const nonce = randomBytes(24).toString('base64url');
-    const expiresAt = Date.now() + INSTALL_STATE_TTL_MS;
-    await saveInstallState(deps.db, { nonceHash: hashNonce(nonce), orgId: key.orgId, createdBy: `api_key:${key.id}`, expiresAt: new Date(expiresAt) });
-    const state = signInstallState(install.stateSecret, { nonce, orgId: key.orgId, expiresAt });
-    deps.log.info({ orgId: key.orgId }, 'GitHub install link created');
-    sendJson(res, 201, { url: installPageUrl(deps.apiBaseUrl, install.slug, state), expiresAt: new Date(expiresAt).toISOString() });
+    const link = await createInstallLink(deps, key.orgId, `api_key:${key.id}`);
+    sendJson(res, 201, { url: link.url, expiresAt: link.expiresAt.toISOString() });
   });
 
   router.add('GET', '/api/github/setup', async (_req, res, { url }) => {
