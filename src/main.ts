@@ -23,6 +23,7 @@ import { forgeFor, registerGitHubReviewEvents, registerGitLabWebhookRoute, regis
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, queueStats, type Store } from './store/index.js';
+import { registerWebhookRoutes } from './webhooks/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -182,6 +183,11 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
     });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
+    registerWebhookRoutes(router, {
+      db: deps.store.db,
+      vault: deps.vault,
+      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
+    });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
     registerGitHubInstallRoutes(router, {
       db: deps.store.db,

@@ -40,6 +40,7 @@ export const CODE_TO_STATUS = {
 
   // webhooks/
   webhook_endpoint_not_found: 404,
+  webhook_url_refused: 400,
 
   // security/
   invalid_api_key: 401,

@@ -4,6 +4,7 @@ import type { BlobStore, Db } from '../store/index.js';
 import { enqueueJobs, newId, randomBase62 } from '../store/index.js';
 import { insertReports, type NewReport, type Report, type ReplyTo, type ReportSource, type StoredAttachment } from '../store/index.js';
 import type { App } from '../store/index.js';
+import { emitWebhookEvents } from '../webhooks/index.js';
 import type { ParsedAttachment } from './report-input.js';
 
 export interface AcceptedReport {
@@ -127,6 +128,10 @@ class ReportWriter {
         tx,
         'triage',
         batch.map((p) => ({ key: `triage:${p.input.id}`, payload: { reportId: p.input.id } })),
+      );
+      await emitWebhookEvents(
+        tx,
+        batch.map((p) => ({ orgId: p.input.orgId, type: 'report.received', data: { reportId: p.input.id, appId: p.input.appId, source: p.input.source } })),
       );
       return batch.map((p) => stored.get(p.input.id)!);
     });

@@ -5,6 +5,7 @@ import type { ModelClient } from '../model/index.js';
 import type { SandboxDriver } from '../sandbox/index.js';
 import type { Vault } from '../security/index.js';
 import type { BlobStore, Db, Repo, ReportOutcome } from '../store/index.js';
+import type { WebhookDeliveryOptions } from '../webhooks/index.js';
 
 /**
  * The port the pipeline calls when a run ends: tell the reporter, where they reported.
@@ -38,6 +39,8 @@ export interface PipelineDeps {
   runnerCommand?: string[];
   /** Where run events are counted (src/metrics, wired in main.ts); absent: not counted. */
   metrics?: PipelineMetrics;
+  /** How `webhook` jobs deliver (clock, resolver; tests allow loopback receivers); absent: the defaults. */
+  webhooks?: WebhookDeliveryOptions;
 }
 
 /** The pipeline's metrics port: labels are run states, rule ids and purposes, never report content. */

@@ -13,6 +13,7 @@ import {
   type Run,
   type RunStateColumns,
 } from '../store/index.js';
+import { emitRunStateEvents, emitWebhookEvents } from '../webhooks/index.js';
 import { TERMINAL_STATES, TRANSITIONS, type RunState } from './states.js';
 
 export type { Run } from '../store/index.js';
@@ -59,6 +60,7 @@ export async function insertTriagedRun(
     { id, orgId: input.orgId, appId: input.appId, batchId: input.batchId, repoId: input.repoId, state: to, reason, terminal: TERMINAL_STATES.has(to) },
     { queued: { from: null, reason: null, batchId: input.batchId }, moved: { from: 'queued', reason } },
   );
+  await emitRunStateEvents(tx, { id, ...input, prUrl: null, prNumber: null }, to, reason);
   return id;
 }
 
@@ -93,6 +95,7 @@ export async function transitionRun(tx: Queryable, runId: string, from: RunState
     subject: runId,
     data: { from, reason: fields.reason ?? null, ...(fields.prUrl ? { prUrl: fields.prUrl } : {}), ...audit },
   });
+  await emitRunStateEvents(tx, run, to, fields.reason ?? null);
   return run;
 }
 
@@ -109,6 +112,7 @@ export async function recordReviewState(tx: Queryable, runId: string, reviewStat
   const orgId = await updateRunReviewState(tx, runId, reviewState, { repoId, githubRepositoryId: githubId });
   if (orgId === null) return false;
   await recordAudit(tx, { actor, action: `run.review.${reviewState}`, orgId, subject: runId });
+  if (reviewState === 'merged') await emitWebhookEvents(tx, [{ orgId, type: 'pr.merged', data: { runId } }]);
   return true;
 }
 

@@ -32,6 +32,7 @@ import {
   type OpenBatch,
   type TriageDecision,
 } from '../triage/index.js';
+import { emitWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import type { PipelineDeps } from './deps.js';
 import { TERMINAL_STATES, TRANSITIONS } from './states.js';
 
@@ -109,6 +110,7 @@ export async function applyTriage(deps: Pick<PipelineDeps, 'batchDelayMs' | 'bat
   const batches: NewBatchRow[] = [];
   const runs: TriagedRunRow[] = [];
   const jobs: NewJobRow[] = [];
+  const events: WebhookEvent[] = [];
   for (const a of todo) {
     if (a.decision.action === 'run') continue;
     // Held for review or rejected: a batch and run of their own, never open to others.
@@ -141,6 +143,10 @@ export async function applyTriage(deps: Pick<PipelineDeps, 'batchDelayMs' | 'bat
       }),
     );
     if (state === 'rejected') jobs.push({ kind: 'notify', key: `notify:${runId}`, payload: { runId }, runAt: new Date(), maxAttempts: 5 });
+    else {
+      const data = { reportId: a.report.id, runId, appId: a.report.appId, reason: a.decision.reason };
+      events.push({ orgId: a.report.orgId, type: 'report.needs_review', data });
+    }
   }
   const benign = todo.filter((a) => a.decision.action === 'run');
   if (benign.length > 0) {
@@ -165,6 +171,7 @@ export async function applyTriage(deps: Pick<PipelineDeps, 'batchDelayMs' | 'bat
   await insertBatchesWithReports(tx, batches);
   await insertTriagedRuns(tx, runs);
   await enqueueJobRows(tx, jobs);
+  await emitWebhookEvents(tx, events);
 }
 
 interface PlannedBatch extends OpenBatch {

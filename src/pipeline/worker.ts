@@ -6,6 +6,7 @@ import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
 import { executeRun } from './run.js';
 import { runLifecycleJob } from '../lifecycle/index.js';
+import { deliverWebhookJob } from '../webhooks/index.js';
 import { recordTriageFailure } from './triage.js';
 import { TriageGroups } from './triage-group.js';
 
@@ -29,7 +30,7 @@ export interface Worker {
 // meanwhile go in one transaction (triage-group.ts), so concurrency is bounded by the model's
 // latency, not the pool: 512 at once allow ~1,700 jobs/s with a 300 ms model (256 capped a
 // 300 ms model near 630-850 jobs/s, too close to the 500 req/s intake it must keep up with).
-const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 512, run: 2, notify: 8, lifecycle: 1 };
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 512, run: 2, notify: 8, lifecycle: 1, webhook: 8 };
 
 /**
  * Failures of the database itself rather than of the job: a deadlock or serialization
@@ -59,6 +60,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
     ['run', 0],
     ['notify', 0],
     ['lifecycle', 0],
+    ['webhook', 0],
   ]);
   const running = new Set<Promise<void>>();
   // Triage jobs share report reads and write their results in groups (one transaction each).
@@ -76,7 +78,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
   const claimBatch = (kind: JobKind) => Math.max(1, Math.floor(concurrency[kind] / 16));
   // Kinds a finished job asked to claim; the poll timer claims every kind.
   const woken = new Set<JobKind>();
-  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run', 'lifecycle'];
+  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run', 'lifecycle', 'webhook'];
 
   const poll = async (kinds: readonly JobKind[]): Promise<void> => {
     for (const kind of kinds) {
@@ -131,8 +133,10 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       }
       // The recurring lifecycle job reschedules its own row instead of completing.
       else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);
+      // A delivery completes or reschedules its own job, with its attempt in the delivery log.
+      else if (job.kind === 'webhook') await deliverWebhookJob({ ...deps, ...deps.webhooks }, job);
       else await notifyRun(deps, String(job.payload.runId));
-      if (job.kind !== 'triage' && job.kind !== 'lifecycle') await completeJob(deps.db, job.id);
+      if (job.kind !== 'triage' && job.kind !== 'lifecycle' && job.kind !== 'webhook') await completeJob(deps.db, job.id);
     } catch (e) {
       const retryable = (isUserzError(e) && e.retryable) || isTransientDbError(e);
       const final = !retryable || job.attempts >= job.maxAttempts;

@@ -87,3 +87,4 @@ export * from './batches.js';
 export * from './runs.js';
 export * from './triage-writes.js';
 export * from './spend.js';
+export * from './webhooks.js';

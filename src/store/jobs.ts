@@ -10,8 +10,11 @@ import type { Db, Queryable } from './db/interface.js';
  * simply stops renewing it; when it lapses another worker claims the job again. Every
  * stage is therefore written to be safe to run again (see pipeline/run.ts).
  */
-/** `lifecycle` is the one recurring job (blob expiry, src/lifecycle/expire.ts): it reschedules itself and never completes. */
-export type JobKind = 'triage' | 'run' | 'notify' | 'lifecycle';
+/**
+ * `lifecycle` is the one recurring job (blob expiry, src/lifecycle/expire.ts): it reschedules itself and never completes.
+ * `webhook` is one delivery of an event to an org's endpoint (src/webhooks/deliver.ts): it schedules its own retries.
+ */
+export type JobKind = 'triage' | 'run' | 'notify' | 'lifecycle' | 'webhook';
 
 export interface EnqueueOptions {
   runAt?: Date;
