@@ -19,7 +19,14 @@ import { createLogger, type Logger } from './log/index.js';
 import { Metrics, registerMetricsRoute } from './metrics/index.js';
 import { createModelClient } from './model/index.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
-import { forgeFor, registerGitHubReviewEvents, registerGitLabWebhookRoute, registerReviewRoutes, type PipelineDeps } from './pipeline/index.js';
+import {
+  createSetupEgress,
+  forgeFor,
+  registerGitHubReviewEvents,
+  registerGitLabWebhookRoute,
+  registerReviewRoutes,
+  type PipelineDeps,
+} from './pipeline/index.js';
 import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, queueStats, type Store } from './store/index.js';
@@ -115,6 +122,7 @@ export function buildPipelineDeps(config: Config, log: Logger, store: Store, vau
     budget: DEFAULT_RUN_BUDGET,
     batchDelayMs: 60_000,
     metrics,
+    setupEgress: createSetupEgress({ db: store.db, log: log.child({ name: 'egress' }), lists: config.sandbox.egressLists }),
   };
 }
 

@@ -39,6 +39,8 @@ export interface Config {
     workspaceMb: number;
     cpus: number;
     pids: number;
+    /** USERZ_EGRESS_LISTS: the named host lists setup's egress may be granted (sandbox/egress). */
+    egressLists: Record<string, string[]>;
   };
   /** Overload behaviour: load shedding (http/shed.ts), chat ack deadline, triage concurrency. */
   load: {
@@ -131,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       workspaceMb: e.USERZ_SANDBOX_WORKSPACE_MB,
       cpus: e.USERZ_SANDBOX_CPUS,
       pids: e.USERZ_SANDBOX_PIDS,
+      egressLists: e.USERZ_EGRESS_LISTS,
     },
     load: {
       shed: {

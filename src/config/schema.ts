@@ -10,6 +10,9 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v));
 
+const EGRESS_HOST = /^(\*\.)?(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
+const EgressListsInput = z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), z.array(z.string().toLowerCase().regex(EGRESS_HOST)).max(64));
+
 const intWithDefault = (def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   z
     .string()
@@ -129,6 +132,17 @@ export const EnvSchema = z.object({
   USERZ_SANDBOX_WORKSPACE_MB: intWithDefault(8192, 16, 1 << 22),
   USERZ_SANDBOX_CPUS: intWithDefault(2, 1, 64),
   USERZ_SANDBOX_PIDS: intWithDefault(1024, 64, 1 << 16),
+  // Setup's egress (issue 18): the operator's named lists, JSON {"npm": ["host", "*.host"], ...}.
+  // A repository's `.userz.yml` egress.allow names lists; only hosts on a named list are reachable, only during setup.
+  USERZ_EGRESS_LISTS: optionalString.transform((v, ctx) => {
+    if (v === undefined) return {};
+    try {
+      return EgressListsInput.parse(JSON.parse(v));
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object of list names to arrays of host names (a leading *. matches subdomains)' });
+      return z.NEVER;
+    }
+  }),
 
   /** Requests served at once per class before others wait, then are shed (503 + Retry-After); 0 = unbounded. See http/shed.ts. */
   USERZ_SHED_INGEST: intWithDefault(16, 0, 100_000),

@@ -5,6 +5,7 @@ import type { ModelClient } from '../model/index.js';
 import type { SandboxDriver } from '../sandbox/index.js';
 import type { Vault } from '../security/index.js';
 import type { BlobStore, Db, Repo, ReportOutcome } from '../store/index.js';
+import type { SetupEgress } from './egress.js';
 import type { WebhookDeliveryOptions } from '../webhooks/index.js';
 
 /**
@@ -39,6 +40,8 @@ export interface PipelineDeps {
   runnerCommand?: string[];
   /** Where run events are counted (src/metrics, wired in main.ts); absent: not counted. */
   metrics?: PipelineMetrics;
+  /** Setup's egress path to the operator's allowlisted hosts (egress.ts, wired in main.ts); absent: setup has no network. */
+  setupEgress?: SetupEgress;
   /** How `webhook` jobs deliver (clock, resolver; tests allow loopback receivers); absent: the defaults. */
   webhooks?: WebhookDeliveryOptions;
 }

@@ -8,4 +8,5 @@ export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { registerReviewRoutes } from './review.js';
 export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
 export { forgeFor } from './forge-for.js';
+export { createSetupEgress, type SetupEgress, type SetupEgressRequest } from './egress.js';
 export type { Notifier, PipelineDeps } from './deps.js';

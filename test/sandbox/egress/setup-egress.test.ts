@@ -7,7 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { DockerRunscDriver, withSetupEgress, type EgressLedgerEntry, type Sandbox } from '../../../src/sandbox/index.js';
+import pino from 'pino';
+import { createSetupEgress } from '../../../src/pipeline/egress.js';
+import { DockerRunscDriver, type Sandbox } from '../../../src/sandbox/index.js';
+import { insertOrg, listEgressConnections, newId, type Db, type EgressConnection } from '../../../src/store/index.js';
+import { openTestDb } from '../../helpers/db.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../engine.js';
 
 // Runs inside the sandbox as uid 1000. `fetch <host> <port>`: a GET through HTTPS_PROXY's
@@ -56,7 +60,8 @@ let sandbox: Sandbox;
 let registry: Server;
 let registryPort: number;
 let forwarderPort = 0;
-const ledger: EgressLedgerEntry[] = [];
+let ledger: EgressConnection[] = [];
+let db: Db;
 const seen: Record<string, unknown> = {};
 
 const run = async (args: string[], env?: readonly string[]) => {
@@ -73,38 +78,50 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => registry.listen(0, '127.0.0.1', r));
   registryPort = (registry.address() as { port: number }).port;
+  db = await openTestDb('pglite');
+  const org = await insertOrg(db, 'acme', 'test');
+  const appId = newId('app');
+  const batchId = newId('bat');
+  const runId = newId('run');
+  await db.query('INSERT INTO apps (id, org_id, name, public_key) VALUES ($1, $2, $3, $4)', [appId, org.id, 'Shop', `pub_${appId}`]);
+  await db.query(`INSERT INTO batches (id, app_id, fingerprint, open_until) VALUES ($1, $2, 'fp', now())`, [batchId, appId]);
+  await db.query(`INSERT INTO runs (id, org_id, app_id, batch_id, state) VALUES ($1, $2, $3, $4, 'running')`, [runId, org.id, appId, batchId]);
   driver = await DockerRunscDriver.open(testSandboxConfig('egress', { runnerCommand: null }));
-  sandbox = await driver.acquire('run-egress');
-  // One setup: every probe runs while the egress path is open.
-  const { ledger: entries } = await withSetupEgress(
-    sandbox,
-    {
-      allowHosts: ['registry.test'],
+  sandbox = await driver.acquire(runId);
+  const setupEgress = createSetupEgress({
+    db,
+    log: pino({ level: 'silent' }),
+    // The operator's lists: the stand-in's name, and one the repository does not ask for.
+    lists: { standin: ['registry.test'], other: ['elsewhere.test'] },
+    proxy: {
       ports: [registryPort],
       allowLoopback: true,
       lookup: async (host) => (host === 'registry.test' || host === 'elsewhere.test' ? [{ address: '127.0.0.1', family: 4 }] : []),
     },
-    async (env) => {
-      forwarderPort = Number(new URL(env.find((e) => e.startsWith('HTTPS_PROXY='))!.slice('HTTPS_PROXY='.length)).port);
-      seen.allowed = await run(['fetch', 'registry.test', String(registryPort)], env);
-      seen.offList = await run(['fetch', 'elsewhere.test', String(registryPort)], env);
-      seen.unset = await run(['fetch', 'registry.test', String(registryPort)]);
-      seen.dns = await run(['dns', 'registry.test'], env);
-      seen.tcpHost = await run(['tcp', '172.17.0.1', '2375'], env);
-      seen.tcpPublic = await run(['tcp', '1.1.1.1', '443'], env);
-      seen.socketDuring = existsSync(sandbox.egressSlot.hostSocket);
-    },
-  );
-  ledger.push(...entries);
+  });
+  // One setup, as .userz.yml `egress.allow: [standin, pypi]` asks (pypi is not offered here):
+  // every probe runs while the egress path is open.
+  await setupEgress(sandbox, { orgId: org.id, runId, allow: ['standin', 'pypi'] }, async (env) => {
+    forwarderPort = Number(new URL(env.find((e) => e.startsWith('HTTPS_PROXY='))!.slice('HTTPS_PROXY='.length)).port);
+    seen.allowed = await run(['fetch', 'registry.test', String(registryPort)], env);
+    seen.offList = await run(['fetch', 'elsewhere.test', String(registryPort)], env);
+    seen.unset = await run(['fetch', 'registry.test', String(registryPort)]);
+    seen.dns = await run(['dns', 'registry.test'], env);
+    seen.tcpHost = await run(['tcp', '172.17.0.1', '2375'], env);
+    seen.tcpPublic = await run(['tcp', '1.1.1.1', '443'], env);
+    seen.socketDuring = existsSync(sandbox.egressSlot.hostSocket);
+  });
+  ledger = await listEgressConnections(db, org.id, runId);
 }, 180_000);
 
 afterAll(async () => {
   await driver?.close();
+  await db?.close();
   await new Promise((r) => registry?.close(r));
 });
 
 describe('setup egress in the sandbox', () => {
-  it('reaches an allowed name through the proxy and logs it with its bytes', () => {
+  it('reaches an allowed name through the proxy and records it in the run ledger with its bytes', () => {
     expect(seen.socketDuring).toBe(true);
     expect(seen.allowed).toEqual({ response: expect.stringContaining('{"name":"left-pad","path":"/pkg"}') });
     expect(ledger[0]).toEqual(
