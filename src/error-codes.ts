@@ -3,6 +3,7 @@
  * UserzError takes only these codes; src/http/status.ts gives each its HTTP status and the
  * run state machine (src/pipeline/states.ts) turns the ones that end a run into run states.
  */
+import { API_ERROR_CODES } from './api/error-codes.js';
 import { BILLING_ERROR_CODES } from './billing/error-codes.js';
 import { BROKER_ERROR_CODES } from './broker/error-codes.js';
 import { CLI_ERROR_CODES } from './cli/error-codes.js';
@@ -25,6 +26,7 @@ import { WEBHOOKS_ERROR_CODES } from './webhooks/error-codes.js';
 
 /** Each module's codes, by module (a code belongs to exactly one; test/errors/codes.test.ts checks). */
 export const ERROR_CODES_BY_MODULE = {
+  api: API_ERROR_CODES,
   billing: BILLING_ERROR_CODES,
   broker: BROKER_ERROR_CODES,
   cli: CLI_ERROR_CODES,

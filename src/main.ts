@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Probot, type ApplicationFunction } from 'probot';
+import { createApiRoutes, registerApiRoutes } from './api/index.js';
 import { loadConfig, type Config } from './config/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
@@ -171,6 +172,9 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     }
     // One verifier per process: its success cache, hash gate and revocations are shared by every sk_ route.
     const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache, limits: deps.intake?.apiKeyLimits });
+    // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
+    const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
+    registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
     registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,
@@ -180,6 +184,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       config: deps.config,
       trustProxy: deps.config.trustProxy,
       apiKeys,
+      api,
       chatAckMs: deps.config.load.chatAckMs,
       metrics: deps.metrics,
       ...deps.intake,

@@ -30,6 +30,10 @@ export const CODE_TO_STATUS = {
   // tenant/
   insufficient_scope: 403,
 
+  // api/
+  api_key_not_found: 404,
+  batch_not_found: 404,
+
   // console/
   not_signed_in: 401,
   csrf_failed: 403,

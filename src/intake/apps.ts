@@ -66,7 +66,19 @@ export async function createApp(
 }
 
 /** What the API shows about an App: never secret ids. */
-export function describeApp(app: App): Record<string, unknown> {
+export interface AppDescription {
+  id: string;
+  orgId: string;
+  name: string;
+  publicKey: string;
+  origins: string[];
+  repoId: string | null;
+  slack: { teamId: string; channelId: string | null } | null;
+  discord: { guildId: string; channelId: string | null; botToken: 'stored' | null } | null;
+  createdAt: string;
+}
+
+export function describeApp(app: App): AppDescription {
   return {
     id: app.id,
     orgId: app.orgId,

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ApiRoutes } from '../api/index.js';
 import type { Config } from '../config/index.js';
 import type { ApiKeyLimits, ApiKeyVerifier, Vault } from '../security/index.js';
 import type { BlobStore, Cache, Db } from '../store/index.js';
@@ -22,6 +23,8 @@ export interface IntakeDeps {
   trustProxy?: boolean;
   /** `sk_` verification with failure limits and a hash gate; src/main.ts shares one with the review routes. Absent: the App API builds its own on `cache`. */
   apiKeys?: ApiKeyVerifier;
+  /** The process's `/api/v1` registry (src/main.ts), so the App routes are in its OpenAPI document. Absent: intake declares them on a registry of its own. */
+  api?: ApiRoutes;
   /** Overrides for the failed-verification limits of `sk_` keys (tests narrow them). */
   apiKeyLimits?: Partial<ApiKeyLimits>;
   /** Slack/Discord API base URLs, for tests against a local fake; defaults are the public services. */

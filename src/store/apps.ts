@@ -1,6 +1,8 @@
 import { UserzError } from '../errors.js';
 import { recordAudit } from './audit.js';
 import type { Queryable } from './db/interface.js';
+import { toPage, type Page, type PageRequest } from './keyset.js';
+import { afterCursor, cursorParams } from './list-cursor.js';
 
 /** One customer product: the widget's public key, allowed origins and its chat links. */
 export interface App {
@@ -102,6 +104,18 @@ export async function findAppByDiscordGuild(db: Queryable, guildId: string): Pro
 export async function listApps(db: Queryable, orgId: string): Promise<App[]> {
   const rows = await db.query<AppRow>(`SELECT ${COLUMNS} FROM apps WHERE org_id = $1 ORDER BY created_at, id`, [orgId]);
   return rows.map(toApp);
+}
+
+/** The org's Apps a page at a time, newest first (apps_org_list_idx): GET /api/v1/apps. */
+export async function listAppsPage(db: Queryable, orgId: string, page: PageRequest): Promise<Page<App>> {
+  const rows = await db.query<AppRow>(
+    `SELECT ${COLUMNS} FROM apps
+      WHERE org_id = $1 AND ${afterCursor('apps', 2)}
+      ORDER BY created_at DESC, id DESC
+      LIMIT $4`,
+    [orgId, ...cursorParams(page), page.limit + 1],
+  );
+  return toPage(rows.map(toApp), page.limit, (a) => ({ at: a.createdAt, id: a.id }));
 }
 
 /** Fields PATCH /api/v1/apps/:id may change; `undefined` leaves a field, `null` clears it. */
