@@ -91,3 +91,4 @@ export * from './runs.js';
 export * from './triage-writes.js';
 export * from './spend.js';
 export * from './webhooks.js';
+export { listEgressConnections, recordEgressConnections, type EgressConnection } from './egress.js';
