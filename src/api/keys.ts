@@ -51,7 +51,8 @@ export function registerApiKeyRoutes(api: ApiRoutes, deps: { db: Db; apiKeys: Ap
       operationId: 'listApiKeys',
       tag: 'API keys',
       summary: "The org's keys, revoked ones included, newest first",
-      permission: 'admin',
+      // Every GET is `read` (the issue's read-only key); a key's listing never holds a secret.
+      permission: 'read',
       query: z.object(pageQuery),
       responses: { 200: pageOf(ApiKeyView) },
     })
@@ -67,7 +68,7 @@ export function registerApiKeyRoutes(api: ApiRoutes, deps: { db: Db; apiKeys: Ap
       operationId: 'getApiKey',
       tag: 'API keys',
       summary: 'One key (never its secret)',
-      permission: 'admin',
+      permission: 'read',
       responses: { 200: ApiKeyView },
       errors: ['api_key_not_found'],
     })
