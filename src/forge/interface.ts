@@ -34,6 +34,16 @@ export interface PrDescription {
   reportUrl?: string;
   /** What the guardrail checked before delivery. */
   guardrail: { checkedPaths: number; ruleCount: number };
+  /**
+   * What the repository's own checks said on the change (commands from the base commit's
+   * .userz.yml; no output, which the agent's code wrote), and whether a test the agent
+   * added failed on the base tree and passes with the change. Absent: not recorded.
+   */
+  checks?: {
+    status: 'passed' | 'failed' | 'not_configured' | 'errored';
+    commands: Array<{ command: string; exitCode: number | null }>;
+    reproduced: boolean;
+  };
 }
 
 export interface DeliveryInput {

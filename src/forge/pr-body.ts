@@ -92,6 +92,29 @@ function safeLink(url: string | undefined): string | null {
   return parsed.href.replace(/[()<>\s"']/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
+/** The commands are the maintainer's, still shown inert (a code span could be closed by a backtick). */
+function describeCommand(command: string): string {
+  return escapeMarkdownText(truncate(plainLine(command), 200));
+}
+
+export const REPRODUCED_TEXT = 'A test that reproduces the report failed before this change and passes with it.';
+export const UNPROVEN_TEXT = 'The fix is unproven: no test that reproduces the report failed before this change and passes with it.';
+
+/** The checks section: status with each command's exit code, then the reproduction evidence. */
+export function renderChecks(checks: NonNullable<PrDescription['checks']>): string[] {
+  const exit = (c: { exitCode: number | null }) => (c.exitCode === null ? 'did not finish' : `exit ${Math.trunc(c.exitCode)}`);
+  const lines: string[] = [];
+  if (checks.status === 'not_configured') {
+    lines.push('**Checks:** none configured (`check` in .userz.yml).');
+  } else {
+    const head = { passed: 'passed', failed: '**failing**', errored: '**could not run**' }[checks.status];
+    lines.push(`**Checks:** ${head}.`, '');
+    for (const c of checks.commands.slice(0, 20)) lines.push(`* ${describeCommand(c.command)}: ${exit(c)}`);
+  }
+  lines.push('', checks.reproduced ? REPRODUCED_TEXT : UNPROVEN_TEXT);
+  return lines;
+}
+
 export function renderPrBody(input: { runId: string; description: PrDescription; entries: ChangeSetEntry[] }): string {
   const { description, entries, runId } = input;
   branchForRun(runId); // refuses run ids that could not sit verbatim in a code span
@@ -115,6 +138,7 @@ export function renderPrBody(input: { runId: string; description: PrDescription;
     '',
     `**Guardrail:** passed, ${Math.trunc(checkedPaths)} paths checked against ${Math.trunc(ruleCount)} rules.`,
     '',
+    ...(description.checks ? [...renderChecks(description.checks), ''] : []),
     link ? `[Open the report in Userz](${link})` : '',
     '',
     `Userz run \`${runId}\`. This is a draft: review it before merging.`,

@@ -1,13 +1,26 @@
 import type { Logger } from 'pino';
-import { serveRunner, transcriptToJsonl, type RunnerOutcome } from '../broker/index.js';
+import { transcriptToJsonl, type RunnerOutcome } from '../broker/index.js';
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import type { ForgeSession, RepositoryArchive } from '../forge/index.js';
-import { checkChangeSet, compileRules, loadDefaultRules, parsePolicy, POLICY_PATH, type ChangeSet, type CompiledRules } from '../guardrail/index.js';
-import { closeBatch, enqueueJob, getApp, getRepo, listBatchReports, lockDailyRunWindow, saveRunAttempt, setRunStateReason } from '../store/index.js';
+import { checkChangeSet, compileRules, loadDefaultRules, parsePolicy, POLICY_PATH, type CompiledRules } from '../guardrail/index.js';
+import {
+  closeBatch,
+  enqueueJob,
+  getApp,
+  getRepo,
+  getRunChecks,
+  listBatchReports,
+  lockDailyRunWindow,
+  saveRunAttempt,
+  saveRunChecks,
+  setRunStateReason,
+} from '../store/index.js';
 import { ReportContent, buildAgentPrompt } from '../triage/index.js';
 import { deserializeChangeSet, serializeChangeSet } from './change-set-blob.js';
 import { describeDraft } from './draft-description.js';
+import { failingCommand } from './checks.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
+import { runStage, type StageResult } from './run-stage.js';
 import { getRun, transitionRun, type Run } from './runs.js';
 import { failedRunState } from './states.js';
 import { assertSameTenant } from './tenancy.js';
@@ -113,7 +126,10 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
   if (!deps.agent) throw new UserzError('no_model', 'No model provider is configured for the agent');
   const archive = await session.fetchArchive();
   const task = await buildTask(deps, run);
-  const { outcome, changeSet } = await runAgentInSandbox(deps, run, archive, task, log, teardown);
+  const stage = await runAgentInSandbox(deps, run, archive, task, log, teardown);
+  const { outcome, changeSet } = stage;
+  await saveRunChecks(deps.db, { runId: run.id, ...stage.checks });
+  if (stage.setupFailed || !outcome) return finish(deps, run, 'errored', { reason: 'setup_failed' });
 
   const logBlob = `runs/${run.id}/transcript.jsonl`;
   await deps.blobs.put(logBlob, Buffer.from(transcriptToJsonl(outcome.transcript)), { contentType: 'application/x-ndjson' });
@@ -130,7 +146,16 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
 
   const changesetBlob = `runs/${run.id}/changeset.json`;
   await deps.blobs.put(changesetBlob, serializeChangeSet(changeSet));
-  log.info({ files: changeSet.entries.length, bytes: changeSet.totalBytes, turns: outcome.usage.turns }, 'Agent finished');
+  log.info(
+    {
+      files: changeSet.entries.length,
+      bytes: changeSet.totalBytes,
+      turns: outcome.usage.turns,
+      checks: stage.checks.status,
+      reproduced: stage.checks.reproduced,
+    },
+    'Agent finished',
+  );
   return moveOrStop(deps, run, 'checking', { changesetBlob, logBlob, usage, baseCommit: changeSet.baseCommit, reason: null });
 }
 
@@ -141,30 +166,32 @@ async function runAgentInSandbox(
   task: { system: string; prompt: string },
   log: Logger,
   teardown: Promise<void>[],
-): Promise<{ outcome: RunnerOutcome; changeSet: ChangeSet | null }> {
+): Promise<StageResult> {
   const acquiring = performance.now();
   const sandbox = await deps.sandbox!.acquire(run.id);
   deps.metrics?.sandboxStarted((performance.now() - acquiring) / 1000);
   let destroying = false;
   try {
-    await sandbox.loadRepository(archive.tar, { stripComponents: 1, sourceCommit: archive.baseCommit });
-    const proc = sandbox.spawn(deps.runnerCommand ?? DEFAULT_RUNNER_COMMAND);
-    proc.stderr.resume(); // the runner's stderr is not a channel; drain it
-    const outcome = await serveRunner({ fromRunner: proc.stdout, toRunner: proc.stdin, client: deps.agent!, task, budget: deps.budget });
-    const exitCode = await proc.wait().catch((e: unknown) => {
-      log.warn({ err: errorMessage(e) }, 'Runner did not exit cleanly');
-      return -1;
+    const stage = await runStage({
+      sandbox,
+      archive,
+      agent: deps.agent!,
+      budget: deps.budget,
+      task,
+      runnerCommand: deps.runnerCommand ?? DEFAULT_RUNNER_COMMAND,
+      // Setup's egress path: bound here to this run (org, run id) once PipelineDeps carries
+      // the egress proxy (pipeline/egress.ts); until then setup runs with no network.
+      egress: undefined,
+      log,
     });
-    log.info({ outcome: outcome.kind, exitCode }, 'Runner ended');
-    const changeSet = outcome.kind === 'completed' ? await sandbox.readChangeSet() : null;
-    if (changeSet) {
+    if (stage.changeSet) {
       // The change set is out and the sweep ended every process of the agent's: what is left
       // of the sandbox is inert (no network, nothing running), so its teardown (about a second
       // under runsc) runs beside storing, checking and delivering; executeRun still awaits it.
       destroying = true;
       teardown.push(sandbox.destroy());
     }
-    return { outcome, changeSet };
+    return stage;
   } finally {
     if (!destroying) await sandbox.destroy();
   }
@@ -197,8 +224,32 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
     return;
   }
 
+  // With require_passing_checks, final checks that did not pass stop the draft (issue 18).
+  const checks = await getRunChecks(deps.db, run.id);
+  if (checks?.requirePassing && checks.status !== 'passed' && checks.status !== 'not_configured') {
+    const failing = failingCommand(checks);
+    log.info({ checks: checks.status }, 'Checks did not pass; no draft under require_passing_checks');
+    await finish(deps, run, 'pr_failed', {
+      reason: 'checks_failed',
+      verdict,
+      audit: { checks: checks.status, failingCommand: failing?.command ?? null, exitCode: failing?.exitCode ?? null },
+    });
+    return;
+  }
+
   // The agent's words and a link to the report; never report text (draft-description.ts).
-  const description = await describeDraft(deps, run, { checkedPaths: changeSet.entries.length, ruleCount: rules.rules.length });
+  const description = {
+    ...(await describeDraft(deps, run, { checkedPaths: changeSet.entries.length, ruleCount: rules.rules.length })),
+    ...(checks
+      ? {
+          checks: {
+            status: checks.status,
+            commands: checks.commands.map((c) => ({ command: c.command, exitCode: c.exitCode })),
+            reproduced: checks.reproduced,
+          },
+        }
+      : {}),
+  };
   const delivery = await session.deliverDraft({ runId: run.id, changeSet, description });
   log.info({ prUrl: delivery.url, created: delivery.created }, 'Draft opened');
   await finish(deps, run, 'pr_opened', { reason: null, verdict, prUrl: delivery.url, prNumber: delivery.number, branch: delivery.branch });

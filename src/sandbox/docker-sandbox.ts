@@ -395,6 +395,31 @@ export class DockerSandbox implements Sandbox {
     return buildChangeSet(this.base.sourceCommit ?? this.base.commit, this.base.manifest, res.stdout.toString('utf8'), limits);
   }
 
+  async ignoreChangesDuring<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.base) throw new UserzError('sandbox_no_repository', 'No repository was loaded in this sandbox');
+    const before = await this.walkManifest();
+    const result = await fn();
+    const after = await this.walkManifest();
+    const base = this.base.manifest;
+    for (const [path, entry] of after) {
+      const was = before.get(path);
+      if (!was || was.m !== entry.m || was.h !== entry.h) base.set(path, entry);
+    }
+    for (const path of before.keys()) if (!after.has(path)) base.delete(path);
+    return result;
+  }
+
+  /** The whole tree's manifest as the tree walk sees it now. */
+  private async walkManifest(): Promise<BaseManifest> {
+    const res = await this.exec(['node', '-e', TREE_WALK_SOURCE, 'manifest'], { maxOutputBytes: 256 * MiB });
+    if (res.exitCode !== 0) {
+      throw new UserzError('sandbox_read_failed', 'Could not read the workspace tree', {
+        details: { exitCode: res.exitCode, stderr: res.stderr.toString('utf8').slice(-2000) },
+      });
+    }
+    return parseManifest(res.stdout.toString('utf8'));
+  }
+
   destroy(): Promise<void> {
     this.destroying ??= this.teardown();
     return this.destroying;

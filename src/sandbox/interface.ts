@@ -78,6 +78,12 @@ export interface Sandbox {
    * Over the caps: UserzError changeset_too_large.
    */
   readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet>;
+  /**
+   * Runs `fn` (a host-run command: setup, checks) and folds whatever the tree gained, lost
+   * or changed while it ran into the base readChangeSet compares with: node_modules from
+   * setup or a cache a test writes is not the agent's change. The forge base commit stays.
+   */
+  ignoreChangesDuring<T>(fn: () => Promise<T>): Promise<T>;
   /** Kills and removes the container and its workspace. Idempotent. */
   destroy(): Promise<void>;
 }

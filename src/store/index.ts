@@ -21,6 +21,7 @@ export * from './secrets.js';
 export * from './api-keys.js';
 export * from './keyset.js';
 export * from './run-list.js';
+export { getRunChecks, saveRunChecks, type ChecksStatus, type CommandResult, type Reproduction, type RunChecks } from './run-checks.js';
 export { listHeldReports, listReports, previousReportsCursor, type ClassifierView, type HeldReport, type ReportListFilter, type ReportListItem } from './report-list.js';
 export { getReportDetail, listBatchSiblings, type BatchSibling, type ReportDetail } from './report-detail.js';
 export { getRunDetail, type RunDetail } from './run-detail.js';

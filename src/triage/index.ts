@@ -9,7 +9,7 @@ export { normalizeForMatching, normalizeWithOrigin } from './normalize.js';
 export { parseInjectionRules, defaultInjectionRules } from './injection-rules.js';
 export { prefilterReport, scannableText, signalledConsoleLines, type Signal } from './prefilter.js';
 export { classifyReport, buildClassifierRequest, defaultClassifierPrompt, TriageLabel, TRIAGE_LABELS, type ClassifierResult } from './classifier.js';
-export { wrapReport, createNonce, removeTagNameVariants, openingTag, closingTag, WRAPPER_TAG } from './wrap.js';
+export { wrapReport, encodeJson, createNonce, removeTagNameVariants, openingTag, closingTag, WRAPPER_TAG } from './wrap.js';
 export { CONSOLE_MESSAGE_BYTES, truncateUtf8, capConsoleLine, capReportFields, PAGE_URL_BYTES, USER_AGENT_BYTES, REPORTER_VALUE_BYTES } from './report-caps.js';
 export { wrapReportWithinBudget, CLASSIFIER_INPUT_BYTES } from './input-budget.js';
 export { buildAgentPrompt, AGENT_SYSTEM } from './agent-prompt.js';
