@@ -32,6 +32,7 @@ import { DockerRunscDriver, type SandboxDriver } from './sandbox/index.js';
 import { ApiKeyVerifier, KeyringMasterKey, loadOrCreateLocalKeyring, RateLimiter, ReplayGuard, Vault } from './security/index.js';
 import { openStore, queueStats, type Store } from './store/index.js';
 import { registerWebhookRoutes } from './webhooks/index.js';
+import { registerStripeWebhookRoute } from './billing/index.js';
 
 export interface AppDeps {
   config: Config;
@@ -195,6 +196,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       blobs: deps.store.blobs,
       verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
     });
+    if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerWebhookRoutes(router, {
       db: deps.store.db,

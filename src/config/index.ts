@@ -29,6 +29,8 @@ export interface Config {
   github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
   slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
   discord?: { applicationId: string; publicKey: string; botToken?: string };
+  /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
+  stripe?: { webhookSecret: string };
   model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
   sandbox: {
     enabled: boolean;
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github,
     slack,
     discord,
+    stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
     model,
     sandbox: {
       enabled: e.USERZ_SANDBOX === 'docker',

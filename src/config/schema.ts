@@ -113,6 +113,11 @@ export const EnvSchema = z.object({
   }),
   DISCORD_BOT_TOKEN: optionalString,
 
+  /** The signing secret of the Stripe webhook endpoint (`whsec_…`): POST /api/stripe/webhooks is served only with it. */
+  STRIPE_WEBHOOK_SECRET: optionalString.refine((v) => v === undefined || v.startsWith('whsec_'), {
+    message: "must be the endpoint's signing secret from the Stripe dashboard (whsec_…)",
+  }),
+
   USERZ_MODEL_PROVIDER: z.enum(['openai', 'anthropic']).optional(),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: urlString(['http:', 'https:']),
