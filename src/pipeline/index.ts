@@ -6,6 +6,8 @@ export { executeRun } from './run.js';
 export { notifyRun } from './notify.js';
 export { startWorker, type Worker, type WorkerOptions } from './worker.js';
 export { registerReviewRoutes } from './review.js';
+export { decideHeldReport, rejectReasonText } from './decide.js';
+export { deserializeChangeSet } from './change-set-blob.js';
 export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
 export { forgeFor } from './forge-for.js';
 export { createSetupEgress, type SetupEgress, type SetupEgressRequest } from './egress.js';

@@ -2,10 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { UserzError } from '../errors.js';
 import { bearerToken, clientIp, parseJson, readBody, sendJson, type Router } from '../http/index.js';
 import type { ApiKeyVerifier, VerifiedApiKey } from '../security/index.js';
-import { enqueueJob, getReportPlacement, getRunStatus, recordAudit, setRunReviewNote } from '../store/index.js';
+import { getRunStatus } from '../store/index.js';
+import { keyPrincipal } from '../tenant/index.js';
+import { decideHeldReport, rejectReasonText } from './decide.js';
 import type { PipelineDeps } from './deps.js';
 import { registerReportStatusRoute } from './report-status.js';
-import { getRunForBatch, transitionRun } from './runs.js';
 
 /**
  * Maintainer decisions on held reports, with an `sk_` key of the report's org:
@@ -18,29 +19,16 @@ import { getRunForBatch, transitionRun } from './runs.js';
 export function registerReviewRoutes(router: Router, deps: PipelineDeps, auth: ReviewAuth): void {
   const verifyKey = (req: IncomingMessage) => auth.apiKeys.verify(bearerToken(req), clientIp(req, auth.trustProxy));
   router.add('POST', '/api/v1/reports/:id/approve', async (req, res, { params }) => {
-    const { run } = await heldRun(deps, await verifyKey(req), req, params.id!);
-    const moved = await deps.db.transaction(async (tx) => {
-      const m = await transitionRun(tx, run.id, 'needs_review', 'triaged', { reason: 'approved' });
-      if (m) await enqueueJob(tx, 'run', `run:${run.id}`, { runId: run.id }, { maxAttempts: 4 });
-      return m;
-    });
-    if (!moved) throw notHeld();
-    sendJson(res, 200, { runId: run.id, state: moved.state });
+    const key = await verifyKey(req);
+    await readOptionalBody(req);
+    sendJson(res, 200, await decideHeldReport(deps, principalOfKey(key), params.id!, { action: 'approve' }));
   });
 
   router.add('POST', '/api/v1/reports/:id/reject', async (req, res, { params }) => {
-    const { run, note } = await heldRun(deps, await verifyKey(req), req, params.id!, { withReason: true });
-    const moved = await deps.db.transaction(async (tx) => {
-      const m = await transitionRun(tx, run.id, 'needs_review', 'rejected', { reason: 'maintainer_rejected' });
-      if (m) {
-        // The maintainer's words stay with the run; the reporter gets the fixed refusal text (notify.ts).
-        if (note !== null) await setRunReviewNote(tx, run.id, note);
-        await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
-      }
-      return m;
-    });
-    if (!moved) throw notHeld();
-    sendJson(res, 200, { runId: run.id, state: moved.state });
+    const key = await verifyKey(req);
+    const body = await readOptionalBody(req);
+    const reason = rejectReasonText(typeof body === 'object' && body !== null && 'reason' in body ? body.reason : undefined);
+    sendJson(res, 200, await decideHeldReport(deps, principalOfKey(key), params.id!, { action: 'reject', reason }));
   });
 
   registerReportStatusRoute(router, deps, verifyKey);
@@ -59,27 +47,13 @@ export interface ReviewAuth {
   trustProxy: boolean;
 }
 
-async function heldRun(deps: PipelineDeps, key: VerifiedApiKey, req: IncomingMessage, reportId: string, opts: { withReason?: boolean } = {}) {
-  // Drain (and bound) the optional body so the connection stays usable.
+/** Drains (and bounds) the optional JSON body so the connection stays usable. */
+async function readOptionalBody(req: IncomingMessage): Promise<unknown> {
   const raw = await readBody(req, 4096);
-  const body: unknown = raw.length > 0 ? parseJson(raw) : undefined;
-  const note = opts.withReason ? rejectReason(body) : null;
-  const report = await getReportPlacement(deps.db, reportId);
-  if (!report || report.orgId !== key.orgId) throw new UserzError('report_not_found', 'No such report');
-  const run = report.batchId ? await getRunForBatch(deps.db, report.batchId) : null;
-  if (!run || run.state !== 'needs_review') throw notHeld();
-  await recordAudit(deps.db, { actor: `api_key:${key.id}`, action: 'report.review', orgId: key.orgId, subject: reportId });
-  return { run, note };
+  return raw.length > 0 ? parseJson(raw) : undefined;
 }
 
-/** The optional `reason` of a reject body: a string of at most 500 characters; anything else is refused. */
-function rejectReason(body: unknown): string | null {
-  if (body === undefined || body === null || typeof body !== 'object' || !('reason' in body) || body.reason === undefined) return null;
-  const reason = body.reason;
-  if (typeof reason !== 'string' || reason.length > 500) {
-    throw new UserzError('invalid_request', 'reason must be a string of at most 500 characters');
-  }
-  return reason.trim() || null;
+/** An `sk_` key as a principal: deciding needs the `write` scope. */
+function principalOfKey(key: VerifiedApiKey) {
+  return keyPrincipal(key);
 }
-
-const notHeld = () => new UserzError('report_not_held', 'The report is not waiting for review');
