@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
+import { MAX_RETENTION_DAYS, setAppRetained, setOrgRetention } from './retention.js';
 import type { VerifiedApiKey } from '../security/index.js';
 import {
   getBlobRow,
@@ -9,8 +10,6 @@ import {
   getRetentionSettings,
   listBlobsOfReport,
   listBlobsOfRun,
-  setAppRetention,
-  setOrgRetentionDays,
   setReportRetention,
   setRunRetention,
   recordAudit,
@@ -31,7 +30,7 @@ const ATTACHMENT_LINK_SECONDS = 300;
 
 const ReportOrRunRetention = z.object({ retained: z.boolean().nullable() }).strict();
 const AppRetention = z.object({ retained: z.boolean() }).strict();
-const OrgRetention = z.object({ days: z.number().int().min(1).max(3650) }).strict();
+const OrgRetention = z.object({ days: z.number().int().min(1).max(MAX_RETENTION_DAYS) }).strict();
 
 /**
  * Retention, with an `sk_` key of the org:
@@ -57,16 +56,14 @@ export function registerRetentionRoutes(router: Router, deps: RetentionRouteDeps
   router.add('PUT', '/api/v1/retention', async (req, res) => {
     const key = await verifyKey(req);
     const { days } = await readInput(req, OrgRetention);
-    if (!(await setOrgRetentionDays(deps.db, key.orgId, days))) throw new UserzError('org_not_found', 'No such org');
-    await audit(deps.db, key, 'org.retention_set', key.orgId, { days });
+    await setOrgRetention(deps.db, key.orgId, days, `api_key:${key.id}`);
     sendJson(res, 200, { days });
   });
 
   router.add('PUT', '/api/v1/apps/:id/retention', async (req, res, { params }) => {
     const key = await verifyKey(req);
     const { retained } = await readInput(req, AppRetention);
-    if (!(await setAppRetention(deps.db, key.orgId, params.id!, retained))) throw new UserzError('app_not_found', 'No such App');
-    await audit(deps.db, key, 'app.retention_set', params.id!, { retained });
+    await setAppRetained(deps.db, key.orgId, params.id!, retained, `api_key:${key.id}`);
     sendJson(res, 200, { id: params.id, retained });
   });
 
