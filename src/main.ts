@@ -15,7 +15,7 @@ import { errorMessage } from './errors.js';
 import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
 import { clientIp, Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
-import { LIFECYCLE_OPS, registerRetentionRoutes } from './lifecycle/index.js';
+import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { Metrics, registerMetricsRoute } from './metrics/index.js';
 import { createModelClient } from './model/index.js';
@@ -176,6 +176,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
     const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
     registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
+    registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs });
     registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,
