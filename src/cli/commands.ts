@@ -10,6 +10,7 @@ import type { Command, CommandArgs } from './command.js';
 import { DATA_COMMANDS } from './data-commands.js';
 import { runOp } from './run-op.js';
 import { startUserz } from './start.js';
+import { TRY_COMMAND } from './try-command.js';
 import { WORKERS } from './workers.js';
 
 export type { Command } from './command.js';
@@ -223,5 +224,6 @@ export const COMMANDS: Command[] = [
       return checks.every((c) => c.ok) ? 0 : 1;
     },
   },
+  TRY_COMMAND,
   ...DATA_COMMANDS,
 ];
