@@ -11,5 +11,6 @@ export { deserializeChangeSet } from './change-set-blob.js';
 export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review-events.js';
 export { forgeFor } from './forge-for.js';
 export { renderTryResult, tryRun } from './try.js';
+export { runStage } from './run-stage.js';
 export { createSetupEgress, type SetupEgress, type SetupEgressRequest } from './egress.js';
 export type { Notifier, PipelineDeps } from './deps.js';
