@@ -21,6 +21,8 @@ export interface AdminPagesDeps {
   apiKeys: ApiKeyVerifier;
   /** GitHub install links (absent when GITHUB_APP_SLUG / client id / secret are not set) and GHES. */
   github: { install?: GitHubInstallConfig; apiBaseUrl?: string };
+  /** Tests only: accept `http://127.0.0.1…` webhook receivers, as the webhook API does under the same setting. */
+  webhooks?: { allowLoopbackHttp?: boolean };
 }
 
 /** The hidden field every state-changing console form carries (checked by auth.checkCsrf). */

@@ -5,6 +5,7 @@ import { registerAppPages } from './apps.js';
 import { registerAuditPages } from './audit.js';
 import { registerRepoPages } from './repos.js';
 import { registerSettingsPages } from './settings.js';
+import { registerWebhookSettings } from './settings-webhooks.js';
 
 export type { AdminPagesDeps } from './admin-deps.js';
 
@@ -14,5 +15,5 @@ export function registerAdminPages(router: Router, deps: AdminPagesDeps): void {
   registerRepoPages(router, deps);
   registerApiKeyPages(router, deps);
   registerAuditPages(router, deps);
-  registerSettingsPages(router, deps);
+  registerSettingsPages(router, deps, [registerWebhookSettings(router, deps)]);
 }
