@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Probot, type ApplicationFunction } from 'probot';
 import { createApiRoutes, registerApiRoutes } from './api/index.js';
+import { OrgModelResolver, registerBillingRoutes, runCapsOf } from './billing/index.js';
 import { loadConfig, type Config } from './config/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
@@ -18,7 +19,6 @@ import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } fro
 import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { Metrics, registerMetricsRoute } from './metrics/index.js';
-import { createModelClient } from './model/index.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
 import {
   createSetupEgress,
@@ -103,15 +103,14 @@ async function openSandbox(config: Config, log: Logger): Promise<SandboxDriver |
 }
 
 export function buildPipelineDeps(config: Config, log: Logger, store: Store, vault: Vault, sandbox?: SandboxDriver, metrics?: Metrics): PipelineDeps {
-  const model = config.model;
   return {
     db: store.db,
     blobs: store.blobs,
     vault,
     log: log.child({ name: 'pipeline' }),
     publicUrl: config.publicUrl,
-    classifier: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.classifierModel }) : undefined,
-    agent: model ? createModelClient({ provider: model.provider, apiKey: model.apiKey, baseUrl: model.baseUrl, model: model.agentModel }) : undefined,
+    // Each org's own model; the server's (config.model) only for orgs without one, and only with USERZ_SHARED_MODEL.
+    models: new OrgModelResolver({ db: store.db, vault, shared: config.model, sharedModel: config.sharedModel }),
     sandbox,
     forgeFor: forgeFor({
       db: store.db,
@@ -176,6 +175,13 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
     const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
     registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
+    registerBillingRoutes(api, {
+      db: deps.store.db,
+      vault: deps.vault,
+      shared: deps.config.model,
+      sharedModel: deps.config.sharedModel,
+      runCaps: runCapsOf(deps.pipeline.budget),
+    });
     registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs });
     registerIntakeRoutes(router, {
       db: deps.store.db,

@@ -1,5 +1,5 @@
 import { UserzError } from '../errors.js';
-import { recordAudit, upsertOrgPlan, type Db } from '../store/index.js';
+import { recordAudit, upsertOrgPlan, wakeBudgetWaiters, type Queryable } from '../store/index.js';
 
 /**
  * Plans and what they allow per calendar month (UTC). Stripe (webhooks/) sets an org's
@@ -28,12 +28,13 @@ export function isPlanName(v: string): v is PlanName {
 /**
  * Puts an org on a plan; its monthly caps follow the plan unless an admin set explicit
  * ones. `source` says who decided (`stripe:<event id>`, `api_key:<id>`, `operator`), for the audit log.
+ * Pass a transaction to make it atomic with the caller's own writes (Stripe's event de-duplication).
  */
-export async function setOrgPlan(db: Db, orgId: string, plan: string, source: string): Promise<{ plan: PlanName; limits: PlanLimits }> {
+export async function setOrgPlan(db: Queryable, orgId: string, plan: string, source: string): Promise<{ plan: PlanName; limits: PlanLimits }> {
   if (!isPlanName(plan)) throw new UserzError('plan_unknown', `Unknown plan (one of ${PLAN_NAMES.join(', ')})`);
-  await db.transaction(async (tx) => {
-    await upsertOrgPlan(tx, orgId, plan, source.slice(0, 200));
-    await recordAudit(tx, { actor: source.slice(0, 200), action: 'org.plan', orgId, subject: orgId, data: { plan } });
-  });
+  await upsertOrgPlan(db, orgId, plan, source.slice(0, 200));
+  await recordAudit(db, { actor: source.slice(0, 200), action: 'org.plan', orgId, subject: orgId, data: { plan } });
+  // A plan with a higher cap may fit runs that were waiting for budget.
+  await wakeBudgetWaiters(db, orgId);
   return { plan, limits: PLANS[plan] };
 }

@@ -32,6 +32,8 @@ export interface Config {
   /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
   stripe?: { webhookSecret: string };
   model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
+  /** USERZ_SHARED_MODEL: orgs without their own model settings may use `model`. */
+  sharedModel: boolean;
   sandbox: {
     enabled: boolean;
     image: string;
@@ -127,6 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     discord,
     stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
     model,
+    sharedModel: e.USERZ_SHARED_MODEL,
     sandbox: {
       enabled: e.USERZ_SANDBOX === 'docker',
       image: e.USERZ_SANDBOX_IMAGE,
@@ -271,8 +274,8 @@ export function describeConfig(config: Config): Array<{ part: string; configured
       part: 'model',
       configured: !!config.model,
       detail: config.model
-        ? `${config.model.provider} (agent ${config.model.agentModel}, classifier ${config.model.classifierModel})`
-        : 'not configured: set OPENAI_API_KEY or ANTHROPIC_API_KEY; reports wait for review',
+        ? `${config.model.provider} (agent ${config.model.agentModel}, classifier ${config.model.classifierModel}), ${config.sharedModel ? 'shared with orgs that have no key of their own' : 'not shared: each org sets its own model (USERZ_SHARED_MODEL=true shares it)'}`
+        : 'no server model: each org sets its own model key; reports of orgs without one wait for review',
     },
     {
       part: 'sandbox',

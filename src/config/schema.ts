@@ -118,6 +118,11 @@ export const EnvSchema = z.object({
     message: "must be the endpoint's signing secret from the Stripe dashboard (whsec_…)",
   }),
 
+  /** Orgs without a model key of their own use the server's model below (the operator pays); unset/false: their reports wait for review (model_not_configured). */
+  USERZ_SHARED_MODEL: z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => v === 'true' || v === '1'),
   USERZ_MODEL_PROVIDER: z.enum(['openai', 'anthropic']).optional(),
   OPENAI_API_KEY: optionalString,
   OPENAI_BASE_URL: urlString(['http:', 'https:']),

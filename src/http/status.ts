@@ -41,6 +41,13 @@ export const CODE_TO_STATUS = {
   // billing/
   budget_exhausted: 402,
   plan_unknown: 400,
+  model_key_rejected: 400,
+  model_unknown: 400,
+  model_endpoint_unreachable: 502,
+  model_check_failed: 502,
+  model_key_required: 400,
+  model_settings_invalid: 400,
+  caps_invalid: 400,
 
   // webhooks/
   webhook_endpoint_not_found: 404,

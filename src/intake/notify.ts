@@ -10,7 +10,8 @@ import { UserzError, errorMessage } from '../errors.js';
 import { scrubText, type Vault } from '../security/index.js';
 import type { Db } from '../store/index.js';
 import { getApp, getSlackInstallation } from '../store/index.js';
-import { getReport, markReportNotified, recordReportOutcome, type Report, type ReportOutcome } from '../store/index.js';
+import { claimReporterNotice, getReport, markReportNotified, markReporterNoticeSent, recordReportOutcome, type Report, type ReportOutcome } from '../store/index.js';
+import type { ReviewOutcome } from '../store/index.js';
 
 export type { ReportOutcome } from '../store/index.js';
 
@@ -52,6 +53,23 @@ export function createNotifier(deps: NotifierDeps): Notifier {
       await markReportNotified(deps.db, report.id);
       deps.log.info({ reportId: report.id, channel: reply?.kind ?? 'none', outcome: outcome.kind }, 'Reporter notified');
     },
+    // The widget reads the recorded notice from its status endpoint; chat gets a message.
+    async notifyReviewOutcome(ref, outcome, runId) {
+      if (!(await claimReporterNotice(deps.db, { reportId: ref.id, runId, outcome }))) return;
+      const report = await getReport(deps.db, ref.id);
+      if (!report) throw new UserzError('report_not_found', `No report ${ref.id}`);
+      const reply = report.replyTo;
+      const text = reviewMessageFor(report.id, outcome);
+      try {
+        if (reply?.kind === 'slack') await postSlack(deps, fetchImpl, report, reply, text);
+        else if (reply?.kind === 'discord') await postDiscord(deps, fetchImpl, report, reply, text);
+      } catch (e) {
+        deps.log.warn({ reportId: report.id, channel: reply?.kind, err: errorMessage(e) }, 'Reporter review notice failed');
+        throw new UserzError('notify_failed', 'Could not tell the reporter', { retryable: true, cause: e });
+      }
+      await markReporterNoticeSent(deps.db, report.id, outcome);
+      deps.log.info({ reportId: report.id, channel: reply?.kind ?? 'none', outcome }, 'Reporter told of the review outcome');
+    },
   };
 }
 
@@ -91,6 +109,13 @@ function unscrubbedMessageFor(reportId: string, outcome: ReportOutcome): string 
     case 'failed':
       return `We could not finish work on report ${reportId}. A maintainer will look at it.`;
   }
+}
+
+/** The draft's fate, naming the report by id only: no report text, no repository content. */
+function reviewMessageFor(reportId: string, outcome: ReviewOutcome): string {
+  return outcome === 'merged'
+    ? `Report ${reportId}: the proposed fix was merged. Thank you for reporting it.`
+    : `Report ${reportId}: the proposed fix was closed without being merged. A maintainer may follow up another way.`;
 }
 
 async function postSlack(

@@ -83,6 +83,7 @@ export function fromAnthropicResponse(message: Message, responseSchemaName?: str
   const usage = {
     inputTokens: (message.usage?.input_tokens ?? 0) + (message.usage?.cache_creation_input_tokens ?? 0) + (message.usage?.cache_read_input_tokens ?? 0),
     outputTokens: message.usage?.output_tokens ?? 0,
+    ...(message.usage?.cache_read_input_tokens ? { cachedInputTokens: message.usage.cache_read_input_tokens } : {}),
   };
   if (responseSchemaName) {
     const answer = message.content.find((b) => b.type === 'tool_use' && b.name === responseSchemaName);

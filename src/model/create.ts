@@ -4,7 +4,8 @@ import type { ModelClient } from './interface.js';
 import { OpenAIModelClient } from './openai.js';
 import type { ProviderClientOptions } from './provider-call.js';
 
-export const MODEL_PROVIDERS = ['openai', 'anthropic'] as const;
+/** `openai-compatible`: an OpenAI-style chat completions endpoint at the org's own base URL (self-hosted or cloud-hosted). */
+export const MODEL_PROVIDERS = ['openai', 'anthropic', 'openai-compatible'] as const;
 export type ModelProvider = (typeof MODEL_PROVIDERS)[number];
 
 export interface ModelClientConfig extends ProviderClientOptions {
@@ -16,6 +17,7 @@ export function createModelClient(config: ModelClientConfig): ModelClient {
   const { provider, ...opts } = config;
   switch (provider) {
     case 'openai':
+    case 'openai-compatible':
       return new OpenAIModelClient(opts);
     case 'anthropic':
       return new AnthropicModelClient(opts);

@@ -4,3 +4,5 @@ export { ScriptedModelClient, type ScriptStep } from './scripted.js';
 export { OpenAIModelClient } from './openai.js';
 export { AnthropicModelClient } from './anthropic.js';
 export { createModelClient } from './create.js';
+export { MODEL_PROVIDERS, type ModelProvider } from './create.js';
+export { probeModelKey } from './probe.js';

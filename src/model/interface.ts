@@ -36,6 +36,8 @@ export interface ModelRequest {
 export interface ModelUsage {
   inputTokens: number;
   outputTokens: number;
+  /** Of inputTokens, those the provider read from its prompt cache (cheaper); absent when none. */
+  cachedInputTokens?: number;
 }
 
 export interface ModelResponse {

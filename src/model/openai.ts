@@ -66,7 +66,11 @@ export function fromOpenAiResponse(completion: ChatCompletion): ModelResponse {
   return {
     content: choice.message.content ?? (refused ? choice.message.refusal! : ''),
     toolCalls,
-    usage: { inputTokens: completion.usage?.prompt_tokens ?? 0, outputTokens: completion.usage?.completion_tokens ?? 0 },
+    usage: {
+      inputTokens: completion.usage?.prompt_tokens ?? 0,
+      outputTokens: completion.usage?.completion_tokens ?? 0,
+      ...(completion.usage?.prompt_tokens_details?.cached_tokens ? { cachedInputTokens: completion.usage.prompt_tokens_details.cached_tokens } : {}),
+    },
     stopReason: refused ? 'refusal' : (STOP_REASONS[choice.finish_reason] ?? 'end'),
   };
 }

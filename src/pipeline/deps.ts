@@ -4,7 +4,7 @@ import type { Forge } from '../forge/index.js';
 import type { ModelClient } from '../model/index.js';
 import type { SandboxDriver } from '../sandbox/index.js';
 import type { Vault } from '../security/index.js';
-import type { BlobStore, Db, Repo, ReportOutcome } from '../store/index.js';
+import type { BlobStore, Db, Repo, ReportOutcome, ReviewOutcome } from '../store/index.js';
 import type { SetupEgress } from './egress.js';
 import type { WebhookDeliveryOptions } from '../webhooks/index.js';
 
@@ -14,6 +14,8 @@ import type { WebhookDeliveryOptions } from '../webhooks/index.js';
  */
 export interface Notifier {
   notifyReporter(report: { id: string }, outcome: ReportOutcome): Promise<void>;
+  /** After the draft opened: it was merged or closed (issue 18). Once per report and outcome; no report text. */
+  notifyReviewOutcome?(report: { id: string }, outcome: ReviewOutcome, runId: string): Promise<void>;
 }
 
 /** What the pipeline needs; src/main.ts builds it once (tests build it with doubles at the edges). */

@@ -1,4 +1,4 @@
-import type { ReportOutcome } from '../store/index.js';
+import type { ReportOutcome, ReviewOutcome } from '../store/index.js';
 import type { PipelineDeps } from './deps.js';
 import { getRun, reportIdsOfRun, type Run } from './runs.js';
 
@@ -7,14 +7,22 @@ import { getRun, reportIdsOfRun, type Run } from './runs.js';
  * the first outcome per report and sends once, so a retried job does not repeat a
  * message that went out.
  */
-export async function notifyRun(deps: PipelineDeps, runId: string): Promise<void> {
+export async function notifyRun(deps: PipelineDeps, runId: string, review?: unknown): Promise<void> {
   const run = await getRun(deps.db, runId);
   if (!run) return;
+  if (review === 'merged' || review === 'closed') return notifyReview(deps, run, review);
   const outcome = outcomeOf(run);
   if (!outcome) return;
   for (const reportId of await reportIdsOfRun(deps.db, run)) {
     await deps.notifier.notifyReporter({ id: reportId }, outcome);
   }
+}
+
+/** The draft was merged or closed: every reporter of the batch hears it where they reported. */
+async function notifyReview(deps: PipelineDeps, run: Run, outcome: ReviewOutcome): Promise<void> {
+  const notify = deps.notifier.notifyReviewOutcome?.bind(deps.notifier);
+  if (!notify) return;
+  for (const reportId of await reportIdsOfRun(deps.db, run)) await notify({ id: reportId }, outcome, run.id);
 }
 
 /** What a reporter may be told: the link, or a plain reason. Never internal details. */

@@ -4,7 +4,7 @@ import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
 import { checkGitLabPayload, deliveryIdOf, gitLabProjectIdOf, parseMergeRequestEvent, parsePullRequestEvent, verifyGitLabWebhook } from '../forge/index.js';
 import type { Vault } from '../security/index.js';
-import { listLiveReposByExternalId, recordDelivery, type Db } from '../store/index.js';
+import { enqueueJob, listLiveReposByExternalId, recordDelivery, type Db, type Queryable } from '../store/index.js';
 import { recordReviewState } from './runs.js';
 
 /**
@@ -20,9 +20,16 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
     await deps.db.transaction(async (tx) => {
       if (!(await recordDelivery(tx, 'github', context.id, `pull_request.${context.payload.action}`))) return;
       const recorded = await recordReviewState(tx, result.runId, result.outcome, 'github', { githubRepositoryId: result.repositoryId });
+      if (recorded) await queueReviewNotice(tx, result.runId, result.outcome);
       deps.log.info({ runId: result.runId, outcome: result.outcome, recorded }, 'Draft review state changed');
     });
   });
+}
+
+/** Merged or closed: the reporters hear it (a notify job, in the transaction that recorded it; once per outcome). */
+async function queueReviewNotice(tx: Queryable, runId: string, outcome: string): Promise<void> {
+  if (outcome !== 'merged' && outcome !== 'closed') return;
+  await enqueueJob(tx, 'notify', `notify-review:${runId}:${outcome}`, { runId, review: outcome });
 }
 
 /**
@@ -66,7 +73,9 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
     await deps.db.transaction(async (tx) => {
       if (!(await recordDelivery(tx, 'gitlab', deliveryId, String(req.headers['x-gitlab-event'] ?? '')))) return;
       // Only a run of the project whose secret verified this delivery.
-      if (result) await recordReviewState(tx, result.runId, result.outcome, 'gitlab', { repoId: verifiedRepoId });
+      if (result && (await recordReviewState(tx, result.runId, result.outcome, 'gitlab', { repoId: verifiedRepoId }))) {
+        await queueReviewNotice(tx, result.runId, result.outcome);
+      }
     });
     sendJson(res, 200, { ok: true });
   });

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { placeRunHold, runCapsOf, settleRunHold } from '../billing/index.js';
 import { transcriptToJsonl, type RunnerOutcome } from '../broker/index.js';
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import type { ForgeSession, RepositoryArchive } from '../forge/index.js';
@@ -21,6 +22,7 @@ import { describeDraft } from './draft-description.js';
 import { failingCommand } from './checks.js';
 import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { runStage, type StageResult } from './run-stage.js';
+import { withRunModel } from './models.js';
 import { getRun, transitionRun, type Run } from './runs.js';
 import { failedRunState } from './states.js';
 import { assertSameTenant } from './tenancy.js';
@@ -38,7 +40,11 @@ import { assertSameTenant } from './tenancy.js';
  * backoff); others end the run in the state the state machine gives their code
  * (states.ts `failedRunState`: `errored`, or `pr_failed` for a policy that does not parse),
  * with the code as the reason. A run over its App's daily limit is not a failure: it
- * returns `deferred` and the worker reschedules its job.
+ * returns `deferred` and the worker reschedules its job. Nor is a run that does not fit
+ * under its org's monthly cap: it waits in `triaged` with reason `budget_exhausted` until
+ * the month rolls over, a cap is raised or another run's hold is settled
+ * (billing/spend.ts). A run's hold is placed in the transaction that starts it and settled
+ * when its agent phase ends and again (idempotently) on every terminal transition.
  */
 export type RunStep = { kind: 'done' } | { kind: 'deferred'; until: Date };
 
@@ -103,9 +109,17 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<{ de
       await setRunStateReason(tx, run.id, 'daily_limit_reached');
       return { deferredUntil: until };
     }
+    // After the App's lock, the org's budget row lock: one order everywhere, so no deadlock.
+    const hold = await placeRunHold(tx, run, { defaults: runCapsOf(deps.budget), ttlMs: deps.holdTtlMs ?? DEFAULT_HOLD_TTL_MS });
+    if (!hold.placed) {
+      await setRunStateReason(tx, run.id, 'budget_exhausted');
+      return { deferredUntil: hold.retryAt };
+    }
     return { run: await transitionRun(tx, run.id, run.state, 'running', {}) };
   });
 }
+
+const DEFAULT_HOLD_TTL_MS = 15 * 60_000;
 
 async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: ForgeSession) => Promise<void>): Promise<void> {
   if (!run.repoId) throw new UserzError('no_repo_linked', 'The App is not linked to a repository');
@@ -123,7 +137,7 @@ async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: Forg
 
 async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, log: Logger, teardown: Promise<void>[]): Promise<Run | null> {
   if (!deps.sandbox) throw new UserzError('sandbox_disabled', 'The sandbox is turned off (USERZ_SANDBOX=off)');
-  if (!deps.agent) throw new UserzError('no_model', 'No model provider is configured for the agent');
+  deps = await withRunModel(deps, run); // the org's agent, metered, and the budget left under the run's hold
   const archive = await session.fetchArchive();
   const task = await buildTask(deps, run);
   const stage = await runAgentInSandbox(deps, run, archive, task, log, teardown);
@@ -156,7 +170,10 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
     },
     'Agent finished',
   );
-  return moveOrStop(deps, run, 'checking', { changesetBlob, logBlob, usage, baseCommit: changeSet.baseCommit, reason: null });
+  const checking = await moveOrStop(deps, run, 'checking', { changesetBlob, logBlob, usage, baseCommit: changeSet.baseCommit, reason: null });
+  // No model call follows the agent phase: its spend is final, and the hold's reserve is released.
+  await settleRunHold(deps.db, run.id);
+  return checking;
 }
 
 async function runAgentInSandbox(
@@ -268,6 +285,7 @@ async function finish(deps: PipelineDeps, run: Run, to: 'errored' | 'pr_failed' 
   const ended = await deps.db.transaction(async (tx) => {
     const moved = await transitionRun(tx, run.id, run.state, to, fields);
     if (moved) await enqueueJob(tx, 'notify', `notify:${run.id}`, { runId: run.id });
+    await settleRunHold(tx, run.id);
     return moved;
   });
   if (ended) deps.metrics?.runEnded(to, ended.startedAt ? Math.max(0, (Date.now() - ended.startedAt.getTime()) / 1000) : undefined);

@@ -34,6 +34,7 @@ import {
 } from '../triage/index.js';
 import { emitWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import type { PipelineDeps } from './deps.js';
+import { modelsFor } from './models.js';
 import { TERMINAL_STATES, TRANSITIONS } from './states.js';
 
 /**
@@ -61,8 +62,11 @@ export interface TriageItem {
   jobId?: number;
 }
 
-/** Prefilter, classifier (its own model call, fails closed), policy; reads and writes nothing. */
-export async function assessReport(deps: Pick<PipelineDeps, 'classifier'>, report: Report): Promise<TriageAssessment> {
+/**
+ * Prefilter, classifier (its own model call with the org's model, fails closed), policy;
+ * writes only the classifier call's ledger row. An org without a model: needs_review, `model_not_configured`.
+ */
+export async function assessReport(deps: Pick<PipelineDeps, 'db' | 'classifier' | 'agent' | 'models'>, report: Report): Promise<TriageAssessment> {
   const parsed = ReportContent.safeParse(report.content);
   // Intake stores only what parses; a row in another shape (written by an older version, or
   // by hand) can never be triaged, so it fails for good and the report shows `errored`.
@@ -70,8 +74,12 @@ export async function assessReport(deps: Pick<PipelineDeps, 'classifier'>, repor
   const content = parsed.data;
   const prefilter = prefilterReport(content);
   // Outside any transaction: a model call must not hold database locks or a connection.
-  const classification = deps.classifier ? await classifyReport(content, { client: deps.classifier }) : null;
-  const decision = decide({ signals: prefilter.signals, classification, threshold: prefilter.threshold });
+  const models = await modelsFor(deps, report.orgId);
+  const classifier = models?.classifierFor(report.id) ?? null;
+  const classification = classifier ? await classifyReport(content, { client: classifier }) : null;
+  const decision: TriageDecision = models
+    ? decide({ signals: prefilter.signals, classification, threshold: prefilter.threshold })
+    : { action: 'needs_review', reason: 'model_not_configured' };
   return { report, content, signals: prefilter.signals, classification, decision, fp: fingerprint(content) };
 }
 

@@ -135,7 +135,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);
       // A delivery completes or reschedules its own job, with its attempt in the delivery log.
       else if (job.kind === 'webhook') await deliverWebhookJob({ ...deps, ...deps.webhooks }, job);
-      else await notifyRun(deps, String(job.payload.runId));
+      else await notifyRun(deps, String(job.payload.runId), job.payload.review);
       if (job.kind !== 'triage' && job.kind !== 'lifecycle' && job.kind !== 'webhook') await completeJob(deps.db, job.id);
     } catch (e) {
       const retryable = (isUserzError(e) && e.retryable) || isTransientDbError(e);

@@ -93,3 +93,4 @@ export * from './triage-writes.js';
 export * from './spend.js';
 export * from './webhooks.js';
 export { listEgressConnections, recordEgressConnections, type EgressConnection } from './egress.js';
+export { claimReporterNotice, markReporterNoticeSent, reviewOutcomeOfReport, type ReviewOutcome } from './reporter-notices.js';

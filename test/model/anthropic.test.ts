@@ -73,7 +73,7 @@ test('sends tools, tool uses and merged tool results in the messages shape, and 
   expect(await client().complete(REQUEST)).toEqual({
     content: 'Editing.',
     toolCalls: [{ id: 'toolu_3', name: 'edit_file', arguments: { path: 'a.js', search: 'A', replace: 'AA' } }],
-    usage: { inputTokens: 210, outputTokens: 40 },
+    usage: { inputTokens: 210, outputTokens: 40, cachedInputTokens: 10 },
     stopReason: 'tool_use',
   });
   expect(api.isDone()).toBe(true);

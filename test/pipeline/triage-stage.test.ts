@@ -59,7 +59,7 @@ describe('triage stage fails closed', () => {
 
   it('holds the report when no classifier is configured, and never starts a run', async () => {
     const run = await stateAfterTriage(app, undefined);
-    expect([run.state, run.stateReason]).toEqual(['needs_review', 'classifier_unavailable']);
+    expect([run.state, run.stateReason]).toEqual(['needs_review', 'model_not_configured']);
     const jobs = await app.deps.store.db.query("SELECT 1 FROM jobs WHERE kind = 'run'");
     expect(jobs).toHaveLength(0);
   });

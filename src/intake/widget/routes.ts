@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UserzError } from '../../errors.js';
 import { clientIp, parseJson, readBody, requireContentType, sendJson, type Router } from '../../http/index.js';
 import { getApp } from '../../store/index.js';
-import { getReportByStatusToken } from '../../store/index.js';
+import { getReportByStatusToken, reviewOutcomeOfReport } from '../../store/index.js';
 import { acceptReport } from '../accept.js';
 import type { AppDirectory } from '../app-directory.js';
 import type { IntakeDeps } from '../deps.js';
@@ -106,7 +106,10 @@ export function registerWidgetRoutes(router: Router, w: WidgetRouteDeps): void {
         ? { kind: 'refused', reason: report.outcome.reason }
         : { kind: report.outcome.kind }
       : null;
-    sendJson(res, 200, { id: report.id, status: report.outcome ? report.outcome.kind : report.status, phase, outcome }, { 'cache-control': 'no-store' });
+    // After the draft opened: `merged` or `closed` once a maintainer decided (issue 18).
+    const review = await reviewOutcomeOfReport(deps.db, report.id);
+    const status = review ?? (report.outcome ? report.outcome.kind : report.status);
+    sendJson(res, 200, { id: report.id, status, phase, outcome }, { 'cache-control': 'no-store' });
   });
 
   router.add('GET', '/widget.js', async (_req, res) => serveScript(res, (await loadWidgetAssets()).widget));
