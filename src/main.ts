@@ -10,6 +10,7 @@ import { Probot, type ApplicationFunction } from 'probot';
 import { createApiRoutes, registerApiRoutes } from './api/index.js';
 import { OrgModelResolver, registerBillingRoutes, runCapsOf } from './billing/index.js';
 import { loadConfig, type Config } from './config/index.js';
+import { createConsoleAuth, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   sandbox?: SandboxDriver;
   /** The process's Prometheus registry (GET /metrics). */
   metrics: Metrics;
+  /** Console sign-in; made by userzApp from the rest when absent. */
+  consoleAuth?: ConsoleAuthService;
 }
 
 /** Opens everything the app needs. Throws a UserzError with a clear message on failure. */
@@ -150,6 +153,16 @@ export function opsDeps(deps: AppDeps): OpsDeps {
 export function userzApp(deps: AppDeps): ApplicationFunction {
   return (app, { addHandler }) => {
     const router = new Router(deps.log);
+    // Console sign-in: better-auth's /api/auth/* answered before the router, the pages in it.
+    const consoleAuth =
+      deps.consoleAuth ?? createConsoleAuth({ db: deps.store.db, vault: deps.vault, config: deps.config, log: deps.log, rateLimiter: deps.rateLimiter });
+    addHandler(consoleAuth.handle);
+    registerAuthPages(router, { db: deps.store.db, auth: consoleAuth });
+    registerMembersPages(router, { db: deps.store.db, auth: consoleAuth, publicUrl: deps.config.publicUrl });
+    void consoleAuth.describeFirstOwner().then(
+      (line) => deps.log.info(line),
+      () => undefined,
+    );
     const checks: ReadinessCheck[] = [
       { name: 'database', required: true, check: () => deps.store.db.ping() },
       { name: 'cache', required: true, check: () => deps.store.cache.ping() },

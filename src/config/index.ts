@@ -29,6 +29,10 @@ export interface Config {
   github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
   slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
   discord?: { applicationId: string; publicKey: string; botToken?: string };
+  /** Console sign-in: the better-auth secret (USERZ_AUTH_SECRET; else a local file on the embedded default) and Google OAuth. */
+  auth: { secret?: string; google?: { clientId: string; clientSecret: string } };
+  /** Console mail: SMTP when smtpUrl is set, else the outbox directory. */
+  mail: { smtpUrl?: string; from: string };
   /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
   stripe?: { webhookSecret: string };
   model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
   }
 
+  if (!!e.GOOGLE_CLIENT_ID !== !!e.GOOGLE_CLIENT_SECRET) problems.push('GOOGLE_CLIENT_ID and GOOGLE_CLIENT_SECRET are set together');
   const model = readModel(e, problems);
   const blobS3 = readBlobS3(e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -127,6 +132,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github,
     slack,
     discord,
+    auth: {
+      secret: e.USERZ_AUTH_SECRET,
+      google: e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET } : undefined,
+    },
+    mail: { smtpUrl: e.USERZ_SMTP_URL, from: e.USERZ_MAIL_FROM ?? `Userz <userz@${new URL(e.USERZ_PUBLIC_URL ?? 'http://localhost').hostname}>` },
     stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
     model,
     sharedModel: e.USERZ_SHARED_MODEL,

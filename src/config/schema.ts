@@ -102,6 +102,15 @@ export const EnvSchema = z.object({
   GITHUB_CLIENT_SECRET: optionalString,
   GITHUB_STATE_SECRET: optionalString,
 
+  /** Console sign-in (better-auth): its signing secret; unset on the embedded default: made once and kept in <dataDir>/auth.secret. */
+  USERZ_AUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),
+  /** "Sign in with Google" (OIDC): the OAuth client of the Google Cloud project; redirect URI <public URL>/api/auth/callback/google. */
+  GOOGLE_CLIENT_ID: optionalString,
+  GOOGLE_CLIENT_SECRET: optionalString,
+  /** Console mail (verification, password reset, invites): smtp://user:pass@host:587 or smtps://…; unset: written to <dataDir>/outbox/. */
+  USERZ_SMTP_URL: urlString(['smtp:', 'smtps:']),
+  USERZ_MAIL_FROM: optionalString,
+
   SLACK_SIGNING_SECRET: optionalString,
   SLACK_CLIENT_ID: optionalString,
   SLACK_CLIENT_SECRET: optionalString,

@@ -37,6 +37,12 @@ export const CODE_TO_STATUS = {
   // console/
   not_signed_in: 401,
   csrf_failed: 403,
+  member_not_found: 404,
+  last_owner: 409,
+  invite_not_found: 404,
+  invite_used: 410,
+  invite_expired: 410,
+  invite_wrong_email: 403,
 
   // billing/
   budget_exhausted: 402,

@@ -14,7 +14,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdKind = 'org' | 'app' | 'key' | 'repo' | 'rep' | 'bat' | 'run' | 'sec' | 'att' | 'whe' | 'evt';
+export type IdKind = 'org' | 'app' | 'key' | 'repo' | 'rep' | 'bat' | 'run' | 'sec' | 'att' | 'whe' | 'evt' | 'usr' | 'inv';
 
 /** Prefixed, URL-safe, 128-bit-ish random ids: `run_3kT9…`. Prefixes make logs readable. */
 export function newId(kind: IdKind): string {

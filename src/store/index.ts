@@ -14,6 +14,30 @@ export { createCache } from './cache.js';
 export { LocalBlobStore } from './blobs/local.js';
 export { openPglite } from './db/pglite.js';
 export { openPostgres } from './db/postgres.js';
+export { kyselyPool } from './db/auth-pool.js';
+export {
+  acceptInvite,
+  acceptOperatorInvites,
+  addMember,
+  anyAuthUser,
+  anyOperatorInvite,
+  anyOrgMember,
+  changeMemberRole,
+  deleteUserSession,
+  getInviteByTokenHash,
+  insertInvite,
+  listMembers,
+  listMemberships,
+  listPendingInvites,
+  listUserSessions,
+  OPERATOR_INVITER,
+  removeMember,
+  revokeInvite,
+  type Invite,
+  type Member,
+  type Membership,
+  type UserSession,
+} from './members.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
 export { recordAudit, listAudit, listAuditEvents, type AuditFilter, type StoredAuditEvent } from './audit.js';

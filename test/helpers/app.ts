@@ -60,6 +60,8 @@ export async function startTestApp(
     adminToken?: string;
     pipeline?: Partial<PipelineDeps>;
     intake?: AppDeps['intake'];
+    /** Two apps given the same namespace (with `cache: 'redis'`) share their cache, as replicas do. */
+    cacheNamespace?: string;
   } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'userz-test-'));
@@ -75,7 +77,7 @@ export async function startTestApp(
   const db = await openTestDb(opts.db ?? 'pglite');
   const cache = createCache(
     opts.cache === 'redis' ? { kind: 'redis', url: TEST_REDIS_URL } : { kind: 'memory' },
-    `test-${Math.random().toString(36).slice(2)}`,
+    opts.cacheNamespace ?? `test-${Math.random().toString(36).slice(2)}`,
   );
   const captured = captureLog();
   const store = {

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { UserzError } from '../../errors.js';
+import { registerPool } from './auth-pool.js';
 import type { Db, Queryable, Row } from './interface.js';
 
 export interface PgliteOptions {
@@ -37,7 +38,7 @@ export async function openPglite(dir?: string, options: PgliteOptions = {}): Pro
     return next;
   };
 
-  return {
+  const db: PgliteDb = {
     kind: 'pglite',
     dumpDataDir: () => serialize(() => pg.dumpDataDir('none')),
     query<T extends Row>(sql: string, params?: unknown[]) {
@@ -70,4 +71,11 @@ export async function openPglite(dir?: string, options: PgliteOptions = {}): Pro
       await pg.close();
     },
   };
+  registerPool(db, (sql, params) =>
+    serialize(async () => {
+      const r = await pg.query(sql, params as unknown[] | undefined);
+      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    }),
+  );
+  return db;
 }

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { UserzError } from '../../errors.js';
+import { registerPool } from './auth-pool.js';
 import type { Db, Queryable, Row } from './interface.js';
 
 // Postgres BIGINT (count(*), bigserial) comes back as string by default; ids that fit are
@@ -65,6 +66,7 @@ export async function openPostgres(opts: PostgresOptions): Promise<Db> {
       await pool.end();
     },
   };
+  registerPool(db, pool);
   return db;
 }
 
