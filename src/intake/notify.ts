@@ -10,7 +10,15 @@ import { UserzError, errorMessage } from '../errors.js';
 import { scrubText, type Vault } from '../security/index.js';
 import type { Db } from '../store/index.js';
 import { getApp, getSlackInstallation } from '../store/index.js';
-import { claimReporterNotice, getReport, markReportNotified, markReporterNoticeSent, recordReportOutcome, type Report, type ReportOutcome } from '../store/index.js';
+import {
+  claimReporterNotice,
+  getReport,
+  markReportNotified,
+  markReporterNoticeSent,
+  recordReportOutcome,
+  type Report,
+  type ReportOutcome,
+} from '../store/index.js';
 import type { ReviewOutcome } from '../store/index.js';
 
 export type { ReportOutcome } from '../store/index.js';

@@ -14,7 +14,10 @@ export async function claimReporterNotice(db: Queryable, notice: { reportId: str
     notice.runId,
     notice.outcome,
   ]);
-  const rows = await db.query<{ sent_at: Date | null }>('SELECT sent_at FROM reporter_notices WHERE report_id = $1 AND outcome = $2', [notice.reportId, notice.outcome]);
+  const rows = await db.query<{ sent_at: Date | null }>('SELECT sent_at FROM reporter_notices WHERE report_id = $1 AND outcome = $2', [
+    notice.reportId,
+    notice.outcome,
+  ]);
   return rows[0]?.sent_at === null;
 }
 
@@ -24,8 +27,9 @@ export async function markReporterNoticeSent(db: Queryable, reportId: string, ou
 
 /** The latest review outcome recorded for the report (the widget's status), or null. */
 export async function reviewOutcomeOfReport(db: Queryable, reportId: string): Promise<ReviewOutcome | null> {
-  const rows = await db.query<{ outcome: ReviewOutcome }>('SELECT outcome FROM reporter_notices WHERE report_id = $1 ORDER BY created_at DESC, outcome DESC LIMIT 1', [
-    reportId,
-  ]);
+  const rows = await db.query<{ outcome: ReviewOutcome }>(
+    'SELECT outcome FROM reporter_notices WHERE report_id = $1 ORDER BY created_at DESC, outcome DESC LIMIT 1',
+    [reportId],
+  );
   return rows[0]?.outcome ?? null;
 }

@@ -25,7 +25,11 @@ async function draftWithReporters(app: TestApp): Promise<{ runId: string; slackR
   const product = await createApp(db, vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
   const botTokenSecretId = await vault.storeSecret(orgId, 'slack_bot_token', BOT_TOKEN);
   await db.transaction((tx) =>
-    saveSlackInstallation(tx, { teamId: 'T0ACME', appId: product.app.id, orgId, teamName: 'Acme', botUserId: 'B0', botTokenSecretId, installedBy: 'U0ADMIN' }, 'test'),
+    saveSlackInstallation(
+      tx,
+      { teamId: 'T0ACME', appId: product.app.id, orgId, teamName: 'Acme', botUserId: 'B0', botTokenSecretId, installedBy: 'U0ADMIN' },
+      'test',
+    ),
   );
   const batchId = newId('bat');
   await db.query(`INSERT INTO batches (id, app_id, fingerprint, open_until) VALUES ($1, $2, 'x', now())`, [batchId, product.app.id]);
@@ -112,7 +116,9 @@ describe('the reporter hears back when the draft is merged or closed', () => {
 
   it('says closed when the draft is closed without merging', async () => {
     const { runId, widgetReport, statusToken } = await draftWithReporters(app);
-    nock('https://slack.com').post('/api/chat.postMessage', (b: { text: string }) => b.text.includes('closed without being merged')).reply(200, { ok: true });
+    nock('https://slack.com')
+      .post('/api/chat.postMessage', (b: { text: string }) => b.text.includes('closed without being merged'))
+      .reply(200, { ok: true });
     const payload = githubExample('pull_request', 'closed');
     payload.pull_request.head.ref = `userz/${runId}`;
     payload.pull_request.merged = false;
