@@ -216,13 +216,9 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       blobs: deps.store.blobs,
       verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
     });
-    if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
-    registerWebhookRoutes(router, {
-      db: deps.store.db,
-      vault: deps.vault,
-      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
-    });
+    registerWebhookRoutes(api, { db: deps.store.db, vault: deps.vault });
+    if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
     registerGitHubInstallRoutes(router, {
       db: deps.store.db,

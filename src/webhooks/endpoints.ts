@@ -109,9 +109,9 @@ export async function createWebhookEndpoint(
   requirePermission(principal, 'admin');
   const url = checkEndpointUrl(input.url, deps);
   const events = [...new Set(input.events)];
-  if (events.length === 0) throw new UserzError('invalid_input', 'events must name at least one event');
+  if (events.length === 0) throw new UserzError('invalid_payload', 'events must name at least one event');
   const existing = await listWebhookEndpointRows(deps.db, principal.orgId, { limit: MAX_ENDPOINTS_PER_ORG });
-  if (existing.items.length >= MAX_ENDPOINTS_PER_ORG) throw new UserzError('invalid_input', `An org has at most ${MAX_ENDPOINTS_PER_ORG} webhook endpoints`);
+  if (existing.items.length >= MAX_ENDPOINTS_PER_ORG) throw new UserzError('invalid_payload', `An org has at most ${MAX_ENDPOINTS_PER_ORG} webhook endpoints`);
   const secret = newEndpointSecret();
   const row = await deps.db.transaction(async (tx) => {
     const secretId = await deps.vault.storeSecret(principal.orgId, 'webhook_signing_secret', secret, tx);

@@ -265,7 +265,7 @@ describe.each(DB_KINDS)('webhook deliveries (%s)', (kind) => {
       await expect(endpoint(orgA, url, ['pr.merged'])).rejects.toMatchObject({ code: 'webhook_url_refused' });
     }
     await expect(createWebhookEndpoint({ db, vault }, admin(orgA), { url: 'https://hooks.example.com/x', events: [] })).rejects.toMatchObject({
-      code: 'invalid_input',
+      code: 'invalid_payload',
     });
   });
 
