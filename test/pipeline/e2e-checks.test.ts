@@ -156,6 +156,32 @@ describe('the repository’s checks and a reproducing test, run by the host in t
     expect(bodies[0]).toContain('The fix is unproven');
   });
 
+  it('ends errored with setup_failed before the agent starts when setup fails, recording its exit code and output', async () => {
+    const agent = reproducingAgent(TOTAL_FIXED);
+    const app = await startTestApp({ db: 'postgres', github: testGitHubApp(), pipeline: { classifier: benignClassifier(), agent, sandbox, batchDelayMs: 0 } });
+    const worker: Worker = startWorker(app.deps.pipeline, { pollMs: 50 });
+    try {
+      const customer = await setUpCustomer(app);
+      expectTokenMintAndRevoke();
+      const policyText = policy('setup:\n  - echo preparing; exit 3\n');
+      await expectArchiveAndPolicy(files(policyText), policyText);
+      const { id } = await postWidgetReport(app.url, customer.publicKey, { text: 'The cart total is one more than the prices add up to.' });
+      const run = await waitForSettledRun(app.deps.store.db, id);
+      expect([run.state, run.stateReason]).toEqual(['errored', 'setup_failed']);
+      expect(agent.requests).toHaveLength(0);
+      expect(await getRunChecks(app.deps.store.db, run.id)).toMatchObject({
+        status: 'errored',
+        setup: [{ command: 'echo preparing; exit 3', exitCode: 3, outputTail: 'preparing\n' }],
+        commands: [],
+      });
+      // The guardrail's read of .userz.yml never happens: nothing reached `checking`.
+      expect(nock.pendingMocks()).toEqual([expect.stringContaining('/contents/.userz.yml')]);
+    } finally {
+      await worker.stop();
+      await app.close();
+    }
+  });
+
   it('ends pr_failed with checks_failed and the failing command under require_passing_checks, writing nothing to GitHub', async () => {
     const broken = 'export function total(items) {\n  return -1;\n}\n';
     const { run, checks, audit } = await scenario(reproducingAgent(broken), policy('require_passing_checks: true\n'), { draft: false });
