@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { RunCaps, SharedModel } from '../../billing/index.js';
 import type { GitHubInstallConfig } from '../../config/index.js';
 import type { AppAdmin } from '../../intake/index.js';
 import type { ApiKeyVerifier, Vault } from '../../security/index.js';
@@ -21,6 +22,8 @@ export interface AdminPagesDeps {
   apiKeys: ApiKeyVerifier;
   /** GitHub install links (absent when GITHUB_APP_SLUG / client id / secret are not set) and GHES. */
   github: { install?: GitHubInstallConfig; apiBaseUrl?: string };
+  /** Model settings, usage and caps (the settings page leaves them out when absent). */
+  billing?: { shared?: SharedModel; sharedModel: boolean; runCaps: RunCaps; resolver?: { invalidate(orgId: string): void } };
   /** Tests only: accept `http://127.0.0.1…` webhook receivers, as the webhook API does under the same setting. */
   webhooks?: { allowLoopbackHttp?: boolean };
 }

@@ -4,7 +4,8 @@ import { registerApiKeyPages } from './api-keys.js';
 import { registerAppPages } from './apps.js';
 import { registerAuditPages } from './audit.js';
 import { registerRepoPages } from './repos.js';
-import { registerSettingsPages } from './settings.js';
+import { registerSettingsPages, type SettingsSection } from './settings.js';
+import { registerBillingSettings } from './settings-billing.js';
 import { registerWebhookSettings } from './settings-webhooks.js';
 
 export type { AdminPagesDeps } from './admin-deps.js';
@@ -15,5 +16,8 @@ export function registerAdminPages(router: Router, deps: AdminPagesDeps): void {
   registerRepoPages(router, deps);
   registerApiKeyPages(router, deps);
   registerAuditPages(router, deps);
-  registerSettingsPages(router, deps, [registerWebhookSettings(router, deps)]);
+  const sections: SettingsSection[] = [];
+  if (deps.billing) sections.push(...registerBillingSettings(router, { ...deps, billing: deps.billing }));
+  sections.push(registerWebhookSettings(router, deps));
+  registerSettingsPages(router, deps, sections);
 }
