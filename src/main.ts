@@ -15,7 +15,7 @@ import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
 import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
-import { clientIp, Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
+import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
 import { createLogger, type Logger } from './log/index.js';
@@ -210,20 +210,15 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       metrics: deps.metrics,
       ...deps.intake,
     });
-    registerReviewRoutes(router, deps.pipeline, { apiKeys, trustProxy: deps.config.trustProxy });
-    registerRetentionRoutes(router, {
-      db: deps.store.db,
-      blobs: deps.store.blobs,
-      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
-    });
+    registerReviewRoutes(api, deps.pipeline);
+    registerRetentionRoutes(api, { db: deps.store.db, blobs: deps.store.blobs });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerWebhookRoutes(api, { db: deps.store.db, vault: deps.vault });
     if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });
-    registerGitHubInstallRoutes(router, {
+    registerGitHubInstallRoutes(router, api, {
       db: deps.store.db,
       log: deps.log,
-      verifyKey: (presented, req) => apiKeys.verify(presented, clientIp(req, deps.config.trustProxy)),
       install: deps.config.github?.install,
       apiBaseUrl: deps.config.github?.baseUrl,
     });

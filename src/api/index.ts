@@ -7,7 +7,7 @@ import { registerListRoutes } from './lists.js';
 import { openApiDocument } from './openapi.js';
 import { ApiRoutes } from './route.js';
 
-export { ApiRoutes, type ApiRouteSpec, type ApiAnswer, type ApiContext } from './route.js';
+export { ApiRoutes, type ApiRouteSpec, type ApiAnswer, type ApiContext, type OtherResponse } from './route.js';
 export { openApiDocument } from './openapi.js';
 export { pageOf, pageQuery, sinceQuery, idQuery, RunView, runView } from './schemas.js';
 

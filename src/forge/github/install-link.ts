@@ -14,11 +14,13 @@
  * An installation_id in a query string proves nothing by itself.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { ApiRoutes } from '../../api/index.js';
 import type { GitHubInstallConfig } from '../../config/index.js';
 import { UserzError } from '../../errors.js';
-import { bearerToken, sendJson, type Router } from '../../http/index.js';
+import type { Router } from '../../http/index.js';
 import { consumeInstallState, linkInstallationToOrg, saveInstallState, type Db } from '../../store/index.js';
 import { githubWebUrl, proveInstaller } from './installer-proof.js';
 
@@ -28,8 +30,6 @@ const STATE_VERSION = 'v1';
 export interface GitHubInstallDeps {
   db: Db;
   log: Logger;
-  /** The process's one `sk_` verifier (rate limits, bounded hashing), given the presented key. */
-  verifyKey: (presented: string | undefined, req: IncomingMessage) => Promise<{ id: string; orgId: string }>;
   /** Absent when GITHUB_APP_SLUG / GITHUB_CLIENT_ID / GITHUB_CLIENT_SECRET are not set. */
   install?: GitHubInstallConfig;
   /** GITHUB_API_URL (GHES); undefined = github.com. */
@@ -118,12 +118,22 @@ export async function createInstallLink(
   return { url: installPageUrl(deps.apiBaseUrl, install.slug, state), expiresAt: new Date(expiresAt) };
 }
 
-export function registerGitHubInstallRoutes(router: Router, deps: GitHubInstallDeps): void {
-  router.add('POST', '/api/v1/github/install-links', async (req, res) => {
-    const key = await deps.verifyKey(bearerToken(req), req);
-    const link = await createInstallLink(deps, key.orgId, `api_key:${key.id}`);
-    sendJson(res, 201, { url: link.url, expiresAt: link.expiresAt.toISOString() });
-  });
+export function registerGitHubInstallRoutes(router: Router, api: ApiRoutes, deps: GitHubInstallDeps): void {
+  api
+    .add({
+      method: 'POST',
+      path: '/api/v1/github/install-links',
+      operationId: 'createGitHubInstallLink',
+      tag: 'Repositories',
+      summary: 'A single-use link that installs the GitHub App and links the chosen repositories to this org',
+      permission: 'edit',
+      responses: { 201: z.object({ url: z.string(), expiresAt: z.iso.datetime() }) },
+      errors: ['github_install_links_not_configured'],
+    })
+    .handle(async ({ principal }) => {
+      const link = await createInstallLink(deps, principal.orgId, principal.actor);
+      return { status: 201, body: { url: link.url, expiresAt: link.expiresAt.toISOString() } };
+    });
 
   router.add('GET', '/api/github/setup', async (_req, res, { url }) => {
     const install = deps.install;
