@@ -44,7 +44,7 @@ export const TRY_COMMAND: Command = {
       },
     });
     try {
-      const result = await tryRun({ repoPath, reportFile, scriptFile: args.values.script as string | undefined, models, sandbox });
+      const result = await tryRun({ repoPath, reportFile, scriptFile: args.values.script as string | undefined, models, sandbox, egressLists: c.egressLists });
       process.stdout.write(args.values.json ? `${JSON.stringify(result)}\n` : renderTryResult(result));
       return result.wouldOpenDraft ? 0 : 1;
     } finally {

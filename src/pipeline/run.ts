@@ -196,9 +196,8 @@ async function runAgentInSandbox(
       budget: deps.budget,
       task,
       runnerCommand: deps.runnerCommand ?? DEFAULT_RUNNER_COMMAND,
-      // Setup's egress path: bound here to this run (org, run id) once PipelineDeps carries
-      // the egress proxy (pipeline/egress.ts); until then setup runs with no network.
-      egress: undefined,
+      // Setup's one path out, for this run's org and ledger (pipeline/egress.ts); absent: no network.
+      egress: deps.setupEgress ? (allow, fn) => deps.setupEgress!(sandbox, { orgId: run.orgId, runId: run.id, allow }, fn) : undefined,
       log,
     });
     if (stage.changeSet) {
