@@ -182,7 +182,8 @@ async function checkModelAccess(probe: { provider: ModelProvider; apiKey: string
     if (code === 'model_auth_failed') throw new UserzError('model_key_rejected', `The provider refused the API key (HTTP ${status ?? 401})`);
     if (code === 'model_unavailable' && status === undefined)
       throw new UserzError('model_endpoint_unreachable', `The model endpoint could not be reached${probe.baseUrl ? ` at ${probe.baseUrl}` : ''}`);
-    if (code === 'model_timeout') throw new UserzError('model_endpoint_unreachable', 'The model endpoint did not answer in time');
+    if (code === 'model_timeout')
+      throw new UserzError('model_endpoint_unreachable', `The model endpoint did not answer in time${probe.baseUrl ? ` at ${probe.baseUrl}` : ''}`);
     if (status === 404) throw new UserzError('model_endpoint_unreachable', 'The endpoint has no models list: is baseUrl the API root (…/v1)?');
     throw new UserzError('model_check_failed', `The provider could not check the key (${code}${status ? `, HTTP ${status}` : ''}); try again`);
   }
