@@ -10,7 +10,7 @@ import { Probot, type ApplicationFunction } from 'probot';
 import { createApiRoutes, registerApiRoutes } from './api/index.js';
 import { OrgModelResolver, registerBillingRoutes, runCapsOf } from './billing/index.js';
 import { loadConfig, type Config } from './config/index.js';
-import { createConsoleAuth, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
+import { createConsoleAuth, registerAdminPages, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
@@ -196,7 +196,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       runCaps: runCapsOf(deps.pipeline.budget),
     });
     registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs });
-    registerIntakeRoutes(router, {
+    const intake = registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,
       blobs: deps.store.blobs,
@@ -209,6 +209,19 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       chatAckMs: deps.config.load.chatAckMs,
       metrics: deps.metrics,
       ...deps.intake,
+    });
+    // The console's admin pages change Apps through the same AppAdmin as the App API.
+    registerAdminPages(router, {
+      auth: consoleAuth,
+      db: deps.store.db,
+      vault: deps.vault,
+      blobs: deps.store.blobs,
+      log: deps.log,
+      publicUrl: deps.config.publicUrl,
+      appAdmin: intake.appAdmin,
+      apiKeys,
+      github: { install: deps.config.github?.install, apiBaseUrl: deps.config.github?.baseUrl },
+      billing: { shared: deps.config.model, sharedModel: deps.config.sharedModel, runCaps: runCapsOf(deps.pipeline.budget) },
     });
     registerReviewRoutes(api, deps.pipeline);
     registerRetentionRoutes(api, { db: deps.store.db, blobs: deps.store.blobs });
