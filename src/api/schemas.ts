@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ApiKeySummary, BatchListItem, RepoListItem, RunListItem } from '../store/index.js';
+import type { ApiKeySummary, BatchListItem, RepoListItem, ReportListItem, RunListItem, StoredAuditEvent } from '../store/index.js';
 
 /**
  * The shapes the `/api/v1` routes answer with and the query fields they share. Times are
@@ -137,4 +137,58 @@ export const repoView = (r: RepoListItem): z.input<typeof RepoView> => ({
   suspendedAt: isoOrNull(r.suspendedAt),
   removedAt: isoOrNull(r.removedAt),
   createdAt: iso(r.createdAt),
+});
+
+export const REPORT_STATE_VALUES = ['received', 'triaged', 'needs_review', 'rejected', 'errored'] as const;
+export const REPORT_LABEL_VALUES = ['benign', 'spam', 'malicious_injection', 'abuse', 'off_topic'] as const;
+export const CHANNEL_VALUES = ['widget', 'slack', 'discord', 'api'] as const;
+
+export const ReportListView = z.object({
+  id: z.string(),
+  appId: z.string(),
+  appName: z.string(),
+  channel: z.enum(CHANNEL_VALUES),
+  state: z.string().describe('received | triaged | needs_review | rejected | errored'),
+  reason: z.string().nullable(),
+  label: z.string().nullable().describe("The classifier's label, once triaged"),
+  excerpt: z.string().describe("The first characters of the reporter's text, as they wrote it"),
+  reporter: z.record(z.string(), z.unknown()).nullable().describe('What the channel knows of the reporter'),
+  batchId: z.string().nullable(),
+  batchSize: z.number().int().nullable(),
+  run: z.object({ id: z.string(), state: z.string() }).nullable(),
+  createdAt: time,
+});
+
+export const reportListView = (r: ReportListItem): z.input<typeof ReportListView> => ({
+  id: r.id,
+  appId: r.appId,
+  appName: r.appName,
+  channel: r.channel,
+  state: r.state,
+  reason: r.stateReason,
+  label: r.label,
+  excerpt: r.excerpt,
+  reporter: r.reporter,
+  batchId: r.batchId,
+  batchSize: r.batchSize === null ? null : Number(r.batchSize),
+  run: r.runId ? { id: r.runId, state: r.runState ?? 'queued' } : null,
+  createdAt: iso(r.createdAt),
+});
+
+export const AuditEventView = z.object({
+  id: z.string().describe('Increasing in the order events were written'),
+  at: time,
+  actor: z.string().describe('api_key:…, user:…, cli or system'),
+  action: z.string(),
+  subject: z.string().nullable(),
+  data: z.record(z.string(), z.unknown()).describe('Ids and small facts only, never secrets or report text'),
+});
+
+export const auditEventView = (e: StoredAuditEvent): z.input<typeof AuditEventView> => ({
+  id: String(e.id),
+  at: iso(e.at),
+  actor: e.actor,
+  action: e.action,
+  subject: e.subject ?? null,
+  data: e.data,
 });

@@ -33,6 +33,7 @@ export const CODE_TO_STATUS = {
   // api/
   api_key_not_found: 404,
   batch_not_found: 404,
+  audit_event_not_found: 404,
 
   // console/
   not_signed_in: 401,

@@ -95,3 +95,10 @@ export async function listAuditEvents(db: Queryable, orgId: string, filter: Audi
   );
   return toPage(rows.map(toStoredEvent), page.limit, (e) => ({ at: e.at, id: e.id }));
 }
+
+/** One event of the org's audit log by its id, or null (another org's event too). */
+export async function getAuditEvent(db: Queryable, orgId: string, id: string): Promise<StoredAuditEvent | null> {
+  if (!/^\d{1,19}$/.test(id)) return null;
+  const [row] = await db.query<AuditRow>('SELECT id, at, actor, action, org_id, subject, data FROM audit_events WHERE id = $1 AND org_id = $2', [id, orgId]);
+  return row ? toStoredEvent(row) : null;
+}

@@ -40,7 +40,7 @@ export {
 } from './members.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
-export { recordAudit, listAudit, listAuditEvents, type AuditFilter, type StoredAuditEvent } from './audit.js';
+export { recordAudit, listAudit, listAuditEvents, getAuditEvent, type AuditFilter, type StoredAuditEvent } from './audit.js';
 export * from './secrets.js';
 export * from './api-keys.js';
 export * from './keyset.js';

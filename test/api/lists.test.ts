@@ -169,6 +169,54 @@ describe.each(DB_KINDS)('API lists (%s)', (kind) => {
     expect((await client.call('GET', '/api/v1/runs?limit=1', { key: keyA })).status).toBe(200);
   });
 
+  it('lists reports with state, channel, App, label and text filters, and walks them once', async () => {
+    const reportIds: string[] = [];
+    for (let i = 0; i < 9; i++) {
+      const id = uid('rep');
+      reportIds.push(id);
+      await db.query(
+        `INSERT INTO reports (id, org_id, app_id, source, content, status, classification, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          id,
+          orgA,
+          i < 6 ? appA1 : appA2,
+          i % 3 === 0 ? 'slack' : 'widget',
+          JSON.stringify({ text: i === 4 ? 'The checkout button is grey' : `Report number ${i}`, reporter: { id: `u${i}` } }),
+          i % 2 ? 'needs_review' : 'triaged',
+          JSON.stringify({ classification: { label: i === 8 ? 'spam' : 'benign' } }),
+          `2026-03-01T08:00:00.000${i}00Z`,
+        ],
+      );
+    }
+    const walked = await walk(client, keyA, '/api/v1/reports?limit=2');
+    expect(walked).toEqual([...reportIds].reverse());
+    const held = await client.call('GET', '/api/v1/reports?state=needs_review', { key: keyA });
+    expect(held.json.items.map((r: { id: string }) => r.id).sort()).toEqual(reportIds.filter((_, i) => i % 2).sort());
+    const slack = await client.call('GET', `/api/v1/reports?channel=slack&app=${appA1}`, { key: keyA });
+    expect(slack.json.items.map((r: { id: string }) => r.id).sort()).toEqual([reportIds[0], reportIds[3]].sort());
+    const spam = await client.call('GET', '/api/v1/reports?label=spam', { key: keyA });
+    expect(spam.json.items.map((r: { id: string }) => r.id)).toEqual([reportIds[8]]);
+    const found = await client.call('GET', '/api/v1/reports?q=checkout', { key: keyA });
+    expect(found.json.items.map((r: { excerpt: string }) => r.excerpt)).toEqual(['The checkout button is grey']);
+    expect((await client.call('GET', '/api/v1/reports', { key: keyB })).json.items).toEqual([]);
+    expect((await client.call('GET', '/api/v1/reports?state=lost', { key: keyA })).status).toBe(400);
+  });
+
+  it("lists the org's audit log with filters, reads one event, and keeps other orgs' events apart", async () => {
+    const created = await client.call('GET', '/api/v1/audit-events?action=api_key.create', { key: keyA });
+    expect(created.json.items.length).toBeGreaterThan(0);
+    expect(created.json.items.every((e: { action: string }) => e.action === 'api_key.create')).toBe(true);
+    const prefixed = await client.call('GET', '/api/v1/audit-events?action=api_key.*&from=2020-01-01T00:00:00Z', { key: keyA });
+    expect(prefixed.json.items.length).toBe(created.json.items.length);
+    const first = created.json.items[0] as { id: string };
+    expect((await client.call('GET', `/api/v1/audit-events/${first.id}`, { key: keyA })).json).toMatchObject({ id: first.id, action: 'api_key.create' });
+    const foreign = await client.call('GET', `/api/v1/audit-events/${first.id}`, { key: keyB });
+    expect([foreign.status, foreign.json.error.code]).toEqual([404, 'audit_event_not_found']);
+    const bIds = (await walk(client, keyB, '/api/v1/audit-events?limit=3')) as string[];
+    expect(bIds).not.toContain(first.id);
+  });
+
   it('shows one batch with its report ids', async () => {
     const [batch] = (await client.call('GET', '/api/v1/batches?limit=1', { key: keyA })).json.items;
     const one = await client.call('GET', `/api/v1/batches/${batch.id}`, { key: keyA });
