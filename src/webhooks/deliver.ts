@@ -1,5 +1,5 @@
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import type { Logger } from 'pino';
 import { z } from 'zod';
@@ -140,7 +140,8 @@ function post(url: URL, address: string, headers: Record<string, string>, body: 
     if ((options as { all?: boolean }).all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
     else callback(null, address, family);
   };
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // Looked up on the module at each call, not bound at import: test doubles (nock) replace it there.
+  const send = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<number>((resolve, reject) => {
     const req = send(
       url,
