@@ -7,12 +7,12 @@ const count = async (h: AdminHarness, orgId: string) =>
 describe('console App pages', () => {
   let h: AdminHarness;
   beforeAll(async () => {
-    h = await openAdminHarness({ config: { discord: { applicationId: '1234567', publicKey: 'ab'.repeat(32) } } });
+    h = await openAdminHarness({ env: { DISCORD_APPLICATION_ID: '1234567', DISCORD_PUBLIC_KEY: 'ab'.repeat(32) } });
   });
   afterAll(async () => h.close());
 
   async function createAs(orgId: string, name = 'Shop') {
-    const admin = h.signIn(orgId, 'admin');
+    const admin = await h.signIn(orgId, 'admin');
     const res = await h.post(admin, '/apps', { name, origins: 'https://shop.example\nhttp://localhost:5173/' });
     expect(res.status).toBe(201);
     const appId = /href="\/apps\/(app_[^"]+)"/.exec(res.text)![1]!;
@@ -23,7 +23,7 @@ describe('console App pages', () => {
     const { admin, res, appId } = await createAs(h.orgA);
     const app = (await getApp(h.db, appId))!;
     expect(app.origins).toEqual(['https://shop.example', 'http://localhost:5173']);
-    expect(textOf(res.text, 'snippet')).toBe(`<script src="${h.url}/widget.js" data-userz-key="${app.publicKey}" async></script>`);
+    expect(textOf(res.text, 'snippet')).toBe(`<script src="${h.publicUrl}/widget.js" data-userz-key="${app.publicKey}" async></script>`);
     expect(res.text).toContain('data-copy="snippet"');
     const secret = textOf(res.text, 'signing-secret')!;
     expect(secret).toMatch(/^uzsig_/);
@@ -38,7 +38,7 @@ describe('console App pages', () => {
 
   it('a member reads the Apps but gets a 403 page for every change, and nothing changes', async () => {
     const { appId } = await createAs(h.orgA, 'Members read');
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const list = await h.get(member, '/apps');
     expect(list.status).toBe(200);
     expect(list.text).not.toContain('action="/apps"');
@@ -95,7 +95,7 @@ describe('console App pages', () => {
   it("is 404 for another org's App on every page and action, and nothing changes", async () => {
     const { appId } = await createAs(h.orgA, 'Private');
     const before = await getApp(h.db, appId);
-    const intruder = h.signIn(h.orgB, 'owner');
+    const intruder = await h.signIn(h.orgB, 'owner');
     expect((await h.get(intruder, `/apps/${appId}`)).status).toBe(404);
     expect((await h.get(intruder, '/apps')).text).not.toContain(appId);
     for (const [path, fields] of [
@@ -111,7 +111,7 @@ describe('console App pages', () => {
   });
 
   it('refuses a form without the CSRF token or from another origin with 403, and creates nothing', async () => {
-    const admin = h.signIn(h.orgA, 'owner');
+    const admin = await h.signIn(h.orgA, 'owner');
     const n = await count(h, h.orgA);
     expect((await h.post(admin, '/apps', { name: 'X', origins: '', _csrf: '' })).status).toBe(403);
     expect((await h.post(admin, '/apps', { name: 'X', origins: '' }, { origin: 'https://evil.example' })).status).toBe(403);

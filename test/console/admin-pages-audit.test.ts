@@ -35,7 +35,7 @@ describe('console audit log', () => {
   });
 
   it('lists the org events newest first with filters, and pages by cursor', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const all = await h.get(member, '/audit');
     expect(all.status).toBe(200);
     expect(all.text.indexOf('-2+3')).toBeLessThan(all.text.indexOf('+cmd|calc'));
@@ -50,7 +50,7 @@ describe('console audit log', () => {
     expect(future.text).toContain('No audit event matches');
     const today = new Date().toISOString().slice(0, 10);
     expect((await h.get(member, `/audit?from=${today}&to=${today}`)).text).toContain('+cmd|calc');
-    const first = await h.get(member, '/audit?limit=2');
+    const first = await h.get(member, '/audit?action=app.*&limit=2');
     const next = /href="(\/audit\?[^"]*cursor=[^"]+)"/.exec(first.text)![1]!.replace(/&amp;/g, '&');
     const second = await h.get(member, next);
     expect(second.text).toContain('+cmd|calc');
@@ -59,7 +59,7 @@ describe('console audit log', () => {
   });
 
   it('exports the filtered log as CSV, escaped and formula-safe, without other orgs', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const res = await h.get(member, '/audit.csv');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');

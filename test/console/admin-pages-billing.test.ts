@@ -1,6 +1,4 @@
 import nock from 'nock';
-import { runCapsOf } from '../../src/billing/index.js';
-import { DEFAULT_RUN_BUDGET } from '../../src/broker/index.js';
 import { listAudit } from '../../src/store/index.js';
 import { openAdminHarness, type AdminHarness } from './admin-harness.js';
 
@@ -13,7 +11,7 @@ describe('console settings: model, usage and caps', () => {
   beforeAll(async () => {
     nock.disableNetConnect();
     nock.enableNetConnect((host) => host.startsWith('127.0.0.1'));
-    h = await openAdminHarness({ deps: { billing: { sharedModel: false, runCaps: runCapsOf(DEFAULT_RUN_BUDGET) } } });
+    h = await openAdminHarness();
   });
   afterAll(async () => {
     nock.enableNetConnect();
@@ -24,7 +22,7 @@ describe('console settings: model, usage and caps', () => {
   const form = { provider: 'openai-compatible', baseUrl: `${BASE}/v1`, agentModel: 'm-agent', classifierModel: 'm-small', apiKey: KEY };
 
   it('says no model is set, then saves one after checking the key once; the key is never shown', async () => {
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     expect((await h.get(admin, '/settings')).text).toContain('model_not_configured');
     nock(BASE, { reqheaders: { authorization: `Bearer ${KEY}` } })
       .get('/v1/models')
@@ -40,11 +38,11 @@ describe('console settings: model, usage and caps', () => {
     expect(await h.vault.revealSecret(secret!.id, { actor: 'test', purpose: 'test' })).toBe(KEY);
     expect(JSON.stringify(await listAudit(h.db, { orgId: h.orgA, action: 'model_settings.save' }))).not.toContain(KEY);
     // Another org sees nothing of it.
-    expect((await h.get(h.signIn(h.orgB, 'owner'), '/settings')).text).not.toContain('m-agent');
+    expect((await h.get(await h.signIn(h.orgB, 'owner'), '/settings')).text).not.toContain('m-agent');
   });
 
   it('says why a key was refused, and stores nothing', async () => {
-    const admin = h.signIn(h.orgB, 'admin');
+    const admin = await h.signIn(h.orgB, 'admin');
     nock(BASE)
       .get('/v1/models')
       .reply(401, { error: { message: `bad key ${KEY}` } });
@@ -56,7 +54,7 @@ describe('console settings: model, usage and caps', () => {
   });
 
   it('shows month-to-date usage and the caps; an admin sets caps, a member cannot', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const page = await h.get(member, '/settings');
     expect(page.text).toContain('Usage and caps');
     expect(page.text).toContain(new Date().toISOString().slice(0, 7));
@@ -65,13 +63,13 @@ describe('console settings: model, usage and caps', () => {
     expect((await h.post(member, '/settings/caps', { monthlyCostCapUsd: '1' })).status).toBe(403);
     expect((await h.post(member, '/settings/model', form)).status).toBe(403);
 
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     expect((await h.post(admin, '/settings/caps', { monthlyCostCapUsd: '-1' })).status).toBe(400);
     const saved = await h.post(admin, '/settings/caps', { monthlyCostCapUsd: '25', monthlyTokenCap: '1000000', runCostCapUsd: '2', runTokenCap: '200000' });
     expect(saved.status).toBe(303);
     const after = await h.get(admin, '/settings');
     expect(after.text).toContain('$25.00');
     expect(after.text).toContain('1,000,000 tokens');
-    expect((await h.get(h.signIn(h.orgB, 'owner'), '/settings')).text).not.toContain('$25.00');
+    expect((await h.get(await h.signIn(h.orgB, 'owner'), '/settings')).text).not.toContain('$25.00');
   });
 });

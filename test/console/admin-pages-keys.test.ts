@@ -12,16 +12,9 @@ describe('console API key pages', () => {
   afterAll(async () => h.close());
 
   async function create(orgId: string, scopes: string[], role: 'admin' | 'owner' = 'admin', label = 'CI') {
-    const who = h.signIn(orgId, role);
-    const body = new URLSearchParams({ _csrf: who.csrfToken, label });
-    for (const s of scopes) body.append('scopes', s);
-    const res = await fetch(`${h.url}/api-keys`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie: `t_session=${who.cookie}`, origin: h.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: body.toString(),
-    });
-    return { who, status: res.status, text: await res.text() };
+    const who = await h.signIn(orgId, role);
+    const res = await h.post(who, '/api-keys', { label, scopes });
+    return { who, status: res.status, text: res.text };
   }
 
   it('an admin creates a scoped key shown once; it works with exactly those scopes and the list shows only its prefix', async () => {
@@ -49,7 +42,7 @@ describe('console API key pages', () => {
   });
 
   it('a member gets a 403 page for the key list and for creating one', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const n = await keysOf(h, h.orgA);
     expect((await h.get(member, '/api-keys')).status).toBe(403);
     expect((await h.post(member, '/api-keys', { label: 'x', scopes: 'read' })).status).toBe(403);
@@ -70,10 +63,10 @@ describe('console API key pages', () => {
     const { text } = await create(h.orgA, ['read']);
     const key = textOf(text, 'api-key')!;
     const { id } = await h.apiKeys.verify(key, '127.0.0.1');
-    const intruder = h.signIn(h.orgB, 'owner');
+    const intruder = await h.signIn(h.orgB, 'owner');
     expect((await h.post(intruder, `/api-keys/${id}/revoke`, {})).status).toBe(404);
     expect((await h.get(intruder, '/api-keys')).text).not.toContain(id);
-    const owner = h.signIn(h.orgA, 'owner');
+    const owner = await h.signIn(h.orgA, 'owner');
     expect((await h.post(owner, `/api-keys/${id}/revoke`, { _csrf: 'forged' })).status).toBe(403);
     expect((await getApiKey(h.db, h.orgA, id))!.revokedAt).toBeNull();
     expect((await h.apiKeys.verify(key, '127.0.0.1')).id).toBe(id);

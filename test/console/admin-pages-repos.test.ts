@@ -13,9 +13,7 @@ describe('console repositories page', () => {
   beforeAll(async () => {
     nock.disableNetConnect();
     nock.enableNetConnect((host) => host.startsWith('127.0.0.1'));
-    h = await openAdminHarness({
-      deps: { github: { install: { slug: 'userz-test', clientId: 'Iv1.test', clientSecret: 'client-secret', stateSecret: 'state-secret-0123456789' } } },
-    });
+    h = await openAdminHarness({ github: true, env: { GITHUB_APP_SLUG: 'userz-test', GITHUB_CLIENT_ID: 'Iv1.test', GITHUB_CLIENT_SECRET: 'client-secret' } });
     await upsertRepo(h.db, { forge: 'github', externalId: '9001', fullName: 'acme/shop', installationId: 77, defaultBranch: 'trunk' }, 'test');
     await h.db.transaction((tx) => linkInstallationToOrg(tx, { installationId: 77, orgId: h.orgA, actor: 'cli', allowMove: false }));
   });
@@ -26,22 +24,22 @@ describe('console repositories page', () => {
   afterEach(() => nock.cleanAll());
 
   it('shows the org its installations and repositories with the policy as stored (none), and another org nothing', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const page = await h.get(member, '/repos');
     expect(page.status).toBe(200);
     expect(page.text).toContain('Installation <span class="mono">77</span>');
     expect(page.text).toContain('acme/shop');
     expect(page.text).toContain('Not stored: <code>.userz.yml</code> is read from <code>trunk</code>');
     expect(page.text).not.toContain('Install on GitHub');
-    const other = await h.get(h.signIn(h.orgB, 'owner'), '/repos');
+    const other = await h.get(await h.signIn(h.orgB, 'owner'), '/repos');
     expect(other.text).not.toContain('acme/shop');
     expect(other.text).not.toContain('>77<');
   });
 
   it('gives an admin a single-use GitHub install link for the org; a member gets 403', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     expect((await h.post(member, '/repos/github-install-link', {})).status).toBe(403);
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     const res = await h.post(admin, '/repos/github-install-link', {});
     expect(res.status).toBe(201);
     expect(res.text).toMatch(/href="https:\/\/github\.com\/apps\/userz-test\/installations\/new\?state=v1\.[^"]+"/);
@@ -56,7 +54,7 @@ describe('console repositories page', () => {
     nock(HOST, { reqheaders: { 'private-token': TOKEN } })
       .get('/api/v4/projects/acme%2Fapp')
       .reply(200, project, json);
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     const res = await h.post(admin, '/repos/gitlab', { project: 'acme/app', token: TOKEN, baseUrl: HOST });
     expect(res.status).toBe(201);
     expect(nock.pendingMocks()).toEqual([]);
@@ -73,9 +71,9 @@ describe('console repositories page', () => {
   });
 
   it('refuses a GitLab add from a member (403) or without the CSRF token (403), calling GitLab not at all', async () => {
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     expect((await h.post(member, '/repos/gitlab', { project: 'acme/other', token: TOKEN, baseUrl: HOST })).status).toBe(403);
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     expect((await h.post(admin, '/repos/gitlab', { project: 'acme/other', token: TOKEN, baseUrl: HOST, _csrf: '' })).status).toBe(403);
     expect(await findRepo(h.db, 'gitlab', '43', HOST)).toBeNull();
   });

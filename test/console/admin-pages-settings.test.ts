@@ -25,7 +25,7 @@ describe('console settings: retention and deletion on request', () => {
 
   it('an admin sets the org retention and an App to keep its blobs; a member only reads them', async () => {
     const { app } = await createApp(h.db, h.vault, { orgId: h.orgA, name: 'Kept', origins: [], actor: 'test' });
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     const page = await h.get(member, '/settings');
     expect(page.status).toBe(200);
     expect(page.text).toContain('<strong>30 days</strong>');
@@ -33,7 +33,7 @@ describe('console settings: retention and deletion on request', () => {
     expect(page.text).not.toContain('action="/settings/erase"');
     expect((await h.post(member, '/settings/retention', { days: '7' })).status).toBe(403);
 
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     expect((await h.post(admin, '/settings/retention', { days: '0' })).status).toBe(400);
     expect((await h.post(admin, '/settings/retention', { days: '90' })).status).toBe(303);
     expect((await h.post(admin, '/settings/app-retention', { appId: app.id, retained: 'true' })).status).toBe(303);
@@ -41,7 +41,7 @@ describe('console settings: retention and deletion on request', () => {
     expect((await listAudit(h.db, { orgId: h.orgA, action: 'org.retention_set' })).map((e) => e.actor)).toEqual([`user:${admin.userId}`]);
     expect((await h.get(admin, '/settings')).text).not.toContain('action="/settings/erase"'); // admins do not delete
 
-    const intruder = h.signIn(h.orgB, 'owner');
+    const intruder = await h.signIn(h.orgB, 'owner');
     expect((await h.post(intruder, '/settings/app-retention', { appId: app.id, retained: 'false' })).status).toBe(404);
     expect((await getRetentionSettings(h.db, h.orgA))!.apps).toContainEqual({ id: app.id, retained: true });
   });
@@ -50,9 +50,9 @@ describe('console settings: retention and deletion on request', () => {
     const { app, publicKey } = await createApp(h.db, h.vault, { orgId: h.orgA, name: 'Shop', origins: [ORIGIN], actor: 'test' });
     const gone = await report(publicKey, 'ada@example.com', 'Ada cannot pay');
     const stays = await report(publicKey, 'bob@example.com', 'Bob cannot log in');
-    const admin = h.signIn(h.orgA, 'admin');
+    const admin = await h.signIn(h.orgA, 'admin');
     expect((await h.post(admin, '/settings/erase', { kind: 'reporter', reporter: 'ada@example.com', confirm: 'ada@example.com' })).status).toBe(403);
-    const owner = h.signIn(h.orgA, 'owner');
+    const owner = await h.signIn(h.orgA, 'owner');
     const wrong = await h.post(owner, '/settings/erase', { kind: 'reporter', reporter: 'ada@example.com', confirm: 'ada' });
     expect(wrong.status).toBe(400);
     expect(wrong.text).toContain('nothing was deleted');
@@ -77,7 +77,7 @@ describe('console settings: retention and deletion on request', () => {
     const b = await createApp(h.db, h.vault, { orgId: h.orgB, name: 'B shop', origins: [ORIGIN], actor: 'test' });
     const inA = await report(a.publicKey, 'cy@example.com', 'A report');
     const inB = await report(b.publicKey, 'cy@example.com', 'B report');
-    const ownerB = h.signIn(h.orgB, 'owner');
+    const ownerB = await h.signIn(h.orgB, 'owner');
     expect((await h.post(ownerB, '/settings/erase', { kind: 'app', appId: a.app.id, confirm: 'A shop' })).status).toBe(404);
     expect(await getApp(h.db, a.app.id)).not.toBeNull();
 

@@ -9,16 +9,9 @@ describe('console settings: webhook endpoints and their delivery log', () => {
   afterAll(async () => h.close());
 
   async function createEndpoint(orgId: string, url = 'https://hooks.example.com/userz') {
-    const admin = h.signIn(orgId, 'admin');
-    const body = new URLSearchParams({ _csrf: admin.csrfToken, url });
-    body.append('events', 'run.pr_opened');
-    body.append('events', 'report.received');
-    const res = await fetch(`${h.url}/settings/webhooks`, {
-      method: 'POST',
-      headers: { cookie: `t_session=${admin.cookie}`, origin: h.url, 'content-type': 'application/x-www-form-urlencoded' },
-      body: body.toString(),
-    });
-    const text = await res.text();
+    const admin = await h.signIn(orgId, 'admin');
+    const res = await h.post(admin, '/settings/webhooks', { url, events: ['run.pr_opened', 'report.received'] });
+    const text = res.text;
     const [row] = await h.db.query<{ id: string; secret_id: string }>(
       'SELECT id, secret_id FROM webhook_endpoints WHERE org_id = $1 ORDER BY created_at DESC LIMIT 1',
       [orgId],
@@ -41,7 +34,7 @@ describe('console settings: webhook endpoints and their delivery log', () => {
   it('refuses a private address and a member, creating nothing', async () => {
     const before = (await h.db.query('SELECT id FROM webhook_endpoints')).length;
     expect((await createEndpoint(h.orgA, 'https://10.0.0.1/hook')).status).toBe(400);
-    const member = h.signIn(h.orgA, 'member');
+    const member = await h.signIn(h.orgA, 'member');
     expect((await h.post(member, '/settings/webhooks', { url: 'https://hooks.example.com/m', events: 'run.pr_opened' })).status).toBe(403);
     expect((await h.get(member, '/settings')).text).not.toContain('action="/settings/webhooks"');
     expect((await h.db.query('SELECT id FROM webhook_endpoints')).length).toBe(before);
@@ -63,7 +56,7 @@ describe('console settings: webhook endpoints and their delivery log', () => {
 
   it("is 404 for another org's endpoint log and deletion, which leaves it in place; an admin deletes their own", async () => {
     const { admin, id } = await createEndpoint(h.orgA, 'https://hooks.example.com/mine');
-    const intruder = h.signIn(h.orgB, 'owner');
+    const intruder = await h.signIn(h.orgB, 'owner');
     expect((await h.get(intruder, `/settings/webhooks/${id}`)).status).toBe(404);
     expect((await h.post(intruder, `/settings/webhooks/${id}/delete`, {})).status).toBe(404);
     expect((await h.get(intruder, '/settings')).text).not.toContain('hooks.example.com/mine');
