@@ -9,6 +9,7 @@ import {
   createWebhookEndpoint,
   deleteWebhookEndpoint,
   deliverWebhookJob,
+  emitRunStateEvents,
   emitWebhookEvents,
   getWebhookEndpoint,
   listDeliveries,
@@ -100,6 +101,23 @@ describe.each(DB_KINDS)('webhook deliveries (%s)', (kind) => {
       data: { reportId: 'rep_x', appId: 'app_x', source: 'widget' },
     });
     for (const e of [a1, a2, b1]) await deleteWebhookEndpoint({ db }, admin(e === b1 ? orgB : orgA), e.endpoint.id);
+  });
+
+  it('turns the states a run enters into run events: opened, refused and errored only', async () => {
+    const ep = await endpoint(orgA, 'https://hooks.example.com/runs', ['run.pr_opened', 'run.pr_failed', 'run.errored', 'report.needs_review']);
+    const run = { id: 'run_states', orgId: orgA, appId: 'app_x', batchId: 'bat_none', prUrl: 'https://github.com/acme/app/pull/9', prNumber: 9 };
+    for (const state of ['triaged', 'running', 'checking', 'rejected', 'pr_failed', 'errored', 'pr_opened'] as const) {
+      await db.transaction((tx) => emitRunStateEvents(tx, run, state, `why_${state}`));
+    }
+    const events = (await claim()).map((j) => JSON.parse(String(j.payload.body)) as { type: string; data: Record<string, unknown> });
+    expect(events.map((e) => [e.type, e.data.reason])).toEqual([
+      ['run.pr_failed', 'why_pr_failed'],
+      ['run.errored', 'why_errored'],
+      ['run.pr_opened', 'why_pr_opened'],
+    ]);
+    expect(events[2]!.data).toMatchObject({ prUrl: run.prUrl, prNumber: 9 });
+    expect(events[0]!.data).not.toHaveProperty('prUrl');
+    await deleteWebhookEndpoint({ db }, admin(orgA), ep.endpoint.id);
   });
 
   it('signs a delivery so that the documented snippet verifies it, and logs it delivered', async () => {
