@@ -235,7 +235,11 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       install: deps.config.github?.install,
       apiBaseUrl: deps.config.github?.baseUrl,
     });
-    registerGitHubReviewEvents(app, { db: deps.store.db, log: deps.log });
+    registerGitHubReviewEvents(app, {
+      db: deps.store.db,
+      log: deps.log,
+      followUps: { forgeFor: deps.pipeline.forgeFor, publicUrl: deps.config.publicUrl },
+    });
     // Owns POST /api/github/webhooks: body cap, signature and schema before any app.on handler.
     registerGitHubWebhookRoute(router, { probot: app, log: deps.log });
     addHandler(router.handle);

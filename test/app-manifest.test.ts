@@ -11,7 +11,13 @@ describe('app.yml', () => {
     expect(manifest.default_permissions).toEqual({ contents: 'write', pull_requests: 'write', metadata: 'read' });
   });
 
-  it('subscribes to installation, installation_repositories and pull_request only', () => {
-    expect([...manifest.default_events].sort()).toEqual(['installation', 'installation_repositories', 'pull_request']);
+  it('subscribes to installation, installation_repositories, pull_request and the two review events only', () => {
+    expect([...manifest.default_events].sort()).toEqual([
+      'installation',
+      'installation_repositories',
+      'pull_request',
+      'pull_request_review',
+      'pull_request_review_comment',
+    ]);
   });
 });

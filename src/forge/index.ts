@@ -27,10 +27,20 @@ export function createForge(repo: RepoRecord, deps: ForgeDeps): Forge {
   return createGitLabForge(repo, { resolveToken: deps.gitlabToken, retry: deps.retry, log: deps.log });
 }
 
-export type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, PrDescription, RepoRecord, RepositoryArchive } from './interface.js';
+export type {
+  DeliveryInput,
+  Forge,
+  ForgeAuditEvent,
+  ForgeLogger,
+  ForgeSession,
+  PrDescription,
+  RepoRecord,
+  RepositoryArchive,
+  ReviewSession,
+} from './interface.js';
 export type { RetryPolicy } from './retry.js';
 export { renderPrBody, renderCommitMessage } from './pr-body.js';
-export { parsePullRequestEvent } from './github/index.js';
+export { parsePullRequestEvent, parseGitHubFollowUpEvent, type GitHubFollowUpEvent } from './github/index.js';
 export {
   verifyGitLabWebhook,
   deliveryIdOf,

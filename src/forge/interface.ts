@@ -85,6 +85,8 @@ export interface Forge {
   readonly name: ForgeName;
   /** GitHub: mints a 1-hour token for this one repository; GitLab: uses the stored project token. */
   openSession(): Promise<ForgeSession>;
+  /** Follow-ups from review; absent on a forge that does not support them. */
+  openReviewSession?(): Promise<ReviewSession>;
 }
 
 /** Token lifecycle events for the audit log. Never carries a token. */
@@ -96,4 +98,18 @@ export type ForgeAuditEvent =
 export interface ForgeLogger {
   info(obj: Record<string, unknown>, msg: string): void;
   warn(obj: Record<string, unknown>, msg: string): void;
+}
+
+/**
+ * What follow-ups from review need of the forge (issue 18), with the same narrowed
+ * credential a run holds: who may ask (checked with the forge, never from a name), and the
+ * PR/MR comments Userz writes.
+ */
+export interface ReviewSession {
+  /** The user's permission on the repository; `writer` is write/maintain/admin (GitHub) or Developer and above (GitLab). */
+  accessOf(user: { login: string; id: number }): Promise<{ writer: boolean; permission: string }>;
+  /** Creates a comment on the PR/MR, or edits `commentId`; returns the comment's id. */
+  upsertComment(number: number, commentId: string | null, body: string): Promise<string>;
+  /** Revokes the credential (GitHub); never throws. */
+  close(): Promise<void>;
 }

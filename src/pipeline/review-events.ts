@@ -2,9 +2,18 @@ import type { Probot } from 'probot';
 import type { Logger } from 'pino';
 import { UserzError } from '../errors.js';
 import { parseJson, readBody, sendJson, type Router } from '../http/index.js';
-import { checkGitLabPayload, deliveryIdOf, gitLabProjectIdOf, parseMergeRequestEvent, parsePullRequestEvent, verifyGitLabWebhook } from '../forge/index.js';
+import {
+  checkGitLabPayload,
+  deliveryIdOf,
+  gitLabProjectIdOf,
+  parseGitHubFollowUpEvent,
+  parseMergeRequestEvent,
+  parsePullRequestEvent,
+  verifyGitLabWebhook,
+} from '../forge/index.js';
 import type { Vault } from '../security/index.js';
-import { enqueueJob, listLiveReposByExternalId, recordDelivery, type Db, type Queryable } from '../store/index.js';
+import { enqueueJob, findRunByPullRequest, listLiveReposByExternalId, recordDelivery, type Db, type Queryable } from '../store/index.js';
+import { handleFollowUp, type FollowUpDeps } from './followups.js';
 import { recordReviewState } from './runs.js';
 
 /**
@@ -13,7 +22,7 @@ import { recordReviewState } from './runs.js';
  * this is the workflow around them (which repo's secret, which run, once per delivery). Deliveries are de-duplicated by their ids in the
  * same transaction as the effect.
  */
-export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Logger }): void {
+export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> }): void {
   app.on('pull_request', async (context) => {
     const result = parsePullRequestEvent(context.payload);
     if (!result) return;
@@ -23,6 +32,28 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
       if (recorded) await queueReviewNotice(tx, result.runId, result.outcome);
       deps.log.info({ runId: result.runId, outcome: result.outcome, recorded }, 'Draft review state changed');
     });
+  });
+  const followUps = deps.followUps;
+  if (!followUps) return;
+  // Follow-ups from review (issue 18): the PR is found in the repository the signed payload names.
+  app.on(['pull_request_review.submitted', 'pull_request_review_comment.created'], async (context) => {
+    const ask = parseGitHubFollowUpEvent(context.name, context.payload);
+    if (!ask) return;
+    const run = await findRunByPullRequest(deps.db, 'github', String(ask.repositoryId), ask.number);
+    if (!run?.repoId) return;
+    const outcome = await handleFollowUp(
+      { ...followUps, db: deps.db, log: deps.log },
+      {
+        forge: 'github',
+        deliveryId: context.id,
+        run: { ...run, repoId: run.repoId },
+        number: ask.number,
+        trigger: ask.trigger,
+        author: ask.author,
+        text: ask.text,
+      },
+    );
+    deps.log.info({ runId: run.id, outcome, trigger: ask.trigger }, 'Follow-up asked on a draft');
   });
 }
 

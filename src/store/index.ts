@@ -118,3 +118,13 @@ export * from './spend.js';
 export * from './webhooks.js';
 export { listEgressConnections, recordEgressConnections, type EgressConnection } from './egress.js';
 export { claimReporterNotice, markReporterNoticeSent, reviewOutcomeOfReport, type ReviewOutcome } from './reporter-notices.js';
+export {
+  countQueuedFollowUps,
+  findRunByPullRequest,
+  getProgressComment,
+  insertFollowUpRequest,
+  listFollowUpRequests,
+  lockFollowUps,
+  saveProgressComment,
+  type FollowUpDecision,
+} from './followups.js';

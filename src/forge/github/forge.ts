@@ -1,10 +1,11 @@
 import { UserzError } from '../../errors.js';
-import type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, RepoRecord } from '../interface.js';
+import type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, RepoRecord, ReviewSession } from '../interface.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
 import { fetchGitHubArchive, readGitHubFile } from './archive.js';
 import type { RepoPath } from './commit.js';
 import { deliverGitHubDraft } from './deliver.js';
+import { githubAccessOf, upsertGitHubComment } from './review-session.js';
 import { mintRepoToken, repoClient, revokeRepoToken } from './token.js';
 
 export interface GitHubForgeDeps {
@@ -24,6 +25,37 @@ function repoPath(repo: RepoRecord): RepoPath {
 export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forge {
   return {
     name: 'github',
+    async openReviewSession(): Promise<ReviewSession> {
+      const repositoryId = Number(repo.externalId);
+      if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
+        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id');
+      }
+      const path = repoPath(repo);
+      const retry = deps.retry ?? DEFAULT_RETRY;
+      // The same narrowed token a run gets (one repository, the App's three permissions), revoked at close.
+      const token = await mintRepoToken({
+        appId: deps.appId,
+        privateKey: deps.privateKey,
+        baseUrl: repo.baseUrl,
+        installationId: repo.installationId,
+        repositoryId,
+        retry,
+        onAudit: deps.onAudit,
+      });
+      const http = repoClient(repo.baseUrl, token, retry);
+      let closed = false;
+      return {
+        accessOf: (user) => githubAccessOf(http, path, user),
+        upsertComment: (number, commentId, body) => upsertGitHubComment(http, path, number, commentId, body),
+        async close() {
+          if (closed) return;
+          closed = true;
+          await revokeRepoToken({ baseUrl: repo.baseUrl, token, retry, onAudit: deps.onAudit }).catch((e: unknown) =>
+            deps.log?.warn({ repoId: repo.id, code: e instanceof UserzError ? e.code : 'unknown' }, 'GitHub token revocation failed'),
+          );
+        },
+      };
+    },
     async openSession(): Promise<ForgeSession> {
       const repositoryId = Number(repo.externalId);
       if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {

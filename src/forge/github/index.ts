@@ -1,2 +1,3 @@
 export { createGitHubForge } from './forge.js';
 export { parsePullRequestEvent } from './events.js';
+export { parseGitHubFollowUpEvent, type GitHubFollowUpEvent } from './followup-events.js';

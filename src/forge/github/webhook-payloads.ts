@@ -52,11 +52,37 @@ export const PullRequestEvent = z.looseObject({
   }),
 });
 
+// Follow-ups from review (issue 18): the author's id, login and account type (`Bot` for an
+// App) come from here; whether they may write is asked of GitHub, never read from a name.
+const Sender = z.looseObject({ id: GitHubId, login: z.string().min(1).max(100), type: z.string().max(50) });
+const ReviewedPullRequest = z.looseObject({ number: GitHubId });
+const Repository = z.looseObject({ id: GitHubId });
+
+export const PullRequestReviewEvent = z.looseObject({
+  action: Action,
+  installation: Installation,
+  repository: Repository,
+  sender: Sender,
+  pull_request: ReviewedPullRequest,
+  review: z.looseObject({ state: z.string().max(50), body: z.string().max(262_144).nullish() }),
+});
+
+export const PullRequestReviewCommentEvent = z.looseObject({
+  action: Action,
+  installation: Installation,
+  repository: Repository,
+  sender: Sender,
+  pull_request: ReviewedPullRequest,
+  comment: z.looseObject({ body: z.string().max(262_144), path: z.string().max(4_096).nullish(), line: z.number().int().nullish() }),
+});
+
 /** The events Userz subscribes to (app.yml) and their schemas; any other event is acknowledged and ignored. */
 export const HANDLED_GITHUB_EVENTS: Record<string, z.ZodType> = {
   installation: InstallationEvent,
   installation_repositories: InstallationRepositoriesEvent,
   pull_request: PullRequestEvent,
+  pull_request_review: PullRequestReviewEvent,
+  pull_request_review_comment: PullRequestReviewCommentEvent,
 };
 
 export type GitHubPayloadCheck = { kind: 'ignored' } | { kind: 'invalid'; issue: string } | { kind: 'valid'; payload: unknown };
