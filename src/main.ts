@@ -10,7 +10,7 @@ import { Probot, type ApplicationFunction } from 'probot';
 import { createApiRoutes, registerApiRoutes } from './api/index.js';
 import { OrgModelResolver, registerBillingRoutes, runCapsOf } from './billing/index.js';
 import { loadConfig, type Config } from './config/index.js';
-import { createConsoleAuth, registerAdminPages, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
+import { createConsoleAuth, registerAdminPages, registerAuthPages, registerConsolePages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
@@ -225,6 +225,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     });
     registerReviewRoutes(api, deps.pipeline);
     registerRetentionRoutes(api, { db: deps.store.db, blobs: deps.store.blobs });
+    registerConsolePages(router, { auth: consoleAuth, db: deps.store.db, blobs: deps.store.blobs });
     registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
     registerWebhookRoutes(api, { db: deps.store.db, vault: deps.vault });
     if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });

@@ -28,4 +28,8 @@ export function registerConsoleAssets(router: Router): void {
     });
     res.end(file.body);
   });
+  // Browsers ask for it on every new tab; there is none, and a 404 in the console is noise.
+  router.add('GET', '/favicon.ico', (_req, res) => {
+    res.writeHead(204, { 'cache-control': 'public, max-age=86400' }).end();
+  });
 }

@@ -1,3 +1,4 @@
 export type { ConsoleAuth, ConsoleSession } from './context.js';
 export { createConsoleAuth, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './auth/index.js';
 export { registerAdminPages } from './pages/admin.js';
+export { registerConsolePages } from './report-pages.js';
