@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ModelResolver } from '../billing/index.js';
 import type { RunBudget } from '../broker/index.js';
 import type { Forge } from '../forge/index.js';
 import type { ModelClient } from '../model/index.js';
@@ -25,10 +26,17 @@ export interface PipelineDeps {
   vault: Vault;
   log: Logger;
   publicUrl: string;
-  /** The triage classifier; absent when no provider is configured (reports then wait for review). */
+  /**
+   * Each org's models (billing/models.ts): its own key, or the operator's shared model when
+   * USERZ_SHARED_MODEL allows; an org with neither gets needs_review `model_not_configured`.
+   */
+  models?: ModelResolver;
+  /** Fixed clients for every org instead of `models` (tests, benchmarks); still metered in the ledger. */
   classifier?: ModelClient;
-  /** The coding agent's model; absent → runs cannot start (they end errored, `no_model`). */
+  /** Fixed agent client for every org (tests); with fixed clients, absent → runs end errored `no_model`. */
   agent?: ModelClient;
+  /** How long a run's spend hold counts without its job holding a lease (default 15 min). */
+  holdTtlMs?: number;
   /** Absent when USERZ_SANDBOX=off: runs end errored with `sandbox_disabled`. */
   sandbox?: SandboxDriver;
   forgeFor(repo: Repo): Forge;
@@ -44,6 +52,7 @@ export interface PipelineDeps {
   metrics?: PipelineMetrics;
   /** Setup's egress path to the operator's allowlisted hosts (egress.ts, wired in main.ts); absent: setup has no network. */
   setupEgress?: SetupEgress;
+
   /** How `webhook` jobs deliver (clock, resolver; tests allow loopback receivers); absent: the defaults. */
   webhooks?: WebhookDeliveryOptions;
 }
