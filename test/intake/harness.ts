@@ -6,10 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { Router } from '../../src/http/index.js';
+import { ApiRoutes } from '../../src/api/index.js';
+import { bearerToken, clientIp, Router } from '../../src/http/index.js';
 import { createNotifier, registerIntakeRoutes, type IntakeDeps, type IntakeRoutes } from '../../src/intake/index.js';
 import type { Notifier } from '../../src/pipeline/index.js';
-import { generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../../src/security/index.js';
+import { ApiKeyVerifier, generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../../src/security/index.js';
 import { createCache, LocalBlobStore, type Cache, type Db } from '../../src/store/index.js';
 import { createTestOrg, openTestDb, type DbKind } from '../helpers/db.js';
 
@@ -25,6 +26,8 @@ export interface Harness {
   url: string;
   routes: IntakeRoutes & { notifier: Notifier };
   deps: IntakeDeps;
+  /** The /api/v1 registry the App routes are declared on (its OpenAPI document checks the API tests). */
+  api: ApiRoutes;
   close(): Promise<void>;
 }
 
@@ -40,8 +43,11 @@ export async function openHarness(opts: { db?: DbKind; config?: Partial<IntakeDe
   const server = createServer();
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const deps: IntakeDeps = { db, cache, blobs, vault, log, config: { publicUrl: url, ...opts.config }, notifierFetch: fetch, ...opts.deps };
   const router = new Router(log);
+  // As src/main.ts does: one verifier (the test's limits) behind one registry.
+  const apiKeys = opts.deps?.apiKeys ?? new ApiKeyVerifier({ db, cache, limits: opts.deps?.apiKeyLimits });
+  const api = new ApiRoutes(router, (req) => apiKeys.verify(bearerToken(req), clientIp(req, opts.deps?.trustProxy)));
+  const deps: IntakeDeps = { db, cache, blobs, vault, log, config: { publicUrl: url, ...opts.config }, notifierFetch: fetch, api, ...opts.deps };
   // The notifier is the pipeline's port; intake implements it and src/main.ts connects it once. Tests call it directly.
   const routes = { ...registerIntakeRoutes(router, deps), notifier: createNotifier(deps) };
   server.on('request', (req, res) => {
@@ -61,6 +67,7 @@ export async function openHarness(opts: { db?: DbKind; config?: Partial<IntakeDe
     url,
     routes,
     deps,
+    api,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));

@@ -2,6 +2,7 @@ import { issueApiKey } from '../../src/security/index.js';
 import { triageReport } from '../../src/pipeline/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestOrg } from '../helpers/db.js';
+import { apiClient, type ApiClient } from '../helpers/openapi.js';
 import { postWidgetReport, runOfReport, setUpCustomer } from './scenario.js';
 
 describe('maintainer review API', () => {
@@ -9,6 +10,8 @@ describe('maintainer review API', () => {
   let reportId: string;
   let ownKey: string;
   let foreignKey: string;
+  // Every call is checked against GET /api/v1/openapi.json (test/helpers/openapi.ts).
+  let client: ApiClient;
   beforeAll(async () => {
     app = await startTestApp({ db: 'pglite' });
     const customer = await setUpCustomer(app);
@@ -18,17 +21,17 @@ describe('maintainer review API', () => {
     // No classifier configured: the report is held for review.
     reportId = (await postWidgetReport(app.url, customer.publicKey, { text: 'The cart is empty after login.' })).id;
     await triageReport(app.deps.pipeline, reportId);
+    client = await apiClient(app.url);
   });
   afterAll(async () => app.close());
 
-  const decide = (verb: 'approve' | 'reject', key?: string) =>
-    fetch(`${app.url}/api/v1/reports/${reportId}/${verb}`, { method: 'POST', headers: key ? { authorization: `Bearer ${key}` } : {} });
+  const decide = (verb: 'approve' | 'reject', key?: string) => client.call('POST', `/api/v1/reports/${reportId}/${verb}`, { key });
 
   it("refuses a missing key, and another org's key as if the report did not exist", async () => {
     expect((await decide('approve')).status).toBe(401);
     const foreign = await decide('approve', foreignKey);
     expect(foreign.status).toBe(404);
-    expect(await foreign.json()).toMatchObject({ error: { code: 'report_not_found' } });
+    expect(foreign.json).toMatchObject({ error: { code: 'report_not_found' } });
     expect((await runOfReport(app.deps.store.db, reportId))!.state).toBe('needs_review');
   });
 
@@ -41,6 +44,6 @@ describe('maintainer review API', () => {
     expect(jobs.map((j) => j.key)).toEqual([`notify:${run.id}`]);
     const again = await decide('approve', ownKey);
     expect(again.status).toBe(409);
-    expect(await again.json()).toMatchObject({ error: { code: 'report_not_held' } });
+    expect(again.json).toMatchObject({ error: { code: 'report_not_held' } });
   });
 });
