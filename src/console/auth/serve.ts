@@ -21,7 +21,8 @@ export function addPage(router: Router, method: 'GET' | 'POST', path: string, ha
         res.destroy();
         return;
       }
-      if (method === 'POST') await readBody(req, FORM_LIMIT).catch(() => undefined);
+      // A form that failed before its body was read: drain it, so the connection is reusable.
+      if (!req.readableEnded) req.resume();
       sendProblem(res, err, ctx.log);
     }
   });
