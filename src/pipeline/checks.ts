@@ -16,14 +16,24 @@ export const MAX_COMMAND_MS = 10 * 60_000;
 export const CHECK_TAIL_BYTES = 16 * 1024;
 
 /**
- * Runs `sh -c COMMAND` with stdout and stderr through `tail -c N`, and exits with the
- * command's own status (read back on fd 3). The command gets neither fd 3 nor fd 4, so a
- * process it leaves behind cannot hold the status pipe open; stdin is /dev/null.
+ * Runs `sh -c COMMAND` in a session of its own with stdout and stderr through `tail -c N`,
+ * and exits with the command's own status (read back on fd 3). The time limit is the
+ * wrapper's own timer (a second session that kills the command's group), and when the
+ * command's shell exits or its time is up its whole process group is killed: a server or
+ * watcher a test leaves behind neither holds the output pipe open until the limit nor
+ * lingers into the next command (the reproducing test's "before" run). The command gets
+ * neither fd 3 nor fd 4, and stdin is /dev/null. dash's kill takes no `--`: `-9 -PID`
+ * names the group. Arguments: tail bytes, seconds, command.
  */
 const TAILED_SHELL = [
-  'n=$1',
+  'n=$1 secs=$2',
   'exec 4>&1',
-  'code=$( { { sh -c "$2" </dev/null 2>&1 3>&- 4>&-; echo $? >&3; } | tail -c "$n" >&4; } 3>&1 )',
+  'code=$( { {',
+  '  setsid sh -c "$3" </dev/null 2>&1 3>&- 4>&- & pid=$!',
+  '  setsid sh -c \'sleep "$1"; kill -9 "-$2"\' sh "$secs" "$pid" </dev/null >/dev/null 2>&1 3>&- 4>&- & timer=$!',
+  '  wait "$pid"; echo $? >&3',
+  '  kill -9 "-$pid" "-$timer" 2>/dev/null',
+  '} | tail -c "$n" >&4; } 3>&1 )',
   'exit "${code:-125}"',
 ].join('\n');
 
@@ -47,16 +57,19 @@ async function runOne(sandbox: Sandbox, command: string, opts: CommandRunOptions
   const timeoutMs = Math.min(opts.timeoutMs ?? MAX_COMMAND_MS, MAX_COMMAND_MS);
   const started = performance.now();
   try {
-    const res = await sandbox.exec(['sh', '-c', TAILED_SHELL, 'sh', String(tail), command], {
-      timeoutMs,
+    // The host's own limit is a backstop a little past the wrapper's.
+    const res = await sandbox.exec(['sh', '-c', TAILED_SHELL, 'sh', String(tail), (timeoutMs / 1000).toFixed(3), command], {
+      timeoutMs: timeoutMs + 15_000,
       maxOutputBytes: tail + 64 * 1024,
       ...(opts.env?.length ? { env: opts.env } : {}),
     });
     const output = Buffer.concat([res.stdout, res.stderr]);
+    // SIGKILL from the wrapper's timer: 128 + 9.
+    const timedOut = res.timedOut || (res.exitCode === 137 && performance.now() - started >= timeoutMs);
     return {
       command,
-      exitCode: res.timedOut ? null : res.exitCode,
-      timedOut: res.timedOut,
+      exitCode: timedOut ? null : res.exitCode,
+      timedOut,
       outputTail: output.subarray(Math.max(0, output.length - tail)).toString('utf8'),
       durationMs: Math.round(performance.now() - started),
     };

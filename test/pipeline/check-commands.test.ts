@@ -35,11 +35,31 @@ describe('check commands as the host runs them in the real sandbox', () => {
   it('ends a command at its time limit (errored, no exit code) and has no network', async () => {
     const slow = await runCommands(sandbox, ['echo started; sleep 60'], { timeoutMs: 1500 });
     expect(slow).toMatchObject({ status: 'errored', commands: [{ exitCode: null, timedOut: true }] });
+    // Its sleep went with it.
+    const left = await runCommands(sandbox, [
+      `node -e "const fs=require('fs');for(const p of fs.readdirSync('/proc'))if(/^[0-9]+$/.test(p)){try{if(fs.readFileSync('/proc/'+p+'/cmdline','utf8').split(String.fromCharCode(0)).includes('60'))process.exit(9)}catch(e){}}"`,
+    ]);
+    expect(left.status).toBe('passed');
     const net = await runCommands(sandbox, [
       `node -e "require('net').connect({host:'1.1.1.1',port:443,timeout:3000}).on('connect',()=>process.exit(0)).on('error',(e)=>{console.log(e.code);process.exit(1)}).on('timeout',()=>process.exit(2))"`,
     ]);
     expect(net.status).toBe('failed');
     expect(net.commands[0]!.exitCode).not.toBe(0);
+  });
+
+  it('ends what a command left running when it exits, so nothing holds its output or outlives it', async () => {
+    const out = await runCommands(
+      sandbox,
+      [
+        'sleep 120 & echo left a sleeper',
+        `node -e "const fs=require('fs');for(const p of fs.readdirSync('/proc'))if(/^[0-9]+$/.test(p)){try{if(fs.readFileSync('/proc/'+p+'/cmdline','utf8').split(String.fromCharCode(0)).includes('120'))process.exit(9)}catch(e){}}"`,
+      ],
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    expect(out.commands[0]).toMatchObject({ exitCode: 0, timedOut: false, outputTail: 'left a sleeper\n' });
+    expect(out.commands[1]).toMatchObject({ exitCode: 0, outputTail: '' });
   });
 
   it('passes when every command exits 0, and reports not_configured for none', async () => {
