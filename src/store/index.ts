@@ -24,6 +24,7 @@ export {
   anyOrgMember,
   changeMemberRole,
   deleteUserSession,
+  findVerifiedUserId,
   getInviteByTokenHash,
   insertInvite,
   listMembers,
