@@ -85,6 +85,19 @@ export async function markWebhookEndpointDeleted(db: Queryable, orgId: string, i
   return rows.length === 1;
 }
 
+/**
+ * The (org, event type) pairs some live endpoint subscribes to, for the given orgs: one
+ * cheap indexed read that lets an event nobody listens to cost nothing more (most orgs
+ * have no endpoint, and intake's group commit emits for every report).
+ */
+export async function listWebhookSubscriptions(tx: Queryable, orgIds: readonly string[]): Promise<Array<{ orgId: string; type: string }>> {
+  const rows = await tx.query<{ org_id: string; type: string }>(
+    'SELECT DISTINCT org_id, unnest(events) AS type FROM webhook_endpoints WHERE org_id = ANY($1::text[]) AND deleted_at IS NULL',
+    [[...new Set(orgIds)]],
+  );
+  return rows.map((r) => ({ orgId: r.org_id, type: r.type }));
+}
+
 /** An event as it is queued: the body is the exact bytes every attempt sends (and signs). */
 export interface WebhookEventRow {
   orgId: string;

