@@ -40,7 +40,7 @@ export type {
 } from './interface.js';
 export type { RetryPolicy } from './retry.js';
 export { renderPrBody, renderCommitMessage } from './pr-body.js';
-export { parsePullRequestEvent, parseGitHubFollowUpEvent, type GitHubFollowUpEvent } from './github/index.js';
+export { parsePullRequestEvent, parseGitHubFollowUpEvent } from './github/index.js';
 export {
   verifyGitLabWebhook,
   deliveryIdOf,

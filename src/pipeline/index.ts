@@ -12,5 +12,5 @@ export { registerGitHubReviewEvents, registerGitLabWebhookRoute } from './review
 export { forgeFor } from './forge-for.js';
 export { renderTryResult, tryRun } from './try.js';
 export { runStage } from './run-stage.js';
-export { createSetupEgress, type SetupEgress, type SetupEgressRequest } from './egress.js';
+export { createSetupEgress } from './egress.js';
 export type { Notifier, PipelineDeps } from './deps.js';

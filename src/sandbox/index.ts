@@ -18,16 +18,7 @@
  * runtime (scripts/install-sandbox.sh); the image comes from scripts/build-sandbox-image.sh.
  */
 export type { Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
-export {
-  DEFAULT_EGRESS_LIST_NAMES,
-  resolveAllowlist,
-  withSetupEgress,
-  type EgressAllowlist,
-  type EgressLedgerEntry,
-  type EgressLists,
-  type EgressReason,
-  type SetupEgressOptions,
-} from './egress/index.js';
+export { resolveAllowlist, withSetupEgress, type EgressLedgerEntry, type EgressLists, type SetupEgressOptions } from './egress/index.js';
 export { RUNNER_COMMAND, type SandboxConfigInput, type SandboxLimits } from './limits.js';
 export { DockerRunscDriver } from './docker-runsc.js';
 export { runSandboxBuild } from './build.js';

@@ -1,3 +1,3 @@
 export { createGitHubForge } from './forge.js';
 export { parsePullRequestEvent } from './events.js';
-export { parseGitHubFollowUpEvent, type GitHubFollowUpEvent } from './followup-events.js';
+export { parseGitHubFollowUpEvent } from './followup-events.js';

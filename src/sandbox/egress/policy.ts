@@ -10,9 +10,6 @@ import { BlockList, isIP } from 'node:net';
  */
 export type EgressLists = Readonly<Record<string, readonly string[]>>;
 
-/** The list names Userz knows by default; their host names come from the operator's configuration. */
-export const DEFAULT_EGRESS_LIST_NAMES = ['npm', 'pypi', 'go', 'crates', 'rubygems', 'maven'] as const;
-
 export interface EgressAllowlist {
   /** Host names (lower case) or `*.suffix` patterns a connection may name. */
   hosts: readonly string[];
