@@ -45,6 +45,17 @@ describe('the OpenAPI document', () => {
       'POST /api/v1/apps',
       'GET /api/v1/apps/{id}',
       'PATCH /api/v1/apps/{id}',
+      'GET /api/v1/reports',
+      'GET /api/v1/reports/{id}',
+      'POST /api/v1/reports/{id}/approve',
+      'POST /api/v1/reports/{id}/reject',
+      'GET /api/v1/runs/{id}',
+      'GET /api/v1/audit-events',
+      'GET /api/v1/audit-events/{id}',
+      'PUT /api/v1/retention',
+      'POST /api/v1/github/install-links',
+      'POST /api/v1/data/delete',
+      'GET /api/v1/usage',
     ]) {
       expect(routes).toContain(route);
     }
