@@ -63,12 +63,15 @@ export const COMMANDS: Command[] = [
   },
   {
     name: 'init',
-    summary: 'Create the first org and print its first sk_ API key (shown once)',
-    usage: 'userz init [--name NAME] [--json]',
-    options: { name: { type: 'string' }, ...json },
+    summary: 'Create the first org and print its first sk_ API key (shown once); --owner names its first console owner',
+    usage: 'userz init [--name NAME] [--owner EMAIL] [--json]',
+    help: 'With --owner, that address becomes owner of the org in the console once it signs up and verifies (at once if it already has).',
+    options: { name: { type: 'string' }, owner: { type: 'string' }, ...json },
     async run(args) {
-      const r = (await runOp(args.config(), 'init', { name: args.values.name ?? 'default' })) as { orgId: string; orgName: string; apiKey: string };
-      print(args, r, `Created org ${r.orgName} (${r.orgId}).\nAPI key (shown once, store it now):\n${r.apiKey}`);
+      const input = { name: args.values.name ?? 'default', ...(args.values.owner ? { owner: args.values.owner } : {}) };
+      const r = (await runOp(args.config(), 'init', input)) as { orgId: string; orgName: string; apiKey: string; owner?: string };
+      const owner = r.owner ? `\nConsole owner: ${r.owner} (owner once signed up with a verified address).` : '';
+      print(args, r, `Created org ${r.orgName} (${r.orgId}).${owner}\nAPI key (shown once, store it now):\n${r.apiKey}`);
       return 0;
     },
   },

@@ -1,7 +1,20 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { UserzError } from '../errors.js';
 import { addLocalKeyringVersion, issueApiKey, KeyringMasterKey, loadOrCreateLocalKeyring, type Vault } from '../security/index.js';
-import { insertOrg, linkInstallationToOrg, listOrgs, migrate, resolveOrg, type BlobStore, type Db } from '../store/index.js';
+import {
+  addMember,
+  findVerifiedUserId,
+  insertInvite,
+  insertOrg,
+  linkInstallationToOrg,
+  listOrgs,
+  migrate,
+  OPERATOR_INVITER,
+  resolveOrg,
+  type BlobStore,
+  type Db,
+} from '../store/index.js';
 
 /**
  * Operator actions shared by the `userz` CLI and the server's admin endpoint. The CLI
@@ -26,16 +39,28 @@ export interface Operation<I = unknown, O = unknown> {
   run(deps: OpsDeps, input: I): Promise<O>;
 }
 
-const init: Operation<{ name: string }, { orgId: string; orgName: string; apiKey: string; apiKeyId: string }> = {
-  input: z.object({ name: z.string().trim().min(1).max(200).default('default') }),
-  async run(deps, { name }) {
+/** `init --owner`: how long the named owner's standing invite waits for them to sign up. */
+const OWNER_INVITE_TTL_MS = 365 * 24 * 3600 * 1000;
+
+const init: Operation<{ name: string; owner?: string }, { orgId: string; orgName: string; apiKey: string; apiKeyId: string; owner?: string }> = {
+  input: z.object({ name: z.string().trim().min(1).max(200).default('default'), owner: z.string().trim().toLowerCase().max(254).pipe(z.email()).optional() }),
+  async run(deps, { name, owner }) {
     return deps.db.transaction(async (tx) => {
       const existing = await listOrgs(tx);
       if (existing.length > 0) throw new UserzError('already_initialized', `Userz already has an org (${existing[0]!.id}); init creates only the first one`);
       const org = await insertOrg(tx, name, 'cli');
       await deps.vault.createOrgKey(tx, org.id);
       const key = await issueApiKey(tx, org.id, { label: 'first key', actor: 'cli' });
-      return { orgId: org.id, orgName: org.name, apiKey: key.key, apiKeyId: key.id };
+      if (owner) {
+        // The console's first owner: now if that address is already verified, else when it is.
+        const userId = await findVerifiedUserId(tx, owner);
+        if (userId) await addMember(tx, { orgId: org.id, userId, role: 'owner', actor: 'cli' });
+        else {
+          const tokenHash = createHash('sha256').update(randomBytes(32)).digest('hex');
+          await insertInvite(tx, { orgId: org.id, email: owner, role: 'owner', tokenHash, expiresAt: new Date(Date.now() + OWNER_INVITE_TTL_MS), invitedBy: OPERATOR_INVITER });
+        }
+      }
+      return { orgId: org.id, orgName: org.name, apiKey: key.key, apiKeyId: key.id, ...(owner ? { owner } : {}) };
     });
   },
 };

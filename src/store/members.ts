@@ -219,6 +219,12 @@ export async function acceptOperatorInvites(db: Db, user: { id: string; email: s
   });
 }
 
+/** The id of the user with this verified address, if one exists (`userz init --owner` after they signed up). */
+export async function findVerifiedUserId(db: Queryable, email: string): Promise<string | undefined> {
+  const [row] = await db.query<{ id: string }>('SELECT id FROM auth_users WHERE lower(email) = lower($1) AND email_verified', [email]);
+  return row?.id;
+}
+
 /** Whether an operator invite is waiting for anyone (then the first-user rule does not apply). */
 export async function anyOperatorInvite(db: Queryable): Promise<boolean> {
   return (await db.query('SELECT 1 FROM org_invites WHERE invited_by = $1 AND accepted_at IS NULL LIMIT 1', [OPERATOR_INVITER])).length > 0;
