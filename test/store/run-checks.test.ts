@@ -9,7 +9,7 @@ describe.each(['pglite', 'postgres'] as const)('run_checks on %s', (kind) => {
   afterAll(async () => db.close());
 
   async function aRun(): Promise<string> {
-    const org = await insertOrg(db, `acme-${newId('x')}`, 'test');
+    const org = await insertOrg(db, `acme-${newId('app').slice(-8)}`, 'test');
     const appId = newId('app');
     const batchId = newId('bat');
     const runId = newId('run');
