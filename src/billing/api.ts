@@ -2,10 +2,11 @@ import { z } from 'zod';
 import type { ApiRoutes } from '../api/index.js';
 import { MODEL_PROVIDERS } from '../model/index.js';
 import type { Vault } from '../security/index.js';
-import type { Db } from '../store/index.js';
+import { UserzError } from '../errors.js';
+import { findRun, getHold, type Db } from '../store/index.js';
 import { deleteModelSettings, getModelSettings, saveModelSettings, type ModelSettingsView, type SharedModel } from './models.js';
 import { PLAN_NAMES } from './plans.js';
-import { getUsage, setCaps, type EffectiveCaps, type RunCaps, type Usage } from './spend.js';
+import { getRunSpend, getUsage, setCaps, type EffectiveCaps, type RunCaps, type Usage } from './spend.js';
 
 /**
  * The `/api/v1` spend routes: model settings (admin to write; the key is write-only), caps
@@ -82,6 +83,14 @@ export const UsageAnswer = z.object({
   caps: CapsAnswer,
   remaining: z.object({ costUsd: z.number().nullable(), tokens: z.number().nullable() }),
   prices: z.record(z.string(), Price).nullable(),
+});
+
+export const RunUsageAnswer = Totals.extend({
+  runId: z.string(),
+  hold: z
+    .object({ costUsd: z.number(), tokens: z.number(), settled: z.boolean() })
+    .nullable()
+    .describe("The run's hold on its org's month: its per-run caps while it runs; null before it started"),
 });
 
 const settingsView = (v: ModelSettingsView): z.input<typeof ModelSettingsAnswer> => v;
@@ -162,4 +171,29 @@ export function registerBillingRoutes(api: ApiRoutes, deps: BillingRouteDeps): v
       responses: { 200: UsageAnswer },
     })
     .handle(async ({ principal }) => ({ status: 200, body: usageView(await getUsage(deps.db, principal.orgId, deps.runCaps)) }));
+
+  api
+    .add({
+      method: 'GET',
+      path: '/api/v1/runs/:id/usage',
+      operationId: 'getRunUsage',
+      tag: 'Spend',
+      summary: "One run's model calls, tokens and cost (from the ledger) and its hold",
+      permission: 'read',
+      responses: { 200: RunUsageAnswer },
+      errors: ['run_not_found'],
+    })
+    .handle(async ({ principal, params }) => {
+      const run = await findRun(deps.db, params.id!);
+      if (!run || run.orgId !== principal.orgId) throw new UserzError('run_not_found', 'No such run');
+      const hold = await getHold(deps.db, run.id);
+      return {
+        status: 200,
+        body: {
+          runId: run.id,
+          ...(await getRunSpend(deps.db, run.orgId, run.id)),
+          hold: hold ? { costUsd: hold.costUsd, tokens: hold.tokens, settled: hold.settledAt !== null } : null,
+        },
+      };
+    });
 }
