@@ -7,9 +7,9 @@ import { registerListRoutes } from './lists.js';
 import { openApiDocument } from './openapi.js';
 import { ApiRoutes } from './route.js';
 
-export { ApiRoutes, type ApiRouteSpec, type ApiAnswer, type ApiContext, type OtherResponse } from './route.js';
+export { ApiRoutes, type OtherResponse } from './route.js';
 export { openApiDocument } from './openapi.js';
-export { pageOf, pageQuery, sinceQuery, idQuery, RunView, runView } from './schemas.js';
+export { pageOf, pageQuery, RunView, runView } from './schemas.js';
 
 /** The `/api/v1` routes of one process, checked by its one `sk_` verifier. */
 export function createApiRoutes(router: Router, apiKeys: ApiKeyVerifier, trustProxy: boolean): ApiRoutes {

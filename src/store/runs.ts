@@ -215,38 +215,6 @@ export async function saveRunAttempt(db: Queryable, runId: string, logBlob: stri
 }
 
 /** What GET /api/v1/runs/:id shows: state, reason, guardrail verdict and PR link. */
-export interface RunStatusView {
-  id: string;
-  orgId: string;
-  state: string;
-  stateReason: string | null;
-  verdict: unknown;
-  prUrl: string | null;
-  reviewState: string | null;
-}
-
-export async function getRunStatus(db: Queryable, runId: string): Promise<RunStatusView | null> {
-  const [row] = await db.query<{
-    id: string;
-    org_id: string;
-    state: string;
-    state_reason: string | null;
-    verdict: unknown;
-    pr_url: string | null;
-    review_state: string | null;
-  }>('SELECT id, org_id, state, state_reason, verdict, pr_url, review_state FROM runs WHERE id = $1', [runId]);
-  if (!row) return null;
-  return {
-    id: row.id,
-    orgId: row.org_id,
-    state: row.state,
-    stateReason: row.state_reason,
-    verdict: row.verdict,
-    prUrl: row.pr_url,
-    reviewState: row.review_state,
-  };
-}
-
 /** Keeps the maintainer's words for a decision on a held run (the reject reason); null leaves none. */
 export async function setRunReviewNote(db: Queryable, runId: string, note: string | null): Promise<void> {
   await db.query('UPDATE runs SET review_note = $2 WHERE id = $1', [runId, note]);
