@@ -2,7 +2,7 @@ import Stripe from 'stripe';
 import type { Logger } from 'pino';
 import { UserzError } from '../errors.js';
 import { readBody, sendJson, type Router } from '../http/index.js';
-import { latestStripePlanEvent, recordStripeEvent, type Db, type Queryable } from '../store/index.js';
+import { latestStripePlanEvent, recordStripeEvent, type Db } from '../store/index.js';
 import { DEFAULT_PLAN, isPlanName, setOrgPlan } from './plans.js';
 
 /**
@@ -76,24 +76,9 @@ async function applyStripeEvent(db: Db, event: { id: string; type: string; creat
     const recorded = await recordStripeEvent(tx, { eventId: event.id, type: event.type, orgId: change.orgId, created: event.created, outcome });
     if (!recorded) return 'duplicate';
     if (change.orgId !== null && !recorded.orgExists) return 'org_unknown';
-    if (outcome === 'plan_set' && change.kind === 'plan') await setOrgPlan(joined(db, tx), change.orgId, change.plan, `stripe:${event.id}`);
+    if (outcome === 'plan_set' && change.kind === 'plan') await setOrgPlan(tx, change.orgId, change.plan, `stripe:${event.id}`);
     return outcome;
   });
-}
-
-/**
- * The Db face of an open transaction, so setOrgPlan (which opens its own) runs inside
- * ours: the event's id and the plan it sets commit together or not at all.
- */
-function joined(db: Db, tx: Queryable): Db {
-  return {
-    kind: db.kind,
-    query: tx.query.bind(tx),
-    transaction: (fn) => fn(tx),
-    exec: () => Promise.reject(new Error('exec is not available inside a transaction')),
-    ping: () => db.ping(),
-    close: () => Promise.resolve(),
-  };
 }
 
 export function registerStripeWebhookRoute(router: Router, deps: StripeRouteDeps): void {
