@@ -148,12 +148,12 @@ function gitlabForm(session: ConsoleSession): Html {
     ${csrfField(session)}
     <h3>Add a GitLab project</h3>
     <label for="gl-project">Project path or id</label>
-    <input type="text" id="gl-project" name="project" required placeholder="group/project" />
+    <input type="text" id="gl-project" name="project" required placeholder="group/project" size="40" />
     <label for="gl-token">Project access token</label>
-    <input type="password" id="gl-token" name="token" required aria-describedby="gl-token-help" />
+    <input type="password" id="gl-token" name="token" required aria-describedby="gl-token-help" size="40" />
     <p id="gl-token-help" class="muted">Scope <code>api</code>, role Developer or higher. It is checked once, stored encrypted and never shown again.</p>
     <label for="gl-base">GitLab URL (self-managed only)</label>
-    <input type="url" id="gl-base" name="baseUrl" placeholder="https://gitlab.example.com" />
+    <input type="url" id="gl-base" name="baseUrl" placeholder="https://gitlab.example.com" size="40" />
     <p><button type="submit" class="primary">Add project</button></p>
   </form>`;
 }

@@ -11,8 +11,9 @@ import { addMemberAction } from '../page-route.js';
 import { csrfField, type AdminPagesDeps } from './admin-deps.js';
 import type { SettingsSection } from './settings.js';
 
-const usd = (n: number | null): string => (n === null ? 'no cap' : `$${n.toFixed(n < 1 && n > 0 ? 4 : 2)}`);
-const count = (n: number | null): string => (n === null ? 'no cap' : n.toLocaleString('en'));
+const usd = (n: number | null): string => (n === null ? 'no cost cap' : `$${n.toFixed(n < 1 && n > 0 ? 4 : 2)}`);
+const count = (n: number): string => n.toLocaleString('en');
+const tokenCap = (n: number | null): string => (n === null ? 'no token cap' : `${count(n)} tokens`);
 
 /** A cap field: empty is null (back to the plan's or the server's default). */
 function capOf(form: URLSearchParams, name: string, integer: boolean): number | null {
@@ -178,11 +179,14 @@ function usageSection(session: ConsoleSession, u: Usage, admin: boolean): Html {
       <dt>Plan</dt>
       <dd>${u.caps.plan ?? 'none'}</dd>
       <dt>Monthly caps</dt>
-      <dd>${usd(u.caps.monthlyCostCapUsd)} · ${count(u.caps.monthlyTokenCap)} tokens</dd>
+      <dd>${usd(u.caps.monthlyCostCapUsd)} · ${tokenCap(u.caps.monthlyTokenCap)}</dd>
       <dt>Left this month</dt>
-      <dd>${usd(u.remaining.costUsd)} · ${count(u.remaining.tokens)} tokens</dd>
+      <dd>
+        ${u.remaining.costUsd === null ? 'no cost cap' : usd(u.remaining.costUsd)} ·
+        ${u.remaining.tokens === null ? 'no token cap' : `${count(u.remaining.tokens)} tokens`}
+      </dd>
       <dt>Per run</dt>
-      <dd>${usd(u.caps.runCostCapUsd)} · ${count(u.caps.runTokenCap)} tokens</dd>
+      <dd>${usd(u.caps.runCostCapUsd)} · ${tokenCap(u.caps.runTokenCap)}</dd>
     </dl>
     ${
       u.spent.byPurpose.length

@@ -12,7 +12,7 @@ import {
   type WebhookEndpoint,
 } from '../../webhooks/index.js';
 import type { ConsoleSession } from '../context.js';
-import { time } from '../format.js';
+import { preciseTime, time } from '../format.js';
 import { html, href, type Html } from '../html.js';
 import { layout, redirect, sendPage } from '../layout.js';
 import { addMemberAction, addMemberPage } from '../page-route.js';
@@ -138,7 +138,7 @@ function deliveryTable(items: WebhookDelivery[]): Html {
       ${items.map(
         (d) =>
           html`<tr>
-            <td>${time(new Date(d.createdAt))}</td>
+            <td>${preciseTime(new Date(d.createdAt))}</td>
             <td class="mono">${d.event}</td>
             <td class="mono">${d.deliveryId}</td>
             <td>${d.attempt}</td>
