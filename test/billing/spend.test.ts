@@ -5,7 +5,7 @@ import { UserzError } from '../../src/errors.js';
 import type { Forge } from '../../src/forge/index.js';
 import { enqueueJob, getHold, upsertRepo, type Db } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { createTestOrg } from '../helpers/db.js';
+import { createTestOrg, DB_KINDS } from '../helpers/db.js';
 import { seedApp, seedRun } from './seed.js';
 
 const DEFAULTS = { runCostCapUsd: 1, runTokenCap: 100_000 };
@@ -16,11 +16,11 @@ async function runState(db: Db, runId: string): Promise<{ state: string; reason:
   return { state: row!.state, reason: row!.state_reason };
 }
 
-describe('spend holds and caps on Postgres', () => {
+describe.each(DB_KINDS)('spend holds and caps (%s)', (kind) => {
   let app: TestApp;
   let db: Db;
   beforeAll(async () => {
-    app = await startTestApp({ db: 'postgres' });
+    app = await startTestApp({ db: kind });
     db = app.deps.store.db;
   });
   afterAll(async () => app.close());
