@@ -49,7 +49,6 @@ export {
   gitLabProjectIdOf,
   GITLAB_OPS,
   addGitLabProject,
-  type AddedGitLabProject,
 } from './gitlab/index.js';
 export { createInstallLink, registerGitHubInstallRoutes } from './github/install-link.js';
 export { registerInstallationEvents } from './github/installations.js';

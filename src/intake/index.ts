@@ -14,7 +14,7 @@ import { loadWidgetAssets } from './widget/assets.js';
 
 export type { IntakeDeps } from './deps.js';
 export { createApp, type CreatedApp } from './apps.js';
-export type { AppAdmin, AppPatch, ChatLinkCode } from './app-admin.js';
+export type { AppAdmin, ChatLinkCode } from './app-admin.js';
 export { INTAKE_OPS } from './ops.js';
 export { acceptReport } from './accept.js';
 export { createNotifier, messageFor, publicOutcome } from './notify.js';

@@ -1,4 +1,4 @@
 export { createGitLabForge, type GitLabForgeDeps } from './forge.js';
 export { verifyGitLabWebhook, deliveryIdOf, parseMergeRequestEvent } from './webhooks.js';
 export { checkGitLabPayload, gitLabProjectIdOf } from './webhook-payloads.js';
-export { addGitLabProject, GITLAB_OPS, type AddedGitLabProject } from './ops.js';
+export { addGitLabProject, GITLAB_OPS } from './ops.js';
