@@ -226,7 +226,12 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     registerReviewRoutes(api, deps.pipeline);
     registerRetentionRoutes(api, { db: deps.store.db, blobs: deps.store.blobs });
     registerConsolePages(router, { auth: consoleAuth, db: deps.store.db, blobs: deps.store.blobs });
-    registerGitLabWebhookRoute(router, { db: deps.store.db, vault: deps.vault, log: deps.log });
+    registerGitLabWebhookRoute(router, {
+      db: deps.store.db,
+      vault: deps.vault,
+      log: deps.log,
+      followUps: { forgeFor: deps.pipeline.forgeFor, publicUrl: deps.config.publicUrl },
+    });
     registerWebhookRoutes(api, { db: deps.store.db, vault: deps.vault });
     if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
     registerInstallationEvents(app, { db: deps.store.db, log: deps.log, baseUrl: deps.config.github?.baseUrl });

@@ -45,6 +45,7 @@ export {
   verifyGitLabWebhook,
   deliveryIdOf,
   parseMergeRequestEvent,
+  parseGitLabFollowUpNote,
   checkGitLabPayload,
   gitLabProjectIdOf,
   GITLAB_OPS,

@@ -7,6 +7,7 @@ import {
   deliveryIdOf,
   gitLabProjectIdOf,
   parseGitHubFollowUpEvent,
+  parseGitLabFollowUpNote,
   parseMergeRequestEvent,
   parsePullRequestEvent,
   verifyGitLabWebhook,
@@ -57,6 +58,24 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
   });
 }
 
+/** A `/userz` note on one of our MRs in the project whose secret verified the delivery (issue 18). */
+async function gitLabFollowUp(
+  deps: { db: Db; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> },
+  repoId: string,
+  deliveryId: string,
+  payload: unknown,
+) {
+  const ask = deps.followUps ? parseGitLabFollowUpNote(payload) : null;
+  if (!ask || !deps.followUps) return;
+  const run = await findRunByPullRequest(deps.db, 'gitlab', String(ask.projectId), ask.number);
+  if (!run || run.repoId !== repoId) return;
+  const outcome = await handleFollowUp(
+    { ...deps.followUps, db: deps.db, log: deps.log },
+    { forge: 'gitlab', deliveryId, run: { ...run, repoId }, number: ask.number, trigger: 'command', author: ask.author, text: ask.text },
+  );
+  deps.log.info({ runId: run.id, outcome }, 'Follow-up asked on a draft');
+}
+
 /** Merged or closed: the reporters hear it (a notify job, in the transaction that recorded it; once per outcome). */
 async function queueReviewNotice(tx: Queryable, runId: string, outcome: string): Promise<void> {
   if (outcome !== 'merged' && outcome !== 'closed') return;
@@ -71,7 +90,7 @@ async function queueReviewNotice(tx: Queryable, runId: string, outcome: string):
 /** GitLab's payloads for the events Userz reads are small; a bigger body is refused while reading (413). */
 export const GITLAB_WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
-export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger }): void {
+export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> }): void {
   router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
     if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match');
     const payload = parseJson(await readBody(req, GITLAB_WEBHOOK_BODY_LIMIT));
@@ -99,6 +118,10 @@ export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault
     if (checked.kind === 'invalid') {
       deps.log.warn({ deliveryId: deliveryId.slice(0, 100), issue: checked.issue }, 'GitLab delivery refused: payload does not match the event schema');
       throw new UserzError('invalid_payload', 'The GitLab payload does not have the documented shape');
+    }
+    if (checked.objectKind === 'note') {
+      await gitLabFollowUp(deps, verifiedRepoId, deliveryId, checked.payload);
+      return sendJson(res, 200, { ok: true });
     }
     const result = parseMergeRequestEvent(checked.payload);
     await deps.db.transaction(async (tx) => {

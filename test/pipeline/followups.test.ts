@@ -151,3 +151,96 @@ describe('follow-ups from review on GitHub', () => {
     expect(await listFollowUpRequests(app.deps.store.db, orgId, runId)).toEqual([]);
   });
 });
+
+describe('follow-ups from review on GitLab', () => {
+  const HOST = 'https://gitlab.example.com';
+  const P = '/api/v4/projects/42';
+  const GL_TOKEN = 'glpat-followup-project-token';
+  const HOOK_SECRET = 'gitlab-followup-hook-secret-01';
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ db: 'pglite' });
+    nock.disableNetConnect();
+    nock.enableNetConnect((host) => host.startsWith('127.0.0.1'));
+  });
+  afterEach(() => {
+    expect(nock.pendingMocks()).toEqual([]);
+    nock.cleanAll();
+  });
+  afterAll(async () => {
+    nock.enableNetConnect();
+    await app.close();
+  });
+
+  async function openedMr(): Promise<{ runId: string; orgId: string }> {
+    const db = app.deps.store.db;
+    const orgId = await createTestOrg(db, app.deps.vault, `gl-${randomUUID().slice(0, 8)}`);
+    const repo = await upsertRepo(
+      db,
+      {
+        orgId,
+        forge: 'gitlab',
+        externalId: '42',
+        fullName: 'acme/app',
+        baseUrl: HOST,
+        tokenSecretId: await app.deps.vault.storeSecret(orgId, 'gitlab_token', GL_TOKEN),
+        webhookSecretId: await app.deps.vault.storeSecret(orgId, 'gitlab_webhook_secret', HOOK_SECRET),
+      },
+      'test',
+    );
+    const product = await createApp(db, app.deps.vault, { orgId, name: 'Shop', origins: [], repoId: repo.id, actor: 'test' });
+    const batchId = newId('bat');
+    await db.query(`INSERT INTO batches (id, app_id, fingerprint, open_until) VALUES ($1, $2, 'x', now())`, [batchId, product.app.id]);
+    const run = await insertRun(db, { orgId, appId: product.app.id, batchId, repoId: repo.id, state: 'queued' });
+    for (const [from, to] of [
+      ['queued', 'triaged'],
+      ['triaged', 'running'],
+      ['running', 'checking'],
+      ['checking', 'pr_opened'],
+    ] as const) {
+      await transitionRun(db, run.id, from, to, to === 'pr_opened' ? { prUrl: `${HOST}/acme/app/-/merge_requests/3`, prNumber: 3 } : {});
+    }
+    return { runId: run.id, orgId };
+  }
+
+  /** A Note Hook payload in GitLab's documented shape, on MR !3 of project 42. */
+  const note = (user: { id: number; username: string }, text: string) => ({
+    object_kind: 'note',
+    event_type: 'note',
+    user: { id: user.id, name: user.username, username: user.username, avatar_url: null },
+    project_id: 42,
+    project: { id: 42, name: 'app', path_with_namespace: 'acme/app', web_url: `${HOST}/acme/app` },
+    object_attributes: { id: 1234, note: text, noteable_type: 'MergeRequest', system: false, url: `${HOST}/acme/app/-/merge_requests/3#note_1234` },
+    merge_request: { id: 99, iid: 3, source_branch: 'userz/x', source_project_id: 42, target_project_id: 42, state: 'opened' },
+  });
+  const post = (body: unknown) =>
+    fetch(`${app.url}/api/gitlab/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-gitlab-token': HOOK_SECRET, 'x-gitlab-event': 'Note Hook', 'idempotency-key': randomUUID() },
+      body: JSON.stringify(body),
+    });
+  const gitlab = () => nock(HOST, { reqheaders: { 'private-token': GL_TOKEN } });
+
+  it('queues a /userz note from a Developer with a progress note, and ignores a Reporter', async () => {
+    const { runId, orgId } = await openedMr();
+    gitlab().get(`${P}/members/all/501`).reply(200, { id: 501, username: 'dev', access_level: 30, state: 'active' });
+    const notes: string[] = [];
+    gitlab()
+      .post(`${P}/merge_requests/3/notes`, (b: { body: string }) => notes.push(b.body) > 0)
+      .reply(201, { id: 900 });
+    expect((await post(note({ id: 501, username: 'dev' }, '/userz keep the old rounding for refunds'))).status).toBe(200);
+
+    gitlab().get(`${P}/members/all/502`).reply(200, { id: 502, username: 'maintainer-bob', access_level: 20, state: 'active' });
+    expect((await post(note({ id: 502, username: 'maintainer-bob' }, '/userz rewrite everything'))).status).toBe(200);
+    // Not a command: nothing is asked of GitLab.
+    expect((await post(note({ id: 501, username: 'dev' }, 'looks fine to me'))).status).toBe(200);
+
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toMatch(/^\*\*Userz follow-up 1 of 3\*\*: queued\./);
+    const requests = await listFollowUpRequests(app.deps.store.db, orgId, runId);
+    expect(requests.map((r) => [r.author, r.decision, r.permission, r.feedback])).toEqual([
+      ['dev', 'queued', 'developer', 'keep the old rounding for refunds'],
+      ['maintainer-bob', 'ignored_not_writer', 'reporter', null],
+    ]);
+  });
+});

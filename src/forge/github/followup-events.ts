@@ -4,6 +4,8 @@
  * `/userz`. Everything about the author comes from the signed payload (id, login, and
  * GitHub's account type, `Bot` for Apps); whether they may write is asked of GitHub later.
  */
+import { userzCommand } from '../review-command.js';
+
 export type FollowUpTrigger = 'changes_requested' | 'command';
 
 export interface GitHubFollowUpEvent {
@@ -17,13 +19,6 @@ export interface GitHubFollowUpEvent {
 
 type Json = Record<string, unknown>;
 const asObject = (v: unknown): Json | null => (v !== null && typeof v === 'object' ? (v as Json) : null);
-
-/** The text after a leading `/userz` (a word of its own), or null when the text is no command. */
-export function userzCommand(body: unknown): string | null {
-  if (typeof body !== 'string') return null;
-  const m = /^\s*\/userz(?:\s+([\s\S]*))?$/i.exec(body);
-  return m ? (m[1] ?? '').trim() : null;
-}
 
 export function parseGitHubFollowUpEvent(name: string, payload: unknown): GitHubFollowUpEvent | null {
   const event = asObject(payload);

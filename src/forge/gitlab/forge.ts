@@ -1,10 +1,11 @@
 import { UserzError } from '../../errors.js';
-import type { DeliveryInput, Forge, ForgeLogger, ForgeSession, RepoRecord } from '../interface.js';
+import type { DeliveryInput, Forge, ForgeLogger, ForgeSession, RepoRecord, ReviewSession } from '../interface.js';
 import type { RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
 import { fetchGitLabArchive, readGitLabFile } from './archive.js';
 import { createGitLabApi } from './client.js';
 import { deliverGitLabDraft } from './deliver.js';
+import { gitLabReviewSession } from './review-session.js';
 
 export interface GitLabForgeDeps {
   /** The project's stored access token, decrypted by the caller for this session only. */
@@ -16,6 +17,11 @@ export interface GitLabForgeDeps {
 export function createGitLabForge(repo: RepoRecord, deps: GitLabForgeDeps): Forge {
   return {
     name: 'gitlab',
+    async openReviewSession(): Promise<ReviewSession> {
+      const projectId = Number(repo.externalId);
+      if (!Number.isSafeInteger(projectId)) throw new UserzError('forge_bad_repo', 'GitLab project id is not numeric');
+      return gitLabReviewSession(createGitLabApi({ baseUrl: repo.baseUrl, token: await deps.resolveToken(repo), retry: deps.retry }), projectId);
+    },
     async openSession(): Promise<ForgeSession> {
       const projectId = Number(repo.externalId);
       if (!Number.isSafeInteger(projectId)) throw new UserzError('forge_bad_repo', 'GitLab project id is not numeric');
