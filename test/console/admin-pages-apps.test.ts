@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { getApp, listAudit } from '../../src/store/index.js';
 import { openAdminHarness, textOf, type AdminHarness } from './admin-harness.js';
 
@@ -82,6 +83,32 @@ describe('console App pages', () => {
     expect((await listAudit(h.db, { subject: appId, action: 'app.signing_secret_rotate' })).map((e) => e.actor)).toEqual([`user:${admin.userId}`]);
   });
 
+  it('a rotation refuses user tokens signed with the old secret at once and accepts the new one', async () => {
+    const { admin, res: created, appId } = await createAs(h.orgA, 'Private mode');
+    const sign = (secret: string) =>
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setAudience(appId)
+        .setSubject('user-7')
+        .setIssuedAt()
+        .setExpirationTime('10m')
+        .sign(new TextEncoder().encode(secret));
+    const { publicKey } = (await getApp(h.db, appId))!;
+    const report = async (token: string) =>
+      (
+        await fetch(`${h.url}/api/v1/reports`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-userz-key': publicKey, origin: 'https://shop.example', 'x-userz-user-token': token },
+          body: JSON.stringify({ text: 'It broke' }),
+        })
+      ).status;
+    const oldToken = await sign(textOf(created.text, 'signing-secret')!);
+    expect(await report(oldToken)).toBe(201);
+    const rotated = await h.post(admin, `/apps/${appId}/rotate-secret`, {});
+    expect(await report(oldToken)).toBe(401);
+    expect(await report(await sign(textOf(rotated.text, 'signing-secret')!))).toBe(201);
+  });
+
   it('gives a Discord link code once, with the command to send', async () => {
     const { admin, appId } = await createAs(h.orgA, 'Chat');
     const res = await h.post(admin, `/apps/${appId}/link-code`, { provider: 'discord' });
@@ -125,5 +152,29 @@ describe('console App pages', () => {
       expect(page.text).not.toContain('<img src=x');
       expect(page.text).toContain('&lt;img src=x onerror=alert(1)&gt;');
     }
+  });
+});
+
+describe('console App page with Slack OAuth configured', () => {
+  let h: AdminHarness;
+  beforeAll(async () => {
+    h = await openAdminHarness({
+      env: { SLACK_SIGNING_SECRET: 'slack-signing-secret-0123', SLACK_CLIENT_ID: '123.456', SLACK_CLIENT_SECRET: 'slack-client-secret' },
+    });
+  });
+  afterAll(async () => h.close());
+
+  it('shows owners and admins the Add to Slack button with a signed install link for this App, and members none', async () => {
+    const admin = await h.signIn(h.orgA, 'admin');
+    const created = await h.post(admin, '/apps', { name: 'Slack shop', origins: '' });
+    const appId = /href="\/apps\/(app_[^"]+)"/.exec(created.text)![1]!;
+    const page = await h.get(admin, `/apps/${appId}`);
+    const link = /<a class="button" href="([^"]+)">Add to Slack<\/a>/.exec(page.text)![1]!.replace(/&amp;/g, '&');
+    expect(link.startsWith(`${h.publicUrl}/slack/install?ticket=`)).toBe(true);
+    const install = await fetch(`${h.url}${new URL(link).pathname}${new URL(link).search}`, { redirect: 'manual' });
+    expect(install.status).toBe(302);
+    expect(install.headers.get('location')).toMatch(/^https:\/\/slack\.com\/oauth\/v2\/authorize\?client_id=123\.456/);
+    expect((await h.get(await h.signIn(h.orgA, 'member'), `/apps/${appId}`)).text).not.toContain('Add to Slack');
+    expect(page.text).not.toContain('Get a Slack link code');
   });
 });
