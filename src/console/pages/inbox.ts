@@ -8,7 +8,11 @@ import { layout, sendPage } from '../layout.js';
 import { addMemberPage } from '../page-route.js';
 import type { ConsolePagesDeps } from './deps.js';
 
-/** The report states the filter offers: reports.status, as GET /api/v1/reports/:id shows it. */
+/**
+ * The report states the filter offers: reports.status, as GET /api/v1/reports/:id shows it.
+ * It is where triage put the report (a held report stays needs_review once approved), so the
+ * page calls it "Triage" and shows the run's state beside it.
+ */
 const STATES = ['received', 'triaged', 'needs_review', 'rejected', 'errored'] as const;
 const CHANNELS = ['widget', 'slack', 'discord', 'api'] as const;
 
@@ -37,7 +41,7 @@ export function registerInboxPage(router: Router, deps: ConsolePagesDeps): void 
 
     const body = html`
       <form method="get" action="/" class="filters" role="search" aria-label="Filter reports">
-        <label>State ${select('state', STATES, filter.state)}</label>
+        <label>Triage ${select('state', STATES, filter.state)}</label>
         <label>Label ${select('label', TRIAGE_LABELS, filter.label)}</label>
         <label
           >App
@@ -64,12 +68,12 @@ export function registerInboxPage(router: Router, deps: ConsolePagesDeps): void 
                 <tr>
                   <th scope="col">Received</th>
                   <th scope="col">Report</th>
-                  <th scope="col">State</th>
+                  <th scope="col">Triage</th>
                   <th scope="col">Label</th>
                   <th scope="col">App</th>
                   <th scope="col">Channel</th>
                   <th scope="col">Reporter</th>
-                  <th scope="col">Batch</th>
+                  <th scope="col">Batch and run</th>
                 </tr>
               </thead>
               <tbody>

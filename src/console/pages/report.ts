@@ -31,7 +31,7 @@ export function registerReportPage(router: Router, deps: ConsolePagesDeps): void
     const c = report.content;
     const body = html`
       <dl class="facts">
-        <dt>State</dt>
+        <dt>Triage</dt>
         <dd>${badge(report.state)}${report.stateReason ? html` <span class="muted">${report.stateReason}</span>` : ''}</dd>
         <dt>Received</dt>
         <dd>${time(report.createdAt)}</dd>

@@ -103,7 +103,10 @@ export function registerRunPages(router: Router, deps: ConsolePagesDeps): void {
       ${run.state === 'pr_failed' ? refusal(run) : ''}
       <dl class="facts">
         <dt>State</dt>
-        <dd>${badge(run.state)}${run.stateReason ? html` <span class="mono">${run.stateReason}</span>` : ''}</dd>
+        <dd>
+          ${badge(run.state)}${run.stateReason ? html` <span class="mono">${run.stateReason}</span>` : ''}
+          ${run.state === 'triaged' ? html` <span class="muted">(queued: a worker starts it next)</span>` : ''}
+        </dd>
         <dt>App</dt>
         <dd>${run.appName}</dd>
         <dt>Repository</dt>
