@@ -106,6 +106,8 @@ export async function runDoctor(input: SandboxConfigInput = {}): Promise<DoctorC
       const info = (await docker.info()) as { Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }> };
       const runsc = info.Runtimes?.runsc;
       if (!runsc) throw new Error('dockerd has no runsc runtime; run scripts/install-sandbox.sh');
+      // Setup's egress socket (src/sandbox/egress/) is unreachable under runsc without it.
+      if (!(runsc.runtimeArgs ?? []).includes('--host-uds=open')) throw new Error('runsc lacks --host-uds=open (setup egress); run scripts/install-sandbox.sh');
       return `${runsc.path ?? 'runsc'} ${(runsc.runtimeArgs ?? []).join(' ')}`.trim();
     }),
   );

@@ -23,6 +23,7 @@ describe('runDoctor', () => {
       ['read-only root', true],
     ]);
     expect(checks.find((c) => c.name === 'runsc runtime')!.detail).toContain('--network=none');
+    expect(checks.find((c) => c.name === 'runsc runtime')!.detail).toContain('--host-uds=open');
   }, 60_000);
 
   it('fails the image check, and stops there, when the image is missing', async () => {
