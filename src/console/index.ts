@@ -1,4 +1,3 @@
-export type { ConsoleAuth, ConsoleSession } from './context.js';
 export { createConsoleAuth, registerAuthPages, registerMembersPages, type ConsoleAuthService } from './auth/index.js';
 export { registerAdminPages } from './pages/admin.js';
 export { registerConsolePages } from './report-pages.js';

@@ -1,2 +1,2 @@
-export { createMailer, type Mailer, type MailMessage } from './mailer.js';
+export { createMailer, type Mailer } from './mailer.js';
 export { inviteMail, resetMail, verificationMail } from './messages.js';

@@ -45,6 +45,8 @@ export interface ConsoleAuthService extends ConsoleAuth {
   readonly mailer: Mailer;
   readonly publicOrigin: string;
   readonly secureCookies: boolean;
+  /** Whether "Sign in with Google" is configured (the button shows only then). */
+  readonly googleEnabled: boolean;
   /**
    * A Probot handler to run before the router: it answers better-auth's own routes under
    * /api/auth/* (rate-limited like the console's forms) and remembers each request's
@@ -133,6 +135,7 @@ export function createConsoleAuth(deps: ConsoleAuthDeps): ConsoleAuthService {
     mailer,
     publicOrigin,
     secureCookies,
+    googleEnabled: !!config.auth.google,
     clientIp: ipOf,
 
     async session(req) {

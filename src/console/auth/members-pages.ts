@@ -15,6 +15,7 @@ import {
 } from '../../store/index.js';
 import { can, requirePermission, ROLES, type Principal, type Role } from '../../tenant/index.js';
 import type { ConsoleSession } from '../context.js';
+import { time } from '../format.js';
 import { href, html } from '../html.js';
 import { layout, redirect, sendPage } from '../layout.js';
 import { hashInviteToken, newInviteToken, type ConsoleAuthService } from './console-auth.js';
@@ -83,7 +84,7 @@ export function registerMembersPages(router: Router, deps: MembersPagesDeps): vo
                     <td>${m.name}</td>
                     <td>${m.email}</td>
                     <td>${m.role}</td>
-                    <td>${m.createdAt}</td>
+                    <td>${time(m.createdAt)}</td>
                     ${
                       manage
                         ? html`<td>
@@ -142,7 +143,7 @@ export function registerMembersPages(router: Router, deps: MembersPagesDeps): vo
                                 html`<tr>
                                   <td>${i.email}</td>
                                   <td>${i.role}</td>
-                                  <td>${i.expiresAt}</td>
+                                  <td>${time(i.expiresAt)}</td>
                                   <td>
                                     <form method="post" action="${`/members/invites/${encodeURIComponent(i.id)}/revoke`}" class="inline">
                                       ${hidden('_csrf', s.session.csrfToken)}

@@ -3,6 +3,7 @@ import { UserzError } from '../../errors.js';
 import type { Router } from '../../http/index.js';
 import { anyAuthUser, deleteUserSession, listUserSessions, type Db } from '../../store/index.js';
 import type { ConsoleSession } from '../context.js';
+import { time } from '../format.js';
 import { href, html, type Html } from '../html.js';
 import { layout, redirect, sendPage } from '../layout.js';
 import { ORG_COOKIE, type ConsoleAuthService } from './console-auth.js';
@@ -31,7 +32,7 @@ export function registerAuthPages(router: Router, deps: AuthPagesDeps): void {
   addPage(router, 'GET', '/sign-in', async (req, res, { url }) => {
     if (!(await anyAuthUser(db))) return redirect(res, '/sign-up');
     if (await auth.session(req)) return redirect(res, safeNext(url.searchParams.get('next')));
-    sendSignIn(res, 200, { next: url.searchParams.get('next'), notice: NOTICES[url.searchParams.get('notice') ?? ''] });
+    sendSignIn(res, 200, { google: auth.googleEnabled, next: url.searchParams.get('next'), notice: NOTICES[url.searchParams.get('notice') ?? ''] });
   });
 
   addPage(router, 'POST', '/sign-in', async (req, res) => {
@@ -44,7 +45,7 @@ export function registerAuthPages(router: Router, deps: AuthPagesDeps): void {
     if (r.ok) return redirect(res, next, { 'set-cookie': r.headers.getSetCookie() });
     const code = await errorCode(r);
     if (code === 'EMAIL_NOT_VERIFIED') return sendCheckEmail(res, 403, { email, next, resent: true });
-    sendSignIn(res, r.status === 429 ? 429 : 401, { next, email, error: 'That email and password do not match an account.' });
+    sendSignIn(res, r.status === 429 ? 429 : 401, { google: auth.googleEnabled, next, email, error: 'That email and password do not match an account.' });
   });
 
   addPage(router, 'POST', '/sign-in/google', async (req, res) => {
@@ -60,7 +61,7 @@ export function registerAuthPages(router: Router, deps: AuthPagesDeps): void {
 
   addPage(router, 'GET', '/sign-up', async (req, res, { url }) => {
     if (await auth.session(req)) return redirect(res, '/');
-    sendSignUp(res, 200, { next: url.searchParams.get('next'), first: !(await anyAuthUser(db)) });
+    sendSignUp(res, 200, { google: auth.googleEnabled, next: url.searchParams.get('next'), first: !(await anyAuthUser(db)) });
   });
 
   addPage(router, 'POST', '/sign-up', async (req, res) => {
@@ -73,7 +74,7 @@ export function registerAuthPages(router: Router, deps: AuthPagesDeps): void {
     const r = await auth.call(req, 'POST', '/sign-up/email', { email, name, password: form.get('password') ?? '', callbackURL: verifyCallback(next) });
     if (r.ok) return sendCheckEmail(res, 200, { email, next });
     const message = await errorMessageOf(r);
-    sendSignUp(res, r.status >= 500 ? 500 : 400, { next, email, name, error: message, first: !(await anyAuthUser(db)) });
+    sendSignUp(res, r.status >= 500 ? 500 : 400, { google: auth.googleEnabled, next, email, name, error: message, first: !(await anyAuthUser(db)) });
   });
 
   addPage(router, 'POST', '/verify/resend', async (req, res) => {
@@ -235,7 +236,7 @@ async function errorMessageOf(r: Response): Promise<string> {
 
 const nextField = (next: string | null | undefined) => (next && safeNext(next) !== '/' ? hidden('next', safeNext(next)) : '');
 
-function sendSignIn(res: ServerResponse, status: number, v: { next?: string | null; email?: string; error?: string; notice?: string }): void {
+function sendSignIn(res: ServerResponse, status: number, v: { next?: string | null; email?: string; error?: string; notice?: string; google: boolean }): void {
   const next = v.next && safeNext(v.next) !== '/' ? safeNext(v.next) : undefined;
   sendPage(
     res,
@@ -249,17 +250,25 @@ function sendSignIn(res: ServerResponse, status: number, v: { next?: string | nu
           ${field('Password', 'password', 'password', html`autocomplete="current-password" required`)}
           <p><button type="submit" class="primary">Sign in</button></p>
         </form>
-        <form method="post" action="/sign-in/google">
-          ${nextField(next)}
-          <p><button type="submit">Sign in with Google</button></p>
-        </form>
+        ${
+          v.google
+            ? html`<form method="post" action="/sign-in/google">
+                ${nextField(next)}
+                <p><button type="submit">Sign in with Google</button></p>
+              </form>`
+            : ''
+        }
         <p><a href="/reset-password">Forgot your password?</a> · <a href="${href('/sign-up', { next })}">Create an account</a></p>
       </div>`,
     }),
   );
 }
 
-function sendSignUp(res: ServerResponse, status: number, v: { next?: string | null; email?: string; name?: string; error?: string; first?: boolean }): void {
+function sendSignUp(
+  res: ServerResponse,
+  status: number,
+  v: { next?: string | null; email?: string; name?: string; error?: string; first?: boolean; google: boolean },
+): void {
   const next = v.next && safeNext(v.next) !== '/' ? safeNext(v.next) : undefined;
   sendPage(
     res,
@@ -274,10 +283,14 @@ function sendSignUp(res: ServerResponse, status: number, v: { next?: string | nu
           ${field('Password (at least 10 characters)', 'password', 'password', html`autocomplete="new-password" minlength="10" required`)}
           <p><button type="submit" class="primary">Create account</button></p>
         </form>
-        <form method="post" action="/sign-in/google">
-          ${nextField(next)}
-          <p><button type="submit">Sign up with Google</button></p>
-        </form>
+        ${
+          v.google
+            ? html`<form method="post" action="/sign-in/google">
+                ${nextField(next)}
+                <p><button type="submit">Sign up with Google</button></p>
+              </form>`
+            : ''
+        }
         <p>Already have an account? <a href="${href('/sign-in', { next })}">Sign in</a></p>
       </div>`,
     }),
@@ -427,8 +440,8 @@ function accountPage(session: ConsoleSession, sessions: Awaited<ReturnType<typeo
               html`<tr>
                 <td>${describeDevice(s.userAgent)}</td>
                 <td class="mono">${s.ipAddress ?? 'unknown'}</td>
-                <td>${s.updatedAt}</td>
-                <td>${s.createdAt}</td>
+                <td>${time(s.updatedAt)}</td>
+                <td>${time(s.createdAt)}</td>
                 <td>
                   ${
                     s.id === session.sessionId
