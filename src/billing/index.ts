@@ -1,6 +1,6 @@
 /** Public face of billing: plans, model settings and per-org model clients, prices, the spend ledger, holds and caps. */
 export { PLANS, setOrgPlan } from './plans.js';
-export { DEFAULT_PRICES, costOf, priceFor, type ModelPrice } from './prices.js';
+export { DEFAULT_PRICES, costOf, priceFor, type ModelPrice, type PriceTable } from './prices.js';
 export {
   deleteModelSettings,
   fixedModels,

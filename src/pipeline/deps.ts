@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { ModelResolver } from '../billing/index.js';
+import type { ModelResolver, PriceTable } from '../billing/index.js';
 import type { RunBudget } from '../broker/index.js';
 import type { Forge } from '../forge/index.js';
 import type { ModelClient } from '../model/index.js';
@@ -37,6 +37,8 @@ export interface PipelineDeps {
   agent?: ModelClient;
   /** How long a run's spend hold counts without its job holding a lease (default 15 min). */
   holdTtlMs?: number;
+  /** Set by the run job for its agent phase (pipeline/models.ts): the org's price table. */
+  modelPrices?: PriceTable;
   /** Absent when USERZ_SANDBOX=off: runs end errored with `sandbox_disabled`. */
   sandbox?: SandboxDriver;
   forgeFor(repo: Repo): Forge;

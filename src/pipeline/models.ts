@@ -13,14 +13,15 @@ export async function modelsFor(deps: Pick<PipelineDeps, 'db' | 'classifier' | '
 }
 
 /**
- * The deps an agent phase runs with: the org's agent (each call a ledger row) and the run
+ * The deps an agent phase runs with: the org's agent (each call a ledger row), its prices and the run
  * budget under the run's hold, which is what the hold still allows after earlier
  * attempts' spend. Throws `no_model` when the org has no agent model.
  */
 export async function withRunModel(deps: PipelineDeps, run: { id: string; orgId: string }): Promise<PipelineDeps> {
-  const agent = (await modelsFor(deps, run.orgId))?.agentFor(run.id);
-  if (!agent) throw new UserzError('no_model', 'No model provider is configured for the agent');
+  const models = await modelsFor(deps, run.orgId);
+  const agent = models?.agentFor(run.id);
+  if (!models || !agent) throw new UserzError('no_model', 'No model provider is configured for the agent');
   const allowance = await runAllowance(deps.db, run);
   const budget = allowance ? { ...deps.budget, maxCostUsd: allowance.costUsd, maxTotalTokens: allowance.tokens } : deps.budget;
-  return { ...deps, agent, budget };
+  return { ...deps, agent, budget, modelPrices: models.prices };
 }

@@ -8,6 +8,7 @@
  */
 import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
+import type { PriceTable } from '../billing/index.js';
 import { serveRunner, type HostToolHandler, type RunBudget, type RunnerOutcome } from '../broker/index.js';
 import { errorMessage } from '../errors.js';
 import { DEFAULT_INSTRUCTIONS_PATH, parsePolicy, POLICY_PATH, runConfigOf, type ChangeSet, type RunConfig } from '../guardrail/index.js';
@@ -38,6 +39,8 @@ export interface StageInput {
   archive: { tar: Readable; baseCommit: string };
   agent: ModelClient;
   budget: RunBudget;
+  /** The org's price table (billing/prices.ts with its overrides), so the run budget charges what the ledger does. */
+  prices?: PriceTable;
   task: { system: string; prompt: string };
   runnerCommand: string[];
   egress?: StageEgress;
@@ -176,6 +179,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     client: input.agent,
     task: { system, prompt: input.task.prompt, tools },
     budget: input.budget,
+    prices: input.prices,
     hostTools,
   });
   const exitCode = await proc.wait().catch((e: unknown) => {

@@ -194,6 +194,7 @@ async function runAgentInSandbox(
       archive,
       agent: deps.agent!,
       budget: deps.budget,
+      prices: deps.modelPrices,
       task,
       runnerCommand: deps.runnerCommand ?? DEFAULT_RUNNER_COMMAND,
       // Setup's one path out, for this run's org and ledger (pipeline/egress.ts); absent: no network.
