@@ -34,6 +34,10 @@ export {
   OPERATOR_INVITER,
   removeMember,
   revokeInvite,
+  type Invite,
+  type Member,
+  type Membership,
+  type UserSession,
 } from './members.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
@@ -43,8 +47,8 @@ export * from './api-keys.js';
 export * from './keyset.js';
 export * from './run-list.js';
 export { getRunChecks, saveRunChecks, type ChecksStatus, type CommandResult, type Reproduction, type RunChecks } from './run-checks.js';
-export { listHeldReports, listReports, previousReportsCursor, type ClassifierView, type HeldReport, type ReportListFilter, type ReportListItem } from './report-list.js';
-export { getReportDetail, listBatchSiblings, type BatchSibling, type ReportDetail } from './report-detail.js';
+export { listHeldReports, listReports, previousReportsCursor, type HeldReport, type ReportListFilter, type ReportListItem } from './report-list.js';
+export { getReportDetail, listBatchSiblings, type ReportDetail } from './report-detail.js';
 export { getRunDetail, type RunDetail } from './run-detail.js';
 export * from './batch-list.js';
 export * from './repo-list.js';

@@ -117,6 +117,6 @@ function doneNotice(q: URLSearchParams): Html {
   if ((done !== 'approved' && done !== 'rejected') || !report || !run) return html``;
   return html`<p class="notice" role="status">
     ${done === 'approved' ? 'Approved: the run is queued.' : 'Rejected: the reporter is told it was not accepted.'}
-    <a href="${href(`/reports/${report}`)}">Report</a> · <a href="${href(`/runs/${run}`)}">Run</a>
+    <a href="${href(`/reports/${encodeURIComponent(report)}`)}">Report</a> · <a href="${href(`/runs/${encodeURIComponent(run)}`)}">Run</a>
   </p>`;
 }
