@@ -34,10 +34,6 @@ export {
   OPERATOR_INVITER,
   removeMember,
   revokeInvite,
-  type Invite,
-  type Member,
-  type Membership,
-  type UserSession,
 } from './members.js';
 export { migrate, splitStatements } from './migrate.js';
 export { newId, randomBase62 } from './ids.js';
