@@ -1,5 +1,5 @@
 import { SignJWT } from 'jose';
-import { getApp, listAudit } from '../../src/store/index.js';
+import { getApp, listAudit, upsertRepo } from '../../src/store/index.js';
 import { openAdminHarness, textOf, type AdminHarness } from './admin-harness.js';
 
 const count = async (h: AdminHarness, orgId: string) =>
@@ -107,6 +107,31 @@ describe('console App pages', () => {
     const rotated = await h.post(admin, `/apps/${appId}/rotate-secret`, {});
     expect(await report(oldToken)).toBe(401);
     expect(await report(await sign(textOf(rotated.text, 'signing-secret')!))).toBe(201);
+  });
+
+  it("links an App to one of its org's repositories, never to another org's", async () => {
+    const { admin, appId } = await createAs(h.orgA, 'Linked');
+    const mine = await upsertRepo(
+      h.db,
+      { orgId: h.orgA, forge: 'gitlab', externalId: '501', fullName: 'acme/linked', baseUrl: 'https://gitlab.example.com' },
+      'test',
+    );
+    const theirs = await upsertRepo(
+      h.db,
+      { orgId: h.orgB, forge: 'gitlab', externalId: '502', fullName: 'bravo/secret', baseUrl: 'https://gitlab.example.com' },
+      'test',
+    );
+    const page = await h.get(admin, `/apps/${appId}`);
+    expect(page.text).toContain('acme/linked (gitlab)');
+    expect(page.text).not.toContain('bravo/secret');
+    expect((await h.post(admin, `/apps/${appId}`, { name: 'Linked', origins: '', repoId: theirs.id })).status).toBe(404);
+    expect((await getApp(h.db, appId))!.repoId).toBeNull();
+    expect((await h.post(admin, `/apps/${appId}`, { name: 'Linked', origins: '', repoId: mine.id })).status).toBe(303);
+    expect((await getApp(h.db, appId))!.repoId).toBe(mine.id);
+    expect((await h.post(admin, `/apps/${appId}`, { name: 'Linked', origins: '' })).status).toBe(303);
+    expect((await getApp(h.db, appId))!.repoId).toBe(mine.id);
+    expect((await h.post(admin, `/apps/${appId}`, { name: 'Linked', origins: '', repoId: '' })).status).toBe(303);
+    expect((await getApp(h.db, appId))!.repoId).toBeNull();
   });
 
   it('gives a Discord link code once, with the command to send', async () => {

@@ -1,7 +1,7 @@
 import { UserzError } from '../../errors.js';
 import type { Router } from '../../http/index.js';
 import type { ChatLinkCode, CreatedApp } from '../../intake/index.js';
-import type { App } from '../../store/index.js';
+import { listReposPage, type App, type RepoListItem } from '../../store/index.js';
 import { can, requirePermission, type Principal } from '../../tenant/index.js';
 import type { ConsoleSession } from '../context.js';
 import { time } from '../format.js';
@@ -48,7 +48,7 @@ function copyable(id: string, text: string): Html {
     <button type="button" data-copy="${id}">Copy</button>`;
 }
 
-function appForm(session: ConsoleSession, action: string, app: App | null): Html {
+function appForm(session: ConsoleSession, action: string, app: App | null, repos: RepoListItem[] | null = null): Html {
   return html`<form method="post" action="${action}">
     ${csrfField(session)}
     <label for="app-name">Name</label>
@@ -58,6 +58,19 @@ function appForm(session: ConsoleSession, action: string, app: App | null): Html
     <p id="app-origins-help" class="muted">
       One per line, as <code>https://shop.example</code> (scheme, host and port; no path). Pages on these origins may post reports with the public key.
     </p>
+    ${
+      repos
+        ? html`<label for="app-repo">Repository</label>
+            <select id="app-repo" name="repoId" aria-describedby="app-repo-help">
+              <option value="">None (reports are triaged, no run starts)</option>
+              ${app?.repoId && !repos.some((r) => r.id === app.repoId) ? html`<option value="${app.repoId}" selected>${app.repoId} (not active)</option>` : ''}
+              ${repos.map((r) => html`<option value="${r.id}" ${app?.repoId === r.id ? html`selected` : ''}>${r.fullName} (${r.forge})</option>`)}
+            </select>
+            <p id="app-repo-help" class="muted">
+              Where this App's runs open their draft pull requests. Repositories are added on the <a href="/repos">Repositories</a> page.
+            </p>`
+        : ''
+    }
     <button type="submit" class="primary">${app ? 'Save' : 'Create App'}</button>
   </form>`;
 }
@@ -139,13 +152,21 @@ export function registerAppPages(router: Router, deps: AdminPagesDeps): void {
       : unlinked === 'slack' || unlinked === 'discord'
         ? html`<p class="notice" role="status">${unlinked === 'slack' ? 'Slack' : 'Discord'} unlinked.</p>`
         : '';
-    const body = html`${notice}${appBody(deps, session, principal, app, slackUrl)}`;
+    const repos = can(principal, 'edit') ? (await listReposPage(deps.db, principal.orgId, { active: true }, { limit: 100 })).items : [];
+    const body = html`${notice}${appBody(deps, session, principal, app, slackUrl, repos)}`;
     sendPage(res, 200, layout({ title: app.name, session, active: '/apps', body }));
   });
 
   addMemberAction(router, auth, '/apps/:id', async ({ res, principal, params, form }) => {
     requirePermission(principal, 'edit');
-    await appAdmin.update(principal.orgId, params.id!, { name: form.get('name') ?? undefined, origins: originsOf(form.get('origins')) }, principal.actor);
+    // An absent repoId leaves the link as it is; an empty one unlinks.
+    const repoId = form.has('repoId') ? form.get('repoId') || null : undefined;
+    await appAdmin.update(
+      principal.orgId,
+      params.id!,
+      { name: form.get('name') ?? undefined, origins: originsOf(form.get('origins')), repoId },
+      principal.actor,
+    );
     redirect(res, `/apps/${encodeURIComponent(params.id!)}?saved=1`);
   });
 
@@ -195,7 +216,7 @@ function linkCodeBody(app: App, code: ChatLinkCode): Html {
     <p><a href="/apps/${app.id}">Back to ${app.name}</a></p>`;
 }
 
-function appBody(deps: AdminPagesDeps, session: ConsoleSession, principal: Principal, app: App, slackUrl: string | null): Html {
+function appBody(deps: AdminPagesDeps, session: ConsoleSession, principal: Principal, app: App, slackUrl: string | null, repos: RepoListItem[]): Html {
   const edit = can(principal, 'edit');
   const codes = deps.appAdmin.linkCodeProviders();
   return html`
@@ -232,8 +253,8 @@ function appBody(deps: AdminPagesDeps, session: ConsoleSession, principal: Princ
     ${
       edit
         ? html`<section aria-labelledby="edit-h">
-            <h2 id="edit-h">Name and origins</h2>
-            ${appForm(session, `/apps/${app.id}`, app)}
+            <h2 id="edit-h">Name, origins and repository</h2>
+            ${appForm(session, `/apps/${app.id}`, app, repos)}
           </section>`
         : html`<h2>Origins</h2>
             <p>${app.origins.length ? app.origins.join(', ') : 'None'}</p>`
