@@ -88,4 +88,14 @@ describe('Google OAuth sign-in', () => {
     expect(user!.email_verified).toBe(true);
     expect(await listMemberships(app.deps.store.db, user!.id)).toEqual([{ orgId, orgName: 'acme', role: 'owner' }]);
   });
+
+  it('does not link an unverified Google address to an existing account', async () => {
+    const [owner] = await app.deps.store.db.query<{ id: string }>('SELECT id FROM auth_users WHERE email = $1', ['grace@example.test']);
+    const r = await googleRoundTrip(await idToken(googleKey, { sub: '555', email: 'grace@example.test', name: 'Not Grace', email_verified: false }));
+    expect(sessionCookieOf(r)).toBeUndefined();
+    expect(await app.deps.store.db.query('SELECT provider_id FROM auth_accounts WHERE user_id = $1 ORDER BY provider_id', [owner!.id])).toEqual([
+      { provider_id: 'google' },
+    ]);
+    expect(await app.deps.store.db.query(`SELECT 1 FROM auth_accounts WHERE account_id = '555'`)).toEqual([]);
+  });
 });

@@ -92,7 +92,9 @@ export function authOptions(s: AuthSettings): BetterAuthOptions {
     rateLimit: { enabled: false },
     user: AUTH_SCHEMA.user,
     session: { ...AUTH_SCHEMA.session, expiresIn: SESSION_EXPIRES_S, updateAge: SESSION_UPDATE_AGE_S, cookieCache: { enabled: false } },
-    account: { ...AUTH_SCHEMA.account, accountLinking: { enabled: true, trustedProviders: ['google'] } },
+    // Google links to an existing account only when Google says the address is verified and
+    // the local account verified it too (no trusted-provider shortcut: an unverified claim must not take over an account).
+    account: { ...AUTH_SCHEMA.account, accountLinking: { enabled: true, requireLocalEmailVerified: true } },
     verification: AUTH_SCHEMA.verification,
     emailAndPassword: {
       enabled: true,
