@@ -24,7 +24,8 @@ export const EXPIRY_INTERVAL_MS = 60 * 60_000;
 const RETRY_AFTER_FAILURE_MS = 10 * 60_000;
 
 /**
- * One pass of blob expiry: register blobs that have no row yet, then delete up to `batch`
+ * One pass of blob expiry: register blobs that have no row yet (a repair path for blobs
+ * written before their writes registered rows; see insertBlobRows), then delete up to `batch`
  * due blobs (older than the org's retention, report or run not retained) and mark their
  * rows expired. Each blob is deleted before its row is marked, so a pass cut short by a
  * crash leaves only unmarked rows whose deletion the next pass repeats (deleting a missing

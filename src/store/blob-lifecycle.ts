@@ -42,8 +42,39 @@ const toBlobRow = (r: RawBlobRow): BlobRow => ({
   expiredAt: r.expired_at ? new Date(r.expired_at) : null,
 });
 
+/** A blob's owner as its write registers it: a report (attachments) or a run (log, change set). */
+export type BlobOwnerRow = { key: string; orgId: string; appId: string; kind: BlobKind } & ({ reportId: string } | { runId: string });
+
 /**
- * Gives a row to every blob a report or run names that has none yet (attachments in
+ * Inserts the owner rows of blobs just written, in the caller's transaction (the one that
+ * stores their report or names them on their run), created now. A key written again (a
+ * retried run's transcript) is a new blob: its row's time restarts and it is live again.
+ */
+export async function insertBlobRows(tx: Queryable, rows: readonly BlobOwnerRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await tx.query(
+    `INSERT INTO blobs (key, org_id, app_id, kind, report_id, run_id, created_at)
+     SELECT b.key, b.org_id, b.app_id, b.kind, b.report_id, b.run_id, now()
+       FROM jsonb_to_recordset($1::jsonb) AS b(key text, org_id text, app_id text, kind text, report_id text, run_id text)
+     ON CONFLICT (key) DO UPDATE SET created_at = EXCLUDED.created_at, expired_at = NULL`,
+    [
+      JSON.stringify(
+        rows.map((r) => ({
+          key: r.key,
+          org_id: r.orgId,
+          app_id: r.appId,
+          kind: r.kind,
+          report_id: 'reportId' in r ? r.reportId : null,
+          run_id: 'runId' in r ? r.runId : null,
+        })),
+      ),
+    ],
+  );
+}
+
+/**
+ * Repair path for legacy blobs (every write registers its row with insertBlobRows): gives
+ * a row to every blob a report or run names that has none yet (attachments in
  * reports.attachments, runs.log_blob and runs.changeset_blob), with the owner's time as
  * its creation time. Safe to repeat; returns how many rows it added.
  */

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { insertBlobRows } from './blob-lifecycle.js';
 import type { Queryable } from './db/interface.js';
 
 export type ReportSource = 'widget' | 'slack' | 'discord' | 'api';
@@ -136,6 +137,13 @@ export async function insertReports(tx: Queryable, inputs: NewReport[], actor: s
     return `($${base + 1}, $${base + 2}, $${base + 3}, $${base + 4}, $${base + 5})`;
   });
   await tx.query(`INSERT INTO audit_events (actor, action, org_id, subject, data) VALUES ${auditRows.join(', ')}`, auditParams);
+  // Each attachment's owner row and creation time, in the report's own transaction (issue 15).
+  await insertBlobRows(
+    tx,
+    inputs.flatMap((input) =>
+      input.attachments.map((a) => ({ key: a.blobKey, orgId: input.orgId, appId: input.appId, kind: 'attachment' as const, reportId: input.id })),
+    ),
+  );
   const byId = new Map(inserted.map((r) => [r.id, toReport(r)]));
   return inputs.map((i) => byId.get(i.id)!);
 }

@@ -1,3 +1,4 @@
+import { insertBlobRows } from './blob-lifecycle.js';
 import type { Queryable } from './db/interface.js';
 
 /**
@@ -161,7 +162,17 @@ export async function updateRunState(
       terminal,
     ],
   );
-  return row ? toRun(row) : null;
+  if (!row) return null;
+  // The run's blobs get their owner rows in the transaction that names them on the run (issue 15).
+  const blobs = [
+    ...(columns.logBlob ? [{ key: columns.logBlob, kind: 'run_log' as const }] : []),
+    ...(columns.changesetBlob ? [{ key: columns.changesetBlob, kind: 'changeset' as const }] : []),
+  ];
+  await insertBlobRows(
+    tx,
+    blobs.map((b) => ({ ...b, orgId: row.org_id, appId: row.app_id, runId })),
+  );
+  return toRun(row);
 }
 
 /**
@@ -211,7 +222,14 @@ export async function setRunStateReason(db: Queryable, runId: string, reason: st
 
 /** Keeps an attempt's transcript and usage on the run while it stays where it is (a retried model failure). */
 export async function saveRunAttempt(db: Queryable, runId: string, logBlob: string, usage: unknown): Promise<void> {
-  await db.query('UPDATE runs SET log_blob = $2, usage = $3 WHERE id = $1', [runId, logBlob, JSON.stringify(usage)]);
+  // One statement, so the transcript's owner row is written with the run's reference to it.
+  await db.query(
+    `WITH run AS (UPDATE runs SET log_blob = $2, usage = $3 WHERE id = $1 RETURNING id, org_id, app_id)
+     INSERT INTO blobs (key, org_id, app_id, kind, run_id, created_at)
+     SELECT $2, org_id, app_id, 'run_log', id, now() FROM run
+     ON CONFLICT (key) DO UPDATE SET created_at = EXCLUDED.created_at, expired_at = NULL`,
+    [runId, logBlob, JSON.stringify(usage)],
+  );
 }
 
 /** What GET /api/v1/runs/:id shows: state, reason, guardrail verdict and PR link. */
