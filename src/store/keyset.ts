@@ -36,6 +36,8 @@ export function decodeCursor(cursor: string): { at: Date; id: string } {
     const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
     const date = new Date(String(at));
     if (typeof at !== 'string' || typeof id !== 'string' || Number.isNaN(date.getTime()) || id.length > 200) throw new Error('shape');
+    // Every cursor we give out names a row's time; a time Postgres cannot hold (before 4713 BC) would be a 500.
+    if (date.getTime() < 0 || date.getUTCFullYear() > 9999) throw new Error('range');
     return { at: date, id };
   } catch {
     throw new UserzError('invalid_payload', 'cursor is not one this API gave out');
