@@ -136,6 +136,7 @@ function fileBody(e: ChangeSet['entries'][number]): Html {
   const lines = e.content.toString('utf8').split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   const shown = lines.slice(0, MAX_DIFF_LINES_PER_FILE);
-  return html`<pre class="diff">
-${shown.map((l) => html`<span class="add">+${l}</span> `)}${lines.length > shown.length ? `… ${lines.length - shown.length} more lines\n` : ''}</pre>`;
+  // Each line is a block of its own (its background the full width): nothing between them.
+  const more = lines.length > shown.length ? html`<span>… ${lines.length - shown.length} more lines</span>` : html``;
+  return html`<pre class="diff">${shown.map((l) => html`<span class="add">+${l}</span>`)}${more}</pre>`;
 }
