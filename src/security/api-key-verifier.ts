@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { UserzError } from '../errors.js';
-import type { Cache, Queryable } from '../store/index.js';
+import { markApiKeyUsed, type Cache, type Queryable } from '../store/index.js';
 import { findApiKeyRow, invalidApiKey, parseApiKey, revokeApiKey, scryptSecretHash, secretMatches, type SecretHash, type VerifiedApiKey } from './api-keys.js';
 import { ConcurrencyGate } from './concurrency-gate.js';
 import { RateLimiter, type RateLimitCheck, type RateLimitRule } from './rate-limit.js';
@@ -17,6 +17,9 @@ export const DEFAULT_API_KEY_LIMITS: ApiKeyLimits = {
   failuresPerAddress: { name: 'api_key:failures:address', limit: 20, windowMs: 60_000 },
   failuresPerPrefix: { name: 'api_key:failures:prefix', limit: 10, windowMs: 60_000 },
 };
+
+/** How often a key's last use is written, per process. */
+const LAST_USED_EVERY_MS = 60_000;
 
 export interface ApiKeyVerifierOptions {
   db: Queryable;
@@ -55,6 +58,8 @@ export class ApiKeyVerifier {
   private readonly gate: ConcurrencyGate;
   private readonly verified: VerifiedKeyCache;
   private readonly hash: SecretHash;
+  private readonly now: () => number;
+  private readonly lastNoted = new Map<string, number>();
 
   constructor(opts: ApiKeyVerifierOptions) {
     this.db = opts.db;
@@ -68,6 +73,7 @@ export class ApiKeyVerifier {
     });
     this.verified = new VerifiedKeyCache(opts.verifiedTtlMs ?? 60_000, opts.verifiedMaxEntries ?? 10_000, opts.now);
     this.hash = opts.hash ?? scryptSecretHash;
+    this.now = opts.now ?? Date.now;
   }
 
   /** Throws 401 `invalid_api_key`, 429 `rate_limited` or 503 `api_key_verification_busy`. */
@@ -77,7 +83,10 @@ export class ApiKeyVerifier {
     if (!parsed) throw invalidApiKey();
     const digest = createHash('sha256').update(trimmed).digest('hex');
     const remembered = await this.rememberedKey(digest, parsed.prefix);
-    if (remembered) return remembered;
+    if (remembered) {
+      await this.noteUse(remembered.id);
+      return remembered;
+    }
 
     const checks = this.failureChecks(parsed.prefix, clientAddress);
     await this.limiter.refuseIfSpent(checks);
@@ -101,7 +110,17 @@ export class ApiKeyVerifier {
     }
     const key = { id: proven.id, orgId: proven.orgId, prefix: parsed.prefix, scopes: proven.scopes };
     this.verified.remember(digest, key, sha256(proven.hash));
+    await this.noteUse(key.id);
     return key;
+  }
+
+  /** A key's "last used" is written at most once a minute per process, so a busy key costs one small write a minute, not one per request. */
+  private async noteUse(keyId: string): Promise<void> {
+    const now = this.now();
+    if ((this.lastNoted.get(keyId) ?? -Infinity) > now - LAST_USED_EVERY_MS) return;
+    if (this.lastNoted.size >= 10_000) this.lastNoted.clear();
+    this.lastNoted.set(keyId, now);
+    await markApiKeyUsed(this.db, keyId);
   }
 
   /** Revokes the key and forgets this process's proof of it at once. */

@@ -100,3 +100,8 @@ export async function markApiKeyRevoked(db: Queryable, orgId: string, keyId: str
   const rows = await db.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL RETURNING id', [keyId, orgId]);
   return rows.length > 0;
 }
+
+/** Records that the key was just used (the key list's "last used"). */
+export async function markApiKeyUsed(db: Queryable, keyId: string): Promise<void> {
+  await db.query('UPDATE api_keys SET last_used_at = now() WHERE id = $1', [keyId]);
+}

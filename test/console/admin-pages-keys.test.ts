@@ -29,6 +29,9 @@ describe('console API key pages', () => {
     expect(list.text).not.toContain(key);
     expect(list.text).toContain(`sk_${verified.prefix}_…`);
     expect(list.text).toContain('Status &lt;board&gt;');
+    // Used once (the verify above): its last use is shown, not "never".
+    expect(list.text).not.toContain('<span class="muted">never</span>');
+    expect((await getApiKey(h.db, h.orgA, verified.id))!.lastUsedAt).toBeInstanceOf(Date);
   });
 
   it('an admin cannot mint an admin key (it would include deletion); an owner can', async () => {
