@@ -169,4 +169,19 @@ describe.each(DB_KINDS)('members and invites on %s', (kind) => {
     expect((await postForm(app, '/members/invite', { email: 'csrf@example.test', role: 'admin' }, { cookie: ownerA.cookie })).status).toBe(403);
     expect(await csrfTokenOf(app, ownerA.cookie)).toBe(ownerA.csrfToken);
   });
+
+  it('switches orgs only among the user’s memberships; a forged userz_org cookie falls back to the first', async () => {
+    const both = await signedInMember(app, { orgId: orgA, role: 'member', email: `both-${kind}@example.test` });
+    await app.deps.store.db.query(`INSERT INTO org_members (org_id, user_id, role) VALUES ($1, $2, 'member')`, [orgB, both.userId]);
+    const header = async (cookie: string) => /<span class="org">([^<]+)<\/span>/.exec(await (await get('/members', cookie)).text())?.[1];
+    expect(await header(both.cookie)).toBe('Org A');
+    const sw = await postForm(app, '/account/org', { _csrf: both.csrfToken, orgId: orgB }, { cookie: both.cookie });
+    expect(sw.status).toBe(303);
+    const orgCookie = sw.headers.getSetCookie().find((c) => c.startsWith('userz_org='))!;
+    expect(orgCookie).toMatch(/HttpOnly/);
+    expect(await header(`${both.cookie}; ${orgCookie.split(';')[0]}`)).toBe('Org B');
+    // memberA is not in org B: the cookie cannot put them there, the form refuses.
+    expect(await header(`${memberA.cookie}; userz_org=${orgB}`)).toBe('Org A');
+    expect((await postForm(app, '/account/org', { _csrf: memberA.csrfToken, orgId: orgB }, { cookie: memberA.cookie })).status).toBe(404);
+  });
 });
