@@ -1,6 +1,5 @@
-import http, { type IncomingMessage } from 'node:http';
-import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { Agent } from 'undici';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { errorMessage } from '../errors.js';
@@ -133,30 +132,31 @@ async function attempt(deps: WebhookDeliveryDeps, endpoint: WebhookEndpointRow, 
   }
 }
 
-/** POSTs to `url` connecting only to `address` (TLS still checks the URL's host name); no redirects are followed. */
-function post(url: URL, address: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
+/**
+ * POSTs to `url` connecting only to `address` (TLS still checks the URL's host name, as
+ * the connection is made for that name); redirects are not followed.
+ */
+async function post(url: URL, address: string, headers: Record<string, string>, body: string, timeoutMs: number): Promise<number> {
   const family = isIP(address);
   const pinned: LookupFunction = (_host, options, callback) => {
     if ((options as { all?: boolean }).all) (callback as (e: null, a: Array<{ address: string; family: number }>) => void)(null, [{ address, family }]);
     else callback(null, address, family);
   };
-  // Looked up on the module at each call, not bound at import: test doubles (nock) replace it there.
-  const send = url.protocol === 'https:' ? https.request : http.request;
-  return new Promise<number>((resolve, reject) => {
-    const req = send(
-      url,
-      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup: pinned, agent: false, timeout: timeoutMs },
-      (res: IncomingMessage) => {
-        // The answer's body means nothing to us: read and drop it so the socket closes.
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.on('close', () => clearTimeout(deadline));
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  const dispatcher = new Agent({ connect: { lookup: pinned, timeout: timeoutMs }, pipelining: 0 });
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers,
+      body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(timeoutMs),
+      // undici's own option (Node's fetch is undici): the connection goes to the checked address.
+      ...({ dispatcher } as object),
+    });
+    // The answer's body means nothing to us.
+    await res.body?.cancel();
+    return res.status;
+  } finally {
+    await dispatcher.close().catch(() => undefined);
+  }
 }

@@ -58,8 +58,9 @@ describe.each(DB_KINDS)('webhook deliveries (%s)', (kind) => {
     await db.close();
   });
   afterEach(async () => {
-    expect(nock.pendingMocks()).toEqual([]);
+    const pending = nock.pendingMocks();
     nock.cleanAll();
+    expect(pending).toEqual([]);
     // Each test starts with no delivery in flight.
     await db.query("UPDATE jobs SET done_at = now() WHERE kind = 'webhook' AND done_at IS NULL");
   });
