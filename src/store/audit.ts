@@ -59,6 +59,9 @@ export interface AuditFilter {
   to?: Date;
 }
 
+/** An audit id as Postgres' bigint holds it: 19 digits can still be past its largest value (a 500, not a 404). */
+const isAuditId = (s: string): boolean => /^\d{1,19}$/.test(s) && BigInt(s) <= 9223372036854775807n;
+
 /**
  * One org's audit events, newest first, a keyset page at a time. The ids are a sequence, so
  * id order is the order the log was written in, and audit_events_org_idx (org_id, id) serves
@@ -66,7 +69,7 @@ export interface AuditFilter {
  */
 export async function listAuditEvents(db: Queryable, orgId: string, filter: AuditFilter, page: PageRequest): Promise<Page<StoredAuditEvent>> {
   const before = page.cursor ? decodeCursor(page.cursor).id : null;
-  if (before !== null && !/^\d{1,19}$/.test(before)) throw new UserzError('invalid_payload', 'cursor is not one this API gave out');
+  if (before !== null && !isAuditId(before)) throw new UserzError('invalid_payload', 'cursor is not one this API gave out');
   const action = filter.action ?? null;
   const prefix = action?.endsWith('.*') ? `${action.slice(0, -1).replace(/[\\%_]/g, '\\$&')}%` : null;
   const rows = await db.query<AuditRow>(
@@ -98,7 +101,7 @@ export async function listAuditEvents(db: Queryable, orgId: string, filter: Audi
 
 /** One event of the org's audit log by its id, or null (another org's event too). */
 export async function getAuditEvent(db: Queryable, orgId: string, id: string): Promise<StoredAuditEvent | null> {
-  if (!/^\d{1,19}$/.test(id)) return null;
+  if (!isAuditId(id)) return null;
   const [row] = await db.query<AuditRow>('SELECT id, at, actor, action, org_id, subject, data FROM audit_events WHERE id = $1 AND org_id = $2', [id, orgId]);
   return row ? toStoredEvent(row) : null;
 }

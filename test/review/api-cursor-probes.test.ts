@@ -25,6 +25,9 @@ const BAD_QUERIES: Array<[string, string]> = [
   [`cursor=${cursor(['-010000-01-01T00:00:00.000Z', '1'])}`, 'cursor'],
 ];
 
+/** The audit log's ids are bigints: 19 digits can still be past the largest (9223372036854775807). */
+const PAST_BIGINT = '9999999999999999999';
+
 /** Well-formed cursors naming no row: a page (200) or a 400, never a database error. */
 const STRANGE_IDS = [
   cursor([new Date().toISOString(), 'abc']),
@@ -84,6 +87,15 @@ describe.each(DB_KINDS)('API list cursors and limits (review probes, %s)', (kind
       }
     }
     expect(answers.filter(([, status]) => status !== 200 && status !== 400)).toEqual([]);
+  });
+
+  it('treats an audit id past the bigint range as no event: 400 for the cursor, 404 for the read', async () => {
+    const list = await fetch(`${app.url}/api/v1/audit-events?cursor=${cursor([new Date().toISOString(), PAST_BIGINT])}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect([list.status, ((await list.json()) as { error?: { code: string } }).error?.code]).toEqual([400, 'invalid_payload']);
+    const one = await fetch(`${app.url}/api/v1/audit-events/${PAST_BIGINT}`, { headers: { authorization: `Bearer ${key}` } });
+    expect([one.status, ((await one.json()) as { error?: { code: string } }).error?.code]).toEqual([404, 'audit_event_not_found']);
   });
 
   it('still pages with the cursors it gives out', async () => {
