@@ -23,7 +23,25 @@ interface Route {
 export class Router {
   private readonly routes: Route[] = [];
 
-  constructor(private readonly log: Logger) {}
+  constructor(private readonly log: Logger) {
+    const ref = new WeakRef(this);
+    LIVE_ROUTERS.add(ref);
+    FORGET_ROUTER.register(this, ref);
+  }
+
+  /** The label the router would match `method` and `rawUrl` with, without handling the request. */
+  labelOf(method: string, rawUrl: string | undefined): string | undefined {
+    const url = requestUrl(rawUrl);
+    if (!url) return undefined;
+    const pathname = url.pathname.replace(/(?<=.)\/+$/, '');
+    let pathOnly: string | undefined;
+    for (const route of this.routes) {
+      if (!route.pattern.test(pathname)) continue;
+      if (route.method === method) return route.label;
+      pathOnly ??= route.label.slice(route.method.length + 1);
+    }
+    return pathOnly;
+  }
 
   add(method: string, path: string, handler: RouteHandler): this {
     const keys: string[] = [];
@@ -74,6 +92,20 @@ export class Router {
 }
 
 const MATCHED = new WeakMap<IncomingMessage, string>();
+
+// The process's routers, so a request answered before any router saw it (shed under load)
+// is still counted under its route pattern; a router that is no longer used is forgotten.
+const LIVE_ROUTERS = new Set<WeakRef<Router>>();
+const FORGET_ROUTER = new FinalizationRegistry<WeakRef<Router>>((ref) => LIVE_ROUTERS.delete(ref));
+
+/** The route pattern some live router has for this request, without handling it; undefined when none has. */
+export function routeOf(req: IncomingMessage): string | undefined {
+  for (const ref of LIVE_ROUTERS) {
+    const label = ref.deref()?.labelOf(req.method ?? 'GET', req.url);
+    if (label) return label;
+  }
+  return undefined;
+}
 
 /**
  * The route pattern a router matched for this request (`POST /api/v1/reports/:id/approve`;

@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { createNodeMiddleware, type ApplicationFunction, type Probot } from 'probot';
 import type { Logger } from 'pino';
 import { responseErrorCode, sendError, sendJson } from './errors.js';
-import { matchedRoute } from './router.js';
+import { matchedRoute, routeOf } from './router.js';
 import { installProcessGuard } from './process-guard.js';
-import { DEFAULT_SHED, LoadShedder, shedLoad, type ShedOptions } from './shed.js';
+import { DEFAULT_SHED, LoadShedder, shedLoad, wasShed, type ShedOptions } from './shed.js';
 import { codeToStatus } from './status.js';
 
 /** One answered request, as metrics see it: the route pattern (never the raw path) and the error code, if any. */
@@ -44,20 +44,31 @@ export async function startHttpServer(opts: {
   const log = opts.log.child({ name: 'http' });
   installProcessGuard(opts.log);
   const shedder = opts.shed === false ? undefined : new LoadShedder(opts.shed ?? DEFAULT_SHED);
-  const server = createServer(
-    shedLoad(shedder, log, (req: IncomingMessage, res: ServerResponse) => {
-      const started = process.hrtime.bigint();
-      res.on('finish', () => {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
-        opts.onRequest?.({ method: req.method ?? 'GET', route: matchedRoute(req), status: res.statusCode, code: responseErrorCode(res), seconds: ms / 1000 });
+  const serve = shedLoad(shedder, log, (req: IncomingMessage, res: ServerResponse) => {
+    // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
+    // server keeps serving; Probot's own catch would answer an empty 500.
+    const notFound = () => sendJson(res, codeToStatus('not_found'), { error: { code: 'not_found', message: 'No such route' } });
+    new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
+  });
+  // Shed answers are counted too: under their route pattern (no router saw them) and code `overloaded`.
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.debug({ method: req.method, path: (req.url ?? '').split('?')[0], status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'Request handled');
+      if (!opts.onRequest) return;
+      const shed = wasShed(res);
+      const route = matchedRoute(req) ?? (shed ? routeOf(req) : undefined);
+      opts.onRequest({
+        method: req.method ?? 'GET',
+        route,
+        status: res.statusCode,
+        code: responseErrorCode(res) ?? (shed ? 'overloaded' : undefined),
+        seconds: ms / 1000,
       });
-      // A handler that throws synchronously, or rejects, still gets a JSON 500 and the
-      // server keeps serving; Probot's own catch would answer an empty 500.
-      const notFound = () => sendJson(res, codeToStatus('not_found'), { error: { code: 'not_found', message: 'No such route' } });
-      new Promise<unknown>((resolve) => resolve(middleware(req, res, notFound))).catch((err: unknown) => sendError(res, err, log));
-    }),
-  );
+    });
+    serve(req, res);
+  });
   server.keepAliveTimeout = 65_000; // longer than common load balancer idle timeouts
   return listen(server, opts);
 }

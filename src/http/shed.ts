@@ -234,8 +234,16 @@ function overloadedAnswer(kind: 'error' | 'slack' | 'discord', retryAfterSeconds
   return answer;
 }
 
+const SHED = new WeakSet<ServerResponse>();
+
+/** True when this response is a shed answer (its code is `overloaded`, also when it is Slack's or Discord's 200). */
+export function wasShed(res: ServerResponse): boolean {
+  return SHED.has(res);
+}
+
 /** 503 with Retry-After; Slack and Discord get the 200 "try again" message their apps display. */
 export function sendOverloaded(req: IncomingMessage, res: ServerResponse, cls: ShedClass, retryAfterSeconds: number): void {
+  SHED.add(res);
   const path = (req.url ?? '/').split('?')[0]!;
   const kind = cls !== 'chat' ? 'error' : path === '/slack/events' ? 'slack' : path === '/discord/interactions' ? 'discord' : 'error';
   const { status, text, length } = overloadedAnswer(kind, retryAfterSeconds);

@@ -37,4 +37,6 @@ export interface IntakeDeps {
 /** Intake's metrics port: the label is the report's source (widget, api, slack, discord), never its content. */
 export interface IntakeMetrics {
   reportAccepted(source: string): void;
+  /** A chat report refused inside a 200 answer (the ephemeral message), by its error code. */
+  reportRefused(channel: string, code: string): void;
 }

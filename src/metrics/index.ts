@@ -179,6 +179,14 @@ export class Metrics {
     if (provider && r.code === 'bad_signature') this.signatureFailures.inc({ provider });
   };
 
+  /**
+   * A chat refusal answered inside a 200 (Slack's and Discord's ephemeral messages), which
+   * the HTTP edge cannot see as one: counted by channel and the refusal's error code.
+   */
+  reportRefused(channel: string, code: string): void {
+    this.intakeRefused.inc({ channel, code });
+  }
+
   /** A report stored by intake, by its source (widget, api, slack, discord). */
   reportAccepted(source: string): void {
     this.intakeAccepted.inc({ channel: source });

@@ -34,6 +34,7 @@ import {
 } from '../triage/index.js';
 import { emitWebhookEvents, type WebhookEvent } from '../webhooks/index.js';
 import type { PipelineDeps } from './deps.js';
+import { countedClient } from './counted-model.js';
 import { modelsFor } from './models.js';
 import { TERMINAL_STATES, TRANSITIONS } from './states.js';
 
@@ -66,7 +67,7 @@ export interface TriageItem {
  * Prefilter, classifier (its own model call with the org's model, fails closed), policy;
  * writes only the classifier call's ledger row. An org without a model: needs_review, `model_not_configured`.
  */
-export async function assessReport(deps: Pick<PipelineDeps, 'db' | 'classifier' | 'agent' | 'models'>, report: Report): Promise<TriageAssessment> {
+export async function assessReport(deps: Pick<PipelineDeps, 'db' | 'classifier' | 'agent' | 'models' | 'metrics'>, report: Report): Promise<TriageAssessment> {
   const parsed = ReportContent.safeParse(report.content);
   // Intake stores only what parses; a row in another shape (written by an older version, or
   // by hand) can never be triaged, so it fails for good and the report shows `errored`.
@@ -76,7 +77,7 @@ export async function assessReport(deps: Pick<PipelineDeps, 'db' | 'classifier' 
   // Outside any transaction: a model call must not hold database locks or a connection.
   const models = await modelsFor(deps, report.orgId);
   const classifier = models?.classifierFor(report.id) ?? null;
-  const classification = classifier ? await classifyReport(content, { client: classifier }) : null;
+  const classification = classifier ? await classifyReport(content, { client: countedClient(classifier, deps.metrics, 'classifier', models?.prices) }) : null;
   const decision: TriageDecision = models
     ? decide({ signals: prefilter.signals, classification, threshold: prefilter.threshold })
     : { action: 'needs_review', reason: 'model_not_configured' };

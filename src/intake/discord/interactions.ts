@@ -13,7 +13,7 @@ import { DEFAULT_CHAT_ACK_MS, raceDeadline } from '../chat-deadline.js';
 import type { IntakeDeps } from '../deps.js';
 import type { IntakeLimiter } from '../rate-limits.js';
 import { enforceTextLimit } from '../report-input.js';
-import { chatMessageFor } from '../slack/command.js';
+import { chatMessageFor, refusalCode } from '../slack/command.js';
 import { DiscordInteraction } from './interaction-schema.js';
 import { answerDiscordLink, readDiscordLinkCode } from './link.js';
 
@@ -112,7 +112,10 @@ export function registerDiscordRoutes(router: Router, deps: IntakeDeps, limiter:
       return report.id;
     })().then(
       (reportId) => ({ reportId }),
-      (e: unknown) => ({ e }),
+      (e: unknown) => {
+        deps.metrics?.reportRefused('discord', refusalCode(e));
+        return { e };
+      },
     );
     // Discord wants an answer within 3 s: a store that is late gets the deferred answer
     // now and its outcome in the follow-up, never a timeout for a report that is stored.

@@ -86,6 +86,7 @@ export function registerSlackCommandRoutes(router: Router, deps: IntakeDeps, lim
       deps.log.info({ reportId: report.id, appId: app.id, teamId: command.team_id }, 'Slack report received');
       return ephemeral(`Received: report ${report.id}. We will post in this channel when there is news.`);
     } catch (e) {
+      deps.metrics?.reportRefused('slack', refusalCode(e));
       if (isUserzError(e) && e.status < 500) return ephemeral(chatMessageFor(e));
       deps.log.error({ appId: app.id, err: errorMessage(e) }, 'Slack report could not be stored');
       return ephemeral(NOT_STORED_TEXT);
@@ -131,6 +132,11 @@ async function postToResponseUrl(deps: IntakeDeps, responseUrl: string, text: st
   } catch (e) {
     deps.log.warn({ err: errorMessage(e) }, 'Slack follow-up failed');
   }
+}
+
+/** The error code a chat refusal is counted under: the refusal's own, `internal_error` for a failure of ours. */
+export function refusalCode(e: unknown): string {
+  return isUserzError(e) && e.status < 500 ? e.code : 'internal_error';
 }
 
 /** A user-facing sentence for a refusal in chat (limits, rate limits). */
