@@ -134,6 +134,8 @@ function parseQuery(schema: z.ZodObject, url: URL): unknown {
   const raw: Record<string, string> = {};
   for (const [name, value] of url.searchParams) {
     if (name in raw) throw new UserzError('invalid_payload', `Invalid query: ${name} is given more than once`);
+    // Postgres refuses NUL in text: a value holding one would be a 500, not a 400.
+    if (value.includes('\u0000')) throw new UserzError('invalid_payload', `Invalid query: ${name} holds a NUL character`);
     raw[name] = value;
   }
   const parsed = schema.safeParse(raw);

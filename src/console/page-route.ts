@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { errorMessage, isUserzError } from '../errors.js';
+import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import { codeToStatus, readBody, type Router } from '../http/index.js';
 import type { Principal } from '../tenant/index.js';
 import type { ConsoleAuth, ConsoleSession } from './context.js';
@@ -33,6 +33,7 @@ export function addMemberPage(router: Router, auth: ConsoleAuth, path: string, h
     const session = await auth.session(req);
     if (!session) return signIn(res, url);
     await guarded(res, session, log, async () => {
+      refuseNul(url);
       if (!session.principal) return noOrg(res, session);
       await handler({ req, res, url, params, session, principal: session.principal });
     });
@@ -53,6 +54,11 @@ export function addMemberAction(router: Router, auth: ConsoleAuth, path: string,
       await handler({ req, res, url, params, session, principal: session.principal, form });
     });
   });
+}
+
+/** A NUL in a query value would reach Postgres, which refuses it in text (a 500): the address is refused instead. */
+function refuseNul(url: URL): void {
+  for (const value of url.searchParams.values()) if (value.includes('\u0000')) throw new UserzError('invalid_payload', 'The address holds a NUL character');
 }
 
 /** An urlencoded form body; anything else (a JSON body, a multipart upload) reads as empty. */

@@ -98,6 +98,24 @@ describe.each(DB_KINDS)('API list cursors and limits (review probes, %s)', (kind
     expect([one.status, ((await one.json()) as { error?: { code: string } }).error?.code]).toEqual([404, 'audit_event_not_found']);
   });
 
+  it('refuses a NUL character in any filter with 400 invalid_payload (Postgres refuses it in text)', async () => {
+    const answers: Array<[string, number]> = [];
+    for (const q of [
+      'audit-events?actor=%00',
+      'audit-events?subject=a%00',
+      'audit-events?action=%00',
+      'reports?app=%00',
+      'runs?app=%00',
+      'batches?app=%00',
+      'reports?q=%00',
+    ]) {
+      const res = await fetch(`${app.url}/api/v1/${q}`, { headers: { authorization: `Bearer ${key}` } });
+      answers.push([q, res.status]);
+      await res.arrayBuffer();
+    }
+    expect(answers.filter(([, status]) => status !== 400)).toEqual([]);
+  });
+
   it('still pages with the cursors it gives out', async () => {
     for (const path of LISTS()) {
       const res = await fetch(`${app.url}${path}?limit=1`, { headers: { authorization: `Bearer ${key}` } });
