@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
-import { codeToStatus, readBody, type Router } from '../http/index.js';
+import { codeToStatus, readBody, toStorableText, type Router } from '../http/index.js';
 import type { Principal } from '../tenant/index.js';
 import type { ConsoleAuth, ConsoleSession } from './context.js';
 import { html, href } from './html.js';
@@ -65,7 +65,11 @@ function refuseNul(url: URL): void {
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const raw = await readBody(req, FORM_LIMIT);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  return type === 'application/x-www-form-urlencoded' ? new URLSearchParams(raw.toString('utf8')) : new URLSearchParams();
+  if (type !== 'application/x-www-form-urlencoded') return new URLSearchParams();
+  // Storable as JSON bodies are (no NUL, which Postgres refuses in text): each value through toStorableText.
+  const form = new URLSearchParams();
+  for (const [name, value] of new URLSearchParams(raw.toString('utf8'))) form.append(toStorableText(name), toStorableText(value));
+  return form;
 }
 
 function signIn(res: ServerResponse, url: URL): void {

@@ -1,6 +1,6 @@
 import { issueApiKey } from '../../src/security/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { signedInMember } from '../helpers/console-session.js';
+import { postForm, signedInMember } from '../helpers/console-session.js';
 import { createTestOrg } from '../helpers/db.js';
 
 /**
@@ -14,11 +14,12 @@ const cursor = (value: unknown): string => Buffer.from(JSON.stringify(value)).to
 describe('console pages with edited addresses (review probe, PGlite)', () => {
   let app: TestApp;
   let cookie: string;
+  let csrfToken: string;
   beforeAll(async () => {
     app = await startTestApp({ db: 'pglite' });
     const orgId = await createTestOrg(app.deps.store.db, app.deps.vault);
     await issueApiKey(app.deps.store.db, orgId, { actor: 'test' });
-    ({ cookie } = await signedInMember(app, { orgId, role: 'owner' }));
+    ({ cookie, csrfToken } = await signedInMember(app, { orgId, role: 'owner' }));
   });
   afterAll(async () => app.close());
 
@@ -49,5 +50,21 @@ describe('console pages with edited addresses (review probe, PGlite)', () => {
       if (res.status >= 500) bad.push([path.slice(0, 120), res.status]);
     }
     expect(bad).toEqual([]);
+  });
+
+  it('stores a form field with a NUL character as text (U+FFFD), as JSON bodies are, instead of a 500', async () => {
+    const forms: Array<[string, Record<string, string>]> = [
+      ['/api-keys', { label: 'ci\u0000key', scopes: 'read' }],
+      ['/apps', { name: 'shop\u0000', origins: 'https://shop.example.com' }],
+    ];
+    const answers: Array<[string, number]> = [];
+    for (const [path, form] of forms) {
+      const res = await postForm(app, path, { ...form, _csrf: csrfToken }, { cookie });
+      await res.arrayBuffer();
+      answers.push([path, res.status]);
+    }
+    expect(answers.filter(([, status]) => status >= 500)).toEqual([]);
+    const [key] = await app.deps.store.db.query<{ label: string }>("SELECT label FROM api_keys WHERE label LIKE 'ci%key'");
+    expect(key?.label).toBe('ci\ufffdkey');
   });
 });
