@@ -72,11 +72,25 @@ export interface RepositoryArchive {
   tar: Readable;
 }
 
+/** One more commit on a draft's branch (a follow-up from review). */
+export interface BranchCommitInput {
+  branch: string;
+  /** Its `baseCommit` is the branch head the change was made on, and the new commit's parent. */
+  changeSet: ChangeSet;
+  message: string;
+}
+
 export interface ForgeSession {
-  fetchArchive(): Promise<RepositoryArchive>;
+  /** The default branch head's tree, or `branch`'s head (a follow-up continues its draft's branch). */
+  fetchArchive(branch?: string): Promise<RepositoryArchive>;
   /** File content at `ref`, or null when the file does not exist. */
   readFile(path: string, ref: string): Promise<string | null>;
   deliverDraft(input: DeliveryInput): Promise<DraftDelivery>;
+  /**
+   * Pushes one commit onto `branch` whose parent is `changeSet.baseCommit`; refused with
+   * `forge_conflict` when the branch head has moved since (never a force push). Returns its id.
+   */
+  pushCommit(input: BranchCommitInput): Promise<string>;
   /** GitHub: revokes the run's token, whatever happened before. Idempotent; never throws. */
   close(): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { UserzError } from '../errors.js';
-import type { DeliveryInput, ForgeSession } from './interface.js';
+import type { BranchCommitInput, DeliveryInput, ForgeSession } from './interface.js';
 
 /**
  * The part every forge session shares: after close() each call is refused with
@@ -12,9 +12,9 @@ export function guardSession(ops: Omit<ForgeSession, 'close'>, release: () => Pr
     if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed');
   };
   return {
-    async fetchArchive() {
+    async fetchArchive(branch?: string) {
       open();
-      return ops.fetchArchive();
+      return ops.fetchArchive(branch);
     },
     async readFile(path: string, ref: string) {
       open();
@@ -23,6 +23,10 @@ export function guardSession(ops: Omit<ForgeSession, 'close'>, release: () => Pr
     async deliverDraft(input: DeliveryInput) {
       open();
       return ops.deliverDraft(input);
+    },
+    async pushCommit(input: BranchCommitInput) {
+      open();
+      return ops.pushCommit(input);
     },
     async close() {
       if (closed) return;

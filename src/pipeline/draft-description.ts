@@ -66,6 +66,16 @@ export function summaryForDraft(summary: string, reportStrings: readonly string[
   return scrubText(leaveOutReportQuotes(summary.slice(0, MAX_SUMMARY_INPUT_CHARS), reportStrings, reporterValues));
 }
 
+/** A follow-up's commit summary: the agent's words without what it copied from the draft's reports, scrubbed. */
+export async function followUpSummary(deps: Pick<PipelineDeps, 'db'>, run: Pick<Run, 'batchId'>, summary: string): Promise<string> {
+  const reports = await listBatchReports(deps.db, run.batchId);
+  return summaryForDraft(
+    summary,
+    reports.flatMap((r) => stringsIn(r.content)),
+    reports.flatMap((r) => reporterValuesIn(r.content)),
+  );
+}
+
 // Marks belong to their word (`J\u0301ane` is one word), and are dropped when words are compared.
 const WORD = /[\p{L}\p{N}\p{M}]+/gu;
 const INVISIBLE = /[\p{Default_Ignorable_Code_Point}\p{Bidi_Control}]/gu;

@@ -12,6 +12,7 @@ import { errorMessage } from '../errors.js';
 import type { Forge, ReviewSession } from '../forge/index.js';
 import {
   countQueuedFollowUps,
+  enqueueJob,
   getProgressComment,
   getRepo,
   insertFollowUpRequest,
@@ -63,6 +64,10 @@ export async function handleFollowUp(deps: FollowUpDeps, ask: FollowUpAsk): Prom
       decision,
       feedback: decision === 'queued' ? ask.text.slice(0, MAX_FEEDBACK_CHARS) : null,
     });
+    if (inserted && decision === 'queued') {
+      // The follow-up run (followup-run.ts), durable with the request it acts on.
+      await enqueueJob(tx, 'followup', `followup:${inserted}`, { requestId: inserted });
+    }
     if (inserted) {
       await recordAudit(tx, {
         actor: `${ask.forge}-user:${ask.author.id}`,
@@ -72,7 +77,7 @@ export async function handleFollowUp(deps: FollowUpDeps, ask: FollowUpAsk): Prom
         data: { login: ask.author.login.slice(0, 100), trigger: ask.trigger, permission },
       });
     }
-    return inserted;
+    return inserted !== null;
   };
   const record = (decision: FollowUpDecision, permission: string | null) => deps.db.transaction((tx) => insert(tx, decision, permission));
 
@@ -127,6 +132,6 @@ async function answer(
 }
 
 /** The progress comment: Userz's own words and a console link only, never the maintainer's or the reporter's text. */
-function progressBody(ordinal: number, status: string, link: string): string {
+export function progressBody(ordinal: number, status: string, link: string): string {
   return [`**Userz follow-up ${ordinal} of ${MAX_FOLLOW_UPS}**: ${status}.`, '', `Details in the console: ${link}`].join('\n');
 }

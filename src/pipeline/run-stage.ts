@@ -44,6 +44,8 @@ export interface StageInput {
   task: { system: string; prompt: string };
   runnerCommand: string[];
   egress?: StageEgress;
+  /** Called once the agent has finished with a change, before the final checks (a follow-up's progress comment says `checks`). */
+  onChecks?: () => Promise<void>;
   log: Logger;
 }
 
@@ -192,6 +194,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
 
   const changeSet = await sandbox.readChangeSet();
   if (hasChecks && changeSet.entries.length > 0) {
+    await input.onChecks?.();
     const final: CommandsOutcome = await runCommands(sandbox, config.check);
     checks.status = final.status;
     checks.commands = final.commands;

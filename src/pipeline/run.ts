@@ -272,7 +272,7 @@ async function checkAndDeliver(deps: PipelineDeps, run: Run, session: ForgeSessi
   await finish(deps, run, 'pr_opened', { reason: null, verdict, prUrl: delivery.url, prNumber: delivery.number, branch: delivery.branch });
 }
 
-async function loadRules(session: ForgeSession, ref: string): Promise<CompiledRules> {
+export async function loadRules(session: ForgeSession, ref: string): Promise<CompiledRules> {
   const defaults = await loadDefaultRules();
   const policyText = await session.readFile(POLICY_PATH, ref);
   return compileRules(defaults, policyText === null ? undefined : parsePolicy(policyText));
@@ -296,7 +296,7 @@ async function moveOrStop(deps: PipelineDeps, run: Run, to: 'running' | 'checkin
   return transitionRun(deps.db, run.id, run.state, to, fields);
 }
 
-function outcomeReason(outcome: RunnerOutcome): string {
+export function outcomeReason(outcome: RunnerOutcome): string {
   switch (outcome.kind) {
     case 'budget_exceeded':
       return `budget_exceeded_${outcome.budget}`;

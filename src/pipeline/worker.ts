@@ -5,6 +5,7 @@ import type { PipelineDeps } from './deps.js';
 import { notifyRun } from './notify.js';
 import { backoffMs, claimJobs, completeJob, deferJob, failJob, renewLease, type Job, type JobKind } from '../store/index.js';
 import { executeRun } from './run.js';
+import { executeFollowUp } from './followup-run.js';
 import { runLifecycleJob } from '../lifecycle/index.js';
 import { deliverWebhookJob } from '../webhooks/index.js';
 import { recordTriageFailure } from './triage.js';
@@ -30,7 +31,7 @@ export interface Worker {
 // meanwhile go in one transaction (triage-group.ts), so concurrency is bounded by the model's
 // latency, not the pool: 512 at once allow ~1,700 jobs/s with a 300 ms model (256 capped a
 // 300 ms model near 630-850 jobs/s, too close to the 500 req/s intake it must keep up with).
-const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 512, run: 2, notify: 8, lifecycle: 1, webhook: 8 };
+const DEFAULT_CONCURRENCY: Record<JobKind, number> = { triage: 512, run: 2, notify: 8, lifecycle: 1, webhook: 8, followup: 1 };
 
 /**
  * Failures of the database itself rather than of the job: a deadlock or serialization
@@ -61,6 +62,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
     ['notify', 0],
     ['lifecycle', 0],
     ['webhook', 0],
+    ['followup', 0],
   ]);
   const running = new Set<Promise<void>>();
   // Triage jobs share report reads and write their results in groups (one transaction each).
@@ -78,7 +80,7 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
   const claimBatch = (kind: JobKind) => Math.max(1, Math.floor(concurrency[kind] / 16));
   // Kinds a finished job asked to claim; the poll timer claims every kind.
   const woken = new Set<JobKind>();
-  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run', 'lifecycle', 'webhook'];
+  const ALL_KINDS: readonly JobKind[] = ['notify', 'triage', 'run', 'lifecycle', 'webhook', 'followup'];
 
   const poll = async (kinds: readonly JobKind[]): Promise<void> => {
     for (const kind of kinds) {
@@ -135,7 +137,13 @@ export function startWorker(deps: PipelineDeps, opts: WorkerOptions = {}): Worke
       else if (job.kind === 'lifecycle') await runLifecycleJob(deps, job.id);
       // A delivery completes or reschedules its own job, with its attempt in the delivery log.
       else if (job.kind === 'webhook') await deliverWebhookJob({ ...deps, ...deps.webhooks }, job);
-      else await notifyRun(deps, String(job.payload.runId), job.payload.review);
+      else if (job.kind === 'followup') {
+        const step = await executeFollowUp(deps, String(job.payload.requestId), { finalAttempt: final });
+        if (step.kind === 'deferred') {
+          await deferJob(deps.db, job.id, step.until, 'followup_waits').catch(() => undefined);
+          return;
+        }
+      } else await notifyRun(deps, String(job.payload.runId), job.payload.review);
       if (job.kind !== 'triage' && job.kind !== 'lifecycle' && job.kind !== 'webhook') await completeJob(deps.db, job.id);
     } catch (e) {
       const retryable = (isUserzError(e) && e.retryable) || isTransientDbError(e);

@@ -119,9 +119,13 @@ export {
   countQueuedFollowUps,
   findRunByPullRequest,
   getProgressComment,
+  getQueuedFollowUp,
+  hasEarlierOpenFollowUp,
   insertFollowUpRequest,
   listFollowUpRequests,
   lockFollowUps,
   saveProgressComment,
+  setFollowUpOutcome,
   type FollowUpDecision,
+  type QueuedFollowUp,
 } from './followups.js';

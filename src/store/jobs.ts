@@ -13,8 +13,9 @@ import type { Db, Queryable } from './db/interface.js';
 /**
  * `lifecycle` is the one recurring job (blob expiry, src/lifecycle/expire.ts): it reschedules itself and never completes.
  * `webhook` is one delivery of an event to an org's endpoint (src/webhooks/deliver.ts): it schedules its own retries.
+ * `followup` is one queued follow-up from review (src/pipeline/followup-run.ts), enqueued with its request.
  */
-export type JobKind = 'triage' | 'run' | 'notify' | 'lifecycle' | 'webhook';
+export type JobKind = 'triage' | 'run' | 'notify' | 'lifecycle' | 'webhook' | 'followup';
 
 export interface EnqueueOptions {
   runAt?: Date;

@@ -13,6 +13,7 @@ describe('guardSession (the closed-session guard GitHub and GitLab sessions shar
         fetchArchive: async () => (calls.push('archive'), archive),
         readFile: async (path, ref) => (calls.push(`read ${path}@${ref}`), 'content'),
         deliverDraft: async (input) => (calls.push(`deliver ${input.runId}`), delivery),
+        pushCommit: async (input) => (calls.push(`push ${input.branch}`), 'c'.repeat(40)),
       },
       async () => {
         releases++;
@@ -31,7 +32,12 @@ describe('guardSession (the closed-session guard GitHub and GitLab sessions shar
   });
 
   it('closes without a release (GitLab: the project token is the customer’s)', async () => {
-    const session = guardSession({ fetchArchive: async () => archive, readFile: async () => null, deliverDraft: async () => delivery });
+    const session = guardSession({
+      fetchArchive: async () => archive,
+      readFile: async () => null,
+      deliverDraft: async () => delivery,
+      pushCommit: async () => 'c'.repeat(40),
+    });
     await session.close();
     await expect(session.readFile('x', 'main')).rejects.toMatchObject({ code: 'forge_session_closed' });
   });

@@ -6,7 +6,7 @@
 import { UserzError } from '../../errors.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
-import type { DeliveryInput, DraftDelivery } from '../interface.js';
+import type { BranchCommitInput, DeliveryInput, DraftDelivery } from '../interface.js';
 import { renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
 import { repoApi, writeCommit, writeTree, type RepoPath } from './commit.js';
 import type { GitHubHttp } from './http.js';
@@ -77,4 +77,18 @@ export async function deliverGitHubDraft(http: GitHubHttp, repo: RepoPath & { de
     if (!landed) throw e;
     return { url: landed.html_url, number: landed.number, branch, created: false };
   }
+}
+
+/**
+ * A follow-up's commit: the tree on the branch head, a commit whose parent is that head, and
+ * the branch moved to it without force, so GitHub refuses (422) if someone pushed meanwhile.
+ */
+export async function pushGitHubCommit(http: GitHubHttp, repo: RepoPath, input: BranchCommitInput): Promise<string> {
+  const { baseCommit } = input.changeSet;
+  if (!COMMIT_SHA.test(baseCommit)) throw new UserzError('forge_unsupported_change', 'The branch head is not a full commit id');
+  const tree = await writeTree(http, repo, input.changeSet);
+  const commit = await writeCommit(http, repo, { tree, parent: baseCommit, message: input.message });
+  const ref = input.branch.split('/').map(encodeURIComponent).join('/');
+  await http.request('move branch', `${repoApi(repo)}/git/refs/heads/${ref}`, { method: 'PATCH', body: { sha: commit, force: false } });
+  return commit;
 }

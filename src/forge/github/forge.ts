@@ -4,7 +4,7 @@ import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
 import { fetchGitHubArchive, readGitHubFile } from './archive.js';
 import type { RepoPath } from './commit.js';
-import { deliverGitHubDraft } from './deliver.js';
+import { deliverGitHubDraft, pushGitHubCommit } from './deliver.js';
 import { githubAccessOf, upsertGitHubComment } from './review-session.js';
 import { mintRepoToken, repoClient, revokeRepoToken } from './token.js';
 
@@ -75,7 +75,8 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
       const http = repoClient(repo.baseUrl, token, retry);
       return guardSession(
         {
-          fetchArchive: () => fetchGitHubArchive(http, path, repo.defaultBranch),
+          fetchArchive: (branch?: string) => fetchGitHubArchive(http, path, branch ?? repo.defaultBranch),
+          pushCommit: (input) => pushGitHubCommit(http, path, input),
           readFile: (file: string, ref: string) => readGitHubFile(http, path, file, ref),
           async deliverDraft(input: DeliveryInput) {
             const delivery = await deliverGitHubDraft(http, { ...path, defaultBranch: repo.defaultBranch }, input);

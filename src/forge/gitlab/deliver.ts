@@ -8,7 +8,7 @@ import { UserzError } from '../../errors.js';
 import { FILE_MODE, type ChangeSetEntry } from '../../guardrail/index.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
-import type { DeliveryInput, DraftDelivery } from '../interface.js';
+import type { BranchCommitInput, DeliveryInput, DraftDelivery } from '../interface.js';
 import { renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
 import { branchHead } from './archive.js';
 import type { GitLabApi } from './client.js';
@@ -111,4 +111,19 @@ export async function deliverGitLabDraft(api: GitLabApi, project: { id: number; 
     if (!landed) throw e;
     return delivered(landed, branch, false);
   }
+}
+
+/**
+ * A follow-up's commit on the draft's branch through the commits API. The branch head is
+ * read first and must still be the change's base: a branch someone moved is refused, not
+ * overwritten.
+ */
+export async function pushGitLabCommit(api: GitLabApi, projectId: number, input: BranchCommitInput): Promise<string> {
+  const { baseCommit, entries } = input.changeSet;
+  if (!COMMIT_SHA.test(baseCommit)) throw new UserzError('forge_unsupported_change', 'The branch head is not a full commit id');
+  const actions = commitActions(entries);
+  const head = await branchHead(api, projectId, input.branch);
+  if (head !== baseCommit) throw new UserzError('forge_conflict', 'The branch moved since the follow-up started', { details: { branch: input.branch } });
+  const created = (await api.Commits.create(projectId, input.branch, input.message, actions)) as unknown as Json;
+  return field(created, 'id', isString);
 }

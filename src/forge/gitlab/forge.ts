@@ -4,7 +4,7 @@ import type { RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
 import { fetchGitLabArchive, readGitLabFile } from './archive.js';
 import { createGitLabApi } from './client.js';
-import { deliverGitLabDraft } from './deliver.js';
+import { deliverGitLabDraft, pushGitLabCommit } from './deliver.js';
 import { gitLabReviewSession } from './review-session.js';
 
 export interface GitLabForgeDeps {
@@ -28,7 +28,8 @@ export function createGitLabForge(repo: RepoRecord, deps: GitLabForgeDeps): Forg
       const api = createGitLabApi({ baseUrl: repo.baseUrl, token: await deps.resolveToken(repo), retry: deps.retry });
       // A project token is long-lived and owned by the customer: closing only drops our use of it.
       return guardSession({
-        fetchArchive: () => fetchGitLabArchive(api, projectId, repo.defaultBranch),
+        fetchArchive: (branch?: string) => fetchGitLabArchive(api, projectId, branch ?? repo.defaultBranch),
+        pushCommit: (input) => pushGitLabCommit(api, projectId, input),
         readFile: (path: string, ref: string) => readGitLabFile(api, projectId, path, ref),
         async deliverDraft(input: DeliveryInput) {
           const delivery = await deliverGitLabDraft(api, { id: projectId, defaultBranch: repo.defaultBranch }, input);

@@ -34,6 +34,12 @@ CREATE TABLE followup_requests (
   decision         text NOT NULL,
   feedback         text,
   followup_run_id  text REFERENCES runs(id) ON DELETE SET NULL,
+  -- The follow-up run of a queued request (pipeline/followup-run.ts): running, then pushed
+  -- or failed with its reason, and the commit it pushed onto the draft's branch.
+  outcome          text,
+  outcome_reason   text,
+  commit_sha       text,
+  finished_at      timestamptz,
   created_at       timestamptz NOT NULL DEFAULT now(),
   UNIQUE (forge, delivery_id)
 );
