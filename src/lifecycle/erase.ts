@@ -1,4 +1,5 @@
 import { fingerprint, ReportContent, summarizeBatch } from '../triage/index.js';
+import { forgetErasedCacheEntries } from './erase-cache.js';
 import {
   executeErasure,
   listBatchMembers,
@@ -6,6 +7,7 @@ import {
   recordAudit,
   rewriteBatchSummary,
   type BlobStore,
+  type Cache,
   type Db,
   type ErasureCounts,
   type ErasureSubject,
@@ -36,9 +38,10 @@ export async function previewErasure(db: Db, subject: ErasureSubject): Promise<R
  * writes the one audit event: who asked, what kind of subject, and counts. The event holds
  * no identifier of the reporter (an email or user id is personal data); for an org or App
  * it names the id, which is ours, not personal. Re-running after a failure finishes the job:
- * deleting a missing blob or row is not an error.
+ * deleting a missing blob or row is not an error. With `cache`, the rate-limit entries keyed
+ * by what went are removed too (erase-cache.ts).
  */
-export async function eraseSubject(deps: { db: Db; blobs: BlobStore }, subject: ErasureSubject, actor: string): Promise<ErasureResult> {
+export async function eraseSubject(deps: { db: Db; blobs: BlobStore; cache?: Cache }, subject: ErasureSubject, actor: string): Promise<ErasureResult> {
   const plan = await planErasure(deps.db, subject);
   let blobs = 0;
   for (const key of plan.blobKeys) {
@@ -59,6 +62,8 @@ export async function eraseSubject(deps: { db: Db; blobs: BlobStore }, subject: 
     });
     return c;
   });
+  // After the rows: a bucket removed earlier could be made again by a request of the subject in between.
+  if (deps.cache) await forgetErasedCacheEntries(deps.cache, plan.cacheSubjects);
   return { subject: subject.kind, counts: { ...counts, blobs, batchesResummarised: plan.mixedBatchIds.length } };
 }
 

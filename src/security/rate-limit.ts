@@ -38,6 +38,19 @@ export class RateLimiter {
   }
 }
 
+/**
+ * Removes the buckets of these (rule, subject) pairs (deletion on request: a bucket key names
+ * its subject). A bucket expires windowMs after it is made inside its window, so only the
+ * current and the previous window's can still exist.
+ */
+export async function forgetRateLimits(cache: Cache, checks: RateLimitCheck[], now = Date.now()): Promise<void> {
+  for (const { rule, subject } of checks) {
+    const windowStart = Math.floor(now / rule.windowMs) * rule.windowMs;
+    await cache.delete(bucketKey(rule, subject, windowStart));
+    await cache.delete(bucketKey(rule, subject, windowStart - rule.windowMs));
+  }
+}
+
 export interface RateLimitCheck {
   rule: RateLimitRule;
   subject: string;

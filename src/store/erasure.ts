@@ -28,6 +28,19 @@ export interface ErasurePlan {
   /** Blob keys named by rows, and per-owner prefixes (reports/<id>/, runs/<id>/) for anything unnamed. */
   blobKeys: string[];
   blobPrefixes: string[];
+  /** What cache entries (rate-limit buckets) are keyed by, for the subject's entries to be removed too. */
+  cacheSubjects: ErasureCacheSubjects;
+}
+
+interface ErasureCacheSubjects {
+  /** Apps that go (per-App and per-key intake buckets are keyed by App id). */
+  appIds: string[];
+  /** (App, reporter key) pairs of the reports that go: the per-reporter intake buckets. */
+  reporters: Array<{ appId: string; reporterKey: string }>;
+  /** Prefixes of the `sk_` keys that go: their failed-verification buckets. */
+  apiKeyPrefixes: string[];
+  /** `slack:<team>` / `discord:<guild>` of the Apps that go: their failed link-code buckets. */
+  chatWorkspaces: string[];
 }
 
 export interface ErasureCounts {
@@ -101,10 +114,26 @@ export async function planErasure(db: Queryable, subject: ErasureSubject): Promi
   const found =
     subject.kind === 'reporter' ||
     (subject.kind === 'app' ? ownerOrgId !== null : (await idsOf(db, 'SELECT id FROM orgs WHERE id = $1', [subject.orgId])).length === 1);
+  const reporterRows = await db.query<{ app_id: string; reporter_key: string }>(
+    'SELECT DISTINCT app_id, reporter_key FROM reports WHERE id = ANY($1::text[]) AND reporter_key IS NOT NULL ORDER BY app_id, reporter_key',
+    [reportIds],
+  );
+  const workspaceRows = await db.query<{ w: string }>(
+    `SELECT 'slack:' || slack_team_id AS w FROM apps WHERE id = ANY($1::text[]) AND slack_team_id IS NOT NULL
+     UNION SELECT 'discord:' || discord_guild_id FROM apps WHERE id = ANY($1::text[]) AND discord_guild_id IS NOT NULL`,
+    [appIds],
+  );
+  const cacheSubjects: ErasureCacheSubjects = {
+    appIds,
+    reporters: reporterRows.map((r) => ({ appId: r.app_id, reporterKey: r.reporter_key })),
+    apiKeyPrefixes: await idsOf(db, 'SELECT prefix FROM api_keys WHERE org_id = ANY($1::text[]) ORDER BY prefix', [orgIds]),
+    chatWorkspaces: workspaceRows.map((r) => r.w).sort(),
+  };
   return {
     subject,
     ownerOrgId,
     found,
+    cacheSubjects,
     orgIds,
     appIds,
     reportIds,

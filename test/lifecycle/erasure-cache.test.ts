@@ -1,0 +1,116 @@
+// Deletion on request also removes the cache entries keyed by what it deleted: intake
+// rate-limit buckets of the reporter and of the App, the failed link-code bucket of the
+// App's chat workspace and the failed-verification bucket of the org's sk_ keys. Others stay.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RATE_LIMITS, FAILED_LINK_ATTEMPTS } from '../../src/intake/index.js';
+import { eraseSubject } from '../../src/lifecycle/index.js';
+import {
+  DEFAULT_API_KEY_LIMITS,
+  generateKeyringEntry,
+  issueApiKey,
+  KeyringMasterKey,
+  RateLimiter,
+  Vault,
+  type RateLimitCheck,
+} from '../../src/security/index.js';
+import { createCache, LocalBlobStore, newId, type BlobStore, type Cache, type Db } from '../../src/store/index.js';
+import { createTestOrg, openTestDb, TEST_REDIS_URL } from '../helpers/db.js';
+
+/** What the bucket of the current window counts (0 when it is gone). */
+async function bucketCount(cache: Cache, check: RateLimitCheck): Promise<number> {
+  const now = Date.now();
+  const windowStart = Math.floor(now / check.rule.windowMs) * check.rule.windowMs;
+  return cache.count(`rl:${check.rule.name}:${check.subject}:${windowStart}`);
+}
+
+describe.each(['memory', 'redis'] as const)('erasure clears cache entries (%s cache)', (cacheKind) => {
+  let db: Db;
+  let cache: Cache;
+  let dir: string;
+  let blobs: BlobStore;
+  let orgId: string;
+  let otherOrgId: string;
+
+  beforeEach(async () => {
+    db = await openTestDb('pglite');
+    cache = createCache(cacheKind === 'redis' ? { kind: 'redis', url: TEST_REDIS_URL } : { kind: 'memory' }, `test-erase-${newId('key')}`);
+    dir = await mkdtemp(join(tmpdir(), 'userz-erase-cache-'));
+    blobs = new LocalBlobStore(dir);
+    const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
+    orgId = await createTestOrg(db, vault, 'acme');
+    otherOrgId = await createTestOrg(db, vault, 'globex');
+  });
+  afterEach(async () => {
+    await cache.close();
+    await db.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function seedApp(org: string, slackTeam: string): Promise<string> {
+    const id = newId('app');
+    await db.query('INSERT INTO apps (id, org_id, name, public_key, slack_team_id) VALUES ($1, $2, $3, $4, $5)', [id, org, 'Shop', `pub_${id}`, slackTeam]);
+    return id;
+  }
+  async function seedReport(appId: string, org: string, reporterKey: string): Promise<void> {
+    await db.query(`INSERT INTO reports (id, org_id, app_id, source, content, reporter_key) VALUES ($1, $2, $3, 'slack', '{"text":"x"}', $4)`, [
+      newId('rep'),
+      org,
+      appId,
+      reporterKey,
+    ]);
+  }
+
+  it("removes the reporter's, the App's and the org's buckets with them, and keeps everyone else's", async () => {
+    const appId = await seedApp(orgId, 'T0ACME');
+    const otherApp = await seedApp(otherOrgId, 'T0GLOBEX');
+    await seedReport(appId, orgId, 'slack:U0ALICE');
+    await seedReport(appId, orgId, 'slack:U0BOB');
+    await seedReport(otherApp, otherOrgId, 'slack:U0CAROL');
+    const key = await issueApiKey(db, orgId, { actor: 'test' });
+    const otherKey = await issueApiKey(db, otherOrgId, { actor: 'test' });
+
+    const reporter = (app: string, k: string): RateLimitCheck => ({ rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${app}:${k}` });
+    const perApp = (app: string): RateLimitCheck => ({ rule: DEFAULT_RATE_LIMITS.perApp, subject: app });
+    const perPublicKey = (app: string): RateLimitCheck => ({ rule: DEFAULT_RATE_LIMITS.perPublicKey, subject: app });
+    const link = (w: string): RateLimitCheck => ({ rule: FAILED_LINK_ATTEMPTS, subject: `slack:${w}` });
+    const keyFailures = (prefix: string): RateLimitCheck => ({ rule: DEFAULT_API_KEY_LIMITS.failuresPerPrefix, subject: prefix });
+    const all = [
+      reporter(appId, 'slack:U0ALICE'),
+      reporter(appId, 'slack:U0BOB'),
+      reporter(otherApp, 'slack:U0CAROL'),
+      perApp(appId),
+      perApp(otherApp),
+      perPublicKey(appId),
+      perPublicKey(otherApp),
+      link('T0ACME'),
+      link('T0GLOBEX'),
+      keyFailures(key.prefix),
+      keyFailures(otherKey.prefix),
+    ];
+    const limiter = new RateLimiter(cache);
+    for (const check of all) await limiter.hit([check]);
+    const counts = async () => Promise.all(all.map((c) => bucketCount(cache, c)));
+    expect(await counts()).toEqual(all.map(() => 1));
+
+    await eraseSubject({ db, blobs, cache }, { kind: 'reporter', reporter: 'U0ALICE' }, 'test');
+    expect(await counts()).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
+
+    await eraseSubject({ db, blobs, cache }, { kind: 'app', appId }, 'test');
+    expect(await counts()).toEqual([0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1]);
+
+    await eraseSubject({ db, blobs, cache }, { kind: 'org', orgId }, 'test');
+    expect(await counts()).toEqual([0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
+  });
+
+  it('leaves the cache alone when the caller gives none (the CLI), and deletes the rows all the same', async () => {
+    const appId = await seedApp(orgId, 'T0ACME');
+    await seedReport(appId, orgId, 'slack:U0ALICE');
+    const check: RateLimitCheck = { rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${appId}:slack:U0ALICE` };
+    await new RateLimiter(cache).hit([check]);
+    const result = await eraseSubject({ db, blobs }, { kind: 'reporter', reporter: 'U0ALICE' }, 'test');
+    expect(result.counts.reports).toBe(1);
+    expect(await bucketCount(cache, check)).toBe(1);
+  });
+});
