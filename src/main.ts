@@ -195,7 +195,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       sharedModel: deps.config.sharedModel,
       runCaps: runCapsOf(deps.pipeline.budget),
     });
-    registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs });
+    registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs, cache: deps.store.cache });
     const intake = registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,
