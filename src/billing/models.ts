@@ -168,6 +168,8 @@ function checkBaseUrl(provider: ModelProvider, baseUrl: string | null): string |
   }
   if (url.protocol !== 'https:') throw new UserzError('model_settings_invalid', 'baseUrl must be https');
   if (url.username || url.password) throw new UserzError('model_settings_invalid', 'baseUrl must not carry credentials; the key goes in apiKey');
+  // GET /api/v1/model-settings shows baseUrl to read keys: a key put in its query (…?api-key=) would be shown with it.
+  if (url.search || url.hash) throw new UserzError('model_settings_invalid', 'baseUrl must not carry a query or fragment; the key goes in apiKey');
   return url.toString().replace(/\/$/, '');
 }
 
