@@ -16,7 +16,9 @@ import {
   type RateLimitCheck,
 } from '../../src/security/index.js';
 import { createCache, LocalBlobStore, newId, type BlobStore, type Cache, type Db } from '../../src/store/index.js';
+import { startTestApp, type TestApp } from '../helpers/app.js';
 import { createTestOrg, openTestDb, TEST_REDIS_URL } from '../helpers/db.js';
+import { send } from '../intake/http-client.js';
 
 /** What the bucket of the current window counts (0 when it is gone). */
 async function bucketCount(cache: Cache, check: RateLimitCheck): Promise<number> {
@@ -112,5 +114,39 @@ describe.each(['memory', 'redis'] as const)('erasure clears cache entries (%s ca
     const result = await eraseSubject({ db, blobs }, { kind: 'reporter', reporter: 'U0ALICE' }, 'test');
     expect(result.counts.reports).toBe(1);
     expect(await bucketCount(cache, check)).toBe(1);
+  });
+});
+
+describe('POST /api/v1/data/delete', () => {
+  let t: TestApp;
+  afterAll(async () => t?.close());
+
+  it("removes the deleted reporter's intake bucket in the server's cache, and keeps another reporter's", async () => {
+    t = await startTestApp();
+    const db = t.deps.store.db;
+    const orgId = await createTestOrg(db, t.deps.vault, 'acme');
+    const appId = newId('app');
+    await db.query('INSERT INTO apps (id, org_id, name, public_key) VALUES ($1, $2, $3, $4)', [appId, orgId, 'Shop', `pub_${appId}`]);
+    for (const reporterKey of ['slack:U0ALICE', 'slack:U0BOB']) {
+      await db.query(`INSERT INTO reports (id, org_id, app_id, source, content, reporter_key) VALUES ($1, $2, $3, 'slack', '{"text":"x"}', $4)`, [
+        newId('rep'),
+        orgId,
+        appId,
+        reporterKey,
+      ]);
+    }
+    const alice: RateLimitCheck = { rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${appId}:slack:U0ALICE` };
+    const bob: RateLimitCheck = { rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${appId}:slack:U0BOB` };
+    await new RateLimiter(t.deps.store.cache).hit([alice, bob]);
+    const admin = await issueApiKey(db, orgId, { actor: 'test', scopes: ['read', 'write', 'admin'] });
+
+    const res = await send(`${t.url}/api/v1/data/delete`, {
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.key}` },
+      body: JSON.stringify({ subject: { reporter: 'U0ALICE' } }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ deleted: true, subject: 'reporter', counts: { reports: 1 } });
+    expect(await bucketCount(t.deps.store.cache, alice)).toBe(0);
+    expect(await bucketCount(t.deps.store.cache, bob)).toBe(1);
   });
 });
