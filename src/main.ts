@@ -18,6 +18,7 @@ import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, re
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
+import { createMailer } from './mail/index.js';
 import { createLogger, type Logger } from './log/index.js';
 import { Metrics, registerMetricsRoute } from './metrics/index.js';
 import { runOperation, type OpsDeps } from './ops/index.js';
@@ -122,7 +123,19 @@ export function buildPipelineDeps(config: Config, log: Logger, store: Store, vau
       github: config.github ? { appId: config.github.appId, privateKey: config.github.privateKey } : undefined,
     }),
     // The pipeline's Notifier port, implemented by intake: the one instance of the process.
-    notifier: createNotifier({ db: store.db, vault, log, config }),
+    notifier: createNotifier({
+      db: store.db,
+      vault,
+      log,
+      config,
+      // A reporter who left an email hears of the merge or close by mail too (issue 18).
+      mailer: createMailer({
+        smtpUrl: config.mail.smtpUrl,
+        from: config.mail.from,
+        outboxDir: join(config.dataDir, 'outbox'),
+        log: log.child({ name: 'mail' }),
+      }),
+    }),
     budget: DEFAULT_RUN_BUDGET,
     batchDelayMs: 60_000,
     metrics,

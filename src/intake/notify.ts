@@ -5,6 +5,7 @@ type RestRequest = RESTOptions['makeRequest'];
 import { Routes } from 'discord-api-types/v10';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.js';
+import { reviewOutcomeMail, type Mailer } from '../mail/index.js';
 import type { Notifier } from '../pipeline/index.js';
 import { UserzError, errorMessage } from '../errors.js';
 import { scrubText, type Vault } from '../security/index.js';
@@ -31,6 +32,8 @@ export interface NotifierDeps {
   notifierFetch?: typeof fetch;
   slackApiUrl?: string;
   discordApiUrl?: string;
+  /** Email to a reporter who left an address (the console's mailer); absent: no email. */
+  mailer?: Mailer;
 }
 
 /**
@@ -75,10 +78,32 @@ export function createNotifier(deps: NotifierDeps): Notifier {
         deps.log.warn({ reportId: report.id, channel: reply?.kind, err: errorMessage(e) }, 'Reporter review notice failed');
         throw new UserzError('notify_failed', 'Could not tell the reporter', { retryable: true, cause: e });
       }
+      const email = reporterEmailOf(report);
+      if (email && deps.mailer) {
+        try {
+          await deps.mailer.send(reviewOutcomeMail(email, report.id, outcome));
+        } catch (e) {
+          deps.log.warn({ reportId: report.id, err: errorMessage(e) }, 'Reporter review email failed');
+          // With a chat message out, a retry would repeat it: the email is given up. Otherwise it is retried.
+          if (reply?.kind !== 'slack' && reply?.kind !== 'discord') {
+            throw new UserzError('notify_failed', 'Could not email the reporter', { retryable: true, cause: e });
+          }
+        }
+      }
       await markReporterNoticeSent(deps.db, report.id, outcome);
       deps.log.info({ reportId: report.id, channel: reply?.kind ?? 'none', outcome }, 'Reporter told of the review outcome');
     },
   };
+}
+
+// One address: no spaces or line breaks (no header injection), no list separators (one recipient), no display name.
+const EMAIL = /^[^\s@<>,;:"()[\]\\]{1,64}@[^\s@<>,;:"()[\]\\]{1,253}\.[A-Za-z]{2,63}$/;
+
+/** The address the reporter left with the report (`reporter.email`, as `Userz.setUser` sends it), when it is one. */
+function reporterEmailOf(report: Report): string | null {
+  const reporter = report.content.reporter;
+  const email = reporter && typeof reporter === 'object' ? (reporter as Record<string, unknown>).email : undefined;
+  return typeof email === 'string' && EMAIL.test(email.trim()) ? email.trim() : null;
 }
 
 /** Only what the reporter may see: the PR/MR link or a plain, short refusal reason. */

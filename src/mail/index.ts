@@ -1,2 +1,2 @@
 export { createMailer, type Mailer } from './mailer.js';
-export { inviteMail, resetMail, verificationMail } from './messages.js';
+export { inviteMail, resetMail, reviewOutcomeMail, verificationMail } from './messages.js';

@@ -47,3 +47,21 @@ export function inviteMail(to: string, invite: { orgName: string; role: string; 
     'If you do not know this org, ignore this message.',
   );
 }
+
+/**
+ * The reporter hears back (issue 18) when the reporter left an email: the draft for their
+ * report was merged or closed. Names the report by id only: no report text, no repository
+ * content, no link.
+ */
+export function reviewOutcomeMail(to: string, reportId: string, outcome: 'merged' | 'closed'): MailMessage {
+  const subject = outcome === 'merged' ? `Your report ${reportId}: the fix was merged` : `Your report ${reportId}: the proposed fix was closed`;
+  const paragraphs = [
+    outcome === 'merged'
+      ? `The fix proposed for your report ${reportId} was merged. Thank you for reporting it.`
+      : `The fix proposed for your report ${reportId} was closed without being merged. A maintainer may follow up another way.`,
+    'You get this message because you left this address with your report.',
+  ];
+  const text = `${paragraphs.join('\n\n')}\n`;
+  const html = `<!doctype html><html><body>${paragraphs.map((p) => `<p>${esc(p)}</p>`).join('')}</body></html>`;
+  return { to, subject, text, html, link: '' };
+}
