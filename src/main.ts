@@ -16,7 +16,7 @@ import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
 import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
-import { createNotifier, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
+import { createNotifier, forgetErasedCacheEntries, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
 import { createMailer } from './mail/index.js';
 import { createLogger, type Logger } from './log/index.js';
@@ -208,7 +208,11 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       sharedModel: deps.config.sharedModel,
       runCaps: runCapsOf(deps.pipeline.budget),
     });
-    registerEraseRoute(api, { db: deps.store.db, blobs: deps.store.blobs, cache: deps.store.cache });
+    registerEraseRoute(api, {
+      db: deps.store.db,
+      blobs: deps.store.blobs,
+      forgetCache: (subjects) => forgetErasedCacheEntries(deps.store.cache, subjects),
+    });
     const intake = registerIntakeRoutes(router, {
       db: deps.store.db,
       cache: deps.store.cache,

@@ -21,7 +21,7 @@ export { createNotifier, messageFor, publicOutcome } from './notify.js';
 /** The pipeline's port that createNotifier implements (declared in pipeline/deps.ts). */
 export type { Notifier } from '../pipeline/index.js';
 export { DEFAULT_RATE_LIMITS } from './limits.js';
-export { FAILED_LINK_ATTEMPTS } from './chat-links.js';
+export { forgetErasedCacheEntries } from './erase-cache.js';
 export { USERZ_COMMAND } from './discord/command.js';
 
 export interface IntakeRoutes {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { ApiRoutes } from '../api/index.js';
 import { UserzError } from '../errors.js';
-import { getApp, type BlobStore, type Cache, type Db, type ErasureSubject } from '../store/index.js';
-import { eraseSubject, previewErasure } from './erase.js';
+import { getApp, type BlobStore, type Db, type ErasureSubject } from '../store/index.js';
+import { eraseSubject, previewErasure, type ForgetErasedCache } from './erase.js';
 
 const DeleteBody = z
   .object({
@@ -22,7 +22,7 @@ const Counts = z.record(z.string(), z.number().int());
  * reporter within it, through the same erasure as `userz data delete`, which writes the one
  * audit event (who, what kind, counts, never the reporter's identifiers).
  */
-export function registerEraseRoute(api: ApiRoutes, deps: { db: Db; blobs: BlobStore; cache?: Cache }): void {
+export function registerEraseRoute(api: ApiRoutes, deps: { db: Db; blobs: BlobStore; forgetCache?: ForgetErasedCache }): void {
   api
     .add({
       method: 'POST',

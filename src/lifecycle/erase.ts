@@ -1,5 +1,4 @@
 import { fingerprint, ReportContent, summarizeBatch } from '../triage/index.js';
-import { forgetErasedCacheEntries } from './erase-cache.js';
 import {
   executeErasure,
   listBatchMembers,
@@ -7,7 +6,6 @@ import {
   recordAudit,
   rewriteBatchSummary,
   type BlobStore,
-  type Cache,
   type Db,
   type ErasureCounts,
   type ErasureSubject,
@@ -32,16 +30,25 @@ export async function previewErasure(db: Db, subject: ErasureSubject): Promise<R
   };
 }
 
+/** Removes the cache entries keyed by what an erasure deleted (intake's forgetErasedCacheEntries, wired in main.ts). */
+export type ForgetErasedCache = (subjects: ErasurePlan['cacheSubjects']) => Promise<unknown>;
+
+type ErasurePlan = Awaited<ReturnType<typeof planErasure>>;
+
 /**
  * Deletion on request: every row and blob of an org, an App or one reporter. Blobs go
  * first (a blob store is not transactional), then every row in one transaction, which also
  * writes the one audit event: who asked, what kind of subject, and counts. The event holds
  * no identifier of the reporter (an email or user id is personal data); for an org or App
  * it names the id, which is ours, not personal. Re-running after a failure finishes the job:
- * deleting a missing blob or row is not an error. With `cache`, the rate-limit entries keyed
- * by what went are removed too (erase-cache.ts).
+ * deleting a missing blob or row is not an error. With `forgetCache`, the rate-limit entries
+ * keyed by what went are removed too (intake/erase-cache.ts).
  */
-export async function eraseSubject(deps: { db: Db; blobs: BlobStore; cache?: Cache }, subject: ErasureSubject, actor: string): Promise<ErasureResult> {
+export async function eraseSubject(
+  deps: { db: Db; blobs: BlobStore; forgetCache?: ForgetErasedCache },
+  subject: ErasureSubject,
+  actor: string,
+): Promise<ErasureResult> {
   const plan = await planErasure(deps.db, subject);
   let blobs = 0;
   for (const key of plan.blobKeys) {
@@ -63,7 +70,7 @@ export async function eraseSubject(deps: { db: Db; blobs: BlobStore; cache?: Cac
     return c;
   });
   // After the rows: a bucket removed earlier could be made again by a request of the subject in between.
-  if (deps.cache) await forgetErasedCacheEntries(deps.cache, plan.cacheSubjects);
+  if (deps.forgetCache) await deps.forgetCache(plan.cacheSubjects);
   return { subject: subject.kind, counts: { ...counts, blobs, batchesResummarised: plan.mixedBatchIds.length } };
 }
 

@@ -4,7 +4,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_RATE_LIMITS, FAILED_LINK_ATTEMPTS } from '../../src/intake/index.js';
+import { FAILED_LINK_ATTEMPTS } from '../../src/intake/chat-links.js';
+import { DEFAULT_RATE_LIMITS, forgetErasedCacheEntries } from '../../src/intake/index.js';
 import { eraseSubject } from '../../src/lifecycle/index.js';
 import {
   DEFAULT_API_KEY_LIMITS,
@@ -96,13 +97,13 @@ describe.each(['memory', 'redis'] as const)('erasure clears cache entries (%s ca
     const counts = async () => Promise.all(all.map((c) => bucketCount(cache, c)));
     expect(await counts()).toEqual(all.map(() => 1));
 
-    await eraseSubject({ db, blobs, cache }, { kind: 'reporter', reporter: 'U0ALICE' }, 'test');
+    await eraseSubject({ db, blobs, forgetCache: (s) => forgetErasedCacheEntries(cache, s) }, { kind: 'reporter', reporter: 'U0ALICE' }, 'test');
     expect(await counts()).toEqual([0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
 
-    await eraseSubject({ db, blobs, cache }, { kind: 'app', appId }, 'test');
+    await eraseSubject({ db, blobs, forgetCache: (s) => forgetErasedCacheEntries(cache, s) }, { kind: 'app', appId }, 'test');
     expect(await counts()).toEqual([0, 0, 1, 0, 1, 0, 1, 0, 1, 1, 1]);
 
-    await eraseSubject({ db, blobs, cache }, { kind: 'org', orgId }, 'test');
+    await eraseSubject({ db, blobs, forgetCache: (s) => forgetErasedCacheEntries(cache, s) }, { kind: 'org', orgId }, 'test');
     expect(await counts()).toEqual([0, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1]);
   });
 

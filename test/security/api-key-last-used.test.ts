@@ -11,11 +11,11 @@ describe.each(DB_KINDS)('API key last use (%s)', (kind) => {
   let clock: number;
   /** The db as the verifier sees it, counting the statements that write last_used_at. */
   let writes: number;
-  const counted = () => ({
-    query: (sql: string, params?: unknown[]) => {
+  const counted = (): Pick<Db, 'query'> => ({
+    query: ((sql: string, params?: unknown[]) => {
       if (/last_used_at\s*=/.test(sql)) writes++;
       return db.query(sql, params);
-    },
+    }) as Db['query'],
   });
 
   beforeAll(async () => {

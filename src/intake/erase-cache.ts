@@ -1,16 +1,18 @@
-import { DEFAULT_RATE_LIMITS, FAILED_LINK_ATTEMPTS } from '../intake/index.js';
 import { DEFAULT_API_KEY_LIMITS, forgetRateLimits, type RateLimitCheck } from '../security/index.js';
 import type { Cache, planErasure } from '../store/index.js';
+import { FAILED_LINK_ATTEMPTS } from './chat-links.js';
+import { DEFAULT_RATE_LIMITS } from './limits.js';
 
 type CacheSubjects = Awaited<ReturnType<typeof planErasure>>['cacheSubjects'];
 
 /**
- * Removes the cache entries keyed by what an erasure deleted: the intake buckets of its Apps
+ * Removes the cache entries keyed by what an erasure deleted (lifecycle/erase.ts calls it
+ * through the hook main.ts gives it; lifecycle does not import intake): the intake buckets of its Apps
  * (per App, per public key) and of its reporters (per App and reporter key), the failed
  * verification buckets of its `sk_` keys and the failed link-code buckets of its chat
  * workspaces, at their default rules. Entries whose key cannot be computed from what is
  * stored (replay marks keyed by a signature or delivery id, per-address buckets, Slack
- * install states keyed by a nonce) expire on their own: docs/data-lifecycle.md lists them.
+ * install states keyed by a nonce) expire on their own: the README's deletion section lists them.
  */
 export async function forgetErasedCacheEntries(cache: Cache, subjects: CacheSubjects, now = Date.now()): Promise<number> {
   const checks: RateLimitCheck[] = [
