@@ -228,8 +228,14 @@ export async function recordStripeEvent(
   return { orgExists: rows[0]!.org_id !== null };
 }
 
-/** The newest `created` of a Stripe event that set this org's plan, or null. */
+/**
+ * The newest `created` of a Stripe event that set this org's plan, or null. Call it in the
+ * event's transaction: it first takes the org's Stripe lock until that transaction ends, so
+ * two events of one org are decided one after the other (otherwise both read "no newer
+ * event", and the older one, committing last, would undo the newer plan).
+ */
 export async function latestStripePlanEvent(db: Queryable, orgId: string): Promise<number | null> {
+  await db.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`userz:stripe:${orgId}`]);
   const [row] = await db.query<{ c: string | number | null }>("SELECT max(created) AS c FROM stripe_events WHERE org_id = $1 AND outcome = 'plan_set'", [
     orgId,
   ]);

@@ -49,4 +49,34 @@ describe('Stripe: the same event delivered concurrently (review probe, Postgres)
     const [row] = await app.deps.store.db.query<{ n: number }>('SELECT count(*)::int AS n FROM stripe_events WHERE event_id = $1', [id]);
     expect(row!.n).toBe(1);
   });
+
+  it('never lets an older event that commits last undo a newer plan (an older and a newer event of one org at once, 12 rounds)', async () => {
+    const created = Math.floor(Date.now() / 1000);
+    const send = (id: string, plan: string, at: number) => {
+      const payload = JSON.stringify({
+        id,
+        object: 'event',
+        api_version: '2025-01-27.acacia',
+        created: at,
+        livemode: false,
+        type: 'customer.subscription.updated',
+        data: { object: { id: 'sub_o', object: 'subscription', status: 'active', metadata: { userz_org_id: orgId, userz_plan: plan }, items: { data: [] } } },
+      });
+      return fetch(`${app.url}/api/stripe/webhooks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': Stripe.webhooks.generateTestHeaderString({ payload, secret: SECRET }) },
+        body: payload,
+      }).then((r) => r.json());
+    };
+    const plans: string[] = [];
+    for (let round = 0; round < 12; round++) {
+      const tag = randomBytes(4).toString('hex');
+      // Each round newer than the last; within it the older event says pro, the newer team (or the reverse).
+      const [older, newer] = round % 2 === 0 ? ['pro', 'team'] : ['team', 'pro'];
+      const at = created + 10 * (round + 1);
+      await Promise.all([send(`evt_old_${tag}`, older, at), send(`evt_new_${tag}`, newer, at + 1)]);
+      plans.push(`${newer}=${(await getOrgBudget(app.deps.store.db, orgId))?.plan}`);
+    }
+    expect(plans.filter((p) => p.split('=')[0] !== p.split('=')[1])).toEqual([]);
+  });
 });
