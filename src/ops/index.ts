@@ -57,7 +57,14 @@ const init: Operation<{ name: string; owner?: string }, { orgId: string; orgName
         if (userId) await addMember(tx, { orgId: org.id, userId, role: 'owner', actor: 'cli' });
         else {
           const tokenHash = createHash('sha256').update(randomBytes(32)).digest('hex');
-          await insertInvite(tx, { orgId: org.id, email: owner, role: 'owner', tokenHash, expiresAt: new Date(Date.now() + OWNER_INVITE_TTL_MS), invitedBy: OPERATOR_INVITER });
+          await insertInvite(tx, {
+            orgId: org.id,
+            email: owner,
+            role: 'owner',
+            tokenHash,
+            expiresAt: new Date(Date.now() + OWNER_INVITE_TTL_MS),
+            invitedBy: OPERATOR_INVITER,
+          });
         }
       }
       return { orgId: org.id, orgName: org.name, apiKey: key.key, apiKeyId: key.id, ...(owner ? { owner } : {}) };

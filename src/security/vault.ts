@@ -30,7 +30,8 @@ export interface Sealed {
 
 const TAG = 16;
 
-export type SecretKind = 'ai_key' | 'gitlab_token' | 'gitlab_webhook_secret' | 'slack_bot_token' | 'discord_bot_token' | 'app_signing_secret' | 'webhook_signing_secret';
+export type SecretKind =
+  'ai_key' | 'gitlab_token' | 'gitlab_webhook_secret' | 'slack_bot_token' | 'discord_bot_token' | 'app_signing_secret' | 'webhook_signing_secret';
 
 export class Vault {
   constructor(
