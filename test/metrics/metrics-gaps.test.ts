@@ -1,6 +1,6 @@
 // Metrics the HTTP edge alone cannot see: classifier tokens and cost, chat refusals answered
 // inside a 200, and shed requests (answered before any router saw them) under their route.
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import pino from 'pino';
 import { loadConfig } from '../../src/config/index.js';
@@ -17,6 +17,11 @@ import { createTestOrg } from '../helpers/db.js';
 import { send } from '../intake/http-client.js';
 
 const SIGNING_SECRET = 'slack-signing-secret-for-metric-gaps';
+const DISCORD_APP = '900000000000000001';
+const DISCORD_GUILD = '800000000000000001';
+const discordKeys = generateKeyPairSync('ed25519');
+// The raw 32-byte key is the last 32 bytes of the SPKI DER encoding.
+const DISCORD_PUBLIC_KEY = discordKeys.publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
 
 /** The value of one sample line (`name{labels} value`), or undefined when the series is absent. */
 function sample(text: string, series: string): number | undefined {
@@ -32,10 +37,20 @@ describe('metrics from inside the app', () => {
   let appId: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { SLACK_SIGNING_SECRET: SIGNING_SECRET } });
+    t = await startTestApp({
+      env: { SLACK_SIGNING_SECRET: SIGNING_SECRET, DISCORD_APPLICATION_ID: DISCORD_APP, DISCORD_PUBLIC_KEY },
+      // Two reports per reporter in a window of ten years (fixed windows start at multiples of their length: none rolls over mid-test).
+      intake: { rateLimits: { perReporter: { name: 'intake:reporter', limit: 2, windowMs: 10 * 365 * 24 * 3600_000 } } },
+    });
     orgId = await createTestOrg(t.deps.store.db, t.deps.vault, 'Acme');
     appId = (await createApp(t.deps.store.db, t.deps.vault, { orgId, name: 'Shop', origins: [], actor: 'test' })).app.id;
-    await updateAppLinks(t.deps.store.db, orgId, appId, { slackTeamId: 'T0METRICS' }, 'test');
+    await updateAppLinks(
+      t.deps.store.db,
+      orgId,
+      appId,
+      { slackTeamId: 'T0METRICS', discordGuildId: DISCORD_GUILD, discordChannelId: '700000000000000001' },
+      'test',
+    );
   });
   afterAll(async () => t.close());
 
@@ -82,6 +97,39 @@ describe('metrics from inside the app', () => {
     const text = await rendered(t.deps.metrics);
     expect(sample(text, 'userz_intake_refused_total{channel="slack",code="text_too_long"}')).toBe(1);
     expect(sample(text, 'userz_intake_accepted_total{channel="slack"}')).toBeUndefined();
+  });
+
+  it('counts a Discord refusal answered inside a 200 ephemeral message as refused, with its code', async () => {
+    const command = (n: number) =>
+      JSON.stringify({
+        id: `1000000000000000${String(n).padStart(2, '0')}`,
+        application_id: DISCORD_APP,
+        type: 2,
+        token: `interaction-token-${n}`,
+        version: 1,
+        guild_id: DISCORD_GUILD,
+        channel_id: '700000000000000001',
+        channel: { id: '700000000000000001', type: 0 },
+        member: { user: { id: '600000000000000001', username: 'alice' } },
+        data: { id: '500', name: 'userz', type: 1, options: [{ name: 'report', type: 1, options: [{ name: 'text', type: 3, value: `Broken ${n}` }] }] },
+      });
+    const post = (body: string) => {
+      const ts = String(Math.floor(Date.now() / 1000));
+      const signature = sign(null, Buffer.from(`${ts}${body}`), discordKeys.privateKey).toString('hex');
+      return send(`${t.url}/discord/interactions`, {
+        headers: { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': ts },
+        body,
+      });
+    };
+    // The reporter's limit is 2: the third is refused inside a 200.
+    for (let n = 1; n <= 2; n++) expect((await post(command(n))).json.data.content).toContain('Received: report');
+    const res = await post(command(3));
+    expect(res.status).toBe(200);
+    expect(res.json).toMatchObject({ type: 4, data: { flags: 64 } });
+    expect(res.json.data.content).toContain('Too many reports');
+    const text = await rendered(t.deps.metrics);
+    expect(sample(text, 'userz_intake_refused_total{channel="discord",code="rate_limited"}')).toBe(1);
+    expect(sample(text, 'userz_intake_accepted_total{channel="discord"}')).toBe(2);
   });
 });
 
