@@ -47,7 +47,10 @@ export async function executeFollowUp(deps: PipelineDeps, requestId: string, opt
   if (!request || request.outcome === 'pushed' || request.outcome === 'failed') return { kind: 'done' };
   if (await hasEarlierOpenFollowUp(deps.db, request)) return { kind: 'deferred', until: new Date(Date.now() + WAIT_FOR_EARLIER_MS) };
   const comment = await getProgressComment(deps.db, request.sourceRunId);
-  if (!comment && Date.now() - request.createdAt.getTime() < WAIT_FOR_COMMENT_MS) return { kind: 'deferred', until: new Date(Date.now() + 2_000) };
+  // The webhook's `queued` edit comes first, so this run's edits never land before it (a comment it could not write is waited for a minute).
+  if (comment?.status !== 'queued' && Date.now() - request.createdAt.getTime() < WAIT_FOR_COMMENT_MS) {
+    return { kind: 'deferred', until: new Date(Date.now() + 2_000) };
+  }
 
   const log = deps.log.child({ runId: request.sourceRunId, followUp: request.id });
   const run = await getRun(deps.db, request.sourceRunId);
