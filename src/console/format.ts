@@ -34,6 +34,10 @@ const TONE: Record<string, 'good' | 'bad' | 'warn' | undefined> = {
   needs_review: 'warn',
   changes_requested: 'warn',
   closed: 'warn',
+  passed: 'good',
+  failed: 'bad',
+  refused: 'bad',
+  allowed: 'good',
 };
 
 /** A state, label or review state as a badge; the word is always shown, color only helps. */

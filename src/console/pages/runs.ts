@@ -1,17 +1,23 @@
 import { UserzError } from '../../errors.js';
+import { REPRODUCED_TEXT, UNPROVEN_TEXT } from '../../forge/index.js';
 import type { Router } from '../../http/index.js';
 import { deserializeChangeSet } from '../../pipeline/index.js';
 import {
   getBlobRow,
+  getRunChecks,
   getRunDetail,
   listApps,
   listAudit,
+  listEgressConnections,
   listRuns,
   pageLimit,
   RUN_STATES,
   type BlobStore,
+  type CommandResult,
   type Db,
+  type EgressConnection,
   type RunDetail,
+  type RunChecks,
   type RunListItem,
 } from '../../store/index.js';
 import { requirePermission } from '../../tenant/index.js';
@@ -93,10 +99,12 @@ export function registerRunPages(router: Router, deps: ConsolePagesDeps): void {
     requirePermission(principal, 'read');
     const run = await getRunDetail(deps.db, principal.orgId, params.id!);
     if (!run) throw new UserzError('run_not_found', 'No such run in this organization');
-    const [events, log, changes] = await Promise.all([
+    const [events, log, changes, checks, egress] = await Promise.all([
       listAudit(deps.db, { subject: run.id, orgId: principal.orgId }),
       readBlob(deps, run.logBlob),
       readBlob(deps, run.changesetBlob),
+      getRunChecks(deps.db, run.id),
+      listEgressConnections(deps.db, principal.orgId, run.id),
     ]);
     const timeline = events.filter((e) => e.action.startsWith('run.'));
     const body = html`
@@ -143,7 +151,7 @@ export function registerRunPages(router: Router, deps: ConsolePagesDeps): void {
           ${run.reports.map((r) => html`<li>${time(r.createdAt)} <a href="${href(`/reports/${r.id}`)}">${r.excerpt.replace(/\s+/g, ' ').slice(0, 120) || r.id}</a></li>`)}
         </ul>
       </section>
-      ${verdictSection(run)}
+      ${verdictSection(run)} ${checksSection(checks)} ${egressSection(egress)}
       <section aria-labelledby="diff-h">
         <h2 id="diff-h">Change set</h2>
         ${blobBody(changes, 'No change set was made.', (data) => renderChangeSet(deserializeChangeSet(data)))}
@@ -256,6 +264,92 @@ function verdictSection(run: RunDetail): Html {
                 )}
               </tbody>
             </table>`
+    }
+  </section>`;
+}
+
+/** The repository's setup and check commands (.userz.yml), their exit codes and output, and the reproduction. */
+function checksSection(checks: RunChecks | null): Html {
+  if (!checks) {
+    return html`<section aria-labelledby="checks-h">
+      <h2 id="checks-h">Checks</h2>
+      <p class="muted">No checks were run (the run did not reach its checks).</p>
+    </section>`;
+  }
+  const r = checks.reproduction;
+  return html`<section aria-labelledby="checks-h">
+    <h2 id="checks-h">Checks</h2>
+    <p>${badge(checks.status)}${checks.requirePassing ? html` <span class="muted">(passing checks are required for a pull request)</span>` : ''}</p>
+    ${commandTable('Setup', checks.setup)} ${commandTable('Check commands', checks.commands)}
+    <h3>Reproduction</h3>
+    <p>${checks.reproduced ? REPRODUCED_TEXT : UNPROVEN_TEXT}</p>
+    ${
+      r
+        ? html`<p>Test: <span class="mono">${visible(r.testPath)}</span>${r.note ? html` <span class="muted">${r.note}</span>` : ''}</p>
+            ${commandTable('Before the change', r.before)} ${commandTable('With the change', r.after)}`
+        : ''
+    }
+  </section>`;
+}
+
+function commandTable(caption: string, results: CommandResult[]): Html {
+  if (results.length === 0) return html`<p class="muted">${caption}: none.</p>`;
+  return html`<table>
+    <caption>
+      ${caption}
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Command</th>
+        <th scope="col">Exit code</th>
+        <th scope="col">Time</th>
+        <th scope="col">Output (last part)</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${results.map(
+        (c) =>
+          html`<tr>
+            <td class="mono">${c.command}</td>
+            <td class="mono">${c.exitCode === null ? (c.timedOut ? 'timed out' : 'did not finish') : String(c.exitCode)}</td>
+            <td>${(c.durationMs / 1000).toFixed(1)} s</td>
+            <td>${c.outputTail === '' ? html`<span class="muted">no output</span>` : html`<pre>${c.outputTail}</pre>`}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
+}
+
+/** Every connection the setup's egress proxy was asked for, let through or refused, with why. */
+function egressSection(rows: EgressConnection[]): Html {
+  return html`<section aria-labelledby="egress-h">
+    <h2 id="egress-h">Network during setup</h2>
+    ${
+      rows.length === 0
+        ? html`<p class="muted">No connections were asked for.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th scope="col">Host</th>
+                <th scope="col">Port</th>
+                <th scope="col">Verdict</th>
+                <th scope="col">Reason</th>
+                <th scope="col">Bytes sent / received</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${rows.map(
+                (e) =>
+                  html`<tr>
+                    <td class="mono">${e.host}</td>
+                    <td class="mono">${String(e.port)}</td>
+                    <td>${badge(e.allowed ? 'allowed' : 'refused')}</td>
+                    <td class="mono">${e.reason}</td>
+                    <td>${e.bytesUp.toLocaleString('en-US')} / ${e.bytesDown.toLocaleString('en-US')}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
     }
   </section>`;
 }
