@@ -38,11 +38,6 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
   return new Html(out);
 }
 
-/** Markup we wrote ourselves (a constant), never anything built from input. */
-export function trusted(markup: string): Html {
-  return new Html(markup);
-}
-
 /** A console path with its query, each value percent-encoded: `href('/reports', { state: 'x' })`. */
 export function href(path: string, query: Record<string, string | number | undefined | null> = {}): string {
   const q = Object.entries(query).filter((e): e is [string, string | number] => e[1] !== undefined && e[1] !== null && e[1] !== '');
