@@ -10,7 +10,14 @@ import { Probot, type ApplicationFunction } from 'probot';
 import { createApiRoutes, registerApiRoutes } from './api/index.js';
 import { OrgModelResolver, registerBillingRoutes, runCapsOf } from './billing/index.js';
 import { loadConfig, type Config } from './config/index.js';
-import { createConsoleAuth, registerAdminPages, registerAuthPages, registerConsolePages, registerMembersPages, type ConsoleAuthService } from './console/index.js';
+import {
+  createConsoleAuth,
+  registerAdminPages,
+  registerAuthPages,
+  registerConsolePages,
+  registerMembersPages,
+  type ConsoleAuthService,
+} from './console/index.js';
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
@@ -201,17 +208,17 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
     const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
     registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
+    registerEraseRoute(api, {
+      db: deps.store.db,
+      blobs: deps.store.blobs,
+      forgetCache: (subjects) => forgetErasedCacheEntries(deps.store.cache, subjects),
+    });
     registerBillingRoutes(api, {
       db: deps.store.db,
       vault: deps.vault,
       shared: deps.config.model,
       sharedModel: deps.config.sharedModel,
       runCaps: runCapsOf(deps.pipeline.budget),
-    });
-    registerEraseRoute(api, {
-      db: deps.store.db,
-      blobs: deps.store.blobs,
-      forgetCache: (subjects) => forgetErasedCacheEntries(deps.store.cache, subjects),
     });
     const intake = registerIntakeRoutes(router, {
       db: deps.store.db,

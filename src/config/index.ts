@@ -29,12 +29,12 @@ export interface Config {
   github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
   slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
   discord?: { applicationId: string; publicKey: string; botToken?: string };
+  /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
+  stripe?: { webhookSecret: string };
   /** Console sign-in: the better-auth secret (USERZ_AUTH_SECRET; else a local file on the embedded default) and Google OAuth. */
   auth: { secret?: string; google?: { clientId: string; clientSecret: string } };
   /** Console mail: SMTP when smtpUrl is set, else the outbox directory. */
   mail: { smtpUrl?: string; from: string };
-  /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
-  stripe?: { webhookSecret: string };
   model?: { provider: ModelProviderName; apiKey: string; baseUrl?: string; agentModel: string; classifierModel: string };
   /** USERZ_SHARED_MODEL: orgs without their own model settings may use `model`. */
   sharedModel: boolean;
@@ -132,12 +132,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     github,
     slack,
     discord,
+    stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
     auth: {
       secret: e.USERZ_AUTH_SECRET,
       google: e.GOOGLE_CLIENT_ID && e.GOOGLE_CLIENT_SECRET ? { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET } : undefined,
     },
     mail: { smtpUrl: e.USERZ_SMTP_URL, from: e.USERZ_MAIL_FROM ?? `Userz <userz@${new URL(e.USERZ_PUBLIC_URL ?? 'http://localhost').hostname}>` },
-    stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
     model,
     sharedModel: e.USERZ_SHARED_MODEL,
     sandbox: {
