@@ -12,6 +12,7 @@ import {
   getRunChecks,
   listBatchReports,
   lockDailyRunWindow,
+  recordRepoPolicy,
   saveRunAttempt,
   saveRunChecks,
   setRunStateReason,
@@ -143,6 +144,10 @@ async function agentPhase(deps: PipelineDeps, run: Run, session: ForgeSession, l
   const stage = await runAgentInSandbox(deps, run, archive, task, log, teardown);
   const { outcome, changeSet } = stage;
   await saveRunChecks(deps.db, { runId: run.id, ...stage.checks });
+  if (run.repoId) {
+    // The policy as read from the default branch's head, for the console's /repos page.
+    await recordRepoPolicy(deps.db, { repoId: run.repoId, orgId: run.orgId, baseCommit: archive.baseCommit, policyText: stage.policyText });
+  }
   if (stage.setupFailed || !outcome) return finish(deps, run, 'errored', { reason: 'setup_failed' });
 
   const logBlob = `runs/${run.id}/transcript.jsonl`;

@@ -219,3 +219,35 @@ export async function listLiveReposOfInstallation(tx: Queryable, installationId:
   );
   return rows.map((r) => ({ externalId: r.external_id, baseUrl: r.base_url }));
 }
+
+/** `.userz.yml` as a run read it at its base commit (policyText null: the commit has none). */
+export interface RepoPolicySnapshot {
+  repoId: string;
+  baseCommit: string;
+  policyText: string | null;
+  readAt: Date;
+}
+
+/** Replaces the repository's snapshot: the newest read wins (a run reads the default branch's head). */
+export async function recordRepoPolicy(
+  db: Queryable,
+  s: { repoId: string; orgId: string; baseCommit: string; policyText: string | null; readAt?: Date },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO repo_policy_snapshots (repo_id, org_id, base_commit, policy_text, read_at)
+     VALUES ($1, $2, $3, $4, COALESCE($5::timestamptz, now()))
+     ON CONFLICT (repo_id) DO UPDATE SET org_id = EXCLUDED.org_id, base_commit = EXCLUDED.base_commit,
+       policy_text = EXCLUDED.policy_text, read_at = EXCLUDED.read_at
+     WHERE repo_policy_snapshots.read_at <= EXCLUDED.read_at`,
+    [s.repoId, s.orgId, s.baseCommit, s.policyText?.replace(/\u0000/g, '\ufffd') ?? null, s.readAt ?? null],
+  );
+}
+
+/** The org's snapshots by repository id. */
+export async function listRepoPolicies(db: Queryable, orgId: string): Promise<Map<string, RepoPolicySnapshot>> {
+  const rows = await db.query<{ repo_id: string; base_commit: string; policy_text: string | null; read_at: Date }>(
+    'SELECT repo_id, base_commit, policy_text, read_at FROM repo_policy_snapshots WHERE org_id = $1',
+    [orgId],
+  );
+  return new Map(rows.map((r) => [r.repo_id, { repoId: r.repo_id, baseCommit: r.base_commit, policyText: r.policy_text, readAt: r.read_at }]));
+}

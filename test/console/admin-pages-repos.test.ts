@@ -1,7 +1,7 @@
 import nock from 'nock';
 import project from '../fixtures/forge/gitlab-project.json' with { type: 'json' };
 import tokenSelf from '../fixtures/forge/gitlab-token-self.json' with { type: 'json' };
-import { findRepo, linkInstallationToOrg, upsertRepo } from '../../src/store/index.js';
+import { findRepo, linkInstallationToOrg, recordRepoPolicy, upsertRepo } from '../../src/store/index.js';
 import { openAdminHarness, textOf, type AdminHarness } from './admin-harness.js';
 
 const HOST = 'https://gitlab.example.com';
@@ -23,17 +23,50 @@ describe('console repositories page', () => {
   });
   afterEach(() => nock.cleanAll());
 
-  it('shows the org its installations and repositories with the policy as stored (none), and another org nothing', async () => {
+  it('shows the org its installations and repositories with the policy not read yet, and another org nothing', async () => {
     const member = await h.signIn(h.orgA, 'member');
     const page = await h.get(member, '/repos');
     expect(page.status).toBe(200);
     expect(page.text).toContain('Installation <span class="mono">77</span>');
     expect(page.text).toContain('acme/shop');
-    expect(page.text).toContain('Not stored: <code>.userz.yml</code> is read from <code>trunk</code>');
+    expect(page.text).toContain('Not read yet: a run reads <code>.userz.yml</code> from <code>trunk</code>');
     expect(page.text).not.toContain('Install on GitHub');
     const other = await h.get(await h.signIn(h.orgB, 'owner'), '/repos');
     expect(other.text).not.toContain('acme/shop');
     expect(other.text).not.toContain('>77<');
+  });
+
+  it('shows the policy as the last run read it from the default branch, escaped, with its commit and time; another org sees none of it', async () => {
+    const repo = (await findRepo(h.db, 'github', '9001'))!;
+    const text = `setup:\n  - npm ci\n# <script>alert('xss-policy')</script>\n`;
+    const older = new Date('2026-12-01T10:00:00Z');
+    await recordRepoPolicy(h.db, { repoId: repo.id, orgId: h.orgA, baseCommit: 'a'.repeat(40), policyText: 'old: true\n', readAt: older });
+    await recordRepoPolicy(h.db, {
+      repoId: repo.id,
+      orgId: h.orgA,
+      baseCommit: '0123456789abcdef0123',
+      policyText: text,
+      readAt: new Date('2026-12-02T04:00:00Z'),
+    });
+    // A read that finished later but is older does not replace the newer snapshot.
+    await recordRepoPolicy(h.db, { repoId: repo.id, orgId: h.orgA, baseCommit: 'b'.repeat(40), policyText: 'stale: true\n', readAt: older });
+    const member = await h.signIn(h.orgA, 'member');
+    const page = await h.get(member, '/repos');
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('Read from <code>trunk</code>');
+    expect(page.text).toContain('at commit <span class="mono">0123456789ab</span>');
+    expect(page.text).toContain('2026-12-02');
+    expect(page.text).toContain('# &lt;script&gt;alert(&#39;xss-policy&#39;)&lt;/script&gt;');
+    expect(page.text).not.toContain("<script>alert('xss-policy')");
+    expect(page.text).not.toContain('stale: true');
+    expect(page.text).not.toContain('Not read yet');
+    const other = await h.get(await h.signIn(h.orgB, 'owner'), '/repos');
+    expect(other.text).not.toContain('xss-policy');
+    expect(other.text).not.toContain('0123456789ab');
+    await recordRepoPolicy(h.db, { repoId: repo.id, orgId: h.orgA, baseCommit: 'c'.repeat(40), policyText: null });
+    const none = await h.get(member, '/repos');
+    expect(none.text).toContain('No <code>.userz.yml</code>: the default rules apply.');
+    expect(none.text).toContain('cccccccccccc');
   });
 
   it('gives an admin a single-use GitHub install link for the org; a member gets 403', async () => {

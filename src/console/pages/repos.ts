@@ -1,7 +1,7 @@
 import { UserzError } from '../../errors.js';
 import { addGitLabProject, createInstallLink } from '../../forge/index.js';
 import type { Router } from '../../http/index.js';
-import { listOrgInstallations, listReposPage, pageLimit, type RepoListItem } from '../../store/index.js';
+import { listOrgInstallations, listRepoPolicies, listReposPage, pageLimit, type RepoListItem, type RepoPolicySnapshot } from '../../store/index.js';
 import { can, requirePermission } from '../../tenant/index.js';
 import type { ConsoleSession } from '../context.js';
 import { badge, time } from '../format.js';
@@ -16,12 +16,21 @@ function repoState(r: RepoListItem): Html {
   return html`<span class="state good">active</span>`;
 }
 
-/** The policy a run applies is read at its base commit; nothing keeps a copy between runs. */
-function policyCell(r: RepoListItem): Html {
-  return html`<span class="muted">Not stored: <code>.userz.yml</code> is read from <code>${r.defaultBranch}</code> at the start of each run.</span>`;
+/** The policy as the last run read it from the default branch (its base commit); runs always read it afresh. */
+function policyCell(r: RepoListItem, p: RepoPolicySnapshot | undefined): Html {
+  if (!p) return html`<span class="muted">Not read yet: a run reads <code>.userz.yml</code> from <code>${r.defaultBranch}</code>.</span>`;
+  const at = html`<span class="muted"
+    >Read from <code>${r.defaultBranch}</code> ${time(p.readAt)} at commit <span class="mono">${p.baseCommit.slice(0, 12)}</span>.</span
+  >`;
+  if (p.policyText === null) return html`${at} <span class="muted">No <code>.userz.yml</code>: the default rules apply.</span>`;
+  return html`${at}
+    <details>
+      <summary><code>.userz.yml</code></summary>
+      <pre>${p.policyText}</pre>
+    </details>`;
 }
 
-function repoTable(caption: string, repos: RepoListItem[]): Html {
+function repoTable(caption: string, repos: RepoListItem[], policies: Map<string, RepoPolicySnapshot>): Html {
   return html`<table>
     <caption class="muted">
       ${caption}
@@ -42,7 +51,7 @@ function repoTable(caption: string, repos: RepoListItem[]): Html {
             <td>${r.fullName}${r.baseUrl ? html` <span class="muted">on ${r.baseUrl}</span>` : ''}</td>
             <td class="mono">${r.defaultBranch}</td>
             <td>${repoState(r)}</td>
-            <td>${policyCell(r)}</td>
+            <td>${policyCell(r, policies.get(r.id))}</td>
             <td class="mono">${r.id}</td>
           </tr>`,
       )}
@@ -63,9 +72,10 @@ export function registerRepoPages(router: Router, deps: AdminPagesDeps): void {
   addMemberPage(router, auth, '/repos', async ({ res, url, session, principal }) => {
     requirePermission(principal, 'read');
     const cursor = url.searchParams.get('cursor') || null;
-    const [page, installations] = await Promise.all([
+    const [page, installations, policies] = await Promise.all([
       listReposPage(deps.db, principal.orgId, {}, { cursor, limit: pageLimit(url.searchParams.get('limit'), 100) }),
       listOrgInstallations(deps.db, principal.orgId),
+      listRepoPolicies(deps.db, principal.orgId),
     ]);
     const github = page.items.filter((r) => r.forge === 'github');
     const gitlab = page.items.filter((r) => r.forge === 'gitlab');
@@ -81,13 +91,13 @@ export function registerRepoPages(router: Router, deps: AdminPagesDeps): void {
           const repos = github.filter((r) => r.installationId === id);
           return html`<h3>Installation <span class="mono">${id}</span></h3>
             ${linked ? html`<p class="muted">Linked ${time(linked.linkedAt)} by ${linked.linkedBy}.</p>` : ''}
-            ${repos.length ? repoTable(`Repositories of installation ${id}`, repos) : html`<p class="muted">No repositories from this installation yet.</p>`}`;
+            ${repos.length ? repoTable(`Repositories of installation ${id}`, repos, policies) : html`<p class="muted">No repositories from this installation yet.</p>`}`;
         })}
         ${can(principal, 'edit') ? installForm(deps, session) : ''}
       </section>
       <section aria-labelledby="gitlab-h">
         <h2 id="gitlab-h">GitLab</h2>
-        ${gitlab.length ? repoTable('GitLab projects', gitlab) : html`<p class="muted">No GitLab project is registered.</p>`}
+        ${gitlab.length ? repoTable('GitLab projects', gitlab, policies) : html`<p class="muted">No GitLab project is registered.</p>`}
         ${can(principal, 'edit') ? gitlabForm(session) : html`<p class="muted">Owners and admins add repositories.</p>`}
       </section>
       <nav class="pager" aria-label="Pages">
