@@ -2,7 +2,7 @@ import nock from 'nock';
 import { DockerRunscDriver, type SandboxDriver } from '../../src/sandbox/index.js';
 import { startWorker, type Worker } from '../../src/pipeline/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
-import { getRunChecks, listAudit } from '../../src/store/index.js';
+import { getRunChecks, listAudit, listRepoPolicies } from '../../src/store/index.js';
 import { startTestApp, testGitHubApp } from '../helpers/app.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../sandbox/engine.js';
 import {
@@ -174,6 +174,9 @@ describe('the repository’s checks and a reproducing test, run by the host in t
         setup: [{ command: 'echo preparing; exit 3', exitCode: 3, outputTail: 'preparing\n' }],
         commands: [],
       });
+      // The policy as the run read it at the base commit, for the console's /repos page.
+      const policies = await listRepoPolicies(app.deps.store.db, customer.orgId);
+      expect([...policies.values()]).toEqual([{ repoId: run.repoId, baseCommit: expect.stringMatching(/\S/), policyText, readAt: expect.any(Date) }]);
       // The guardrail's read of .userz.yml never happens: nothing reached `checking`.
       expect(nock.pendingMocks()).toEqual([expect.stringContaining('/contents/.userz.yml')]);
     } finally {
