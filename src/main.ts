@@ -207,7 +207,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache, limits: deps.intake?.apiKeyLimits });
     // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
     const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
-    registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
+    registerApiRoutes(router, api, { db: deps.store.db, apiKeys, vault: deps.vault, publicUrl: deps.config.publicUrl });
     registerEraseRoute(api, {
       db: deps.store.db,
       blobs: deps.store.blobs,

@@ -34,6 +34,7 @@ export const CODE_TO_STATUS = {
   api_key_not_found: 404,
   batch_not_found: 404,
   audit_event_not_found: 404,
+  repo_not_gitlab: 409,
 
   // console/
   not_signed_in: 401,
