@@ -184,6 +184,8 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
       'the follow-up to end',
     );
     expect([request!.decision, request!.outcome, request!.outcomeReason, request!.commitSha]).toEqual(['queued', 'pushed', null, 'c'.repeat(40)]);
+    // The outcome is written before the job closes its session (revoking the installation token): wait for the job itself.
+    await worker.idle();
     expect(nock.pendingMocks()).toEqual([]);
 
     // One new commit, its parent the branch head, the branch moved to it without force.
@@ -285,6 +287,7 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
     ]);
     const [rejected] = await listAudit(app.deps.store.db, { subject: draft.id, action: 'run.followup.guardrail_rejected' });
     expect(rejected!.data).toMatchObject({ violations: ['.github/workflows/ci.yml ci.github_workflows'] });
+    await worker.idle();
     expect(nock.pendingMocks()).toEqual([]);
   });
 });
