@@ -71,9 +71,12 @@ export type HoldResult = { placed: true; costUsd: number; tokens: number; resume
 
 /**
  * Places the run's hold in `tx` (call it in the transaction that moves the run to
- * `running`). Idempotent per run: a run that already holds an open hold keeps it (its
- * expiry is pushed out). `ttlMs` bounds a hold whose run's job holds no lease (a worker
- * that died): past it, the hold no longer counts.
+ * `running`, and in the one that resumes a run already `running`). Idempotent per run: a
+ * run whose open hold is still live keeps it (its expiry is pushed out). `ttlMs` bounds a
+ * hold whose run's job holds no lease (a worker that died, a retry waiting in backoff):
+ * past it, the hold no longer counts, so a run resumed after that must fit again, under
+ * the same lock and arithmetic as a new hold, for what its hold still allows (the hold
+ * less its earlier attempts' spend); if it does not, it waits like a new run.
  */
 export async function placeRunHold(
   tx: Queryable,
@@ -82,21 +85,23 @@ export async function placeRunHold(
 ): Promise<HoldResult> {
   const budget = await lockOrgBudget(tx, run.orgId);
   const existing = await getHold(tx, run.id);
-  if (existing && !existing.settledAt) {
-    await extendHold(tx, run.id, opts.ttlMs);
-    return { placed: true, costUsd: existing.costUsd, tokens: existing.tokens, resumed: true };
-  }
+  const open = existing && !existing.settledAt ? existing : null;
+  if (open && (await extendHold(tx, run.id, opts.ttlMs))) return { placed: true, costUsd: open.costUsd, tokens: open.tokens, resumed: true };
   const caps = effectiveCaps(budget, opts.defaults);
   const now = opts.now ?? new Date();
   const { month, from, to } = monthOf(now);
+  // A lapsed hold is placed again with its amounts; the run may still spend them less what it spent.
+  const amount = open ? { costUsd: open.costUsd, tokens: open.tokens } : { costUsd: caps.runCostCapUsd, tokens: caps.runTokenCap };
+  const ran = open ? await runSpendTotals(tx, run.orgId, run.id) : null;
+  const needCost = ran ? Math.max(0, micro(amount.costUsd) - micro(ran.costUsd)) : micro(amount.costUsd);
+  const needTokens = ran ? Math.max(0, amount.tokens - ran.inputTokens - ran.outputTokens) : amount.tokens;
   const spent = await orgSpendTotals(tx, run.orgId, from, to);
   const reserved = await liveHoldReserve(tx, run.orgId, month, run.id);
-  const costFits =
-    caps.monthlyCostCapUsd === null || micro(spent.costUsd) + micro(reserved.costUsd) + micro(caps.runCostCapUsd) <= micro(caps.monthlyCostCapUsd);
-  const tokensFit = caps.monthlyTokenCap === null || spent.inputTokens + spent.outputTokens + reserved.tokens + caps.runTokenCap <= caps.monthlyTokenCap;
+  const costFits = caps.monthlyCostCapUsd === null || micro(spent.costUsd) + micro(reserved.costUsd) + needCost <= micro(caps.monthlyCostCapUsd);
+  const tokensFit = caps.monthlyTokenCap === null || spent.inputTokens + spent.outputTokens + reserved.tokens + needTokens <= caps.monthlyTokenCap;
   if (!costFits || !tokensFit) return { placed: false, retryAt: new Date(Math.min(to.getTime() + 1000, now.getTime() + RECHECK_MS)), caps };
-  await upsertHold(tx, { runId: run.id, orgId: run.orgId, month, costUsd: caps.runCostCapUsd, tokens: caps.runTokenCap, ttlMs: opts.ttlMs });
-  return { placed: true, costUsd: caps.runCostCapUsd, tokens: caps.runTokenCap, resumed: false };
+  await upsertHold(tx, { runId: run.id, orgId: run.orgId, month, costUsd: amount.costUsd, tokens: amount.tokens, ttlMs: opts.ttlMs });
+  return { placed: true, costUsd: amount.costUsd, tokens: amount.tokens, resumed: open !== null };
 }
 
 /**
@@ -118,7 +123,11 @@ export async function runAllowance(db: Queryable, run: { id: string; orgId: stri
  */
 export async function settleRunHold(tx: Queryable, runId: string): Promise<void> {
   const settled = await settleHoldRow(tx, runId);
-  if (settled) await wakeBudgetWaiters(tx, settled.orgId);
+  if (!settled) return;
+  // The org's budget lock first: a start that read this hold as live and is deciding to
+  // wait commits before the wake looks for waiters, so the wake reaches it.
+  await lockOrgBudget(tx, settled.orgId);
+  await wakeBudgetWaiters(tx, settled.orgId);
 }
 
 export interface CapsInput {

@@ -67,6 +67,9 @@ export async function executeRun(deps: PipelineDeps, runId: string, opts: { fina
       if ('deferredUntil' in started) return { kind: 'deferred', until: started.deferredUntil };
       run = started.run;
       if (!run) return DONE;
+    } else if (run.state === 'running') {
+      const resumed = await resumeWithinBudget(deps, run);
+      if (resumed) return { kind: 'deferred', until: resumed.deferredUntil };
     }
     await withForgeSession(deps, run, async (session) => {
       if (run!.state === 'running') {
@@ -121,6 +124,24 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<{ de
 }
 
 const DEFAULT_HOLD_TTL_MS = 15 * 60_000;
+
+/**
+ * A run resumed in `running` (a retry after its backoff, a dead worker's run) keeps its
+ * hold only if the hold did not lapse meanwhile; otherwise it must fit under the monthly
+ * cap again (placeRunHold), and if it does not it waits, still `running`, with reason
+ * `budget_exhausted` until a wake or the month's rollover.
+ */
+async function resumeWithinBudget(deps: PipelineDeps, run: Run): Promise<{ deferredUntil: Date } | null> {
+  return deps.db.transaction(async (tx) => {
+    const hold = await placeRunHold(tx, run, { defaults: runCapsOf(deps.budget), ttlMs: deps.holdTtlMs ?? DEFAULT_HOLD_TTL_MS });
+    if (!hold.placed) {
+      await setRunStateReason(tx, run.id, 'budget_exhausted');
+      return { deferredUntil: hold.retryAt };
+    }
+    if (run.stateReason === 'budget_exhausted') await setRunStateReason(tx, run.id, null);
+    return null;
+  });
+}
 
 async function withForgeSession(deps: PipelineDeps, run: Run, fn: (session: ForgeSession) => Promise<void>): Promise<void> {
   if (!run.repoId) throw new UserzError('no_repo_linked', 'The App is not linked to a repository');

@@ -103,13 +103,20 @@ export async function failJob(db: Queryable, jobId: number, error: string, opts:
   );
 }
 
-/** Moves a job to a later time without counting the attempt (e.g. a daily limit). */
+/** The mark a wake leaves on a job in flight (store/spend.ts wakeBudgetWaiters): its defer is due at once. */
+export const WOKEN_IN_FLIGHT = 'woken_in_flight';
+
+/**
+ * Moves a job to a later time without counting the attempt (e.g. a daily limit). A job
+ * woken while it ran (WOKEN_IN_FLIGHT) is due now instead: what it waited for changed.
+ */
 export async function deferJob(db: Queryable, jobId: number, until: Date, reason: string): Promise<void> {
-  await db.query('UPDATE jobs SET run_at = $2, locked_until = NULL, locked_by = NULL, attempts = GREATEST(attempts - 1, 0), last_error = $3 WHERE id = $1', [
-    jobId,
-    until,
-    reason,
-  ]);
+  await db.query(
+    `UPDATE jobs SET run_at = CASE WHEN last_error = $4 THEN now() ELSE $2 END, locked_until = NULL, locked_by = NULL,
+            attempts = GREATEST(attempts - 1, 0), last_error = $3
+      WHERE id = $1`,
+    [jobId, until, reason, WOKEN_IN_FLIGHT],
+  );
 }
 
 /**

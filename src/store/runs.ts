@@ -216,7 +216,7 @@ export async function lockDailyRunWindow(tx: Queryable, appId: string): Promise<
 }
 
 /** Notes why a run waits without changing its state (e.g. `daily_limit_reached`). */
-export async function setRunStateReason(db: Queryable, runId: string, reason: string): Promise<void> {
+export async function setRunStateReason(db: Queryable, runId: string, reason: string | null): Promise<void> {
   await db.query('UPDATE runs SET state_reason = $2, updated_at = now() WHERE id = $1', [runId, reason]);
 }
 

@@ -1,4 +1,5 @@
 import type { Queryable } from './db/interface.js';
+import { WOKEN_IN_FLIGHT } from './jobs.js';
 
 /**
  * The spend rows (014_spend.sql): org budgets (plan and explicit caps), per-org model
@@ -278,12 +279,18 @@ export async function upsertHold(
   );
 }
 
-/** Pushes a live hold's expiry forward (a resumed run keeps its one hold). */
-export async function extendHold(db: Queryable, runId: string, ttlMs: number): Promise<void> {
-  await db.query("UPDATE spend_holds SET expires_at = greatest(expires_at, now() + ($2::bigint * interval '1 millisecond')) WHERE run_id = $1", [
-    runId,
-    String(ttlMs),
-  ]);
+/**
+ * Pushes an open hold's expiry forward if it has not lapsed (a resumed run keeps its one
+ * hold). False when it lapsed: while its run waited without a lease (a retry's backoff, a
+ * dead worker) other runs may have taken its reserve, so it must fit again.
+ */
+export async function extendHold(db: Queryable, runId: string, ttlMs: number): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE spend_holds SET expires_at = greatest(expires_at, now() + ($2::bigint * interval '1 millisecond'))
+      WHERE run_id = $1 AND settled_at IS NULL AND expires_at > now() RETURNING 1`,
+    [runId, String(ttlMs)],
+  );
+  return rows.length === 1;
 }
 
 /**
@@ -324,15 +331,20 @@ export async function settleHoldRow(db: Queryable, runId: string): Promise<{ org
 }
 
 /**
- * Runs of the org waiting with `budget_exhausted`: their deferred jobs are made due now, so
- * they try again (after a cap was raised or another run's hold was settled).
+ * Runs of the org waiting with `budget_exhausted` (in `triaged`, or resumed in `running`):
+ * their deferred jobs are made due now, so they try again (after a cap was raised, the plan
+ * changed or another run's hold was settled). A job still in flight (its run decided to
+ * wait but the worker has not deferred it yet) is marked instead, and deferJob then makes
+ * it due at once: a wake between the run's decision and its defer is not lost.
  */
 export async function wakeBudgetWaiters(db: Queryable, orgId: string): Promise<number> {
   const rows = await db.query(
-    `UPDATE jobs SET run_at = now() WHERE kind = 'run' AND done_at IS NULL AND locked_until IS NULL AND run_at > now()
-        AND key IN (SELECT 'run:' || id FROM runs WHERE org_id = $1 AND state = 'triaged' AND state_reason = 'budget_exhausted')
+    `UPDATE jobs SET run_at = CASE WHEN locked_until > now() THEN run_at ELSE now() END,
+            last_error = CASE WHEN locked_until > now() THEN $2 ELSE last_error END
+      WHERE kind = 'run' AND done_at IS NULL AND (run_at > now() OR locked_until > now())
+        AND key IN (SELECT 'run:' || id FROM runs WHERE org_id = $1 AND state IN ('triaged', 'running') AND state_reason = 'budget_exhausted')
       RETURNING id`,
-    [orgId],
+    [orgId, WOKEN_IN_FLIGHT],
   );
   return rows.length;
 }
