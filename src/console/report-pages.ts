@@ -4,6 +4,7 @@ import { registerAttachmentRoute } from './pages/attachment.js';
 import type { ConsolePagesDeps } from './pages/deps.js';
 import { registerInboxPage } from './pages/inbox.js';
 import { registerReportPage } from './pages/report.js';
+import { registerRetentionActions } from './pages/retention.js';
 import { registerReviewPages } from './pages/review.js';
 import { registerRunPages } from './pages/runs.js';
 
@@ -20,4 +21,5 @@ export function registerConsolePages(router: Router, deps: ConsolePagesDeps): vo
   registerAttachmentRoute(router, deps);
   registerReviewPages(router, deps);
   registerRunPages(router, deps);
+  registerRetentionActions(router, deps);
 }

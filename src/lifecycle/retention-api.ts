@@ -1,17 +1,13 @@
 import { z } from 'zod';
 import type { ApiRoutes, OtherResponse } from '../api/index.js';
 import { UserzError } from '../errors.js';
-import type { Principal } from '../tenant/index.js';
-import { MAX_RETENTION_DAYS, setAppRetained, setOrgRetention } from './retention.js';
+import { MAX_RETENTION_DAYS, setAppRetained, setOrgRetention, setReportRetained, setRunRetained } from './retention.js';
 import {
   getBlobRow,
   getReportAttachments,
   getRetentionSettings,
   listBlobsOfReport,
   listBlobsOfRun,
-  setReportRetention,
-  setRunRetention,
-  recordAudit,
   type BlobRow,
   type BlobStore,
   type Db,
@@ -117,8 +113,7 @@ export function registerRetentionRoutes(api: ApiRoutes, deps: RetentionRouteDeps
       errors: ['report_not_found'],
     })
     .handle(async ({ principal, params, body }) => {
-      if (!(await setReportRetention(deps.db, principal.orgId, params.id!, body.retained))) throw new UserzError('report_not_found', 'No such report');
-      await audit(deps.db, principal, 'report.retention_set', params.id!, { retained: body.retained });
+      await setReportRetained(deps.db, principal.orgId, params.id!, body.retained, principal.actor);
       return { status: 200, body: { id: params.id!, retained: body.retained, blobs: (await listBlobsOfReport(deps.db, params.id!)).map(blobView) } };
     });
 
@@ -135,8 +130,7 @@ export function registerRetentionRoutes(api: ApiRoutes, deps: RetentionRouteDeps
       errors: ['run_not_found'],
     })
     .handle(async ({ principal, params, body }) => {
-      if (!(await setRunRetention(deps.db, principal.orgId, params.id!, body.retained))) throw new UserzError('run_not_found', 'No such run');
-      await audit(deps.db, principal, 'run.retention_set', params.id!, { retained: body.retained });
+      await setRunRetained(deps.db, principal.orgId, params.id!, body.retained, principal.actor);
       return { status: 200, body: { id: params.id!, retained: body.retained, blobs: (await listBlobsOfRun(deps.db, params.id!)).map(blobView) } };
     });
 
@@ -221,8 +215,4 @@ function blobView(b: BlobRow) {
 function expired(at: Date | null) {
   const message = at ? `This file expired on ${at.toISOString().slice(0, 10)} under the org's retention` : 'This file is no longer stored';
   return { status: 410 as const, body: { error: { code: 'blob_expired' as const, message } } };
-}
-
-function audit(db: Db, principal: Principal, action: string, subject: string, data: Record<string, string | number | boolean | null>) {
-  return recordAudit(db, { actor: principal.actor, action, orgId: principal.orgId, subject, data });
 }

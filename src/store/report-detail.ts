@@ -22,6 +22,9 @@ export interface ReportDetail {
   decision: { action: string; reason: string } | null;
   batch: { id: string; summary: string; reportCount: number; createdAt: Date } | null;
   run: { id: string; state: string; stateReason: string | null; reviewNote: string | null } | null;
+  /** Keep its files (true), let them expire (false), or follow the App (null): the App's default is appRetained. */
+  retained: boolean | null;
+  appRetained: boolean;
 }
 
 export async function getReportDetail(db: Queryable, orgId: string, reportId: string): Promise<ReportDetail | null> {
@@ -46,10 +49,13 @@ export async function getReportDetail(db: Queryable, orgId: string, reportId: st
     run_state: string | null;
     run_reason: string | null;
     run_note: string | null;
+    retained: boolean | null;
+    app_retained: boolean;
   }>(
     `SELECT r.id, r.app_id, a.name AS app_name, r.source, r.status, r.status_reason, r.created_at, r.content, r.attachments,
             r.signals, r.classification, r.decision, b.id AS batch_id, b.summary AS batch_summary, b.report_count AS batch_count,
-            b.created_at AS batch_created_at, ru.id AS run_id, ru.state AS run_state, ru.state_reason AS run_reason, ru.review_note AS run_note
+            b.created_at AS batch_created_at, ru.id AS run_id, ru.state AS run_state, ru.state_reason AS run_reason, ru.review_note AS run_note,
+            r.retained, a.retain_blobs AS app_retained
        FROM reports r
        JOIN apps a ON a.id = r.app_id
        LEFT JOIN batches b ON b.id = r.batch_id
@@ -75,6 +81,8 @@ export async function getReportDetail(db: Queryable, orgId: string, reportId: st
       ? { id: r.batch_id, summary: r.batch_summary ?? '', reportCount: Number(r.batch_count ?? 0), createdAt: new Date(r.batch_created_at!) }
       : null,
     run: r.run_id ? { id: r.run_id, state: r.run_state!, stateReason: r.run_reason, reviewNote: r.run_note } : null,
+    retained: r.retained,
+    appRetained: r.app_retained,
   };
 }
 

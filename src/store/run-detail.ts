@@ -27,6 +27,9 @@ export interface RunDetail {
   startedAt: Date | null;
   finishedAt: Date | null;
   reports: Array<{ id: string; createdAt: Date; excerpt: string }>;
+  /** Keep its log and change set (true), let them expire (false), or follow the App (null): the App's default is appRetained. */
+  retained: boolean | null;
+  appRetained: boolean;
 }
 
 const MAX_LISTED_REPORTS = 50;
@@ -55,10 +58,13 @@ export async function getRunDetail(db: Queryable, orgId: string, runId: string):
     created_at: Date;
     started_at: Date | null;
     finished_at: Date | null;
+    retained: boolean | null;
+    app_retained: boolean;
   }>(
     `SELECT ru.id, ru.app_id, a.name AS app_name, ru.batch_id, ru.repo_id, re.full_name AS repo_name, re.forge AS repo_forge,
             ru.state, ru.state_reason, ru.verdict, ru.base_commit, ru.branch, ru.pr_url, ru.pr_number, ru.review_state, ru.review_note,
-            ru.usage, ru.log_blob, ru.changeset_blob, ru.created_at, ru.started_at, ru.finished_at
+            ru.usage, ru.log_blob, ru.changeset_blob, ru.created_at, ru.started_at, ru.finished_at,
+            ru.retained, a.retain_blobs AS app_retained
        FROM runs ru
        JOIN apps a ON a.id = ru.app_id
        LEFT JOIN repos re ON re.id = ru.repo_id
@@ -92,5 +98,7 @@ export async function getRunDetail(db: Queryable, orgId: string, runId: string):
     startedAt: r.started_at ? new Date(r.started_at) : null,
     finishedAt: r.finished_at ? new Date(r.finished_at) : null,
     reports: reports.map((x) => ({ id: x.id, createdAt: new Date(x.created_at), excerpt: x.excerpt ?? '' })),
+    retained: r.retained,
+    appRetained: r.app_retained,
   };
 }

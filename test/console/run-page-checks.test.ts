@@ -1,7 +1,7 @@
 import { createApp } from '../../src/intake/index.js';
-import { recordEgressConnections, saveRunChecks, type CommandResult } from '../../src/store/index.js';
+import { listAudit, recordEgressConnections, saveRunChecks, type CommandResult } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { signedInMember, type SignedInMember } from '../helpers/console-session.js';
+import { postForm, signedInMember, type SignedInMember } from '../helpers/console-session.js';
 import { createTestOrg } from '../helpers/db.js';
 import { setUpCustomer } from '../pipeline/scenario.js';
 import { heldReport } from './fixtures.js';
@@ -13,13 +13,14 @@ function cmd(command: string, exitCode: number | null, outputTail: string, timed
 }
 
 // The run page shows the repository's checks, the reproduction and the setup's egress ledger, all as text.
-describe('console run page: checks and egress ledger', () => {
+describe('console run and report pages: checks, egress ledger and retention', () => {
   let app: TestApp;
   let orgA: string;
   let member: SignedInMember;
   let stranger: SignedInMember;
   let proven: string;
   let unproven: string;
+  let reportId: string;
 
   beforeAll(async () => {
     app = await startTestApp({ db: 'pglite' });
@@ -30,7 +31,7 @@ describe('console run page: checks and egress ledger', () => {
     member = await signedInMember(app, { orgId: orgA, role: 'member' });
     stranger = await signedInMember(app, { orgId: orgB, role: 'owner' });
     const db = app.deps.store.db;
-    proven = (await heldReport(app, customer.publicKey, { text: 'Totals are wrong.' })).runId;
+    ({ runId: proven, reportId } = await heldReport(app, customer.publicKey, { text: 'Totals are wrong.' }));
     unproven = (await heldReport(app, customer.publicKey, { text: 'Login loops.' })).runId;
     await saveRunChecks(db, {
       runId: proven,
@@ -133,5 +134,55 @@ describe('console run page: checks and egress ledger', () => {
     expect(r.status).toBe(404);
     expect(r.text).not.toContain('totals');
     expect(r.text).not.toContain('packages.example');
+  });
+
+  const retainedOf = async (table: 'reports' | 'runs', id: string) =>
+    (await app.deps.store.db.query<{ retained: boolean | null }>(`SELECT retained FROM ${table} WHERE id = $1`, [id]))[0]!.retained;
+
+  it('lets a member keep, expire or follow the App for a report and a run, audited, through the page with its CSRF token', async () => {
+    const before = await page(`/reports/${reportId}`, member);
+    expect(before.text).toContain('<h2 id="retention-h">Retention</h2>');
+    expect(before.text).toContain('follow the App, which lets them expire');
+    expect(before.text).toMatch(/<option value="app" selected>/);
+    const kept = await postForm(app, `/reports/${reportId}/retention`, { _csrf: member.csrfToken, retained: 'keep' }, { cookie: member.cookie });
+    expect(kept.status).toBe(303);
+    expect(kept.headers.get('location')).toBe(`/reports/${reportId}?retention=set`);
+    expect(await retainedOf('reports', reportId)).toBe(true);
+    const after = await page(`/reports/${reportId}?retention=set`, member);
+    expect(after.text).toContain('Retention saved.');
+    expect(after.text).toContain('are kept past the org&#39;s retention.');
+    expect(after.text).toMatch(/<option value="keep" selected>/);
+
+    const expire = await postForm(app, `/runs/${proven}/retention`, { _csrf: member.csrfToken, retained: 'expire' }, { cookie: member.cookie });
+    expect(expire.status).toBe(303);
+    expect(await retainedOf('runs', proven)).toBe(false);
+    expect((await page(`/runs/${proven}`, member)).text).toMatch(/<option value="expire" selected>/);
+    await postForm(app, `/runs/${proven}/retention`, { _csrf: member.csrfToken, retained: 'app' }, { cookie: member.cookie });
+    expect(await retainedOf('runs', proven)).toBeNull();
+
+    const audit = await listAudit(app.deps.store.db, { orgId: orgA });
+    const set = audit.filter((e) => e.action.endsWith('.retention_set')).map((e) => [e.action, e.subject, e.data.retained, e.actor]);
+    expect(set).toEqual(
+      expect.arrayContaining([
+        ['report.retention_set', reportId, true, `user:${member.userId}`],
+        ['run.retention_set', proven, false, `user:${member.userId}`],
+        ['run.retention_set', proven, null, `user:${member.userId}`],
+      ]),
+    );
+  });
+
+  it('changes nothing without the CSRF token, for an unknown choice, or for another org (404)', async () => {
+    await postForm(app, `/runs/${unproven}/retention`, { _csrf: member.csrfToken, retained: 'keep' }, { cookie: member.cookie });
+    expect(await retainedOf('runs', unproven)).toBe(true);
+    const noCsrf = await postForm(app, `/runs/${unproven}/retention`, { retained: 'expire' }, { cookie: member.cookie });
+    expect(noCsrf.status).toBe(403);
+    const odd = await postForm(app, `/runs/${unproven}/retention`, { _csrf: member.csrfToken, retained: 'forever' }, { cookie: member.cookie });
+    expect(odd.status).toBe(303);
+    for (const path of [`/runs/${unproven}/retention`, `/reports/${reportId}/retention`]) {
+      const r = await postForm(app, path, { _csrf: stranger.csrfToken, retained: 'expire' }, { cookie: stranger.cookie });
+      expect([path, r.status]).toEqual([path, 404]);
+    }
+    expect(await retainedOf('runs', unproven)).toBe(true);
+    expect(await retainedOf('reports', reportId)).toBe(true);
   });
 });

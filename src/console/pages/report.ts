@@ -8,6 +8,7 @@ import { layout, sendPage } from '../layout.js';
 import { addMemberPage } from '../page-route.js';
 import { checkedContentType, isInlineImage } from './attachment.js';
 import type { ConsolePagesDeps } from './deps.js';
+import { retentionSection } from './retention.js';
 import { decisionForms } from './review.js';
 
 const MAX_SIBLINGS = 20;
@@ -18,7 +19,7 @@ const MAX_SIBLINGS = 20;
  * is built from it. Screenshots and files come from the console's attachment route.
  */
 export function registerReportPage(router: Router, deps: ConsolePagesDeps): void {
-  addMemberPage(router, deps.auth, '/reports/:id', async ({ res, params, session, principal }) => {
+  addMemberPage(router, deps.auth, '/reports/:id', async ({ res, url, params, session, principal }) => {
     requirePermission(principal, 'read');
     const report = await getReportDetail(deps.db, principal.orgId, params.id!);
     if (!report) throw new UserzError('report_not_found', 'No such report in this organization');
@@ -54,6 +55,7 @@ export function registerReportPage(router: Router, deps: ConsolePagesDeps): void
             </section>`
           : ''
       }
+      ${retentionSection('reports', report.id, report, principal, session, url.searchParams.get('retention') === 'set')}
       <section aria-labelledby="text-h">
         <h2 id="text-h">What the reporter wrote</h2>
         <div class="text reporter-text">${typeof c.text === 'string' ? c.text : ''}</div>

@@ -26,6 +26,7 @@ import { html, href, type Html } from '../html.js';
 import { layout, sendPage } from '../layout.js';
 import { addMemberPage } from '../page-route.js';
 import type { ConsolePagesDeps } from './deps.js';
+import { retentionSection } from './retention.js';
 import { renderChangeSet, renderTranscript, visible } from './run-log.js';
 
 /**
@@ -95,7 +96,7 @@ export function registerRunPages(router: Router, deps: ConsolePagesDeps): void {
     sendPage(res, 200, layout({ title: 'Runs', session, active: '/runs', body }));
   });
 
-  addMemberPage(router, deps.auth, '/runs/:id', async ({ res, params, session, principal }) => {
+  addMemberPage(router, deps.auth, '/runs/:id', async ({ res, url, params, session, principal }) => {
     requirePermission(principal, 'read');
     const run = await getRunDetail(deps.db, principal.orgId, params.id!);
     if (!run) throw new UserzError('run_not_found', 'No such run in this organization');
@@ -152,6 +153,7 @@ export function registerRunPages(router: Router, deps: ConsolePagesDeps): void {
         </ul>
       </section>
       ${verdictSection(run)} ${checksSection(checks)} ${egressSection(egress)}
+      ${retentionSection('runs', run.id, run, principal, session, url.searchParams.get('retention') === 'set')}
       <section aria-labelledby="diff-h">
         <h2 id="diff-h">Change set</h2>
         ${blobBody(changes, 'No change set was made.', (data) => renderChangeSet(deserializeChangeSet(data)))}
