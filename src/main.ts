@@ -21,7 +21,7 @@ import {
 import { UserzError } from './errors.js';
 import { DEFAULT_RUN_BUDGET } from './broker/index.js';
 import { errorMessage } from './errors.js';
-import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
+import { GITLAB_OPS, registerGitHubInstallRoutes, registerGitLabApiRoutes, registerGitHubWebhookRoute, registerInstallationEvents } from './forge/index.js';
 import { Router, registerAdminRoutes, registerHealthRoutes, type ReadinessCheck } from './http/index.js';
 import { createNotifier, forgetErasedCacheEntries, INTAKE_OPS, registerIntakeRoutes, type IntakeDeps } from './intake/index.js';
 import { LIFECYCLE_OPS, registerEraseRoute, registerRetentionRoutes } from './lifecycle/index.js';
@@ -207,7 +207,8 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     const apiKeys = new ApiKeyVerifier({ db: deps.store.db, cache: deps.store.cache, limits: deps.intake?.apiKeyLimits });
     // Every /api/v1 route taking an sk_ key is declared on this one registry: scopes, parsing and the OpenAPI document.
     const api = createApiRoutes(router, apiKeys, deps.config.trustProxy);
-    registerApiRoutes(router, api, { db: deps.store.db, apiKeys, vault: deps.vault, publicUrl: deps.config.publicUrl });
+    registerApiRoutes(router, api, { db: deps.store.db, apiKeys });
+    registerGitLabApiRoutes(api, { db: deps.store.db, vault: deps.vault, publicUrl: deps.config.publicUrl });
     registerEraseRoute(api, {
       db: deps.store.db,
       blobs: deps.store.blobs,

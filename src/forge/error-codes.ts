@@ -28,6 +28,7 @@ export const FORGE_ERROR_CODES = [
   'github_user_authorization_missing',
   'installation_not_administered',
   'installation_pending_approval',
+  'repo_not_gitlab',
   'invalid_install_state',
   'invalid_installation_id',
   'invalid_setup_action',

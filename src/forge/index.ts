@@ -50,6 +50,7 @@ export {
   gitLabProjectIdOf,
   GITLAB_OPS,
   addGitLabProject,
+  registerGitLabApiRoutes,
 } from './gitlab/index.js';
 export { createInstallLink, registerGitHubInstallRoutes } from './github/install-link.js';
 export { registerInstallationEvents } from './github/installations.js';

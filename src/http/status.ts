@@ -34,7 +34,6 @@ export const CODE_TO_STATUS = {
   api_key_not_found: 404,
   batch_not_found: 404,
   audit_event_not_found: 404,
-  repo_not_gitlab: 409,
 
   // console/
   not_signed_in: 401,
@@ -159,6 +158,7 @@ export const CODE_TO_STATUS = {
   gitlab_project_not_found: 400,
   gitlab_access_too_low: 400,
   gitlab_project_empty: 400,
+  repo_not_gitlab: 409,
 
   // pipeline/: the report and review routes answer the first four; the rest end runs
   report_not_found: 404,

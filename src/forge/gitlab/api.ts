@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import { UserzError } from '../errors.js';
-import { addGitLabProject } from '../forge/index.js';
-import type { Vault } from '../security/index.js';
-import { deleteSecretRow, getRepo, getRepoOfOrg, lockGitLabProjectOwner, markReposRemoved, type Db } from '../store/index.js';
-import type { ApiRoutes } from './route.js';
-import { RepoView, repoView } from './schemas.js';
+import { RepoView, repoView, type ApiRoutes } from '../../api/index.js';
+import { UserzError } from '../../errors.js';
+import type { Vault } from '../../security/index.js';
+import { deleteSecretRow, getRepo, getRepoOfOrg, lockGitLabProjectOwner, markReposRemoved, type Db } from '../../store/index.js';
+import { addGitLabProject } from './ops.js';
 
 const AddGitLabProjectBody = z
   .object({
@@ -37,7 +36,7 @@ const notFound = () => new UserzError('repo_not_found', 'No such repository');
  * `addGitLabProject` as the console's /repos form and `userz repos add-gitlab`, and unlink one.
  * GitHub repositories come and go with the GitHub App's installation, not through here.
  */
-export function registerRepoMutationRoutes(api: ApiRoutes, deps: { db: Db; vault: Vault; publicUrl: string }): void {
+export function registerGitLabApiRoutes(api: ApiRoutes, deps: { db: Db; vault: Vault; publicUrl: string }): void {
   api
     .add({
       method: 'POST',
