@@ -1,11 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { insertWebhookAttempt, linkInstallationToOrg, recordAudit, upsertRepo } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { consoleOrigin, signedInMember, type SignedInMember } from '../helpers/console-session.js';
 import { createTestOrg } from '../helpers/db.js';
+import { launchChromium } from '../helpers/browser.js';
 
 // Issue 13 pages 5-8 and the settings (issue 15, 19) in Chromium: each page as an owner sees
 // it, with its forms used by keyboard and mouse, screenshots to look at, and axe.
@@ -32,19 +33,7 @@ describe('console admin pages in Chromium', () => {
       { orgId, forge: 'gitlab', externalId: '42', fullName: 'acme/mobile', baseUrl: 'https://gitlab.example.com', defaultBranch: 'main' },
       'test',
     );
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }, 180_000);
   afterAll(async () => {
     await browser?.close();

@@ -1,9 +1,10 @@
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { outboxLink } from '../helpers/console-session.js';
+import { launchChromium } from '../helpers/browser.js';
 
 // Sign-up, verification, account and members in Chromium, by keyboard, with screenshots and
 // an accessibility check. The browser reaches the test server under the public URL's name
@@ -21,20 +22,7 @@ describe('console sign-in in Chromium', () => {
     mkdirSync(SHOTS, { recursive: true });
     app = await startTestApp({ db: 'pglite', env: { USERZ_PUBLIC_URL: PUBLIC } });
     const port = new URL(app.url).port;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        `--host-resolver-rules=MAP console.test 127.0.0.1:${port}`,
-      ],
-    });
+    browser = await launchChromium([`--host-resolver-rules=MAP console.test 127.0.0.1:${port}`]);
     page = await (await browser.newContext({ viewport: { width: 1100, height: 800 } })).newPage();
     page.on('console', (m) => (m.type() === 'error' ? errors.push(m.text()) : undefined));
     page.on('pageerror', (e) => errors.push(e.message));

@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { SMTPServer } from 'smtp-server';
 import { createApp } from '../../src/intake/index.js';
 import { triageReport } from '../../src/pipeline/index.js';
@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../helpers/app.js';
 import { linkIn } from '../helpers/console-session.js';
 import { runOfReport, setUpCustomer } from '../pipeline/scenario.js';
 import { prFailedRun } from './fixtures.js';
+import { launchChromium } from '../helpers/browser.js';
 
 // Issue 13's proof, in Chromium: the whole console journey of a new maintainer, with the
 // mail going through a real SMTP server. The browser reaches the console by its public URL
@@ -99,23 +100,12 @@ describe('the console journey in Chromium', () => {
     shopServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(shopPage()));
     await new Promise<void>((resolve) => shopServer.listen(0, '127.0.0.1', resolve));
     const shopPort = (shopServer.address() as AddressInfo).port;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        // The clipboard is for secure contexts; the console's test origin is plain http.
-        `--unsafely-treat-insecure-origin-as-secure=${PUBLIC}`,
-        // The console's public name reaches the test server: real redirects, cookies and Origin.
-        `--host-resolver-rules=MAP ${new URL(PUBLIC).host}:80 127.0.0.1:${new URL(app.url).port},MAP ${new URL(SHOP).host}:80 127.0.0.1:${shopPort}`,
-      ],
-    });
+    browser = await launchChromium([
+      // The clipboard is for secure contexts; the console's test origin is plain http.
+      `--unsafely-treat-insecure-origin-as-secure=${PUBLIC}`,
+      // The console's public name reaches the test server: real redirects, cookies and Origin.
+      `--host-resolver-rules=MAP ${new URL(PUBLIC).host}:80 127.0.0.1:${new URL(app.url).port},MAP ${new URL(SHOP).host}:80 127.0.0.1:${shopPort}`,
+    ]);
   }, 180_000);
   afterAll(async () => {
     shopServer?.close();

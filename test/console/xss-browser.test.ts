@@ -1,11 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../helpers/app.js';
 import { signedInMember, type SignedInMember } from '../helpers/console-session.js';
 import { setUpCustomer } from '../pipeline/scenario.js';
 import { EVIL_ORIGIN, heldReport, prFailedRun, xssReportBody } from './fixtures.js';
+import { launchChromium } from '../helpers/browser.js';
 
 // Issue 13, "Report content is hostile": a report full of XSS payloads on every console page
 // that shows report content, in Chromium. One browser for the file.
@@ -23,19 +24,7 @@ describe('console pages with hostile report content in Chromium', () => {
     app = await startTestApp({ db: 'pglite' });
     const { orgId, publicKey } = await setUpCustomer(app);
     member = await signedInMember(app, { orgId, role: 'member', email: 'maintainer@shop.example', name: 'Mia Maintainer' });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     // A real screenshot to attach: a small shop page rendered by the same browser.
     const shot = await browser.newPage({ viewport: { width: 480, height: 280 } });
     await shot.setContent(
