@@ -166,6 +166,7 @@ export function opsDeps(deps: AppDeps): OpsDeps {
     localKeyringFile: deps.localKeyringFile,
     extra: { ...INTAKE_OPS, ...GITLAB_OPS, ...LIFECYCLE_OPS },
     blobs: deps.store.blobs,
+    forgetErasedCache: (subjects) => forgetErasedCacheEntries(deps.store.cache, subjects),
   };
 }
 
@@ -238,6 +239,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
     // The console's admin pages change Apps through the same AppAdmin as the App API.
     registerAdminPages(router, {
       auth: consoleAuth,
+      forgetErasedCache: (subjects) => forgetErasedCacheEntries(deps.store.cache, subjects),
       db: deps.store.db,
       vault: deps.vault,
       blobs: deps.store.blobs,

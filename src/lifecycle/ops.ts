@@ -35,7 +35,7 @@ const dataDelete: Operation<z.infer<typeof DeleteInput>> = {
     const preview = await previewErasure(deps.db, subject);
     if (!preview) throw subject.kind === 'app' ? new UserzError('app_not_found', 'No such App') : new UserzError('org_not_found', 'No such org');
     if (!input.confirm) return { deleted: false, wouldDelete: preview };
-    const result = await eraseSubject({ db: deps.db, blobs: blobsOf(deps) }, subject, 'cli');
+    const result = await eraseSubject({ db: deps.db, blobs: blobsOf(deps), forgetCache: deps.forgetErasedCache }, subject, 'cli');
     return { deleted: true, ...result };
   },
 };

@@ -14,6 +14,7 @@ import {
   resolveOrg,
   type BlobStore,
   type Db,
+  type ErasureCacheSubjects,
 } from '../store/index.js';
 
 /**
@@ -32,6 +33,11 @@ export interface OpsDeps {
   extra?: Record<string, Operation>;
   /** The blob store, for operations that delete or export blobs. */
   blobs?: BlobStore;
+  /**
+   * Deletion on request also removes the rate-limit entries it can name (lifecycle/erase.ts). The CLI's
+   * cache is the server's when REDIS_URL is set; with the embedded in-memory cache it is the CLI's own.
+   */
+  forgetErasedCache?: (subjects: ErasureCacheSubjects) => Promise<unknown>;
 }
 
 export interface Operation<I = unknown, O = unknown> {

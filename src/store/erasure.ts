@@ -32,7 +32,7 @@ export interface ErasurePlan {
   cacheSubjects: ErasureCacheSubjects;
 }
 
-interface ErasureCacheSubjects {
+export interface ErasureCacheSubjects {
   /** Apps that go (per-App and per-key intake buckets are keyed by App id). */
   appIds: string[];
   /** (App, reporter key) pairs of the reports that go: the per-reporter intake buckets. */

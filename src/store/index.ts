@@ -72,7 +72,16 @@ export {
   setRunRetention,
   type BlobRow,
 } from './blob-lifecycle.js';
-export { executeErasure, exportOrgRows, listBatchMembers, planErasure, rewriteBatchSummary, type ErasureCounts, type ErasureSubject } from './erasure.js';
+export {
+  executeErasure,
+  exportOrgRows,
+  listBatchMembers,
+  planErasure,
+  rewriteBatchSummary,
+  type ErasureCacheSubjects,
+  type ErasureCounts,
+  type ErasureSubject,
+} from './erasure.js';
 
 export interface Store {
   db: Db;

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { FAILED_LINK_ATTEMPTS } from '../../src/intake/chat-links.js';
 import { DEFAULT_RATE_LIMITS, forgetErasedCacheEntries } from '../../src/intake/index.js';
 import { eraseSubject } from '../../src/lifecycle/index.js';
+import { opsDeps } from '../../src/main.js';
+import { runOperation } from '../../src/ops/index.js';
 import {
   DEFAULT_API_KEY_LIMITS,
   generateKeyringEntry,
@@ -18,6 +20,7 @@ import {
 } from '../../src/security/index.js';
 import { createCache, LocalBlobStore, newId, type BlobStore, type Cache, type Db } from '../../src/store/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
+import { signedInMember } from '../helpers/console-session.js';
 import { createTestOrg, openTestDb, TEST_REDIS_URL } from '../helpers/db.js';
 import { send } from '../intake/http-client.js';
 
@@ -147,6 +150,55 @@ describe('POST /api/v1/data/delete', () => {
     });
     expect(res.status).toBe(200);
     expect(res.json).toMatchObject({ deleted: true, subject: 'reporter', counts: { reports: 1 } });
+    expect(await bucketCount(t.deps.store.cache, alice)).toBe(0);
+    expect(await bucketCount(t.deps.store.cache, bob)).toBe(1);
+  });
+});
+
+describe('deletion from the console and from the userz data delete operation', () => {
+  let t: TestApp;
+  afterAll(async () => t?.close());
+
+  /** One org, one App, reports from Alice and Bob through Slack, and a bucket of each in the server's cache. */
+  async function seed(app: TestApp): Promise<{ orgId: string; alice: RateLimitCheck; bob: RateLimitCheck }> {
+    const db = app.deps.store.db;
+    const orgId = await createTestOrg(db, app.deps.vault, `org-${newId('app')}`);
+    const appId = newId('app');
+    await db.query('INSERT INTO apps (id, org_id, name, public_key) VALUES ($1, $2, $3, $4)', [appId, orgId, 'Shop', `pub_${appId}`]);
+    for (const reporterKey of ['slack:U0ALICE', 'slack:U0BOB']) {
+      await db.query(`INSERT INTO reports (id, org_id, app_id, source, content, reporter_key) VALUES ($1, $2, $3, 'slack', '{"text":"x"}', $4)`, [
+        newId('rep'),
+        orgId,
+        appId,
+        reporterKey,
+      ]);
+    }
+    const alice: RateLimitCheck = { rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${appId}:slack:U0ALICE` };
+    const bob: RateLimitCheck = { rule: DEFAULT_RATE_LIMITS.perReporter, subject: `${appId}:slack:U0BOB` };
+    await new RateLimiter(app.deps.store.cache).hit([alice, bob]);
+    return { orgId, alice, bob };
+  }
+
+  it("an owner's deletion in the console removes the reporter's bucket and keeps another reporter's", async () => {
+    t = await startTestApp();
+    const { orgId, alice, bob } = await seed(t);
+    const owner = await signedInMember(t, { orgId, role: 'owner' });
+    const body = new URLSearchParams({ _csrf: owner.csrfToken, kind: 'reporter', reporter: 'U0ALICE', confirm: 'U0ALICE' });
+    const res = await fetch(`${t.url}/settings/erase`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: owner.cookie, 'content-type': 'application/x-www-form-urlencoded', origin: new URL(t.deps.config.publicUrl).origin },
+      body: body.toString(),
+    });
+    expect(res.status).toBe(200);
+    expect(await bucketCount(t.deps.store.cache, alice)).toBe(0);
+    expect(await bucketCount(t.deps.store.cache, bob)).toBe(1);
+  });
+
+  it('the data.delete operation (the CLI, or the admin endpoint) removes it from the cache it was given', async () => {
+    const { orgId, alice, bob } = await seed(t);
+    const out = await runOperation(opsDeps(t.deps), 'data.delete', { reporter: 'U0ALICE', org: orgId, confirm: true });
+    expect(out).toMatchObject({ deleted: true, counts: { reports: 1 } });
     expect(await bucketCount(t.deps.store.cache, alice)).toBe(0);
     expect(await bucketCount(t.deps.store.cache, bob)).toBe(1);
   });

@@ -3,7 +3,7 @@ import type { RunCaps, SharedModel } from '../../billing/index.js';
 import type { GitHubInstallConfig } from '../../config/index.js';
 import type { AppAdmin } from '../../intake/index.js';
 import type { ApiKeyVerifier, Vault } from '../../security/index.js';
-import type { BlobStore, Db } from '../../store/index.js';
+import type { BlobStore, Db, ErasureCacheSubjects } from '../../store/index.js';
 import type { ConsoleAuth, ConsoleSession } from '../context.js';
 import { html, type Html } from '../html.js';
 
@@ -24,6 +24,8 @@ export interface AdminPagesDeps {
   github: { install?: GitHubInstallConfig; apiBaseUrl?: string };
   /** Model settings, usage and caps (the settings page leaves them out when absent). */
   billing?: { shared?: SharedModel; sharedModel: boolean; runCaps: RunCaps; resolver?: { invalidate(orgId: string): void } };
+  /** Deletion on request also removes the server cache's rate-limit entries for what it deleted (lifecycle/erase.ts). */
+  forgetErasedCache?: (subjects: ErasureCacheSubjects) => Promise<unknown>;
   /** Tests only: accept `http://127.0.0.1…` webhook receivers, as the webhook API does under the same setting. */
   webhooks?: { allowLoopbackHttp?: boolean };
 }

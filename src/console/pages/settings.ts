@@ -66,7 +66,7 @@ export function registerSettingsPages(router: Router, deps: AdminPagesDeps, sect
       throw new UserzError('invalid_input', `Type ${JSON.stringify(expected)} to confirm the deletion of ${what}; nothing was deleted`);
     }
     if (!(await previewErasure(deps.db, subject))) throw new UserzError(subject.kind === 'app' ? 'app_not_found' : 'org_not_found', 'Nothing to delete');
-    const result = await eraseSubject({ db: deps.db, blobs: deps.blobs }, subject, principal.actor);
+    const result = await eraseSubject({ db: deps.db, blobs: deps.blobs, forgetCache: deps.forgetErasedCache }, subject, principal.actor);
     deps.log.info({ orgId: principal.orgId, subjectKind: subject.kind }, 'Data deleted on request in the console');
     sendPage(res, 200, layout({ title: 'Data deleted', session, active: '/settings', body: erasedBody(what, result, subject.kind === 'org') }));
   });
