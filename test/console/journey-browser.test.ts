@@ -1,14 +1,12 @@
-import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { SMTPServer } from 'smtp-server';
 import { createApp } from '../../src/intake/index.js';
 import { triageReport } from '../../src/pipeline/index.js';
 import { startTestApp, type TestApp } from '../helpers/app.js';
-import { linkIn } from '../helpers/console-session.js';
+import { startSmtp, type Smtp } from '../helpers/smtp.js';
 import { runOfReport, setUpCustomer } from '../pipeline/scenario.js';
 import { prFailedRun } from './fixtures.js';
 import { launchChromium } from '../helpers/browser.js';
@@ -21,56 +19,6 @@ const SHOTS = join(process.cwd(), '.jest-cache', 'screenshots', 'console');
 const PUBLIC = 'http://console.userz.test';
 const SHOP = 'http://shop.userz.test';
 const PASSWORD = 'journey horse battery staple';
-
-interface Smtp {
-  url: string;
-  link(to: string, kind: string): Promise<string>;
-  close(): Promise<void>;
-}
-
-async function startSmtp(): Promise<Smtp> {
-  const messages: string[] = [];
-  const arrived = new EventEmitter();
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        messages.push(Buffer.concat(chunks).toString('utf8'));
-        arrived.emit('mail');
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const find = (to: string, kind: string) =>
-    messages
-      .filter((m) => m.includes(`To: ${to}`))
-      .map((m) => linkIn(m, kind))
-      .filter((l): l is string => !!l)
-      .at(-1);
-  return {
-    url: `smtp://127.0.0.1:${(server.server.address() as AddressInfo).port}`,
-    link: (to, kind) =>
-      new Promise((resolve, reject) => {
-        // Bounds a hang only; the mail itself is awaited by event.
-        const timer = setTimeout(() => reject(new Error(`no ${kind} mail to ${to}`)), 30_000);
-        const check = () => {
-          const l = find(to, kind);
-          if (!l) return;
-          clearTimeout(timer);
-          arrived.off('mail', check);
-          resolve(l);
-        };
-        arrived.on('mail', check);
-        check();
-      }),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-}
 
 function shopPage(): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Demo shop</title></head>
