@@ -22,27 +22,31 @@ function repoPath(repo: RepoRecord): RepoPath {
   return { owner, name };
 }
 
+/** A token narrowed to this one repository (the App's three permissions) and a client that uses it. */
+async function repoAccess(repo: RepoRecord, deps: GitHubForgeDeps) {
+  const repositoryId = Number(repo.externalId);
+  if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
+    throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id');
+  }
+  const retry = deps.retry ?? DEFAULT_RETRY;
+  const token = await mintRepoToken({
+    appId: deps.appId,
+    privateKey: deps.privateKey,
+    baseUrl: repo.baseUrl,
+    installationId: repo.installationId,
+    repositoryId,
+    retry,
+    onAudit: deps.onAudit,
+  });
+  return { repositoryId, path: repoPath(repo), retry, token, http: repoClient(repo.baseUrl, token, retry) };
+}
+
 export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forge {
   return {
     name: 'github',
     async openReviewSession(): Promise<ReviewSession> {
-      const repositoryId = Number(repo.externalId);
-      if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
-        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id');
-      }
-      const path = repoPath(repo);
-      const retry = deps.retry ?? DEFAULT_RETRY;
       // The same narrowed token a run gets (one repository, the App's three permissions), revoked at close.
-      const token = await mintRepoToken({
-        appId: deps.appId,
-        privateKey: deps.privateKey,
-        baseUrl: repo.baseUrl,
-        installationId: repo.installationId,
-        repositoryId,
-        retry,
-        onAudit: deps.onAudit,
-      });
-      const http = repoClient(repo.baseUrl, token, retry);
+      const { path, retry, token, http } = await repoAccess(repo, deps);
       let closed = false;
       return {
         accessOf: (user) => githubAccessOf(http, path, user),
@@ -57,22 +61,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
       };
     },
     async openSession(): Promise<ForgeSession> {
-      const repositoryId = Number(repo.externalId);
-      if (repo.installationId === null || !Number.isSafeInteger(repositoryId)) {
-        throw new UserzError('forge_bad_repo', 'GitHub repository has no installation or numeric id');
-      }
-      const path = repoPath(repo);
-      const retry = deps.retry ?? DEFAULT_RETRY;
-      const token = await mintRepoToken({
-        appId: deps.appId,
-        privateKey: deps.privateKey,
-        baseUrl: repo.baseUrl,
-        installationId: repo.installationId,
-        repositoryId,
-        retry,
-        onAudit: deps.onAudit,
-      });
-      const http = repoClient(repo.baseUrl, token, retry);
+      const { repositoryId, path, retry, token, http } = await repoAccess(repo, deps);
       return guardSession(
         {
           fetchArchive: (branch?: string) => fetchGitHubArchive(http, path, branch ?? repo.defaultBranch),
