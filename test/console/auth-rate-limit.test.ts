@@ -4,6 +4,9 @@ import { consoleOrigin, postForm } from '../helpers/console-session.js';
 
 // The auth actions are limited to 10 per 15 minutes per client address, with the counters in
 // Redis: two app instances (replicas) sharing it share the limit.
+/** The auth limit's window: 10 requests per 15 minutes per address. */
+const AUTH_WINDOW_MS = 15 * 60_000;
+
 describe('console auth rate limit across two replicas', () => {
   let a: TestApp;
   let b: TestApp;
@@ -66,10 +69,19 @@ describe('console auth rate limit across two replicas', () => {
       ['198.51.100.2', '/reset-password/request', { email: 'x@example.test' }],
       ['198.51.100.3', '/verify/resend', { email: 'x@example.test' }],
     ] as const) {
-      const statuses: number[] = [];
-      for (let i = 0; i < 11; i++) statuses.push((await postForm(i % 2 ? a : b, path, form, { headers: { 'x-forwarded-for': ip } })).status);
-      expect(statuses.slice(0, 10).includes(429)).toBe(false);
-      expect(statuses[10]).toBe(429);
+      // The limiter counts in fixed 15-minute windows: eleven requests that straddle a window's
+      // end are two buckets. When that happens, the round is repeated from a fresh address
+      // (at most once: eleven requests never span two window ends).
+      for (let round = 0; ; round++) {
+        const from = round === 0 ? ip : `${ip}0`;
+        const windowAtStart = Math.floor(Date.now() / AUTH_WINDOW_MS);
+        const statuses: number[] = [];
+        for (let i = 0; i < 11; i++) statuses.push((await postForm(i % 2 ? a : b, path, form, { headers: { 'x-forwarded-for': from } })).status);
+        if (round === 0 && Math.floor(Date.now() / AUTH_WINDOW_MS) !== windowAtStart) continue;
+        expect(statuses.slice(0, 10).includes(429)).toBe(false);
+        expect(statuses[10]).toBe(429);
+        break;
+      }
     }
   });
 });
