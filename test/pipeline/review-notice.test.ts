@@ -1,23 +1,27 @@
 /**
  * The reporter hears back (issue 18): when a Userz draft is merged or closed, a Slack
- * reporter gets a message in the original thread with the workspace's bot token, a widget
- * reporter's status endpoint says `merged` or `closed`; once per outcome, with no report
- * text in either.
+ * reporter gets a message in the original thread with the workspace's bot token, a Discord
+ * reporter a message in the original channel through the App's bot, a widget reporter's
+ * status endpoint says `merged` or `closed`; once per outcome, with no report text in any.
  */
 import { randomUUID } from 'node:crypto';
 import nock from 'nock';
 import { createApp } from '../../src/intake/index.js';
 import { insertRun, startWorker, transitionRun } from '../../src/pipeline/index.js';
-import { insertReport, newId, saveSlackInstallation, upsertRepo, type Db } from '../../src/store/index.js';
+import { insertReport, newId, saveSlackInstallation, updateAppLinks, upsertRepo, type Db } from '../../src/store/index.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../helpers/app.js';
 import { createTestOrg } from '../helpers/db.js';
 import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
 import { waitFor } from './scenario.js';
 
 const BOT_TOKEN = 'xoxb-review-notice-bot-token';
+const DISCORD_BOT_TOKEN = 'discord-review-notice-bot-token';
 const SECRET_TEXT = 'The cart total is wrong when the coupon SAVE10 is used';
 
-async function draftWithReporters(app: TestApp): Promise<{ runId: string; slackReport: string; widgetReport: string; statusToken: string }> {
+async function draftWithReporters(
+  app: TestApp,
+  chat: 'slack' | 'discord' = 'slack',
+): Promise<{ runId: string; chatReport: string; widgetReport: string; statusToken: string }> {
   const db: Db = app.deps.store.db;
   const { vault } = app.deps;
   const orgId = await createTestOrg(db, vault, 'acme');
@@ -31,23 +35,47 @@ async function draftWithReporters(app: TestApp): Promise<{ runId: string; slackR
       'test',
     ),
   );
+  if (chat === 'discord') {
+    const discordTokenId = await vault.storeSecret(orgId, 'discord_bot_token', DISCORD_BOT_TOKEN);
+    await updateAppLinks(
+      db,
+      orgId,
+      product.app.id,
+      { discordGuildId: '1100000000000000001', discordChannelId: '1100000000000000002', discordBotTokenSecretId: discordTokenId },
+      'test',
+    );
+  }
   const batchId = newId('bat');
   await db.query(`INSERT INTO batches (id, app_id, fingerprint, open_until) VALUES ($1, $2, 'x', now())`, [batchId, product.app.id]);
   const statusToken = randomUUID().replace(/-/g, '');
   const base = { orgId, appId: product.app.id, content: { text: SECRET_TEXT }, reporterKey: null, attachments: [] };
-  const slack = await insertReport(
+  const chatReport = await insertReport(
     db,
-    {
-      ...base,
-      id: newId('rep'),
-      source: 'slack',
-      replyTo: { kind: 'slack', teamId: 'T0ACME', channelId: 'C0BUGS', userId: 'U0ALICE', threadTs: '1700000000.000100' },
-      statusToken: null,
-    },
+    chat === 'slack'
+      ? {
+          ...base,
+          id: newId('rep'),
+          source: 'slack',
+          replyTo: { kind: 'slack', teamId: 'T0ACME', channelId: 'C0BUGS', userId: 'U0ALICE', threadTs: '1700000000.000100' },
+          statusToken: null,
+        }
+      : {
+          ...base,
+          id: newId('rep'),
+          source: 'discord',
+          replyTo: {
+            kind: 'discord',
+            guildId: '1100000000000000001',
+            channelId: '1100000000000000002',
+            userId: '1100000000000000003',
+            applicationId: '1100000000000000004',
+          },
+          statusToken: null,
+        },
     'test',
   );
   const widget = await insertReport(db, { ...base, id: newId('rep'), source: 'widget', replyTo: { kind: 'widget' }, statusToken }, 'test');
-  await db.query('UPDATE reports SET batch_id = $1 WHERE id = ANY($2)', [batchId, [slack.id, widget.id]]);
+  await db.query('UPDATE reports SET batch_id = $1 WHERE id = ANY($2)', [batchId, [chatReport.id, widget.id]]);
   const run = await insertRun(db, { orgId, appId: product.app.id, batchId, repoId: repo.id, state: 'queued' });
   for (const [from, to] of [
     ['queued', 'triaged'],
@@ -57,7 +85,7 @@ async function draftWithReporters(app: TestApp): Promise<{ runId: string; slackR
   ] as const) {
     await transitionRun(db, run.id, from, to, { prUrl: to === 'pr_opened' ? 'https://github.com/acme/app/pull/7' : undefined });
   }
-  return { runId: run.id, slackReport: slack.id, widgetReport: widget.id, statusToken };
+  return { runId: run.id, chatReport: chatReport.id, widgetReport: widget.id, statusToken };
 }
 
 const widgetStatus = async (app: TestApp, reportId: string, token: string) =>
@@ -77,7 +105,7 @@ describe('the reporter hears back when the draft is merged or closed', () => {
   });
 
   it('tells a Slack reporter in their thread once, with no report text, and the widget status says merged', async () => {
-    const { runId, slackReport, widgetReport, statusToken } = await draftWithReporters(app);
+    const { runId, chatReport: slackReport, widgetReport, statusToken } = await draftWithReporters(app);
     const told: Array<{ channel: string; thread_ts?: string; text: string }> = [];
     nock('https://slack.com', { reqheaders: { authorization: `Bearer ${BOT_TOKEN}` } })
       .post('/api/chat.postMessage', (b: { channel: string; thread_ts?: string; text: string }) => {
@@ -112,6 +140,40 @@ describe('the reporter hears back when the draft is merged or closed', () => {
     expect(JSON.stringify(told)).not.toContain('SAVE10');
     expect(await widgetStatus(app, widgetReport, statusToken)).toMatchObject({ status: 'merged' });
     expect(JSON.stringify(await widgetStatus(app, widgetReport, statusToken))).not.toContain('SAVE10');
+  });
+
+  it("tells a Discord reporter in the original channel through the App's bot once, with no report text", async () => {
+    const { runId, chatReport } = await draftWithReporters(app, 'discord');
+    const told: Array<{ content: string; allowed_mentions: unknown }> = [];
+    nock('https://discord.com', { reqheaders: { authorization: `Bot ${DISCORD_BOT_TOKEN}` } })
+      .post('/api/v10/channels/1100000000000000002/messages', (b: { content: string; allowed_mentions: unknown }) => {
+        told.push(b);
+        return true;
+      })
+      .reply(200, { id: '1100000000000000009' });
+
+    const payload = githubExample('pull_request', 'closed');
+    payload.pull_request.head.ref = `userz/${runId}`;
+    payload.pull_request.merged = true;
+    const deliveryId = randomUUID();
+    for (let i = 0; i < 2; i++)
+      expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
+
+    const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
+    try {
+      await waitFor(async () => (told.length > 0 ? told : null), 20_000, 'the Discord message');
+      await worker.idle();
+    } finally {
+      await worker.stop();
+    }
+    expect(nock.pendingMocks()).toEqual([]);
+    expect(told).toEqual([
+      {
+        content: `<@1100000000000000003> Report ${chatReport}: the proposed fix was merged. Thank you for reporting it.`,
+        allowed_mentions: { users: ['1100000000000000003'] },
+      },
+    ]);
+    expect(JSON.stringify(told)).not.toContain('SAVE10');
   });
 
   it('says closed when the draft is closed without merging', async () => {
