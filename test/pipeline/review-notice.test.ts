@@ -91,6 +91,22 @@ async function draftWithReporters(
 const widgetStatus = async (app: TestApp, reportId: string, token: string) =>
   (await (await fetch(`${app.url}/api/v1/reports/${reportId}/status`, { headers: { 'x-userz-status-token': token } })).json()) as { status: string };
 
+/** The draft's merge, delivered twice with one delivery id (a redelivery); the worker runs until `told()` says the message went out. */
+async function deliverMergedTwice(app: TestApp, runId: string, told: () => boolean, what: string): Promise<void> {
+  const payload = githubExample('pull_request', 'closed');
+  payload.pull_request.head.ref = `userz/${runId}`;
+  payload.pull_request.merged = true;
+  const deliveryId = randomUUID();
+  for (let i = 0; i < 2; i++) expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
+  const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
+  try {
+    await waitFor(async () => (told() ? true : null), 20_000, what);
+    await worker.idle();
+  } finally {
+    await worker.stop();
+  }
+}
+
 describe('the reporter hears back when the draft is merged or closed', () => {
   let app: TestApp;
   beforeAll(async () => {
@@ -114,20 +130,7 @@ describe('the reporter hears back when the draft is merged or closed', () => {
       })
       .reply(200, { ok: true });
 
-    const payload = githubExample('pull_request', 'closed');
-    payload.pull_request.head.ref = `userz/${runId}`;
-    payload.pull_request.merged = true;
-    const deliveryId = randomUUID();
-    for (let i = 0; i < 2; i++)
-      expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
-
-    const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
-    try {
-      await waitFor(async () => (told.length > 0 ? told : null), 20_000, 'the Slack message');
-      await worker.idle();
-    } finally {
-      await worker.stop();
-    }
+    await deliverMergedTwice(app, runId, () => told.length > 0, 'the Slack message');
     expect(nock.pendingMocks()).toEqual([]);
     expect(told).toEqual([
       {
@@ -152,20 +155,7 @@ describe('the reporter hears back when the draft is merged or closed', () => {
       })
       .reply(200, { id: '1100000000000000009' });
 
-    const payload = githubExample('pull_request', 'closed');
-    payload.pull_request.head.ref = `userz/${runId}`;
-    payload.pull_request.merged = true;
-    const deliveryId = randomUUID();
-    for (let i = 0; i < 2; i++)
-      expect((await sendGitHubWebhook(app.url, 'pull_request', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId })).status).toBe(200);
-
-    const worker = startWorker(app.deps.pipeline, { pollMs: 20 });
-    try {
-      await waitFor(async () => (told.length > 0 ? told : null), 20_000, 'the Discord message');
-      await worker.idle();
-    } finally {
-      await worker.stop();
-    }
+    await deliverMergedTwice(app, runId, () => told.length > 0, 'the Discord message');
     expect(nock.pendingMocks()).toEqual([]);
     expect(told).toEqual([
       {
