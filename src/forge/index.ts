@@ -39,7 +39,7 @@ export type {
   ReviewSession,
 } from './interface.js';
 export type { RetryPolicy } from './retry.js';
-export { renderPrBody, renderCommitMessage, REPRODUCED_TEXT, UNPROVEN_TEXT } from './pr-body.js';
+export { commitTrailers, renderPrBody, renderCommitMessage, REPRODUCED_TEXT, UNPROVEN_TEXT } from './pr-body.js';
 export { parsePullRequestEvent, parseGitHubFollowUpEvent } from './github/index.js';
 export {
   verifyGitLabWebhook,

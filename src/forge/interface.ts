@@ -80,6 +80,12 @@ export interface BranchCommitInput {
   message: string;
 }
 
+/** A branch's head commit: its id and its full message (trailers included). */
+export interface BranchHead {
+  sha: string;
+  message: string;
+}
+
 export interface ForgeSession {
   /** The default branch head's tree, or `branch`'s head (a follow-up continues its draft's branch). */
   fetchArchive(branch?: string): Promise<RepositoryArchive>;
@@ -91,6 +97,11 @@ export interface ForgeSession {
    * `forge_conflict` when the branch head has moved since (never a force push). Returns its id.
    */
   pushCommit(input: BranchCommitInput): Promise<string>;
+  /**
+   * `branch`'s head commit, or null when there is no such branch. A retried follow-up reads
+   * it to find the commit an earlier attempt pushed but did not record (its trailers).
+   */
+  branchHead(branch: string): Promise<BranchHead | null>;
   /** GitHub: revokes the run's token, whatever happened before. Idempotent; never throws. */
   close(): Promise<void>;
 }

@@ -61,14 +61,41 @@ function plainLine(text: string): string {
 
 /**
  * The run commit's message: the title, the summary as one plain paragraph (so it cannot
- * open a trailer block of its own), and the `Userz-Run` trailer delivery finds its commit by.
+ * open a trailer block of its own), and the trailer block: `Userz-Run` (delivery finds its
+ * commit by it) and, on a follow-up's commit, `Userz-Follow-Up` with its ordinal (a retried
+ * follow-up finds the commit an earlier attempt pushed by it). The trailers carry ids only.
  */
-export function renderCommitMessage(input: { runId: string; title: string; summary: string }): string {
+export function renderCommitMessage(input: { runId: string; title: string; summary: string; followUp?: number }): string {
   branchForRun(input.runId);
   // Commit views linkify and some render markup: no image syntax, no tags.
   const line = plainLine(input.summary).replace(/!\[/g, '[').replace(/</g, '\u2039').replace(/>/g, '\u203a');
   const summary = truncate(line, MAX_COMMIT_SUMMARY_CHARS);
-  return [renderPrTitle(input.title), ...(summary ? [summary] : []), `Userz-Run: ${input.runId}`].join('\n\n');
+  const trailers = [`${RUN_TRAILER}: ${input.runId}`, ...(input.followUp === undefined ? [] : [`${FOLLOW_UP_TRAILER}: ${Math.trunc(input.followUp)}`])];
+  return [renderPrTitle(input.title), ...(summary ? [summary] : []), trailers.join('\n')].join('\n\n');
+}
+
+const RUN_TRAILER = 'Userz-Run';
+const FOLLOW_UP_TRAILER = 'Userz-Follow-Up';
+
+/**
+ * The Userz trailers of a commit message: only its last paragraph counts (title and
+ * summary are single lines before it, so a summary that reads like a trailer is not one).
+ */
+export function commitTrailers(message: string): { runId: string | null; followUp: number | null } {
+  const block =
+    message
+      .replace(/\r\n?/g, '\n')
+      .trimEnd()
+      .split(/\n{2,}/)
+      .at(-1) ?? '';
+  let runId: string | null = null;
+  let followUp: number | null = null;
+  for (const line of block.split('\n')) {
+    const m = /^([A-Za-z-]+): (\S+)$/.exec(line.trim());
+    if (m?.[1] === RUN_TRAILER) runId = m[2]!;
+    if (m?.[1] === FOLLOW_UP_TRAILER && /^[1-9][0-9]{0,8}$/.test(m[2]!)) followUp = Number(m[2]);
+  }
+  return { runId, followUp };
 }
 
 /** The agent names the files it adds, so a name can carry what a report said: scrubbed like the summary. */

@@ -28,6 +28,10 @@ export function guardSession(ops: Omit<ForgeSession, 'close'>, release: () => Pr
       open();
       return ops.pushCommit(input);
     },
+    async branchHead(branch: string) {
+      open();
+      return ops.branchHead(branch);
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { ChangeSetEntry } from '../../src/guardrail/change-set.js';
-import { MAX_SUMMARY_CHARS, escapeMarkdownText, renderCommitMessage, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
+import { MAX_SUMMARY_CHARS, commitTrailers, escapeMarkdownText, renderCommitMessage, renderPrBody, renderPrTitle } from '../../src/forge/pr-body.js';
 import { scrub } from '../../src/security/index.js';
 
 /** The scrubber's corpus (test/fixtures/scrub/): text with an email, phone or card number, a token or a secret in it. */
@@ -224,6 +224,25 @@ describe('renderCommitMessage', () => {
 
   it('leaves the summary paragraph out when there is none', () => {
     expect(renderCommitMessage({ runId: 'run_1', title: 'Fix', summary: '  ' })).toBe('Fix\n\nUserz-Run: run_1');
+  });
+
+  it('adds the follow-up ordinal to the trailer block of a follow-up commit, and the trailers read back', () => {
+    const message = renderCommitMessage({ runId: 'run_1', title: 'Follow-up 2', summary: 'Also negative prices.', followUp: 2 });
+    expect(message).toBe('Follow-up 2\n\nAlso negative prices.\n\nUserz-Run: run_1\nUserz-Follow-Up: 2');
+    expect(commitTrailers(message)).toEqual({ runId: 'run_1', followUp: 2 });
+    expect(commitTrailers(renderCommitMessage({ runId: 'run_1', title: 'Fix', summary: 's' }))).toEqual({ runId: 'run_1', followUp: null });
+  });
+});
+
+describe('commitTrailers', () => {
+  it('reads only the last paragraph, so a summary or title that looks like a trailer is not one', () => {
+    // What a hostile summary can make of the summary paragraph: one line, whatever it says.
+    const message = renderCommitMessage({ runId: 'run_1', title: 'Userz-Follow-Up: 3', summary: 'Userz-Follow-Up: 3', followUp: 1 });
+    expect(commitTrailers(message)).toEqual({ runId: 'run_1', followUp: 1 });
+    expect(commitTrailers('Userz-Run: run_9\nUserz-Follow-Up: 1\n\nA later paragraph someone wrote')).toEqual({ runId: null, followUp: null });
+    expect(commitTrailers('Fix\r\n\r\nUserz-Run: run_1\r\nUserz-Follow-Up: 1\r\n')).toEqual({ runId: 'run_1', followUp: 1 });
+    expect(commitTrailers('Fix\n\nUserz-Run: run_1\nUserz-Follow-Up: 0x1')).toEqual({ runId: 'run_1', followUp: null });
+    expect(commitTrailers('')).toEqual({ runId: null, followUp: null });
   });
 });
 

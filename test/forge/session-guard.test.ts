@@ -14,6 +14,7 @@ describe('guardSession (the closed-session guard GitHub and GitLab sessions shar
         readFile: async (path, ref) => (calls.push(`read ${path}@${ref}`), 'content'),
         deliverDraft: async (input) => (calls.push(`deliver ${input.runId}`), delivery),
         pushCommit: async (input) => (calls.push(`push ${input.branch}`), 'c'.repeat(40)),
+        branchHead: async (branch) => (calls.push(`head ${branch}`), { sha: 'c'.repeat(40), message: 'm' }),
       },
       async () => {
         releases++;
@@ -22,13 +23,15 @@ describe('guardSession (the closed-session guard GitHub and GitLab sessions shar
     expect(await session.fetchArchive()).toBe(archive);
     expect(await session.readFile('.userz.yml', 'main')).toBe('content');
     expect(await session.deliverDraft({ runId: 'run_1' } as DeliveryInput)).toBe(delivery);
+    expect(await session.branchHead('userz/run_1')).toEqual({ sha: 'c'.repeat(40), message: 'm' });
     await session.close();
     await session.close();
     expect(releases).toBe(1);
     await expect(session.fetchArchive()).rejects.toMatchObject({ code: 'forge_session_closed' });
     await expect(session.readFile('x', 'main')).rejects.toMatchObject({ code: 'forge_session_closed' });
     await expect(session.deliverDraft({ runId: 'run_2' } as DeliveryInput)).rejects.toMatchObject({ code: 'forge_session_closed' });
-    expect(calls).toEqual(['archive', 'read .userz.yml@main', 'deliver run_1']);
+    await expect(session.branchHead('userz/run_1')).rejects.toMatchObject({ code: 'forge_session_closed' });
+    expect(calls).toEqual(['archive', 'read .userz.yml@main', 'deliver run_1', 'head userz/run_1']);
   });
 
   it('closes without a release (GitLab: the project token is the customer’s)', async () => {
@@ -37,6 +40,7 @@ describe('guardSession (the closed-session guard GitHub and GitLab sessions shar
       readFile: async () => null,
       deliverDraft: async () => delivery,
       pushCommit: async () => 'c'.repeat(40),
+      branchHead: async () => null,
     });
     await session.close();
     await expect(session.readFile('x', 'main')).rejects.toMatchObject({ code: 'forge_session_closed' });

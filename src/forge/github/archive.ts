@@ -1,6 +1,6 @@
 import { UserzError } from '../../errors.js';
 import { normalizeArchive } from '../archive.js';
-import type { RepositoryArchive } from '../interface.js';
+import type { BranchHead, RepositoryArchive } from '../interface.js';
 import { repoApi, type RepoPath } from './commit.js';
 import type { GitHubHttp } from './http.js';
 
@@ -23,4 +23,15 @@ export async function readGitHubFile(http: GitHubHttp, repo: RepoPath, path: str
     throw new UserzError('forge_file_too_large', 'The file is too large to read through the GitHub contents API', { details: { path } });
   }
   return Buffer.from(file.content, 'base64').toString('utf8');
+}
+
+/** `branch`'s head commit with its message (the branches API carries the commit); null when the branch does not exist. */
+export async function readGitHubBranchHead(http: GitHubHttp, repo: RepoPath, branch: string): Promise<BranchHead | null> {
+  const path = `${repoApi(repo)}/branches/${encodeURIComponent(branch)}`;
+  const head = await http.find<{ commit?: { sha?: unknown; commit?: { message?: unknown } } }>('read branch head', path);
+  if (!head) return null;
+  const sha = head.commit?.sha;
+  const message = head.commit?.commit?.message ?? '';
+  if (typeof sha !== 'string' || typeof message !== 'string') throw new UserzError('forge_bad_answer', 'GitHub answered a branch without its head commit');
+  return { sha, message };
 }

@@ -2,7 +2,7 @@ import { UserzError } from '../../errors.js';
 import type { DeliveryInput, Forge, ForgeAuditEvent, ForgeLogger, ForgeSession, RepoRecord, ReviewSession } from '../interface.js';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
-import { fetchGitHubArchive, readGitHubFile } from './archive.js';
+import { fetchGitHubArchive, readGitHubBranchHead, readGitHubFile } from './archive.js';
 import type { RepoPath } from './commit.js';
 import { deliverGitHubDraft, pushGitHubCommit } from './deliver.js';
 import { githubAccessOf, upsertGitHubComment } from './review-session.js';
@@ -66,6 +66,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
         {
           fetchArchive: (branch?: string) => fetchGitHubArchive(http, path, branch ?? repo.defaultBranch),
           pushCommit: (input) => pushGitHubCommit(http, path, input),
+          branchHead: (branch: string) => readGitHubBranchHead(http, path, branch),
           readFile: (file: string, ref: string) => readGitHubFile(http, path, file, ref),
           async deliverDraft(input: DeliveryInput) {
             const delivery = await deliverGitHubDraft(http, { ...path, defaultBranch: repo.defaultBranch }, input);

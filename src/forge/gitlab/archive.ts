@@ -2,19 +2,22 @@ import { UserzError } from '../../errors.js';
 import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import { normalizeArchive } from '../archive.js';
-import type { RepositoryArchive } from '../interface.js';
+import type { BranchHead, RepositoryArchive } from '../interface.js';
 import type { GitLabApi } from './client.js';
 import { field, isString, orNull } from './project.js';
 
 export async function branchHead(api: GitLabApi, projectId: number, branch: string): Promise<string | null> {
+  return (await branchHeadCommit(api, projectId, branch))?.sha ?? null;
+}
+
+/** `branch`'s head commit with its message (the branches API carries the commit); null when the branch does not exist. */
+export async function branchHeadCommit(api: GitLabApi, projectId: number, branch: string): Promise<BranchHead | null> {
   const found = await orNull(api.Branches.show(projectId, branch));
-  return found
-    ? field(
-        field(found, 'commit', (v): v is object => typeof v === 'object' && v !== null),
-        'id',
-        isString,
-      )
-    : null;
+  if (!found) return null;
+  const commit = field(found, 'commit', (v): v is object => typeof v === 'object' && v !== null);
+  const message = (commit as { message?: unknown }).message ?? '';
+  if (typeof message !== 'string') throw new UserzError('forge_bad_answer', 'GitLab answered a branch whose head commit has no message text');
+  return { sha: field(commit, 'id', isString), message };
 }
 
 /** The default branch head, then the archive of exactly that commit. */

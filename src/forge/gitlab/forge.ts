@@ -2,7 +2,7 @@ import { UserzError } from '../../errors.js';
 import type { DeliveryInput, Forge, ForgeLogger, ForgeSession, RepoRecord, ReviewSession } from '../interface.js';
 import type { RetryPolicy } from '../retry.js';
 import { guardSession } from '../session-guard.js';
-import { fetchGitLabArchive, readGitLabFile } from './archive.js';
+import { branchHeadCommit, fetchGitLabArchive, readGitLabFile } from './archive.js';
 import { createGitLabApi } from './client.js';
 import { deliverGitLabDraft, pushGitLabCommit } from './deliver.js';
 import { gitLabReviewSession } from './review-session.js';
@@ -30,6 +30,7 @@ export function createGitLabForge(repo: RepoRecord, deps: GitLabForgeDeps): Forg
       return guardSession({
         fetchArchive: (branch?: string) => fetchGitLabArchive(api, projectId, branch ?? repo.defaultBranch),
         pushCommit: (input) => pushGitLabCommit(api, projectId, input),
+        branchHead: (branch: string) => branchHeadCommit(api, projectId, branch),
         readFile: (path: string, ref: string) => readGitLabFile(api, projectId, path, ref),
         async deliverDraft(input: DeliveryInput) {
           const delivery = await deliverGitLabDraft(api, { id: projectId, defaultBranch: repo.defaultBranch }, input);

@@ -122,6 +122,21 @@ describe('GitHub forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('reads a branch head with its commit message, and null for a branch that does not exist', async () => {
+    expectMintAndRevoke();
+    const message = 'Follow-up 1 from review (run_1)\n\nDone.\n\nUserz-Run: run_1\nUserz-Follow-Up: 1';
+    nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+      .get(`${REPO}/branches/${encodeURIComponent('userz/run_1')}`)
+      .reply(200, { name: 'userz/run_1', commit: { sha: 'c'.repeat(40), commit: { message } } })
+      .get(`${REPO}/branches/${encodeURIComponent('userz/gone')}`)
+      .reply(404, { message: 'Branch not found' });
+    const session = await forgeFor().openSession();
+    await expect(session.branchHead('userz/run_1')).resolves.toEqual({ sha: 'c'.repeat(40), message });
+    await expect(session.branchHead('userz/gone')).resolves.toBeNull();
+    await session.close();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('reads the repository policy file at a ref, and null when it does not exist', async () => {
     expectMintAndRevoke();
     nock(API)

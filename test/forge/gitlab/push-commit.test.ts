@@ -57,4 +57,18 @@ describe('GitLab follow-up commit', () => {
     await expect(session.pushCommit({ branch: BRANCH, changeSet: onHead(), message: 'x' })).rejects.toMatchObject({ code: 'forge_conflict' });
     await session.close();
   });
+
+  it('reads the branch head with its message (a retried follow-up looks for its trailers), and null for no such branch', async () => {
+    const message = 'Follow-up 1 from review (run_1)\n\nDone.\n\nUserz-Run: run_1\nUserz-Follow-Up: 1';
+    gitlab()
+      .get(`${P}/repository/branches/${encodeURIComponent(BRANCH)}`)
+      .reply(200, { name: BRANCH, commit: { id: 'c'.repeat(40), message } }, json);
+    gitlab()
+      .get(`${P}/repository/branches/${encodeURIComponent('userz/gone')}`)
+      .reply(404, { message: '404 Branch Not Found' }, json);
+    const session = await createForge(repo, { gitlabToken: async () => TOKEN }).openSession();
+    await expect(session.branchHead(BRANCH)).resolves.toEqual({ sha: 'c'.repeat(40), message });
+    await expect(session.branchHead('userz/gone')).resolves.toBeNull();
+    await session.close();
+  });
 });
