@@ -3,6 +3,7 @@ import {
   extendHold,
   getHold,
   getOrgBudget,
+  holdSpendTotals,
   liveHoldReserve,
   lockOrgBudget,
   orgSpendByPurpose,
@@ -92,7 +93,7 @@ export async function placeRunHold(
   const { month, from, to } = monthOf(now);
   // A lapsed hold is placed again with its amounts; the run may still spend them less what it spent.
   const amount = open ? { costUsd: open.costUsd, tokens: open.tokens } : { costUsd: caps.runCostCapUsd, tokens: caps.runTokenCap };
-  const ran = open ? await runSpendTotals(tx, run.orgId, run.id) : null;
+  const ran = open ? await holdSpendTotals(tx, run.orgId, run.id) : null;
   const needCost = ran ? Math.max(0, micro(amount.costUsd) - micro(ran.costUsd)) : micro(amount.costUsd);
   const needTokens = ran ? Math.max(0, amount.tokens - ran.inputTokens - ran.outputTokens) : amount.tokens;
   const spent = await orgSpendTotals(tx, run.orgId, from, to);
@@ -106,13 +107,14 @@ export async function placeRunHold(
 
 /**
  * What the run may still spend under its hold: the hold less what its earlier attempts
- * already spent (a resumed run's broker starts counting from zero). Null: the run has no
- * open hold (it started before holds existed).
+ * already spent under it (a resumed run's broker starts counting from zero; a follow-up's
+ * re-opened hold does not count the first run's spend). Null: the run has no open hold (it
+ * started before holds existed, or it ended).
  */
 export async function runAllowance(db: Queryable, run: { id: string; orgId: string }): Promise<{ costUsd: number; tokens: number } | null> {
   const hold = await getHold(db, run.id);
   if (!hold || hold.settledAt) return null;
-  const spent = await runSpendTotals(db, run.orgId, run.id);
+  const spent = await holdSpendTotals(db, run.orgId, run.id);
   return { costUsd: Math.max(0, hold.costUsd - spent.costUsd), tokens: Math.max(0, hold.tokens - spent.inputTokens - spent.outputTokens) };
 }
 

@@ -265,7 +265,11 @@ export async function getHold(db: Queryable, runId: string): Promise<HoldRow | n
   return row ? toHold(row) : null;
 }
 
-/** Places (or, for a run whose hold was settled, re-opens) the run's hold. */
+/**
+ * Places (or, for a run whose hold was settled, re-opens) the run's hold. A re-opened hold
+ * counts the run's spend from now on (opened_at); a lapsed open hold placed again keeps its
+ * opening, so its earlier attempts' spend still counts against it.
+ */
 export async function upsertHold(
   db: Queryable,
   h: { runId: string; orgId: string; month: string; costUsd: number; tokens: number; ttlMs: number },
@@ -274,9 +278,20 @@ export async function upsertHold(
     `INSERT INTO spend_holds (run_id, org_id, month, cost_usd, tokens, expires_at)
      VALUES ($1, $2, $3::date, $4, $5, now() + ($6::bigint * interval '1 millisecond'))
      ON CONFLICT (run_id) DO UPDATE SET month = EXCLUDED.month, cost_usd = EXCLUDED.cost_usd, tokens = EXCLUDED.tokens,
-       expires_at = EXCLUDED.expires_at, settled_at = NULL, settled_cost_usd = NULL, settled_tokens = NULL`,
+       expires_at = EXCLUDED.expires_at, opened_at = CASE WHEN spend_holds.settled_at IS NULL THEN spend_holds.opened_at ELSE now() END,
+       settled_at = NULL, settled_cost_usd = NULL, settled_tokens = NULL`,
     [h.runId, h.orgId, h.month, h.costUsd, h.tokens, String(h.ttlMs)],
   );
+}
+
+/** What the run spent under its hold: its ledger rows since the hold was (re)opened (a follow-up's hold does not count the first run's spend). */
+export async function holdSpendTotals(db: Queryable, orgId: string, runId: string): Promise<SpendTotals> {
+  const [row] = await db.query<TotalsRow>(
+    `SELECT ${TOTALS} FROM spend_ledger
+      WHERE org_id = $1 AND run_id = $2 AND created_at >= (SELECT opened_at FROM spend_holds WHERE run_id = $2)`,
+    [orgId, runId],
+  );
+  return toTotals(row);
 }
 
 /**
@@ -295,8 +310,9 @@ export async function extendHold(db: Queryable, runId: string, ttlMs: number): P
 
 /**
  * What the org's live holds of a month still reserve beyond what their runs already spent
- * (that spend is in the ledger): per hold, max(hold − spent, 0). A hold is live while
- * unsettled and either within its expiry or its run's job holds a lease.
+ * under them (that spend is in the ledger): per hold, max(hold − spent since it opened, 0).
+ * A hold is live while unsettled and either within its expiry or its run's job (or a
+ * follow-up job of the run) holds a lease.
  */
 export async function liveHoldReserve(
   db: Queryable,
@@ -309,21 +325,24 @@ export async function liveHoldReserve(
             coalesce(sum(greatest(h.tokens - coalesce(l.tokens, 0), 0)), 0) AS tokens,
             count(*) AS holds
        FROM spend_holds h
-       LEFT JOIN LATERAL (SELECT sum(cost_usd) AS cost, sum(input_tokens + output_tokens) AS tokens FROM spend_ledger WHERE run_id = h.run_id) l ON true
+       LEFT JOIN LATERAL (SELECT sum(cost_usd) AS cost, sum(input_tokens + output_tokens) AS tokens FROM spend_ledger
+                           WHERE run_id = h.run_id AND created_at >= h.opened_at) l ON true
       WHERE h.org_id = $1 AND h.month = $2::date AND h.settled_at IS NULL AND ($3::text IS NULL OR h.run_id <> $3)
         AND (h.expires_at > now()
-             OR EXISTS (SELECT 1 FROM jobs j WHERE j.key = 'run:' || h.run_id AND j.done_at IS NULL AND j.locked_until > now()))`,
+             OR EXISTS (SELECT 1 FROM jobs j WHERE j.key = 'run:' || h.run_id AND j.done_at IS NULL AND j.locked_until > now())
+             OR EXISTS (SELECT 1 FROM followup_requests f JOIN jobs j ON j.key = 'followup:' || f.id
+                         WHERE f.source_run_id = h.run_id AND j.done_at IS NULL AND j.locked_until > now()))`,
     [orgId, month, exceptRunId],
   );
   return { costUsd: Number(row?.cost_usd ?? 0), tokens: Number(row?.tokens ?? 0), holds: Number(row?.holds ?? 0) };
 }
 
-/** Settles the run's hold to what its run spent (ledger); idempotent. Returns whether a hold was open. */
+/** Settles the run's hold to what its run spent under it (ledger, since it opened); idempotent. Returns whether a hold was open. */
 export async function settleHoldRow(db: Queryable, runId: string): Promise<{ orgId: string } | null> {
   const [row] = await db.query<{ org_id: string }>(
     `UPDATE spend_holds h SET settled_at = now(),
-        settled_cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM spend_ledger WHERE run_id = h.run_id),
-        settled_tokens = (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM spend_ledger WHERE run_id = h.run_id)
+        settled_cost_usd = (SELECT coalesce(sum(cost_usd), 0) FROM spend_ledger WHERE run_id = h.run_id AND created_at >= h.opened_at),
+        settled_tokens = (SELECT coalesce(sum(input_tokens + output_tokens), 0) FROM spend_ledger WHERE run_id = h.run_id AND created_at >= h.opened_at)
       WHERE run_id = $1 AND settled_at IS NULL RETURNING org_id`,
     [runId],
   );

@@ -120,6 +120,45 @@ describe.each(DB_KINDS)('spend holds and caps (%s)', (kind) => {
     expect(Number(settled!.settled_cost_usd)).toBeCloseTo(0.3, 6);
   });
 
+  it("a hold re-opened for the same run (a follow-up) counts only the spend since it opened, not the first run's", async () => {
+    const { orgId, appId } = await org({ monthlyCostCapUsd: 3, runCostCapUsd: 1 });
+    const runId = await seedRun(db, orgId, appId, 'pr_opened');
+    const models = await fixedModels(db, {
+      agent: new ScriptedModelClient(
+        [{ usage: { inputTokens: 50_000, outputTokens: 25_000 } }, { usage: { inputTokens: 10_000, outputTokens: 5_000 } }],
+        'gpt-4.1',
+      ),
+    }).forOrg(orgId);
+    // The first run: its hold, 0.3 USD spent, settled.
+    await db.transaction((tx) => placeRunHold(tx, { id: runId, orgId }, { defaults: DEFAULTS, ttlMs: TTL }));
+    await models!.agentFor(runId)!.complete({ messages: [{ role: 'user', content: 'go' }] });
+    await db.transaction((tx) => settleRunHold(tx, runId));
+
+    // The follow-up re-opens it: the whole per-run cap again, the month still counts the first spend.
+    const reopened = await db.transaction((tx) => placeRunHold(tx, { id: runId, orgId }, { defaults: DEFAULTS, ttlMs: TTL }));
+    expect(reopened).toMatchObject({ placed: true, resumed: false, costUsd: 1 });
+    expect(await runAllowance(db, { id: runId, orgId })).toEqual({ costUsd: 1, tokens: DEFAULTS.runTokenCap });
+    let usage = await getUsage(db, orgId, DEFAULTS);
+    expect(usage.holds).toEqual({ count: 1, costUsd: 1, tokens: DEFAULTS.runTokenCap });
+    expect(usage.remaining.costUsd).toBeCloseTo(1.7, 6);
+
+    // The follow-up spends 0.06 USD; settling records that, and the month counts both.
+    await models!.agentFor(runId)!.complete({ messages: [{ role: 'user', content: 'go' }] });
+    const allowance = await runAllowance(db, { id: runId, orgId });
+    expect(allowance!.costUsd).toBeCloseTo(0.94, 6);
+    expect(allowance!.tokens).toBe(DEFAULTS.runTokenCap - 15_000);
+    await db.transaction((tx) => settleRunHold(tx, runId));
+    const [settled] = await db.query<{ settled_cost_usd: string; settled_tokens: string }>(
+      'SELECT settled_cost_usd, settled_tokens FROM spend_holds WHERE run_id = $1',
+      [runId],
+    );
+    expect([Number(settled!.settled_cost_usd), Number(settled!.settled_tokens)]).toEqual([0.06, 15_000]);
+    usage = await getUsage(db, orgId, DEFAULTS);
+    expect(usage.holds.count).toBe(0);
+    expect(usage.spent.costUsd).toBeCloseTo(0.36, 6);
+    expect((await getRunSpend(db, orgId, runId)).costUsd).toBeCloseTo(0.36, 6);
+  });
+
   it("a dead run's hold lapses with its lease: counted while its job is leased, not after", async () => {
     const { orgId, appId } = await org({ monthlyCostCapUsd: 1, runCostCapUsd: 1 });
     const dead = await seedRun(db, orgId, appId, 'running');
