@@ -8,6 +8,9 @@
  *      after each, idle until RSS is back within 1.1× of normal (at most 60 s).
  * Goals (issue 17): served p99 < 1 s, everything else 503/429, peak RSS ≤ 1.5× normal and
  * back within 60 s, in every burst. Memory under steady load: bench/memory.bench.ts.
+ * --quick (a smoke check): 1 s warm-up, 2 s capacity, 3 s normal, three 2 s bursts, and
+ * after each an RSS recovery window of at most 5 s checked every 0.5 s (the full run's
+ * window is the goal's 60 s, checked every 2 s); the same phases and figures.
  */
 import { cpus, loadavg } from 'node:os';
 import { DEFAULT_SHED } from '../src/http/shed.js';
@@ -16,8 +19,12 @@ import { mb, startIngestServer, statusText } from './ingest-server.js';
 import { percentile } from './stats.js';
 
 const BURSTS = 3;
-const BURST_S = scale(15, 5);
-const AFTER_S = Number(process.env.USERZ_BENCH_AFTER_S ?? scale(60, 15));
+const BURST_S = scale(15, 2);
+const AFTER_S = Number(process.env.USERZ_BENCH_AFTER_S ?? scale(60, 5));
+const AFTER_POLL_MS = scale(2_000, 500);
+const WARMUP_S = scale(2, 1);
+const CAPACITY_S = scale(5, 2);
+const NORMAL_S = scale(10, 3);
 
 export default async function (): Promise<void> {
   const server = await startIngestServer();
@@ -26,16 +33,16 @@ export default async function (): Promise<void> {
     console.log(
       `widget ingest on Postgres, shed limits ${JSON.stringify(DEFAULT_SHED.limits.ingest)} wait ${DEFAULT_SHED.waitMs} ms, load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
     );
-    await server.load({ seconds: 2, connections: 16, rate: 200 }); // warm-up
-    const capacityRun = await server.load({ seconds: 5, connections: 64 });
-    const capacity = Math.max(50, Math.round(capacityRun.served.length / 5));
+    await server.load({ seconds: WARMUP_S, connections: 16, rate: 200 }); // warm-up
+    const capacityRun = await server.load({ seconds: CAPACITY_S, connections: 64 });
+    const capacity = Math.max(50, Math.round(capacityRun.served.length / CAPACITY_S));
     console.log(`capacity: ${capacity} req/s served (unthrottled, 64 connections, p99 ${percentile(capacityRun.served, 99).toFixed(0)} ms)`);
 
-    const normal = await server.load({ seconds: 10, connections: 32, rate: Math.round(capacity / 2) });
+    const normal = await server.load({ seconds: NORMAL_S, connections: 32, rate: Math.round(capacity / 2) });
     const normalMem = await server.sample();
     const normalPeak = await server.peak();
     console.log(
-      `normal ${Math.round(capacity / 2)} req/s: p99 ${percentile(normal.served, 99).toFixed(0)} ms, statuses ${statusText(normal.statuses)}, RSS ${mb(normalMem.rssMb)} (peak ${mb(normalPeak.rssMb)}), heap after GC ${mb(normalMem.heapMb)}, event loop p99 ${normalPeak.loopP99Ms.toFixed(0)} ms`,
+      `normal ${Math.round(capacity / 2)} req/s for ${NORMAL_S} s: p99 ${percentile(normal.served, 99).toFixed(0)} ms, statuses ${statusText(normal.statuses)}, RSS ${mb(normalMem.rssMb)} (peak ${mb(normalPeak.rssMb)}), heap after GC ${mb(normalMem.heapMb)}, event loop p99 ${normalPeak.loopP99Ms.toFixed(0)} ms`,
     );
 
     for (let i = 1; i <= BURSTS; i++) {
@@ -51,7 +58,7 @@ export default async function (): Promise<void> {
       const t0 = Date.now();
       let after = await server.sample();
       while (after.rssMb > normalMem.rssMb * 1.1 && Date.now() - t0 < AFTER_S * 1000) {
-        await new Promise((r) => setTimeout(r, 2_000));
+        await new Promise((r) => setTimeout(r, AFTER_POLL_MS));
         after = await server.sample();
       }
       const backS = (Date.now() - t0) / 1000;
