@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # Builds the run sandbox's images without any container registry:
-#   1. userz-sandbox-base:<hash>  Debian bookworm minbase + git, nodejs, ca-certificates,
-#      made by debootstrap from the host's own Debian mirror and `docker import`ed.
+#   1. userz-sandbox-base:<hash>  Debian bookworm minbase + git, ca-certificates, made by
+#      debootstrap from the host's own Debian mirror and `docker import`ed.
 #      <hash> covers this script (the only thing that shapes the base).
-#   2. userz-sandbox:<hash>       sandbox-image/Dockerfile on that base, with the agent
-#      runner (src/runner/main.ts) bundled by esbuild. <hash> covers this script, the
-#      Dockerfile and the runner bundle. Also tagged userz-sandbox:current.
+#   2. userz-sandbox:<hash>       sandbox-image/Dockerfile on that base, with this host's
+#      own node and npm (the Node 20 that runs Userz; repositories' setup runs `npm ci`)
+#      and the agent runner (src/runner/main.ts) bundled by esbuild. <hash> covers this
+#      script, the base and every file of the build context (Dockerfile, node, npm, the
+#      runner bundle). Also tagged userz-sandbox:current.
+# Why the host's node and not Debian's: bookworm's `npm` package is ~400 node-* packages
+# that debootstrap cannot resolve (virtual packages), and its nodejs (18) is too old for
+# a current npm. Copying node and npm takes seconds; the build checks that both run.
 # Each step is skipped when its tagged image already exists, so a second run takes about
 # as long as the esbuild bundle. The last line on stdout is the sandbox image tag.
 #
 # Environment: RUNNER_ENTRY (default src/runner/main.ts), DEBIAN_MIRROR (default: read
-# from the host's apt sources), DEBIAN_SUITE (default bookworm).
+# from the host's apt sources), DEBIAN_SUITE (default bookworm), SANDBOX_NODE (default:
+# the `node` on PATH; its npm is the `npm` on PATH).
 set -euo pipefail
 
 log() { printf 'build-sandbox-image: %s\n' "$*" >&2; }
@@ -79,7 +85,7 @@ else
     exit 1
   fi
   log "building base image $base from $suite"
-  as_root debootstrap --variant=minbase --include=git,nodejs,ca-certificates \
+  as_root debootstrap --variant=minbase --include=git,ca-certificates \
     "$suite" "$work/rootfs" "$mirror" >"$work/debootstrap.log" 2>&1 || {
     tail -20 "$work/debootstrap.log" >&2
     exit 1
@@ -100,6 +106,21 @@ if [ ! -f "$runner_entry" ]; then
 fi
 mkdir -p "$work/context"
 cp "$dockerfile" "$work/context/Dockerfile"
+# node: a standalone binary (glibc, libstdc++ only: both in the base). npm: its package
+# directory, as `npm install -g npm` lays it out.
+node_bin="$(readlink -f "${SANDBOX_NODE:-$(command -v node)}")"
+npm_cli="$(command -v npm || true)"
+if [ ! -x "$node_bin" ] || [ -z "$npm_cli" ]; then
+  log "node and npm must be on PATH (or SANDBOX_NODE set): the sandbox image carries them"
+  exit 1
+fi
+npm_dir="$(dirname "$(dirname "$(readlink -f "$npm_cli")")")"
+if [ ! -f "$npm_dir/package.json" ] || [ ! -f "$npm_dir/bin/npm-cli.js" ]; then
+  log "npm at $npm_cli is not an npm package directory ($npm_dir)"
+  exit 1
+fi
+cp "$node_bin" "$work/context/node"
+cp -R "$npm_dir" "$work/context/npm"
 esbuild="$root/node_modules/.bin/esbuild"
 [ -x "$esbuild" ] || esbuild="npx esbuild"
 # The banner gives the ESM bundle a `require` for CommonJS dependencies that load builtins.
@@ -107,7 +128,9 @@ $esbuild "$runner_entry" --bundle --platform=node --target=node18 --format=esm \
   --banner:js="import { createRequire as __userzCreateRequire } from 'node:module'; const require = __userzCreateRequire(import.meta.url);" \
   --log-level=warning --outfile="$work/context/runner.mjs"
 
-image="userz-sandbox:$(printf '%s\n' "$base" | cat "$self" "$dockerfile" "$work/context/runner.mjs" - | sha256sum | cut -c1-12)"
+# Every file of the context by path and content, so a new node, npm, runner or Dockerfile is a new tag.
+context_sum="$(cd "$work/context" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)"
+image="userz-sandbox:$(printf '%s\n%s\n' "$base" "$context_sum" | cat "$self" - | sha256sum | cut -c1-12)"
 if image_exists "$image"; then
   log "sandbox image $image is current"
 else
