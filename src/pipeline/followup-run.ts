@@ -7,11 +7,21 @@
  * whose parent is the branch head, onto the same branch, never forced. The draft's one
  * progress comment says running, checks, then done or failed, with the console link; the
  * request row records the outcome. Follow-ups on one draft run one after another.
+ *
+ * Nothing is done twice: the commit carries `Userz-Follow-Up: <ordinal>` beside `Userz-Run`,
+ * and before anything else a follow-up reads the branch head; if that is already its own
+ * commit (an earlier attempt pushed, then died before recording it) it records `pushed`
+ * with that commit and ends, without running the agent again. Money as for a first run
+ * (run.ts, billing/spend.ts): the run's hold is placed again, under the org's monthly caps,
+ * before the agent starts (a follow-up that does not fit ends `failed` with
+ * `budget_exhausted`, the first run's reason, and pushes nothing); its model calls are
+ * ledger rows of the org and the run; the hold is settled when the follow-up ends.
  */
 import type { Logger } from 'pino';
 import { transcriptToJsonl } from '../broker/index.js';
+import { placeRunHold, settleRunHold } from '../billing/index.js';
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
-import { renderCommitMessage, type ForgeSession, type ReviewSession } from '../forge/index.js';
+import { commitTrailers, renderCommitMessage, type ForgeSession, type ReviewSession } from '../forge/index.js';
 import { checkChangeSet } from '../guardrail/index.js';
 import {
   getProgressComment,
@@ -30,7 +40,7 @@ import { DEFAULT_RUNNER_COMMAND, type PipelineDeps } from './deps.js';
 import { followUpSummary } from './draft-description.js';
 import { progressBody } from './followups.js';
 import { withRunModel } from './models.js';
-import { loadRules, outcomeReason, type RunStep } from './run.js';
+import { holdOptions, loadRules, outcomeReason, type RunStep } from './run.js';
 import { runStage } from './run-stage.js';
 import { getRun, type Run } from './runs.js';
 import { assertSameTenant } from './tenancy.js';
@@ -78,7 +88,7 @@ export async function executeFollowUp(deps: PipelineDeps, requestId: string, opt
     } finally {
       await session.close();
     }
-    return await end(deps, request, progress, ended, log);
+    return await end(deps, request, progress, ended, log, { settleHold: true });
   } finally {
     await review.close();
   }
@@ -92,10 +102,30 @@ async function followUpPhase(
   onChecks: () => Promise<void>,
   log: Logger,
 ): Promise<Ended> {
+  const branch = run.branch!;
+  // A retry after an attempt that pushed but died before recording it: the head is that commit.
+  const head = await session.branchHead(branch);
+  const trailers = head ? commitTrailers(head.message) : null;
+  if (head && trailers?.runId === run.id && trailers.followUp === request.ordinal) {
+    log.info({ commit: head.sha }, 'Follow-up commit already on the branch; recorded, not pushed again');
+    await recordAudit(deps.db, {
+      actor: 'userz',
+      action: 'run.followup.push_found',
+      orgId: run.orgId,
+      subject: run.id,
+      data: { commit: head.sha, ordinal: request.ordinal },
+    });
+    return { outcome: 'pushed', commitSha: head.sha };
+  }
   const driver = deps.sandbox;
   if (!driver) throw new UserzError('sandbox_disabled', 'The sandbox is turned off (USERZ_SANDBOX=off)');
-  deps = await withRunModel(deps, run);
-  const branch = run.branch!;
+  // The run's hold again, as a first run takes it: under the org's budget lock and its monthly caps.
+  const hold = await deps.db.transaction((tx) => placeRunHold(tx, run, holdOptions(deps)));
+  if (!hold.placed) {
+    log.info({ retryAt: hold.retryAt.toISOString() }, "Follow-up does not fit under the org's monthly cap; not started");
+    return { outcome: 'failed', reason: 'budget_exhausted' };
+  }
+  deps = await withRunModel(deps, run); // the org's agent, metered, and the budget left under the hold
   // The draft branch's head: the agent continues its own change, and the new commit's parent is this head.
   const archive = await session.fetchArchive(branch);
   const task = await followUpTask(deps, run, request);
@@ -149,7 +179,7 @@ async function followUpPhase(
     return { outcome: 'failed', reason: 'checks_failed' };
   }
   const summary = await followUpSummary(deps, run, outcome.summary);
-  const message = renderCommitMessage({ runId: run.id, title: `Follow-up ${request.ordinal} from review (${run.id})`, summary });
+  const message = renderCommitMessage({ runId: run.id, title: `Follow-up ${request.ordinal} from review (${run.id})`, summary, followUp: request.ordinal });
   const commitSha = await session.pushCommit({ branch, changeSet, message });
   log.info({ files: changeSet.entries.length, checks: checks.status, commit: commitSha }, 'Follow-up pushed');
   return { outcome: 'pushed', commitSha };
@@ -197,18 +227,30 @@ async function end(
   progress: { review: ReviewSession; number: number } | null,
   ended: Ended,
   log: Logger,
+  opts: { settleHold?: boolean } = {},
 ): Promise<RunStep> {
-  await setFollowUpOutcome(deps.db, request.id, ended.outcome, ended.outcome === 'pushed' ? { commitSha: ended.commitSha } : { reason: ended.reason });
-  await recordAudit(deps.db, {
-    actor: 'userz',
-    action: `run.followup.${ended.outcome}`,
-    orgId: request.orgId,
-    subject: request.sourceRunId,
-    data: ended.outcome === 'pushed' ? { commit: ended.commitSha } : { reason: ended.reason },
+  await deps.db.transaction(async (tx) => {
+    await setFollowUpOutcome(tx, request.id, ended.outcome, ended.outcome === 'pushed' ? { commitSha: ended.commitSha } : { reason: ended.reason });
+    await recordAudit(tx, {
+      actor: 'userz',
+      action: `run.followup.${ended.outcome}`,
+      orgId: request.orgId,
+      subject: request.sourceRunId,
+      data: ended.outcome === 'pushed' ? { commit: ended.commitSha } : { reason: ended.reason },
+    });
+    // No model call follows: the hold is settled to the follow-up's spend (a no-op when it took none).
+    // Only once the draft was checked: a run that is not a draft may hold its own first run's hold.
+    if (opts.settleHold) await settleRunHold(tx, request.sourceRunId);
   });
   if (progress) {
-    const status = ended.outcome === 'pushed' ? `done, commit ${ended.commitSha.slice(0, 12)} pushed to the draft` : `failed (${ended.reason})`;
+    const status = ended.outcome === 'pushed' ? `done, commit ${ended.commitSha.slice(0, 12)} pushed to the draft` : failedStatus(ended.reason);
     await say(deps, request, progress, status, log);
   }
   return { kind: 'done' };
+}
+
+/** The progress comment's failure line: the reason code, and for the org's cap, what it means. */
+function failedStatus(reason: string): string {
+  if (reason === 'budget_exhausted') return "failed (budget_exhausted): the organization's monthly spend cap is reached, nothing was pushed";
+  return `failed (${reason})`;
 }

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { placeRunHold, runCapsOf, settleRunHold } from '../billing/index.js';
+import { placeRunHold, runCapsOf, settleRunHold, type RunCaps } from '../billing/index.js';
 import { transcriptToJsonl, type RunnerOutcome } from '../broker/index.js';
 import { errorMessage, isUserzError, UserzError } from '../errors.js';
 import type { ForgeSession, RepositoryArchive } from '../forge/index.js';
@@ -114,7 +114,7 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<{ de
       return { deferredUntil: until };
     }
     // After the App's lock, the org's budget row lock: one order everywhere, so no deadlock.
-    const hold = await placeRunHold(tx, run, { defaults: runCapsOf(deps.budget), ttlMs: deps.holdTtlMs ?? DEFAULT_HOLD_TTL_MS });
+    const hold = await placeRunHold(tx, run, holdOptions(deps));
     if (!hold.placed) {
       await setRunStateReason(tx, run.id, 'budget_exhausted');
       return { deferredUntil: hold.retryAt };
@@ -125,6 +125,11 @@ async function startWithinDailyLimit(deps: PipelineDeps, run: Run): Promise<{ de
 
 const DEFAULT_HOLD_TTL_MS = 15 * 60_000;
 
+/** How a run's hold is placed (the org's per-run caps default to the process's run budget); follow-ups take theirs the same way. */
+export function holdOptions(deps: Pick<PipelineDeps, 'budget' | 'holdTtlMs'>): { defaults: RunCaps; ttlMs: number } {
+  return { defaults: runCapsOf(deps.budget), ttlMs: deps.holdTtlMs ?? DEFAULT_HOLD_TTL_MS };
+}
+
 /**
  * A run resumed in `running` (a retry after its backoff, a dead worker's run) keeps its
  * hold only if the hold did not lapse meanwhile; otherwise it must fit under the monthly
@@ -133,7 +138,7 @@ const DEFAULT_HOLD_TTL_MS = 15 * 60_000;
  */
 async function resumeWithinBudget(deps: PipelineDeps, run: Run): Promise<{ deferredUntil: Date } | null> {
   return deps.db.transaction(async (tx) => {
-    const hold = await placeRunHold(tx, run, { defaults: runCapsOf(deps.budget), ttlMs: deps.holdTtlMs ?? DEFAULT_HOLD_TTL_MS });
+    const hold = await placeRunHold(tx, run, holdOptions(deps));
     if (!hold.placed) {
       await setRunStateReason(tx, run.id, 'budget_exhausted');
       return { deferredUntil: hold.retryAt };

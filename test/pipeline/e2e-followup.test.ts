@@ -145,9 +145,11 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
       .patch(`${REPO}/issues/comments/555`, (b: { body: string }) => comments.push({ method: 'PATCH', body: b.body }) > 0)
       .times(2)
       .reply(200, { id: 555 });
+    // Read twice: for a commit of this follow-up already there (the first run's carries no follow-up trailer), then for the archive.
     gh()
       .get((p) => p === `${REPO}/branches/${encodeURIComponent(branch)}` || p === `${REPO}/branches/${branch}`)
-      .reply(200, { name: branch, commit: { sha: HEAD } })
+      .times(2)
+      .reply(200, { name: branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${draft.id}` } } })
       .get(`${REPO}/tarball/${HEAD}`)
       .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${HEAD}` })
       // The guardrail reads the policy of the draft's base commit, not of the branch.
@@ -193,7 +195,7 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
     expect(commits[0]!.parents).toEqual([HEAD]);
     expect(refMoves).toEqual([{ sha: 'c'.repeat(40), force: false }]);
     expect(commits[0]!.message).toContain('Negative prices now count as zero');
-    expect(commits[0]!.message).toContain(`Userz-Run: ${draft.id}`);
+    expect(commits[0]!.message.split('\n\n').at(-1)).toBe(`Userz-Run: ${draft.id}\nUserz-Follow-Up: 1`);
     expect(commits[0]!.message).not.toMatch(/jane|example\.com|one more than the sum/i);
 
     // One comment, created then edited: queued → running → done, each with the console link.
@@ -252,9 +254,11 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
       .times(3)
       .reply(200, { id: 555 });
     // No blob, tree, commit or ref mock: any write to GitHub would fail the test.
+    // The head is follow-up 1's commit: its trailer names another ordinal, so this one runs.
     gh()
       .get((p) => p === `${REPO}/branches/${encodeURIComponent(branch)}` || p === `${REPO}/branches/${branch}`)
-      .reply(200, { name: branch, commit: { sha: head } })
+      .times(2)
+      .reply(200, { name: branch, commit: { sha: head, commit: { message: `Follow-up 1\n\nUserz-Run: ${draft.id}\nUserz-Follow-Up: 1` } } })
       .get(`${REPO}/tarball/${head}`)
       .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${head}` })
       .get(`${REPO}/contents/.userz.yml`)
