@@ -18,13 +18,16 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { Router } from '../src/http/index.js';
 import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
-import { ApiKeyVerifier, formatApiKey, generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../src/security/index.js';
-import { createCache, LocalBlobStore, migrate, openPglite, randomBase62 } from '../src/store/index.js';
+import { ApiKeyVerifier, generateKeyringEntry, issueApiKey, KeyringMasterKey, Vault } from '../src/security/index.js';
+import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
 import { ms, summarize } from './stats.js';
-import { createTestOrg } from '../test/helpers/db.js';
-import { printBench, scale } from './bench-line.js';
+import { createTestOrg, openTestDb } from '../test/helpers/db.js';
+import { printBench, quick, scale } from './bench-line.js';
+import type { FloodStart } from './api-keys-flood.js';
 
-const SECONDS = scale(5, 2);
+/** --quick: 1 s phases after a 0.5 s settle (full: 5 s after 1 s), the same phases and figures. */
+const SECONDS = scale(5, 1);
+const FLOOD_SETTLE_MS = scale(1000, 500);
 const FLOOD_CONNECTIONS = 200;
 /** Forged keys offered per second: the review's 200, and five times that (--quick: the 200 only, same code paths). */
 const FLOOD_RATES = scale([200, 1000], [200]);
@@ -50,7 +53,9 @@ async function listen(router: Router): Promise<{ server: Server; url: string }> 
 /** Child process: the App API twice on one database, with today's verifier and with an unguarded one. */
 async function serve(): Promise<void> {
   const log = pino({ level: 'silent' });
-  const db = await openPglite();
+  // --quick: from the tests' migrated PGlite template (test/helpers/db.ts), skipping the
+  // seconds of WASM initdb; the full run keeps a database of its own making.
+  const db = quick ? await openTestDb('pglite') : await openPglite();
   await migrate(db);
   const cache = createCache({ kind: 'memory' }, 'bench-keys');
   const vault = new Vault(db, new KeyringMasterKey(generateKeyringEntry(1)));
@@ -80,51 +85,26 @@ async function serve(): Promise<void> {
   process.send!({ ready: { protectedUrl, unprotectedUrl, key: issued.key, appId: app.app.id } satisfies ServerInfo });
 }
 
-/** Child process: autocannon sending forged keys until told to stop; reports the status counts. */
-async function flood(): Promise<void> {
-  const autocannon = (await import('autocannon' as string)).default as (opts: Record<string, unknown>) => { stop(): void } & PromiseLike<unknown>;
-  const { url, manyAddresses, rate } = JSON.parse(process.env.USERZ_BENCH_FLOOD!) as { url: string; manyAddresses: boolean; rate: number };
-  const statuses: Record<string, number> = {};
-  let n = 0;
-  const instance = autocannon({
-    url,
-    connections: FLOOD_CONNECTIONS,
-    overallRate: rate,
-    duration: 3600,
-    requests: [
-      {
-        setupRequest: (r: Record<string, unknown>) => ({
-          ...r,
-          method: 'GET',
-          path: '/api/v1/apps/app_none',
-          headers: {
-            authorization: `Bearer ${formatApiKey(randomBase62(12), randomBase62(43))}`,
-            'x-forwarded-for': manyAddresses ? `10.${(++n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}` : '198.51.100.66',
-          },
-        }),
-      },
-    ],
-  });
-  (instance as unknown as { on(e: string, f: (client: unknown, status: number) => void): void }).on('response', (_c, status) => {
-    statuses[status] = (statuses[status] ?? 0) + 1;
-  });
-  process.send!({ flooding: true });
-  process.on('message', (m: { stop?: boolean }) => {
-    if (!m.stop) return;
-    instance.stop();
-    process.send!({ statuses });
-    process.exit(0);
-  });
-}
-
 if (process.env.USERZ_BENCH_ROLE === 'api-keys-server') void serve();
-if (process.env.USERZ_BENCH_ROLE === 'api-keys-flood') void flood();
 
-function start<T>(role: string, extraEnv: Record<string, string>, readyKey: string): Promise<{ child: ChildProcess; ready: T }> {
-  const child = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: role, ...extraEnv }, execArgv: process.execArgv });
+function start<T>(file: string, role: string, readyKey: string): Promise<{ child: ChildProcess; ready: T }> {
+  const child = fork(file, [], { env: { ...process.env, USERZ_BENCH_ROLE: role }, execArgv: process.execArgv });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.on('message', (m: Record<string, unknown>) => m[readyKey] !== undefined && resolve({ child, ready: m[readyKey] as T }));
+  });
+}
+
+/** Sends msg to child and resolves with the first answer carrying key. */
+function ask<T>(child: ChildProcess, msg: Record<string, unknown>, key: string): Promise<T> {
+  return new Promise((resolve) => {
+    const on = (m: Record<string, unknown>) => {
+      if (m[key] === undefined) return;
+      child.off('message', on);
+      resolve(m[key] as T);
+    };
+    child.on('message', on);
+    child.send(msg);
   });
 }
 
@@ -152,20 +132,20 @@ async function legitimateCalls(url: string, key: string, appId: string): Promise
   return { p50: s.p50, p95: s.p95, count: samples.length, refused };
 }
 
-async function duringFlood(url: string, manyAddresses: boolean, rate: number, info: ServerInfo) {
-  const { child } = await start<boolean>('api-keys-flood', { USERZ_BENCH_FLOOD: JSON.stringify({ url, manyAddresses, rate }) }, 'flooding');
+async function duringFlood(flooder: ChildProcess, url: string, manyAddresses: boolean, rate: number, info: ServerInfo) {
+  await ask(flooder, { start: { url, connections: FLOOD_CONNECTIONS, manyAddresses, rate } satisfies FloodStart }, 'flooding');
   // Let the flood reach its steady state before measuring.
-  await new Promise((r) => setTimeout(r, 1000));
+  await new Promise((r) => setTimeout(r, FLOOD_SETTLE_MS));
   const result = await legitimateCalls(url, info.key, info.appId);
-  const statuses = await new Promise<Record<string, number>>((resolve) => {
-    child.on('message', (m: { statuses?: Record<string, number> }) => m.statuses && resolve(m.statuses));
-    child.send({ stop: true });
-  });
+  const statuses = await ask<Record<string, number>>(flooder, { stop: true }, 'statuses');
   return { ...result, statuses };
 }
 
 export default async function (): Promise<void> {
-  const { child: server, ready: info } = await start<ServerInfo>('api-keys-server', {}, 'ready');
+  const [{ child: server, ready: info }, { child: flooder }] = await Promise.all([
+    start<ServerInfo>(fileURLToPath(import.meta.url), 'api-keys-server', 'ready'),
+    start<boolean>(fileURLToPath(new URL('./api-keys-flood.ts', import.meta.url)), 'api-keys-flood', 'floodReady'),
+  ]);
   console.log(
     `legitimate caller: sequential GET /api/v1/apps/:id for ${SECONDS} s per phase; flood: ${FLOOD_CONNECTIONS} connections of forged sk_ keys; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
   );
@@ -181,7 +161,7 @@ export default async function (): Promise<void> {
   for (const rate of FLOOD_RATES) {
     for (const many of [false, true]) {
       const name = `protected, ${rate}/s from ${many ? 'a new address each' : 'one address'}`;
-      const r = await duringFlood(info.protectedUrl, many, rate, info);
+      const r = await duringFlood(flooder, info.protectedUrl, many, rate, info);
       line(name, r);
       ratios.push({ name, ratio: r.p50 / idle.p50, refused: r.refused });
     }
@@ -190,7 +170,7 @@ export default async function (): Promise<void> {
   line('unguarded (before the fix), idle', oldIdle);
   // --quick: a smaller flood for the contrast; at 200/s the scrypt backlog alone outlasts a quick run.
   const oldRate = scale(FLOOD_RATES[0]!, 20);
-  const oldFlood = await duringFlood(info.unprotectedUrl, true, oldRate, info);
+  const oldFlood = await duringFlood(flooder, info.unprotectedUrl, true, oldRate, info);
   line(`unguarded (before the fix), ${oldRate}/s`, oldFlood);
 
   const headline = ratios.filter((r) => r.name.includes(`${FLOOD_RATES[0]}/s`));
@@ -214,5 +194,6 @@ export default async function (): Promise<void> {
     });
   }
   printBench({ name: `api-keys/unguarded-${oldRate}-s`, metric: 'legit_p50_ms', value: oldFlood.p50, baseline: oldIdle.p50 });
+  flooder.kill('SIGTERM');
   server.kill('SIGTERM');
 }
