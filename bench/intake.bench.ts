@@ -7,7 +7,10 @@
  * shape the result. The servers run in a child process so autocannon (the client, in this
  * process) does not share their event loop; on a 2-core machine they still share the CPU.
  * Runs on PGlite, then on Postgres (a schema of its own on the test server, dropped after);
- * USERZ_BENCH_DB=pglite or =postgres runs one.
+ * USERZ_BENCH_DB=pglite or =postgres runs one. One stand-in process (the Discord API and
+ * Slack's response_url) serves both backends.
+ * --quick: 1 s phases after a 1 s warm-up (full: 5 s after 2 s), and PGlite opened from the
+ * tests' migrated template (test/helpers/db.ts) instead of its own initdb; same phases and figures.
  */
 import { fork } from 'node:child_process';
 import { createHmac, createPrivateKey, generateKeyPairSync, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
@@ -24,10 +27,10 @@ import { generateKeyringEntry, KeyringMasterKey, ReplayGuard, Vault } from '../s
 import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/index.js';
 import { updateAppLinks } from '../src/store/apps.js';
 import { createTestOrg, openTestDb } from '../test/helpers/db.js';
-import { printBench, scale } from './bench-line.js';
+import { printBench, quick, scale } from './bench-line.js';
 
 const RATE = 1000; // offered requests per second, per phase
-const SECONDS = scale(5, 2);
+const SECONDS = scale(5, 1);
 const WARMUP_SECONDS = scale(2, 1);
 const CONNECTIONS = 32;
 const SLACK_SECRET = 'bench-slack-signing-secret';
@@ -164,7 +167,7 @@ interface ServerInfo {
 /** Child process: the intake routes on the embedded defaults, and the bare baseline server. */
 async function serve(): Promise<void> {
   const log = pino({ level: 'silent' });
-  const db = process.env.USERZ_BENCH_INTAKE_DB === 'postgres' ? await openTestDb('postgres') : await openPglite();
+  const db = process.env.USERZ_BENCH_INTAKE_DB === 'postgres' ? await openTestDb('postgres') : quick ? await openTestDb('pglite') : await openPglite();
   await migrate(db);
   const cache = createCache({ kind: 'memory' }, 'bench');
   const blobDir = mkdtempSync(join(tmpdir(), 'userz-bench-'));
@@ -269,19 +272,23 @@ type Backend = 'pglite' | 'postgres';
 export default async function (): Promise<void> {
   const wanted = process.env.USERZ_BENCH_DB;
   const backends: Backend[] = wanted === 'pglite' || wanted === 'postgres' ? [wanted] : ['pglite', 'postgres'];
-  for (const backend of backends) {
-    console.log(`\n### intake on ${backend}`);
-    await benchBackend(backend);
+  const standInChild = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: 'intake-stand-in' }, execArgv: process.execArgv });
+  try {
+    const standInUrl = await new Promise<string>((resolve, reject) => {
+      standInChild.once('error', reject);
+      standInChild.on('message', (m: { standIn?: string }) => m.standIn && resolve(m.standIn));
+    });
+    for (const backend of backends) {
+      console.log(`\n### intake on ${backend}`);
+      await benchBackend(backend, standInUrl);
+    }
+  } finally {
+    standInChild.kill('SIGTERM');
   }
 }
 
-async function benchBackend(backend: Backend): Promise<void> {
+async function benchBackend(backend: Backend, standInUrl: string): Promise<void> {
   const autocannon = (await import('autocannon' as string)).default as Autocannon;
-  const standInChild = fork(fileURLToPath(import.meta.url), [], { env: { ...process.env, USERZ_BENCH_ROLE: 'intake-stand-in' }, execArgv: process.execArgv });
-  const standInUrl = await new Promise<string>((resolve, reject) => {
-    standInChild.once('error', reject);
-    standInChild.on('message', (m: { standIn?: string }) => m.standIn && resolve(m.standIn));
-  });
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, USERZ_BENCH_ROLE: 'intake-server', USERZ_BENCH_INTAKE_DB: backend, USERZ_BENCH_STAND_IN: standInUrl },
     execArgv: process.execArgv,
@@ -374,7 +381,6 @@ async function benchBackend(backend: Backend): Promise<void> {
     child.send({ stop: true });
   });
   console.log(`reports stored: ${stored}`);
-  standInChild.kill('SIGTERM');
   const offered = RATE * SECONDS;
   printBench({ name: `intake/${backend}/baseline-hmac`, metric: 'p99_ms', value: baseline.p99 });
   for (const p of phases) {
