@@ -258,6 +258,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       vault: deps.vault,
       log: deps.log,
       followUps: { forgeFor: deps.pipeline.forgeFor, publicUrl: deps.config.publicUrl },
+      botUsername: deps.config.gitlab.botUsername,
     });
     registerWebhookRoutes(api, { db: deps.store.db, vault: deps.vault });
     if (deps.config.stripe) registerStripeWebhookRoute(router, { db: deps.store.db, log: deps.log, webhookSecret: deps.config.stripe.webhookSecret });
@@ -272,6 +273,7 @@ export function userzApp(deps: AppDeps): ApplicationFunction {
       db: deps.store.db,
       log: deps.log,
       followUps: { forgeFor: deps.pipeline.forgeFor, publicUrl: deps.config.publicUrl },
+      appSlug: deps.config.github?.slug,
     });
     // Owns POST /api/github/webhooks: body cap, signature and schema before any app.on handler.
     registerGitHubWebhookRoute(router, { probot: app, log: deps.log });

@@ -26,7 +26,10 @@ export interface Config {
   blobS3?: S3BlobConfig;
   /** Raw keyring text from USERZ_MASTER_KEY; undefined → a local key file in dataDir (embedded default only). */
   masterKeyring?: string;
-  github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; install?: GitHubInstallConfig };
+  /** `slug` (GITHUB_APP_SLUG) on its own: `@<slug>` in a review asks for a follow-up; install links need it with the client. */
+  github?: { appId: string; privateKey: string; webhookSecret: string; baseUrl?: string; slug?: string; install?: GitHubInstallConfig };
+  /** USERZ_GITLAB_BOT_USERNAME: `@<name>` in an MR note asks for a follow-up (unset: only `/userz`). */
+  gitlab: { botUsername?: string };
   slack?: { signingSecret: string; clientId?: string; clientSecret?: string; stateSecret?: string };
   discord?: { applicationId: string; publicKey: string; botToken?: string };
   /** STRIPE_WEBHOOK_SECRET: billing webhooks (billing/stripe.ts). */
@@ -58,7 +61,7 @@ export interface Config {
   };
 }
 
-/** What install links need: set together (GITHUB_APP_SLUG, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET). */
+/** What install links need: set together (GITHUB_APP_SLUG, GITHUB_CLIENT_ID, GITHUB_CLIENT_SECRET; the slug alone only turns on mentions). */
 export interface GitHubInstallConfig {
   slug: string;
   clientId: string;
@@ -130,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blobS3,
     masterKeyring: e.USERZ_MASTER_KEY,
     github,
+    gitlab: { botUsername: e.USERZ_GITLAB_BOT_USERNAME },
     slack,
     discord,
     stripe: e.STRIPE_WEBHOOK_SECRET ? { webhookSecret: e.STRIPE_WEBHOOK_SECRET } : undefined,
@@ -194,7 +198,14 @@ function readGitHub(e: Env, problems: string[]): Config['github'] {
   if (!e.WEBHOOK_SECRET) problems.push('WEBHOOK_SECRET is required when APP_ID is set');
   const install = readGitHubInstall(e, problems);
   if (!e.APP_ID || !e.WEBHOOK_SECRET) return undefined;
-  return { appId: e.APP_ID, privateKey: privateKey.replace(/\\n/g, '\n'), webhookSecret: e.WEBHOOK_SECRET, baseUrl: e.GITHUB_API_URL, install };
+  return {
+    appId: e.APP_ID,
+    privateKey: privateKey.replace(/\\n/g, '\n'),
+    webhookSecret: e.WEBHOOK_SECRET,
+    baseUrl: e.GITHUB_API_URL,
+    slug: e.GITHUB_APP_SLUG,
+    install,
+  };
 }
 
 function readGitHubInstall(e: Env, problems: string[]): GitHubInstallConfig | undefined {
@@ -202,7 +213,8 @@ function readGitHubInstall(e: Env, problems: string[]): GitHubInstallConfig | un
   const missing = Object.entries(parts)
     .filter(([, v]) => !v)
     .map(([k]) => k);
-  if (missing.length === 3) return undefined;
+  // The slug alone is a setting of its own (mentions); the OAuth client is what asks for install links.
+  if (!e.GITHUB_CLIENT_ID && !e.GITHUB_CLIENT_SECRET) return undefined;
   if (missing.length > 0) {
     problems.push(`${missing.join(', ')} required for GitHub install links (set GITHUB_APP_SLUG, GITHUB_CLIENT_ID and GITHUB_CLIENT_SECRET together)`);
     return undefined;

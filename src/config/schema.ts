@@ -90,10 +90,11 @@ export const EnvSchema = z.object({
   WEBHOOK_SECRET: optionalString,
   GITHUB_API_URL: urlString(['http:', 'https:']),
   /**
-   * Install links (an org links its own installation, forge/github/install-link.ts): the
-   * App's slug (github.com/apps/<slug>), its OAuth client id and secret (for the user
-   * authorization GitHub runs during installation), and the key that signs the `state`
-   * (defaults to WEBHOOK_SECRET).
+   * The App's slug (github.com/apps/<slug>): on its own, it turns on `@<slug>` mentions as
+   * follow-up asks (forge/github/followup-events.ts). Install links (an org links its own
+   * installation, forge/github/install-link.ts) need it too, with the App's OAuth client id
+   * and secret (for the user authorization GitHub runs during installation) and the key that
+   * signs the `state` (defaults to WEBHOOK_SECRET).
    */
   GITHUB_APP_SLUG: optionalString.refine((v) => v === undefined || /^[a-z0-9][a-z0-9-]{0,99}$/i.test(v), {
     message: 'must be the GitHub App slug (letters, digits, dashes)',
@@ -101,6 +102,14 @@ export const EnvSchema = z.object({
   GITHUB_CLIENT_ID: optionalString,
   GITHUB_CLIENT_SECRET: optionalString,
   GITHUB_STATE_SECRET: optionalString,
+  /**
+   * GitLab: the name a note mentions (`@<name>`) to ask for a follow-up, as `/userz` does
+   * (forge/gitlab/followup-events.ts). Unset: mentions ask nothing. A GitLab username:
+   * letters, digits, `_`, `-`, `.`; not starting with `-` or `.`, not ending with `.`.
+   */
+  USERZ_GITLAB_BOT_USERNAME: optionalString.refine((v) => v === undefined || /^[a-z0-9_](?:[a-z0-9_.-]{0,253}[a-z0-9_-])?$/i.test(v), {
+    message: 'must be a GitLab username (letters, digits, _, - and .)',
+  }),
 
   /** Console sign-in (better-auth): its signing secret; unset on the embedded default: made once and kept in <dataDir>/auth.secret. */
   USERZ_AUTH_SECRET: optionalString.refine((v) => v === undefined || v.length >= 32, { message: 'must be at least 32 characters' }),

@@ -23,7 +23,16 @@ import { recordReviewState } from './runs.js';
  * this is the workflow around them (which repo's secret, which run, once per delivery). Deliveries are de-duplicated by their ids in the
  * same transaction as the effect.
  */
-export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> }): void {
+export function registerGitHubReviewEvents(
+  app: Probot,
+  deps: {
+    db: Db;
+    log: Logger;
+    followUps?: Omit<FollowUpDeps, 'db' | 'log'>;
+    /** GITHUB_APP_SLUG: `@<slug>` asks for a follow-up like `/userz`; unset, mentions ask nothing. */
+    appSlug?: string;
+  },
+): void {
   app.on('pull_request', async (context) => {
     const result = parsePullRequestEvent(context.payload);
     if (!result) return;
@@ -38,7 +47,7 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
   if (!followUps) return;
   // Follow-ups from review (issue 18): the PR is found in the repository the signed payload names.
   app.on(['pull_request_review.submitted', 'pull_request_review_comment.created'], async (context) => {
-    const ask = parseGitHubFollowUpEvent(context.name, context.payload);
+    const ask = parseGitHubFollowUpEvent(context.name, context.payload, { appSlug: deps.appSlug });
     if (!ask) return;
     const run = await findRunByPullRequest(deps.db, 'github', String(ask.repositoryId), ask.number);
     if (!run?.repoId) return;
@@ -58,22 +67,17 @@ export function registerGitHubReviewEvents(app: Probot, deps: { db: Db; log: Log
   });
 }
 
-/** A `/userz` note on one of our MRs in the project whose secret verified the delivery (issue 18). */
-async function gitLabFollowUp(
-  deps: { db: Db; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> },
-  repoId: string,
-  deliveryId: string,
-  payload: unknown,
-) {
-  const ask = deps.followUps ? parseGitLabFollowUpNote(payload) : null;
+/** A `/userz` note (or one mentioning the bot name) on one of our MRs in the project whose secret verified the delivery (issue 18). */
+async function gitLabFollowUp(deps: GitLabWebhookDeps, repoId: string, deliveryId: string, payload: unknown) {
+  const ask = deps.followUps ? parseGitLabFollowUpNote(payload, { botUsername: deps.botUsername }) : null;
   if (!ask || !deps.followUps) return;
   const run = await findRunByPullRequest(deps.db, 'gitlab', String(ask.projectId), ask.number);
   if (!run || run.repoId !== repoId) return;
   const outcome = await handleFollowUp(
     { ...deps.followUps, db: deps.db, log: deps.log },
-    { forge: 'gitlab', deliveryId, run: { ...run, repoId }, number: ask.number, trigger: 'command', author: ask.author, text: ask.text },
+    { forge: 'gitlab', deliveryId, run: { ...run, repoId }, number: ask.number, trigger: ask.trigger, author: ask.author, text: ask.text },
   );
-  deps.log.info({ runId: run.id, outcome }, 'Follow-up asked on a draft');
+  deps.log.info({ runId: run.id, outcome, trigger: ask.trigger }, 'Follow-up asked on a draft');
 }
 
 /** Merged or closed: the reporters hear it (a notify job, in the transaction that recorded it; once per outcome). */
@@ -90,7 +94,15 @@ async function queueReviewNotice(tx: Queryable, runId: string, outcome: string):
 /** GitLab's payloads for the events Userz reads are small; a bigger body is refused while reading (413). */
 export const GITLAB_WEBHOOK_BODY_LIMIT = 5 * 1024 * 1024;
 
-export function registerGitLabWebhookRoute(router: Router, deps: { db: Db; vault: Vault; log: Logger; followUps?: Omit<FollowUpDeps, 'db' | 'log'> }): void {
+interface GitLabWebhookDeps {
+  db: Db;
+  log: Logger;
+  followUps?: Omit<FollowUpDeps, 'db' | 'log'>;
+  /** USERZ_GITLAB_BOT_USERNAME: `@<name>` in a note asks for a follow-up like `/userz`; unset, mentions ask nothing. */
+  botUsername?: string;
+}
+
+export function registerGitLabWebhookRoute(router: Router, deps: GitLabWebhookDeps & { vault: Vault }): void {
   router.add('POST', '/api/gitlab/webhooks', async (req, res) => {
     if (!req.headers['x-gitlab-token']) throw new UserzError('bad_signature', 'GitLab webhook token does not match');
     const payload = parseJson(await readBody(req, GITLAB_WEBHOOK_BODY_LIMIT));

@@ -30,6 +30,13 @@ describe('GitHub install-link settings', () => {
     expect(loadConfig({ ...APP, ...INSTALL, GITHUB_STATE_SECRET: 'a-separate-state-secret' }).github?.install?.stateSecret).toBe('a-separate-state-secret');
   });
 
+  it('take the slug alone as the mention name, with install links off', () => {
+    const github = loadConfig({ ...APP, GITHUB_APP_SLUG: 'userz-app' }).github;
+    expect([github?.slug, github?.install]).toEqual(['userz-app', undefined]);
+    expect(loadConfig({ ...APP, ...INSTALL }).github?.slug).toBe('userz');
+    expect(loadConfig(APP).github?.slug).toBeUndefined();
+  });
+
   it('name what is missing when only some are set', () => {
     const problems = problemsOf({ ...APP, GITHUB_CLIENT_ID: 'Iv1.abc' });
     expect(problems.join('\n')).toMatch(/GITHUB_APP_SLUG, GITHUB_CLIENT_SECRET required for GitHub install links/);
@@ -38,5 +45,18 @@ describe('GitHub install-link settings', () => {
   it('refuse a slug that is not one and a short state secret', () => {
     expect(problemsOf({ ...APP, ...INSTALL, GITHUB_APP_SLUG: 'a/b' }).join('\n')).toMatch(/GITHUB_APP_SLUG/);
     expect(problemsOf({ ...APP, ...INSTALL, GITHUB_STATE_SECRET: 'short' }).join('\n')).toMatch(/GITHUB_STATE_SECRET must be at least 16/);
+  });
+});
+
+describe('GitLab bot username', () => {
+  it('is read on its own and is off when unset', () => {
+    expect(loadConfig({ USERZ_GITLAB_BOT_USERNAME: 'userz.bot' }).gitlab.botUsername).toBe('userz.bot');
+    expect(loadConfig({}).gitlab.botUsername).toBeUndefined();
+  });
+
+  it('refuses what is no GitLab username', () => {
+    for (const bad of ['@userz', 'user z', '-userz', 'userz.', 'a/b']) {
+      expect([bad, problemsOf({ USERZ_GITLAB_BOT_USERNAME: bad }).join('\n')]).toEqual([bad, expect.stringMatching(/USERZ_GITLAB_BOT_USERNAME/)]);
+    }
   });
 });
