@@ -10,6 +10,8 @@
  * - for reference, the old figure: pool acquire → first exec(`node -e 0`) against runc
  *   cold; no goal, since a fresh Node start is exactly what the pool no longer pays.
  * - teardown (goal ≤ 2 s), and the memory an idle sandbox costs the host, pooled or not.
+ * --quick: 2 measured runs of each after the warm-up run (full: 10), and idle memory over 2
+ * cold sandboxes read after 1 s (full: 4, after 2 s); the same steps and figures.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,9 @@ import { DockerRunscDriver, RUNNER_COMMAND, type Sandbox, type SandboxConfigInpu
 import { printBench, scale } from './bench-line.js';
 import { ms, percentile } from './stats.js';
 
-const RUNS = scale(10, 3);
+const RUNS = scale(10, 2);
+const IDLE_COLD = scale(4, 2);
+const IDLE_SETTLE_MS = scale(2000, 1000);
 const MiB = 1024 * 1024;
 
 interface Sample {
@@ -139,7 +143,7 @@ async function idleMemory(pooled: boolean, count: number): Promise<number[]> {
         sandboxes.push(s);
       }
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS));
     const listed = await driver.config.docker.listContainers({ filters: { label: [`userz.instance=${input.instance}`] } });
     return listed.map((c) => cgroupMemory(c.Id)).filter((n): n is number => n !== undefined);
   } finally {
@@ -207,7 +211,7 @@ export default async function (): Promise<void> {
   );
   console.log('(first turn: small repository streamed in, runner started or handed over, task sent, first model request received)');
 
-  const cold = await idleMemory(false, 4);
+  const cold = await idleMemory(false, IDLE_COLD);
   const pooled = await idleMemory(true, 1);
   const mib = (xs: number[]) => (xs.length ? xs.map((b) => (b / MiB).toFixed(1)).join(', ') + ' MiB' : 'cgroup not readable here');
   console.log(`memory per idle runsc sandbox (cgroup): ${mib(cold)}; per pool member (loader and runner waiting): ${mib(pooled)}`);

@@ -6,6 +6,8 @@
  * connections) and on PGlite. Printed as jobs/s against the intake rate it must keep up
  * with (500 req/s, issue 17), with the batches the benign reports formed. Baseline in the
  * same run: a smaller backlog with 4 at once, the old default.
+ * --quick: backlogs of 300 jobs with a 100-job baseline (full: 2,000 and 200), and PGlite
+ * opened from the tests' migrated template (test/helpers/db.ts) instead of its own initdb.
  */
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -17,13 +19,14 @@ import type { ModelClient, ModelResponse } from '../src/model/index.js';
 import { startWorker, type PipelineDeps, type WorkerOptions } from '../src/pipeline/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../src/security/index.js';
 import { LocalBlobStore, migrate, openPglite, openPostgres, type Db } from '../src/store/index.js';
-import { createTestOrg } from '../test/helpers/db.js';
-import { printBench, scale } from './bench-line.js';
+import { createTestOrg, openTestDb } from '../test/helpers/db.js';
+import { printBench, quick, scale } from './bench-line.js';
 
 const DATABASE_URL = process.env.USERZ_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const INTAKE_RATE = 500;
 const BACKENDS = (process.env.USERZ_BENCH_TRIAGE_BACKENDS ?? 'postgres,pglite').split(',');
-const JOBS = Number(process.env.USERZ_BENCH_TRIAGE_JOBS ?? scale(2000, 500));
+const JOBS = Number(process.env.USERZ_BENCH_TRIAGE_JOBS ?? scale(2000, 300));
+const BASELINE_JOBS = scale(200, 100);
 
 /** Answers like a classifier that takes `ms` per call. */
 function slowBenignClassifier(ms: number): ModelClient {
@@ -101,9 +104,9 @@ async function measure(backend: 'postgres' | 'pglite', db: Db, dir: string): Pro
     return `, ${r!.reports} reports in ${r!.batches} batches`;
   };
 
-  await backlog(db, orgId, app.app.id, 200, 'old');
-  const old = await drain(base, 200, { concurrency: { triage: 4 } });
-  row('baseline: 4 at once, the old default (200 jobs)', old);
+  await backlog(db, orgId, app.app.id, BASELINE_JOBS, 'old');
+  const old = await drain(base, BASELINE_JOBS, { concurrency: { triage: 4 } });
+  row(`baseline: 4 at once, the old default (${BASELINE_JOBS} jobs)`, old);
 
   await backlog(db, orgId, app.app.id, n, 'pre');
   const pre = await drain(base, n, {});
@@ -131,7 +134,7 @@ export default async function (): Promise<void> {
     }
   }
   if (BACKENDS.includes('pglite')) {
-    const lite = await openPglite();
+    const lite = quick ? await openTestDb('pglite') : await openPglite();
     try {
       figures.push(...(await measure('pglite', lite, join(tmpdir(), `userz-bench-${schema}-pglite`))));
     } finally {
