@@ -153,6 +153,8 @@ async function followUpPhase(
   await deps.blobs.put(`runs/${run.id}/followup-${request.ordinal}.jsonl`, Buffer.from(transcriptToJsonl(outcome.transcript)), {
     contentType: 'application/x-ndjson',
   });
+  // Counted as a first run's agent phase is (its ledger rows are written by the metered agent).
+  deps.metrics?.modelUsage({ purpose: 'agent', inputTokens: outcome.usage.inputTokens, outputTokens: outcome.usage.outputTokens, costUsd: outcome.costUsd });
   if (outcome.kind !== 'completed') {
     if (outcome.kind === 'model_error' && outcome.retryable)
       throw new UserzError(outcome.code, 'The model provider failed; the follow-up will be retried', { retryable: true });
