@@ -1,6 +1,6 @@
 /**
  * Follow-ups from review (issue 18): a maintainer asks Userz to continue one of its drafts
- * (a review requesting changes, or `/userz …`). Who asked is checked with the forge (write
+ * (a review requesting changes, `/userz …`, or a mention of the App). Who asked is checked with the forge (write
  * access on GitHub, Developer or above on GitLab), never from a name or a `[bot]` suffix;
  * bots and people without write access are ignored and audited. At most
  * MAX_FOLLOW_UPS per draft are queued; one more is answered with a comment that says why
