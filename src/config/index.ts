@@ -275,9 +275,15 @@ export function describeConfig(config: Config): Array<{ part: string; configured
     {
       part: 'github',
       configured: !!config.github,
-      detail: config.github ? `GitHub App ${config.github.appId}` : 'not configured: set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET',
+      detail: config.github
+        ? `GitHub App ${config.github.appId}, ${config.github.slug ? `@${config.github.slug} mentions ask for follow-ups` : 'no mentions (GITHUB_APP_SLUG unset): /userz asks'}`
+        : 'not configured: set APP_ID, PRIVATE_KEY, WEBHOOK_SECRET',
     },
-    { part: 'gitlab', configured: true, detail: 'per-project tokens (userz repos add-gitlab)' },
+    {
+      part: 'gitlab',
+      configured: true,
+      detail: `per-project tokens (userz repos add-gitlab), ${config.gitlab.botUsername ? `@${config.gitlab.botUsername} mentions ask for follow-ups` : 'no mentions (USERZ_GITLAB_BOT_USERNAME unset): /userz asks'}`,
+    },
     {
       part: 'slack',
       configured: !!config.slack,

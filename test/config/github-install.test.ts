@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { ConfigError, describeConfig, loadConfig } from '../../src/config/index.js';
 
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const APP = { APP_ID: '42', PRIVATE_KEY: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), WEBHOOK_SECRET: 'webhook-secret-0123456789' };
@@ -35,6 +35,14 @@ describe('GitHub install-link settings', () => {
     expect([github?.slug, github?.install]).toEqual(['userz-app', undefined]);
     expect(loadConfig({ ...APP, ...INSTALL }).github?.slug).toBe('userz');
     expect(loadConfig(APP).github?.slug).toBeUndefined();
+  });
+
+  it('say in the boot summary whether mentions ask', () => {
+    const detail = (env: Record<string, string>, part: string) => describeConfig(loadConfig(env)).find((l) => l.part === part)?.detail;
+    expect(detail({ ...APP, GITHUB_APP_SLUG: 'userz-app' }, 'github')).toContain('@userz-app mentions ask for follow-ups');
+    expect(detail(APP, 'github')).toContain('no mentions (GITHUB_APP_SLUG unset)');
+    expect(detail({ USERZ_GITLAB_BOT_USERNAME: 'userz-bot' }, 'gitlab')).toContain('@userz-bot mentions ask for follow-ups');
+    expect(detail({}, 'gitlab')).toContain('no mentions (USERZ_GITLAB_BOT_USERNAME unset)');
   });
 
   it('name what is missing when only some are set', () => {
