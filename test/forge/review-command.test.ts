@@ -3,8 +3,7 @@
  * mention of the App (`@<slug>` on GitHub, `@<bot username>` on GitLab) anywhere.
  */
 import fc from 'fast-check';
-import { parseGitHubFollowUpEvent } from '../../src/forge/index.js';
-import { parseGitLabFollowUpNote } from '../../src/forge/gitlab/followup-events.js';
+import { parseGitHubFollowUpEvent, parseGitLabFollowUpNote } from '../../src/forge/index.js';
 import { mentionText, userzCommand } from '../../src/forge/review-command.js';
 import { githubExample } from '../helpers/github.js';
 
