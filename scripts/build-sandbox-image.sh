@@ -124,7 +124,7 @@ cp -R "$npm_dir" "$work/context/npm"
 esbuild="$root/node_modules/.bin/esbuild"
 [ -x "$esbuild" ] || esbuild="npx esbuild"
 # The banner gives the ESM bundle a `require` for CommonJS dependencies that load builtins.
-$esbuild "$runner_entry" --bundle --platform=node --target=node18 --format=esm \
+$esbuild "$runner_entry" --bundle --platform=node --target=node20 --format=esm \
   --banner:js="import { createRequire as __userzCreateRequire } from 'node:module'; const require = __userzCreateRequire(import.meta.url);" \
   --log-level=warning --outfile="$work/context/runner.mjs"
 

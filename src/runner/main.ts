@@ -1,6 +1,6 @@
 /**
  * Entry of the runner inside the sandbox: `node runner.mjs [workspace]` (default /work).
- * Bundled into one file by esbuild (node builtins and zod only), run by Node 18 as uid 1000.
+ * Bundled into one file by esbuild (node builtins and zod only), run by the image's Node 20 as uid 1000.
  * stdout carries protocol lines only: nothing in the runner writes anything else to it.
  */
 import { runAgentLoop } from './loop.js';

@@ -30,14 +30,11 @@ export const EGRESS_SOCKET_NAME = 'proxy.sock';
 
 /**
  * Everything the sandbox's processes see in their environment. Fixed values only: the host
- * environment (forge tokens, AI keys, USERZ_*) is never forwarded.
+ * environment (forge tokens, AI keys, USERZ_*) is never forwarded. No NODE_ENV: a
+ * repository's `setup` such as `npm ci` must install its devDependencies, or the `check`
+ * it sets up (`npm test` with jest, say) cannot run.
  */
-export const SANDBOX_ENV: readonly string[] = [
-  'HOME=/tmp',
-  'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  'LANG=C.UTF-8',
-  'NODE_ENV=production',
-];
+export const SANDBOX_ENV: readonly string[] = ['HOME=/tmp', 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'LANG=C.UTF-8'];
 
 /**
  * `userz-<sandbox id>` at creation; a pooled sandbox is renamed when a run takes it,

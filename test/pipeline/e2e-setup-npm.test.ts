@@ -114,9 +114,11 @@ const policyText = () =>
     '\n',
   );
 
+// tiny-dep is a devDependency, as a test runner would be: setup's `npm ci` must install
+// devDependencies (the sandbox sets no NODE_ENV=production) or the check cannot run.
 function fixtureFiles(): Record<string, string> {
   return {
-    'package.json': JSON.stringify({ name: 'shop', version: '1.0.0', type: 'module', dependencies: { 'tiny-dep': '1.0.0' } }, null, 2) + '\n',
+    'package.json': JSON.stringify({ name: 'shop', version: '1.0.0', type: 'module', devDependencies: { 'tiny-dep': '1.0.0' } }, null, 2) + '\n',
     'package-lock.json':
       JSON.stringify(
         {
@@ -125,8 +127,8 @@ function fixtureFiles(): Record<string, string> {
           lockfileVersion: 3,
           requires: true,
           packages: {
-            '': { name: 'shop', version: '1.0.0', dependencies: { 'tiny-dep': '1.0.0' } },
-            'node_modules/tiny-dep': { version: '1.0.0', resolved: tarballUrl(), integrity: integrity() },
+            '': { name: 'shop', version: '1.0.0', devDependencies: { 'tiny-dep': '1.0.0' } },
+            'node_modules/tiny-dep': { version: '1.0.0', resolved: tarballUrl(), integrity: integrity(), dev: true },
           },
         },
         null,

@@ -122,7 +122,7 @@ describe('credentials', () => {
     expect(await proc.wait()).toBe(0);
     const env = Buffer.concat(chunks).toString();
     expect(env).not.toContain(MARKER);
-    expect(Object.keys(JSON.parse(env) as object).sort()).toEqual(['HOME', 'HOSTNAME', 'LANG', 'NODE_ENV', 'PATH']);
+    expect(Object.keys(JSON.parse(env) as object).sort()).toEqual(['HOME', 'HOSTNAME', 'LANG', 'PATH']);
   }, 90_000);
 });
 
