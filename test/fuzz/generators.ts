@@ -95,6 +95,10 @@ function applyMutation(root: unknown, m: Mutation): unknown {
     else break;
   }
   const define = (k: string, v: unknown) => Object.defineProperty(node, k, { value: v, enumerable: true, writable: true, configurable: true });
+  // A fresh copy each time: fc.constantFrom hands every sample the same instances, and a
+  // later mutation inside one would reach every earlier case that holds it (even making a
+  // cycle that JSON.stringify cannot write).
+  m = { ...m, value: isContainer(m.value) ? structuredClone(m.value) : m.value };
   if (m.op === 'delete' && key) delete node[key];
   else if (m.op === 'proto') define('__proto__', isContainer(m.value) ? m.value : { polluted: m.value });
   else if (m.op === 'constructor') define('constructor', { prototype: { polluted: true } });

@@ -21,6 +21,15 @@ const fixtures = join(import.meta.dirname, '..', 'fixtures', 'fuzz');
 console.log(`fuzz: db=${db} seed=${seed} runs=${runs} (reproduce with FUZZ_SEED=${seed})`);
 const target = await openFuzzTarget(db);
 let failed = false;
+// The target installs the server's process-level guard, which logs an uncaught error instead
+// of crashing; without this a campaign that throws would end silently with status 0.
+let finished = false;
+process.on('exit', () => {
+  if (!finished) {
+    console.log('fuzz: FAILED (the campaign stopped before it finished; see the error above or the server log)');
+    process.exitCode = 1;
+  }
+});
 try {
   for (const endpoint of only ? [only] : ENDPOINTS) {
     const score = await fuzzEndpoint(target, endpoint, { seed, runs, concurrency: 8 });
@@ -34,9 +43,13 @@ try {
   const writes = await countPartialWrites(target);
   console.log(`store: reports=${writes.reports} partial_writes=${writes.partial}`);
   if (writes.partial) failed = true;
+} catch (e) {
+  console.log(`fuzz: the campaign threw: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+  failed = true;
 } finally {
   await target.close();
 }
+finished = true;
 console.log(failed ? 'fuzz: FAILED' : 'fuzz: ok');
 
 /** Distinct error lines the server logged (level ≥ 50), to say why a 5xx happened. */
