@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
+import nock from 'nock';
 
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as Array<{ name: string; examples: Array<Record<string, unknown>> }>;
@@ -27,4 +28,26 @@ export async function sendGitHubWebhook(url: string, event: string, payload: unk
     },
     body,
   });
+}
+
+/**
+ * What a follow-up's permission check asks GitHub (nock, strict): a run-scoped token for
+ * installation 99 minted for the one repository, the commenter's permission, then the
+ * token's revocation.
+ */
+export function expectCollaboratorPermission(
+  opts: { api: string; token: string; repoId: number; repo: string },
+  login: string,
+  id: number,
+  answer: { permission: string; role_name: string },
+): void {
+  const permissions = { contents: 'write', pull_requests: 'write', metadata: 'read' };
+  nock(opts.api)
+    .post('/app/installations/99/access_tokens', { repository_ids: [opts.repoId], permissions })
+    .reply(201, { token: opts.token, expires_at: new Date(Date.now() + 3600_000).toISOString(), permissions, repositories: [{ id: opts.repoId }] });
+  nock(opts.api, { reqheaders: { authorization: `token ${opts.token}` } })
+    .get(`/repos/${opts.repo}/collaborators/${login}/permission`)
+    .reply(200, { ...answer, user: { login, id } })
+    .delete('/installation/token')
+    .reply(204);
 }

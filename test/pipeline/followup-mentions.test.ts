@@ -14,7 +14,7 @@ import { insertRun, transitionRun } from '../../src/pipeline/index.js';
 import { listAudit, listFollowUpRequests, newId, upsertRepo, type Db, type UpsertRepo } from '../../src/store/index.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../helpers/app.js';
 import { createTestOrg } from '../helpers/db.js';
-import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
+import { expectCollaboratorPermission, githubExample, sendGitHubWebhook } from '../helpers/github.js';
 
 const API = 'https://api.github.com';
 const TOKEN = 'ghs_mentionRunScopedToken00000000000000';
@@ -64,21 +64,8 @@ function reviewComment(pr: number, body: string, sender: { login: string; id: nu
 const MAINT = { login: 'maint', id: 1001, type: 'User' };
 
 /** The run-scoped token (minted and revoked around the check) and GitHub's permission answer. */
-function expectPermission(login: string, id: number, answer: { permission: string; role_name: string }) {
-  nock(API)
-    .post('/app/installations/99/access_tokens', { repository_ids: [REPO_ID], permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' } })
-    .reply(201, {
-      token: TOKEN,
-      expires_at: new Date(Date.now() + 3600_000).toISOString(),
-      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
-      repositories: [{ id: REPO_ID }],
-    });
-  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
-    .get(`/repos/acme/app/collaborators/${login}/permission`)
-    .reply(200, { ...answer, user: { login, id } })
-    .delete('/installation/token')
-    .reply(204);
-}
+const expectPermission = (login: string, id: number, answer: { permission: string; role_name: string }) =>
+  expectCollaboratorPermission({ api: API, token: TOKEN, repoId: REPO_ID, repo: 'acme/app' }, login, id, answer);
 
 const send = (app: TestApp, payload: unknown) =>
   sendGitHubWebhook(app.url, 'pull_request_review_comment', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });

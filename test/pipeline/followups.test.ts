@@ -12,7 +12,7 @@ import { insertRun, transitionRun } from '../../src/pipeline/index.js';
 import { listAudit, listFollowUpRequests, newId, upsertRepo, type Db } from '../../src/store/index.js';
 import { startTestApp, TEST_WEBHOOK_SECRET, type TestApp } from '../helpers/app.js';
 import { createTestOrg } from '../helpers/db.js';
-import { githubExample, sendGitHubWebhook } from '../helpers/github.js';
+import { expectCollaboratorPermission, githubExample, sendGitHubWebhook } from '../helpers/github.js';
 
 const API = 'https://api.github.com';
 const TOKEN = 'ghs_followUpRunScopedToken0000000000000';
@@ -50,21 +50,8 @@ function review(sender: { login: string; id: number; type: string }, body = 'Ple
 }
 
 /** The run-scoped token (minted and revoked around the check) and GitHub's permission answer. */
-function expectPermission(login: string, id: number, answer: { permission: string; role_name: string }) {
-  nock(API)
-    .post('/app/installations/99/access_tokens', { repository_ids: [REPO_ID], permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' } })
-    .reply(201, {
-      token: TOKEN,
-      expires_at: new Date(Date.now() + 3600_000).toISOString(),
-      permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
-      repositories: [{ id: REPO_ID }],
-    });
-  nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
-    .get(`/repos/acme/app/collaborators/${login}/permission`)
-    .reply(200, { ...answer, user: { login, id } })
-    .delete('/installation/token')
-    .reply(204);
-}
+const expectPermission = (login: string, id: number, answer: { permission: string; role_name: string }) =>
+  expectCollaboratorPermission({ api: API, token: TOKEN, repoId: REPO_ID, repo: 'acme/app' }, login, id, answer);
 
 const send = (app: TestApp, payload: unknown) =>
   sendGitHubWebhook(app.url, 'pull_request_review', payload, { secret: TEST_WEBHOOK_SECRET, deliveryId: randomUUID() });
