@@ -1,27 +1,28 @@
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
 import { UserzError } from '../../errors.js';
 import { registerPool } from './auth-pool.js';
 import type { Db, Queryable, Row } from './interface.js';
+import { startPgliteThread } from './pglite-thread.js';
 
 export interface PgliteOptions {
   /** Start from a `dumpDataDir()` tarball instead of running initdb (tests use a migrated template). */
   loadDataDir?: Blob;
 }
 
-/**
- * PGlite in a local directory: the embedded default. It admits one process at a time, so
- * the CLI talks to a running server instead of opening the directory itself
- * (src/cli/remote.ts). `dir: undefined` keeps everything in memory (tests).
- */
 /** The embedded Db, plus a dump of its data directory (what `PgliteOptions.loadDataDir` takes). */
 export type PgliteDb = Db & { dumpDataDir(): Promise<Blob> };
 
+/**
+ * PGlite in a local directory: the embedded default. It admits one process at a time, so
+ * the CLI talks to a running server instead of opening the directory itself
+ * (src/cli/remote.ts). `dir: undefined` keeps everything in memory (tests). PGlite runs in
+ * a worker thread (pglite-thread.ts), off the thread that serves requests.
+ */
 export async function openPglite(dir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
   if (dir) mkdirSync(dir, { recursive: true });
-  let pg: PGlite;
+  let pg: Awaited<ReturnType<typeof startPgliteThread>>;
   try {
-    pg = dir ? await PGlite.create(dir, options) : await PGlite.create(options);
+    pg = await startPgliteThread(dir, options);
   } catch (e) {
     throw new UserzError(
       'db_unreachable',
@@ -37,45 +38,33 @@ export async function openPglite(dir?: string, options: PgliteOptions = {}): Pro
     tail = next.catch(() => undefined);
     return next;
   };
+  const rows = async <T extends Row>(sql: string, params?: unknown[]) => (await pg.query(sql, params)).rows as T[];
 
   const db: PgliteDb = {
     kind: 'pglite',
-    dumpDataDir: () => serialize(() => pg.dumpDataDir('none')),
-    query<T extends Row>(sql: string, params?: unknown[]) {
-      return serialize(async () => (await pg.query<T>(sql, params as unknown[] | undefined)).rows);
-    },
+    dumpDataDir: () => serialize(() => pg.dumpDataDir()),
+    query: (sql, params) => serialize(() => rows(sql, params)),
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return serialize(() =>
-        pg.transaction(async (t) => {
-          const tx: Queryable = {
-            async query<R extends Row>(sql: string, params?: unknown[]) {
-              return (await t.query<R>(sql, params as unknown[] | undefined)).rows;
-            },
-          };
-          return fn(tx);
-        }),
-      );
-    },
-    exec(sql: string) {
+      // The transaction holds the chain from BEGIN to COMMIT, so its statements are the only ones in it.
       return serialize(async () => {
-        await pg.exec(sql);
+        await pg.exec('BEGIN');
+        try {
+          const result = await fn({ query: rows });
+          await pg.exec('COMMIT');
+          return result;
+        } catch (e) {
+          await pg.exec('ROLLBACK').catch(() => undefined);
+          throw e;
+        }
       });
     },
-    ping() {
-      return serialize(async () => {
-        await pg.query('SELECT 1');
-      });
-    },
+    exec: (sql) => serialize(() => pg.exec(sql)),
+    ping: () => serialize(() => pg.exec('SELECT 1')),
     async close() {
       await tail;
       await pg.close();
     },
   };
-  registerPool(db, (sql, params) =>
-    serialize(async () => {
-      const r = await pg.query(sql, params as unknown[] | undefined);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
-    }),
-  );
+  registerPool(db, (sql, params) => serialize(() => pg.query(sql, params as unknown[] | undefined)));
   return db;
 }
