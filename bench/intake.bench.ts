@@ -291,7 +291,8 @@ async function benchBackend(backend: Backend, standInUrl: string): Promise<void>
   const autocannon = (await import('autocannon' as string)).default as Autocannon;
   const child = fork(fileURLToPath(import.meta.url), [], {
     env: { ...process.env, USERZ_BENCH_ROLE: 'intake-server', USERZ_BENCH_INTAKE_DB: backend, USERZ_BENCH_STAND_IN: standInUrl },
-    execArgv: process.execArgv,
+    // USERZ_BENCH_PROFILE=<dir>: the server writes a V8 CPU profile there (one per thread) when it exits.
+    execArgv: [...process.execArgv, ...(process.env.USERZ_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.USERZ_BENCH_PROFILE}`] : [])],
   });
   const info = await new Promise<ServerInfo>((resolve, reject) => {
     child.once('error', reject);
@@ -380,6 +381,7 @@ async function benchBackend(backend: Backend, standInUrl: string): Promise<void>
     child.on('message', (m: { reports?: number }) => m.reports !== undefined && resolve(m.reports));
     child.send({ stop: true });
   });
+  if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve)); // a profile is written on exit
   console.log(`reports stored: ${stored}`);
   const offered = RATE * SECONDS;
   printBench({ name: `intake/${backend}/baseline-hmac`, metric: 'p99_ms', value: baseline.p99 });
