@@ -63,7 +63,7 @@ export interface DraftDelivery {
 }
 
 export interface RepositoryArchive {
-  /** The default branch head the archive was taken from. */
+  /** The commit the archive was taken from: the default branch head, or the commit asked for. */
   baseCommit: string;
   /**
    * Uncompressed tar, every entry under the forge's one top folder (load it with one leading
@@ -87,8 +87,11 @@ export interface BranchHead {
 }
 
 export interface ForgeSession {
-  /** The default branch head's tree, or `branch`'s head (a follow-up continues its draft's branch). */
-  fetchArchive(branch?: string): Promise<RepositoryArchive>;
+  /**
+   * The default branch head's tree, or exactly `at.commit`'s (a follow-up continues the
+   * branch head it read with branchHead, so the branch moving in between changes nothing).
+   */
+  fetchArchive(at?: { commit: string }): Promise<RepositoryArchive>;
   /** File content at `ref`, or null when the file does not exist. */
   readFile(path: string, ref: string): Promise<string | null>;
   deliverDraft(input: DeliveryInput): Promise<DraftDelivery>;

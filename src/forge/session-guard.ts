@@ -12,9 +12,9 @@ export function guardSession(ops: Omit<ForgeSession, 'close'>, release: () => Pr
     if (closed) throw new UserzError('forge_session_closed', 'The forge session is closed');
   };
   return {
-    async fetchArchive(branch?: string) {
+    async fetchArchive(at?: { commit: string }) {
       open();
-      return ops.fetchArchive(branch);
+      return ops.fetchArchive(at);
     },
     async readFile(path: string, ref: string) {
       open();

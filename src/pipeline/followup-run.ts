@@ -117,6 +117,7 @@ async function followUpPhase(
     });
     return { outcome: 'pushed', commitSha: head.sha };
   }
+  if (!head) throw new UserzError('forge_not_found', "The draft's branch no longer exists");
   const driver = deps.sandbox;
   if (!driver) throw new UserzError('sandbox_disabled', 'The sandbox is turned off (USERZ_SANDBOX=off)');
   // The run's hold again, as a first run takes it: under the org's budget lock and its monthly caps.
@@ -126,8 +127,9 @@ async function followUpPhase(
     return { outcome: 'failed', reason: 'budget_exhausted' };
   }
   deps = await withRunModel(deps, run); // the org's agent, metered, and the budget left under the hold
-  // The draft branch's head: the agent continues its own change, and the new commit's parent is this head.
-  const archive = await session.fetchArchive(branch);
+  // The head read above, by its id: the agent continues its own change, the new commit's parent is this head,
+  // and a push to the branch since then is refused by pushCommit rather than built on unseen.
+  const archive = await session.fetchArchive({ commit: head.sha });
   const task = await followUpTask(deps, run, request);
   const sandbox = await driver.acquire(run.id);
   const stage = await (async () => {

@@ -145,10 +145,9 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
       .patch(`${REPO}/issues/comments/555`, (b: { body: string }) => comments.push({ method: 'PATCH', body: b.body }) > 0)
       .times(2)
       .reply(200, { id: 555 });
-    // Read twice: for a commit of this follow-up already there (the first run's carries no follow-up trailer), then for the archive.
+    // Read once: for a commit of this follow-up already there (the first run's carries no follow-up trailer); the archive is of that head, by its id.
     gh()
       .get((p) => p === `${REPO}/branches/${encodeURIComponent(branch)}` || p === `${REPO}/branches/${branch}`)
-      .times(2)
       .reply(200, { name: branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${draft.id}` } } })
       .get(`${REPO}/tarball/${HEAD}`)
       .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${HEAD}` })
@@ -257,7 +256,6 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
     // The head is follow-up 1's commit: its trailer names another ordinal, so this one runs.
     gh()
       .get((p) => p === `${REPO}/branches/${encodeURIComponent(branch)}` || p === `${REPO}/branches/${branch}`)
-      .times(2)
       .reply(200, { name: branch, commit: { sha: head, commit: { message: `Follow-up 1\n\nUserz-Run: ${draft.id}\nUserz-Follow-Up: 1` } } })
       .get(`${REPO}/tarball/${head}`)
       .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${head}` })

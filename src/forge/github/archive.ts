@@ -4,11 +4,14 @@ import type { BranchHead, RepositoryArchive } from '../interface.js';
 import { repoApi, type RepoPath } from './commit.js';
 import type { GitHubHttp } from './http.js';
 
-/** The default branch head, then the tarball of exactly that commit (so archive and base agree). */
-export async function fetchGitHubArchive(http: GitHubHttp, repo: RepoPath, branch: string): Promise<RepositoryArchive> {
-  const head = await http.request<{ commit: { sha: string } }>('read default branch', `${repoApi(repo)}/branches/${encodeURIComponent(branch)}`);
-  const gzipped = await http.stream('download archive', `${repoApi(repo)}/tarball/${head.commit.sha}`);
-  return { baseCommit: head.commit.sha, tar: normalizeArchive(gzipped) };
+/** The tarball of exactly one commit: the one given, or the branch's head read first (so archive and base agree). */
+export async function fetchGitHubArchive(http: GitHubHttp, repo: RepoPath, at: { branch: string } | { commit: string }): Promise<RepositoryArchive> {
+  const commit =
+    'commit' in at
+      ? at.commit
+      : (await http.request<{ commit: { sha: string } }>('read default branch', `${repoApi(repo)}/branches/${encodeURIComponent(at.branch)}`)).commit.sha;
+  const gzipped = await http.stream('download archive', `${repoApi(repo)}/tarball/${encodeURIComponent(commit)}`);
+  return { baseCommit: commit, tar: normalizeArchive(gzipped) };
 }
 
 /** A file's text at `ref`; null when there is no such file (or it is a folder). */

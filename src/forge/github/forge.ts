@@ -64,7 +64,7 @@ export function createGitHubForge(repo: RepoRecord, deps: GitHubForgeDeps): Forg
       const { repositoryId, path, retry, token, http } = await repoAccess(repo, deps);
       return guardSession(
         {
-          fetchArchive: (branch?: string) => fetchGitHubArchive(http, path, branch ?? repo.defaultBranch),
+          fetchArchive: (at?: { commit: string }) => fetchGitHubArchive(http, path, at ?? { branch: repo.defaultBranch }),
           pushCommit: (input) => pushGitHubCommit(http, path, input),
           branchHead: (branch: string) => readGitHubBranchHead(http, path, branch),
           readFile: (file: string, ref: string) => readGitHubFile(http, path, file, ref),

@@ -20,9 +20,9 @@ export async function branchHeadCommit(api: GitLabApi, projectId: number, branch
   return { sha: field(commit, 'id', isString), message };
 }
 
-/** The default branch head, then the archive of exactly that commit. */
-export async function fetchGitLabArchive(api: GitLabApi, projectId: number, branch: string): Promise<RepositoryArchive> {
-  const baseCommit = await branchHead(api, projectId, branch);
+/** The archive of exactly one commit: the one given, or the branch's head read first. */
+export async function fetchGitLabArchive(api: GitLabApi, projectId: number, at: { branch: string } | { commit: string }): Promise<RepositoryArchive> {
+  const baseCommit = 'commit' in at ? at.commit : await branchHead(api, projectId, at.branch);
   if (!baseCommit) throw new UserzError('forge_not_found', 'The default branch does not exist on GitLab');
   const body = (await api.Repositories.showArchive(projectId, { fileType: 'tar.gz', sha: baseCommit, asStream: true })) as unknown;
   return { baseCommit, tar: normalizeArchive(Readable.fromWeb(body as ReadableStream<Uint8Array>)) };

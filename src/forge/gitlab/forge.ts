@@ -28,7 +28,7 @@ export function createGitLabForge(repo: RepoRecord, deps: GitLabForgeDeps): Forg
       const api = createGitLabApi({ baseUrl: repo.baseUrl, token: await deps.resolveToken(repo), retry: deps.retry });
       // A project token is long-lived and owned by the customer: closing only drops our use of it.
       return guardSession({
-        fetchArchive: (branch?: string) => fetchGitLabArchive(api, projectId, branch ?? repo.defaultBranch),
+        fetchArchive: (at?: { commit: string }) => fetchGitLabArchive(api, projectId, at ?? { branch: repo.defaultBranch }),
         pushCommit: (input) => pushGitLabCommit(api, projectId, input),
         branchHead: (branch: string) => branchHeadCommit(api, projectId, branch),
         readFile: (path: string, ref: string) => readGitLabFile(api, projectId, path, ref),

@@ -122,6 +122,26 @@ describe('GitHub forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('streams the archive of exactly the commit asked for, without reading any branch', async () => {
+    expectMintAndRevoke();
+    const head = 'c'.repeat(40);
+    const gz = await makeTarGz([{ name: 'acme-app-cccc/README.md', content: 'head\n' }]);
+    // No branches mock: a read of the branch (which may have moved) would fail the test.
+    nock(API, { reqheaders: { authorization: `token ${TOKEN}` } })
+      .get(`${REPO}/tarball/${head}`)
+      .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${head}` });
+    nock('https://codeload.github.com', { badheaders: ['authorization'] })
+      .get(`/acme/app/legacy.tar.gz/${head}`)
+      .reply(200, gz, { 'content-type': 'application/x-gzip' });
+
+    const session = await forgeFor().openSession();
+    const archive = await session.fetchArchive({ commit: head });
+    expect(archive.baseCommit).toBe(head);
+    expect(Object.fromEntries(await readTar(archive.tar))).toEqual({ 'acme-app-cccc/README.md': 'head\n' });
+    await session.close();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('reads a branch head with its commit message, and null for a branch that does not exist', async () => {
     expectMintAndRevoke();
     const message = 'Follow-up 1 from review (run_1)\n\nDone.\n\nUserz-Run: run_1\nUserz-Follow-Up: 1';

@@ -84,6 +84,19 @@ describe('GitLab forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it('streams the archive of exactly the commit asked for, without reading any branch', async () => {
+    const head = 'c'.repeat(40);
+    const gz = await makeTarGz([{ name: 'app-cccc-cccc/README.md', content: 'head\n' }]);
+    // No branches mock: a read of the branch (which may have moved) would fail the test.
+    gitlab().get(`${P}/repository/archive.tar.gz`).query({ sha: head }).reply(200, gz, { 'content-type': 'application/octet-stream' });
+    const session = await forgeFor().openSession();
+    const archive = await session.fetchArchive({ commit: head });
+    expect(archive.baseCommit).toBe(head);
+    expect(Object.fromEntries(await readTar(archive.tar))).toEqual({ 'app-cccc-cccc/README.md': 'head\n' });
+    await session.close();
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('reads the repository policy file, and null when it does not exist', async () => {
     gitlab()
       .get(`${P}/repository/files/.userz.yml`)
