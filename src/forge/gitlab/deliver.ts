@@ -9,7 +9,7 @@ import { FILE_MODE, type ChangeSetEntry } from '../../guardrail/index.js';
 import { branchForRun } from '../branch.js';
 import { isForgeCode } from '../errors.js';
 import type { BranchCommitInput, DeliveryInput, DraftDelivery } from '../interface.js';
-import { renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
+import { commitTrailers, renderCommitMessage, renderPrBody, renderPrTitle } from '../pr-body.js';
 import { branchHead } from './archive.js';
 import type { GitLabApi } from './client.js';
 import { field, isNumber, isString, type Json } from './project.js';
@@ -49,8 +49,6 @@ export function commitActions(entries: ChangeSetEntry[]): CommitAction[] {
   });
 }
 
-const trailer = (runId: string): string => `Userz-Run: ${runId}`;
-
 async function findMergeRequest(api: GitLabApi, projectId: number, branch: string): Promise<Json | null> {
   const found = (await api.MergeRequests.all({ projectId, sourceBranch: branch, state: 'all', perPage: 5, maxPages: 1 } as never)) as unknown as Json[];
   return found[0] ?? null;
@@ -63,7 +61,7 @@ async function branchIsOurs(api: GitLabApi, projectId: number, branch: string, r
   const commit = (await api.Commits.show(projectId, tip)) as unknown as Json;
   const parents = commit.parent_ids;
   const message = typeof commit.message === 'string' ? commit.message : '';
-  const ours = Array.isArray(parents) && parents.length === 1 && parents[0] === baseCommit && message.includes(trailer(runId));
+  const ours = Array.isArray(parents) && parents.length === 1 && parents[0] === baseCommit && commitTrailers(message).runId === runId;
   if (!ours) throw new UserzError('forge_conflict', 'The run branch already exists with different content', { details: { branch } });
   return true;
 }

@@ -169,6 +169,22 @@ describe('GitLab forge session', () => {
     expect(nock.pendingMocks()).toEqual([]);
   });
 
+  it.each([
+    ['quotes our trailer in its body', 'Revert\n\nThis undoes "Userz-Run: run_1" by hand.\n\nSigned-off-by: someone'],
+    ["is another run's (run_10 is not run_1)", 'Fix\n\nUserz-Run: run_10'],
+  ])('refuses a run branch whose tip only %s (forge_conflict)', async (_why, message) => {
+    noMergeRequest();
+    gitlab()
+      .get(`${P}/repository/branches/${BRANCH}`)
+      .reply(200, { commit: { id: 'e'.repeat(40) } }, json);
+    gitlab()
+      .get(`${P}/repository/commits/${'e'.repeat(40)}`)
+      .reply(200, { id: 'e'.repeat(40), parent_ids: [BASE], message }, json);
+    const session = await forgeFor().openSession();
+    await expect(session.deliverDraft(deliveryInput())).rejects.toMatchObject({ code: 'forge_conflict', retryable: false });
+    expect(nock.pendingMocks()).toEqual([]);
+  });
+
   it('treats 409 on MR creation as the earlier attempt landing', async () => {
     noMergeRequest();
     gitlab()
