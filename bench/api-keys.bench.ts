@@ -23,6 +23,7 @@ import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/i
 import { ms, summarize } from './stats.js';
 import { createTestOrg, openTestDb } from '../test/helpers/db.js';
 import { printBench, quick, scale } from './bench-line.js';
+import { askChild } from './child-ask.js';
 import type { FloodStart } from './api-keys-flood.js';
 
 /** --quick: 1 s phases after a 0.5 s settle (full: 5 s after 1 s), the same phases and figures. */
@@ -96,18 +97,6 @@ function start<T>(file: string, role: string, readyKey: string): Promise<{ child
 }
 
 /** Sends msg to child and resolves with the first answer carrying key. */
-function ask<T>(child: ChildProcess, msg: Record<string, unknown>, key: string): Promise<T> {
-  return new Promise((resolve) => {
-    const on = (m: Record<string, unknown>) => {
-      if (m[key] === undefined) return;
-      child.off('message', on);
-      resolve(m[key] as T);
-    };
-    child.on('message', on);
-    child.send(msg);
-  });
-}
-
 /** The legitimate caller: sequential GETs with the real key for SECONDS; every answer must be its 404 (key accepted). */
 async function legitimateCalls(url: string, key: string, appId: string): Promise<{ p50: number; p95: number; count: number; refused: number }> {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -133,11 +122,11 @@ async function legitimateCalls(url: string, key: string, appId: string): Promise
 }
 
 async function duringFlood(flooder: ChildProcess, url: string, manyAddresses: boolean, rate: number, info: ServerInfo) {
-  await ask(flooder, { start: { url, connections: FLOOD_CONNECTIONS, manyAddresses, rate } satisfies FloodStart }, 'flooding');
+  await askChild(flooder, { start: { url, connections: FLOOD_CONNECTIONS, manyAddresses, rate } satisfies FloodStart }, 'flooding');
   // Let the flood reach its steady state before measuring.
   await new Promise((r) => setTimeout(r, FLOOD_SETTLE_MS));
   const result = await legitimateCalls(url, info.key, info.appId);
-  const statuses = await ask<Record<string, number>>(flooder, { stop: true }, 'statuses');
+  const statuses = await askChild<Record<string, number>>(flooder, { stop: true }, 'statuses');
   return { ...result, statuses };
 }
 

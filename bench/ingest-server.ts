@@ -21,6 +21,7 @@ import { createApp, registerIntakeRoutes } from '../src/intake/index.js';
 import { generateKeyringEntry, KeyringMasterKey, Vault } from '../src/security/index.js';
 import { createCache, LocalBlobStore, migrate, openPostgres } from '../src/store/index.js';
 import { createTestOrg } from '../test/helpers/db.js';
+import { askChild } from './child-ask.js';
 
 const DATABASE_URL = process.env.USERZ_BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const ORIGIN = 'https://shop.example';
@@ -146,16 +147,6 @@ export async function startIngestServer(): Promise<IngestServer> {
     env: { ...process.env, USERZ_BENCH_ROLE: 'ingest-server' },
     execArgv: [...process.execArgv, '--expose-gc'],
   });
-  const ask = <T>(msg: Record<string, boolean>, key: string) =>
-    new Promise<T>((resolve) => {
-      const on = (m: Record<string, unknown>) => {
-        if (m[key] === undefined) return;
-        child.off('message', on);
-        resolve(m[key] as T);
-      };
-      child.on('message', on);
-      child.send(msg);
-    });
   const info = await new Promise<{ url: string; publicKey: string }>((resolve) =>
     child.on('message', (m: { ready?: { url: string; publicKey: string } }) => m.ready && resolve(m.ready)),
   );
@@ -172,8 +163,8 @@ export async function startIngestServer(): Promise<IngestServer> {
     headers: { 'content-type': 'application/json', 'x-userz-key': info.publicKey, origin: ORIGIN },
   };
   return {
-    sample: () => ask<Sample>({ sample: true }, 'sample'),
-    peak: () => ask<Peak>({ peak: true }, 'peak'),
+    sample: () => askChild<Sample>(child, { sample: true }, 'sample'),
+    peak: () => askChild<Peak>(child, { peak: true }, 'peak'),
     load: (opts) =>
       new Promise<LoadResult>((resolve, reject) => {
         const served: number[] = [];

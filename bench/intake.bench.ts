@@ -28,6 +28,7 @@ import { createCache, LocalBlobStore, migrate, openPglite } from '../src/store/i
 import { updateAppLinks } from '../src/store/apps.js';
 import { createTestOrg, openTestDb } from '../test/helpers/db.js';
 import { printBench, quick, scale } from './bench-line.js';
+import { askChild } from './child-ask.js';
 
 const RATE = 1000; // offered requests per second, per phase
 const SECONDS = scale(5, 1);
@@ -306,16 +307,7 @@ async function benchBackend(backend: Backend, standInUrl: string): Promise<void>
 
   // The server process's CPU time (this process's client load excluded): on a shared machine
   // the served rate and latency move with other processes, CPU per request much less.
-  const serverCpuMs = () =>
-    new Promise<number>((resolve) => {
-      const onMessage = (m: { cpuMs?: number }) => {
-        if (m.cpuMs === undefined) return;
-        child.off('message', onMessage);
-        resolve(m.cpuMs);
-      };
-      child.on('message', onMessage);
-      child.send({ cpu: true });
-    });
+  const serverCpuMs = () => askChild<number>(child, { cpu: true }, 'cpuMs');
 
   const run = async (name: string, url: string, setupRequest: (r: Record<string, unknown>) => Record<string, unknown>) => {
     const cpuBefore = await serverCpuMs();
@@ -377,10 +369,7 @@ async function benchBackend(backend: Backend, standInUrl: string): Promise<void>
   console.log(
     `goal at ${RATE} req/s: >= 97% served (worst ${(100 * worstServed).toFixed(0)}%), zero non-2xx (${non2xx}), p99 <= 1.5x baseline: ${met ? 'met' : 'NOT met'}`,
   );
-  const stored = await new Promise<number>((resolve) => {
-    child.on('message', (m: { reports?: number }) => m.reports !== undefined && resolve(m.reports));
-    child.send({ stop: true });
-  });
+  const stored = await askChild<number>(child, { stop: true }, 'reports');
   if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve)); // a profile is written on exit
   console.log(`reports stored: ${stored}`);
   const offered = RATE * SECONDS;
