@@ -20,12 +20,14 @@ import {
   API,
   APP_JS,
   APP_JS_FIXED,
+  APP_JS_NEGATIVE,
   BASE,
   REPO,
   TOKEN,
   benignClassifier,
   expectArchiveAndPolicy,
   expectDraftPr,
+  expectFollowUpPush,
   expectTokenMintAndRevoke,
   postWidgetReport,
   repoTarGz,
@@ -40,7 +42,6 @@ import { jest } from '@jest/globals';
 jest.setTimeout(240_000);
 
 const HEAD = 'b'.repeat(40);
-const APP_JS_NEGATIVE = 'export function total(items) {\n  return items.reduce((s, i) => s + Math.max(0, i.price), 0);\n}\n';
 
 /** The first run's edit and summary, then the follow-up's. */
 function twoRoundAgent(): ScriptedModelClient {
@@ -146,33 +147,18 @@ describe('follow-ups from review through the real pipeline and a real gVisor san
       .times(2)
       .reply(200, { id: 555 });
     // Read once: for a commit of this follow-up already there (the first run's carries no follow-up trailer); the archive is of that head, by its id.
-    gh()
+    const scope = gh()
       .get((p) => p === `${REPO}/branches/${encodeURIComponent(branch)}` || p === `${REPO}/branches/${branch}`)
-      .reply(200, { name: branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${draft.id}` } } })
-      .get(`${REPO}/tarball/${HEAD}`)
-      .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${HEAD}` })
-      // The guardrail reads the policy of the draft's base commit, not of the branch.
-      .get(`${REPO}/contents/.userz.yml`)
-      .query({ ref: BASE })
-      .reply(404, { message: 'Not Found' })
-      .get(`${REPO}/git/commits/${HEAD}`)
-      .reply(200, { sha: HEAD, tree: { sha: 'headtree' }, parents: [{ sha: BASE }] })
-      .post(`${REPO}/git/blobs`, { content: Buffer.from(APP_JS_NEGATIVE).toString('base64'), encoding: 'base64' })
-      .reply(201, { sha: 'blob2' })
-      .post(`${REPO}/git/trees`, { base_tree: 'headtree', tree: [{ path: 'src/total.js', mode: '100644', type: 'blob', sha: 'blob2' }] })
-      .reply(201, { sha: 'tree2' })
-      .post(`${REPO}/git/commits`, (b: { tree: string; parents: string[]; message: string }) => {
-        commits.push({ message: b.message, parents: b.parents });
-        return b.tree === 'tree2';
-      })
-      .reply(201, { sha: 'c'.repeat(40) })
-      .patch(`${REPO}/git/refs/heads/${branch}`, (b: { sha: string; force: boolean }) => refMoves.push(b) > 0)
-      .reply(200, { ref: `refs/heads/${branch}`, object: { sha: 'c'.repeat(40) } });
-    // The branch head's tree: the first run's fix is in it.
-    const gz = await repoTarGz({ 'src/total.js': APP_JS_FIXED });
-    nock('https://codeload.github.com', { badheaders: ['authorization'] })
-      .get(`/acme/app/legacy.tar.gz/${HEAD}`)
-      .reply(200, gz);
+      .reply(200, { name: branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${draft.id}` } } });
+    // The branch head's tree has the first run's fix in it.
+    await expectFollowUpPush(scope, {
+      head: HEAD,
+      branch,
+      content: APP_JS_NEGATIVE,
+      pushed: 'c'.repeat(40),
+      onCommit: (b) => commits.push({ message: b.message, parents: b.parents }) > 0,
+      onRefMove: (b) => refMoves.push(b) > 0,
+    });
 
     const requestsBefore = agent.requests.length;
     expect((await sendReview(app, review({ login: 'maint', id: 1001 }, 'Please also treat negative prices as zero.'))).status).toBe(200);

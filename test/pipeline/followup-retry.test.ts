@@ -32,13 +32,12 @@ import { seedApp, seedRun } from '../billing/seed.js';
 import { startTestApp, testGitHubApp, type TestApp } from '../helpers/app.js';
 import { createTestOrg } from '../helpers/db.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../sandbox/engine.js';
-import { API, APP_JS_FIXED, BASE, REPO, TOKEN, expectTokenMintAndRevoke, repoTarGz } from './scenario.js';
+import { API, APP_JS_FIXED, APP_JS_NEGATIVE, BASE, REPO, TOKEN, expectFollowUpPush, expectTokenMintAndRevoke, repoTarGz } from './scenario.js';
 
 jest.setTimeout(240_000);
 
 const HEAD = 'b'.repeat(40);
 const PUSHED = 'c'.repeat(40);
-const APP_JS_NEGATIVE = 'export function total(items) {\n  return items.reduce((s, i) => s + Math.max(0, i.price), 0);\n}\n';
 const GL_HOST = 'https://gitlab.example.com';
 const GL_P = '/api/v4/projects/42';
 const GL_TOKEN = 'glpat-followup-retry-token';
@@ -183,27 +182,17 @@ describe('follow-ups are done once and paid for like first runs (Postgres, real 
 
     // Attempt 1: the branch head is the first run's commit, so the follow-up runs and pushes one commit, then "dies".
     // The head is read once: the archive is that commit's, by its id.
-    githubAttempt(comments, 1)
+    const scope = githubAttempt(comments, 1)
       .get(branchPath(d.branch))
-      .reply(200, { name: d.branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${d.runId}` } } })
-      .get(`${REPO}/tarball/${HEAD}`)
-      .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${HEAD}` })
-      .get(`${REPO}/contents/.userz.yml`)
-      .query({ ref: BASE })
-      .reply(404, { message: 'Not Found' })
-      .get(`${REPO}/git/commits/${HEAD}`)
-      .reply(200, { sha: HEAD, tree: { sha: 'headtree' }, parents: [{ sha: BASE }] })
-      .post(`${REPO}/git/blobs`, { content: Buffer.from(APP_JS_NEGATIVE).toString('base64'), encoding: 'base64' })
-      .reply(201, { sha: 'blob2' })
-      .post(`${REPO}/git/trees`, { base_tree: 'headtree', tree: [{ path: 'src/total.js', mode: '100644', type: 'blob', sha: 'blob2' }] })
-      .reply(201, { sha: 'tree2' })
-      .post(`${REPO}/git/commits`, (b: { tree: string; parents: string[]; message: string }) => commits.push(b) > 0 && b.tree === 'tree2')
-      .reply(201, { sha: PUSHED })
-      .patch(`${REPO}/git/refs/heads/${d.branch}`, { sha: PUSHED, force: false })
-      .reply(200, { ref: `refs/heads/${d.branch}`, object: { sha: PUSHED } });
-    nock('https://codeload.github.com', { badheaders: ['authorization'] })
-      .get(`/acme/app/legacy.tar.gz/${HEAD}`)
-      .reply(200, await repoTarGz({ 'src/total.js': APP_JS_FIXED }));
+      .reply(200, { name: d.branch, commit: { sha: HEAD, commit: { message: `Fix the total\n\nUserz-Run: ${d.runId}` } } });
+    await expectFollowUpPush(scope, {
+      head: HEAD,
+      branch: d.branch,
+      content: APP_JS_NEGATIVE,
+      pushed: PUSHED,
+      onCommit: (b) => commits.push(b) > 0,
+      onRefMove: (b) => b.sha === PUSHED && b.force === false,
+    });
 
     const dying = deps({ db: diesBeforeRecordingPushed(db), agent, sandbox: driver });
     await expect(executeFollowUp(dying, d.requestId, { finalAttempt: false })).rejects.toThrow('the worker died after the push');

@@ -19,6 +19,8 @@ export const BASE = 'a'.repeat(40);
 export const TOKEN = 'ghs_e2eruntoken0001';
 export const ORIGIN = 'https://shop.example';
 export const APP_JS = 'export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0) + 1;\n}\n';
+/** A follow-up's edit: negative prices count as zero. */
+export const APP_JS_NEGATIVE = 'export function total(items) {\n  return items.reduce((s, i) => s + Math.max(0, i.price), 0);\n}\n';
 export const APP_JS_FIXED = 'export function total(items) {\n  return items.reduce((s, i) => s + i.price, 0);\n}\n';
 
 export async function setUpCustomer(app: TestApp): Promise<{ orgId: string; appId: string; publicKey: string; repoId: string }> {
@@ -160,4 +162,44 @@ export function waitForSettledRun(db: Queryable, reportId: string, timeoutMs = 1
     timeoutMs,
     'the run to settle',
   );
+}
+
+/**
+ * What a GitHub follow-up asks after it has read the branch head HEAD (nock, strict): that
+ * commit's archive (the first run's fix in it), the base commit's policy (none), then one
+ * commit on HEAD that edits src/total.js to `content`, and the branch moved to it.
+ * `onCommit` and `onRefMove` see the bodies sent and say whether they match.
+ */
+export async function expectFollowUpPush(
+  scope: nock.Scope,
+  o: {
+    head: string;
+    branch: string;
+    content: string;
+    pushed: string;
+    onCommit(body: { tree: string; parents: string[]; message: string }): boolean;
+    onRefMove(body: { sha: string; force: boolean }): boolean;
+  },
+): Promise<void> {
+  scope
+    .get(`${REPO}/tarball/${o.head}`)
+    .reply(302, '', { location: `https://codeload.github.com/acme/app/legacy.tar.gz/${o.head}` })
+    // The guardrail reads the policy of the draft's base commit, not of the branch.
+    .get(`${REPO}/contents/.userz.yml`)
+    .query({ ref: BASE })
+    .reply(404, { message: 'Not Found' })
+    .get(`${REPO}/git/commits/${o.head}`)
+    .reply(200, { sha: o.head, tree: { sha: 'headtree' }, parents: [{ sha: BASE }] })
+    .post(`${REPO}/git/blobs`, { content: Buffer.from(o.content).toString('base64'), encoding: 'base64' })
+    .reply(201, { sha: 'blob2' })
+    .post(`${REPO}/git/trees`, { base_tree: 'headtree', tree: [{ path: 'src/total.js', mode: '100644', type: 'blob', sha: 'blob2' }] })
+    .reply(201, { sha: 'tree2' })
+    .post(`${REPO}/git/commits`, (b: { tree: string; parents: string[]; message: string }) => o.onCommit(b) && b.tree === 'tree2')
+    .reply(201, { sha: o.pushed })
+    .patch(`${REPO}/git/refs/heads/${o.branch}`, (b: { sha: string; force: boolean }) => o.onRefMove(b))
+    .reply(200, { ref: `refs/heads/${o.branch}`, object: { sha: o.pushed } });
+  const gz = await repoTarGz({ 'src/total.js': APP_JS_FIXED });
+  nock('https://codeload.github.com', { badheaders: ['authorization'] })
+    .get(`/acme/app/legacy.tar.gz/${o.head}`)
+    .reply(200, gz);
 }
