@@ -273,11 +273,14 @@ export class DockerSandbox implements Sandbox {
   async isAlive(): Promise<boolean> {
     if (this.destroying || this.lost) return false;
     try {
-      if (!(await this.container.inspect()).State.Running) return false;
-      for (const started of [this.preloader, this.prerunner?.exec]) {
-        if (started && !(await started.exec.inspect()).Running) return false;
-      }
-      return true;
+      // The container and the processes started ahead of the run, asked at once: a pooled
+      // acquire waits for one Docker round trip, not three in a row.
+      const started = [this.preloader, this.prerunner?.exec].filter((s) => s !== undefined);
+      const running = await Promise.all([
+        this.container.inspect().then((c) => c.State.Running),
+        ...started.map((s) => s.exec.inspect().then((e) => e.Running)),
+      ]);
+      return running.every(Boolean);
     } catch {
       return false;
     }
