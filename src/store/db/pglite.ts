@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { UserzError } from '../../errors.js';
 import { registerPool } from './auth-pool.js';
 import type { Db, Queryable, Row } from './interface.js';
-import { startPgliteThread } from './pglite-thread.js';
+import { startPgliteThread, type PgliteThread } from './pglite-thread.js';
 
 export interface PgliteOptions {
   /** Start from a `dumpDataDir()` tarball instead of running initdb (tests use a migrated template). */
@@ -20,7 +20,7 @@ export type PgliteDb = Db & { dumpDataDir(): Promise<Blob> };
  */
 export async function openPglite(dir?: string, options: PgliteOptions = {}): Promise<PgliteDb> {
   if (dir) mkdirSync(dir, { recursive: true });
-  let pg: Awaited<ReturnType<typeof startPgliteThread>>;
+  let pg: PgliteThread;
   try {
     pg = await startPgliteThread(dir, options);
   } catch (e) {
