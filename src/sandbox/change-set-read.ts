@@ -8,7 +8,7 @@ import { UserzError } from '../errors.js';
 import { FILE_MODE, type ChangeSet, type ChangeSetEntry } from '../guardrail/index.js';
 import type { ChangeSetCaps } from './interface.js';
 
-const ManifestLine = z.object({ p: z.string().min(1), m: z.string(), h: z.string() });
+const ManifestLine = z.object({ p: z.string().min(1), m: z.string(), h: z.string(), c: z.string().optional() });
 type ManifestLine = z.infer<typeof ManifestLine>;
 
 const ChangedLine = z.union([
@@ -27,11 +27,13 @@ function jsonLines(text: string): unknown[] {
     .map((l) => JSON.parse(l) as unknown);
 }
 
-export function parseManifest(text: string): BaseManifest {
+/** The manifest; `readAhead`, when given, receives the contents the walk was asked to carry (tree-walk.ts). */
+export function parseManifest(text: string, readAhead?: Map<string, Buffer>): BaseManifest {
   const base: BaseManifest = new Map();
   for (const raw of jsonLines(text)) {
     const line: ManifestLine = ManifestLine.parse(raw);
     base.set(line.p, { m: line.m, h: line.h });
+    if (line.c !== undefined) readAhead?.set(line.p, Buffer.from(line.c, 'base64'));
   }
   return base;
 }

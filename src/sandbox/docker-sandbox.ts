@@ -12,7 +12,7 @@ import type { ChangeSet } from '../guardrail/index.js';
 import { buildChangeSet, parseManifest, serializeManifest, type BaseManifest } from './change-set-read.js';
 import { buildContainerSpec, containerName, EGRESS_PATH, EGRESS_SOCKET_NAME } from './container-spec.js';
 import { attachProcess, completeExec, execInContainer, spawnInContainer, startExec, type ExecHooks, type StartedExec } from './docker-exec.js';
-import type { ChangeSetCaps, EgressSlot, ExecOptions, ExecResult, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
+import type { ChangeSetCaps, EgressSlot, ExecOptions, ExecResult, LoadedRepository, LoadRepositoryOptions, Sandbox, SandboxProcess } from './interface.js';
 import type { SandboxConfig } from './limits.js';
 import { PROCESS_SWEEP_SOURCE, SWEEP_EXIT_CODE } from './process-sweep.js';
 import { TREE_WALK_SOURCE } from './tree-walk.js';
@@ -47,9 +47,11 @@ const LOAD_SHELL = [
 ].join('\n');
 
 // Node drives the load so that it can be started ahead of the archive (a pooled sandbox):
-// stdin is one header line (the strip count), then the tar stream, handed to LOAD_SHELL;
-// once that succeeded, the tree walk prints the manifest in the same process.
+// stdin is one header line, JSON {strip, read} (the strip count; path → byte cap of the files
+// to read ahead, tree-walk.ts), then the tar stream, handed to LOAD_SHELL; once that
+// succeeded, the tree walk prints the manifest in the same process.
 const LOADER_SOURCE = String.raw`
+let READ_AHEAD;
 {
   const { spawn } = require('child_process');
   let head = Buffer.alloc(0);
@@ -58,15 +60,22 @@ const LOADER_SOURCE = String.raw`
     head = Buffer.concat([head, chunk]);
     const nl = head.indexOf(10);
     if (nl < 0) {
-      if (head.length > 16) process.exit(2);
+      if (head.length > 65536) process.exit(2);
       return;
     }
     process.stdin.off('data', onData);
     process.stdin.pause();
     started = true;
-    const strip = head.subarray(0, nl).toString('latin1');
-    if (!/^[0-9]{1,2}$/.test(strip)) process.exit(2);
-    const sh = spawn('sh', ['-c', process.argv[2], 'sh', strip], { stdio: ['pipe', 'inherit', 'inherit'] });
+    let header;
+    try {
+      header = JSON.parse(head.subarray(0, nl).toString('utf8'));
+    } catch (e) {
+      process.exit(2);
+    }
+    const strip = header && header.strip;
+    if (!Number.isInteger(strip) || strip < 0 || strip > 16) process.exit(2);
+    READ_AHEAD = new Map(Object.entries(header.read || {}).filter(([, cap]) => Number.isInteger(cap) && cap >= 0));
+    const sh = spawn('sh', ['-c', process.argv[2], 'sh', String(strip)], { stdio: ['pipe', 'inherit', 'inherit'] });
     sh.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
     sh.on('exit', (code) => {
       if (code !== 0) process.exit(code === null ? 1 : code);
@@ -88,8 +97,8 @@ ${TREE_WALK_SOURCE}
 
 const LOADER_ARGV: readonly string[] = ['node', '-e', LOADER_SOURCE, 'manifest', LOAD_SHELL];
 
-async function* withHeader(strip: number, tar: Readable): AsyncGenerator<Buffer> {
-  yield Buffer.from(`${strip}\n`);
+async function* withHeader(header: { strip: number; read: Record<string, number> }, tar: Readable): AsyncGenerator<Buffer> {
+  yield Buffer.from(`${JSON.stringify(header)}\n`);
   for await (const chunk of tar) yield chunk as Buffer;
 }
 
@@ -339,13 +348,17 @@ export class DockerSandbox implements Sandbox {
     return spawnInContainer(this.config.docker, this.container, argv, this.hooks);
   }
 
-  async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<{ baseCommit: string }> {
+  async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<LoadedRepository> {
     const strip = opts.stripComponents ?? 1;
     if (!Number.isInteger(strip) || strip < 0 || strip > 16) {
       throw new UserzError('invalid_argument', 'stripComponents must be a small non-negative integer');
     }
     if (this.base) throw new UserzError('sandbox_already_loaded', 'A repository is already loaded in this sandbox');
-    const input = { stdin: Readable.from(withHeader(strip, tar)), maxOutputBytes: 256 * MiB };
+    const readAhead = opts.readAhead ?? {};
+    if (!Object.values(readAhead).every((cap) => Number.isInteger(cap) && cap >= 0 && cap <= 16 * MiB)) {
+      throw new UserzError('invalid_argument', 'readAhead caps must be whole numbers of bytes up to 16 MiB');
+    }
+    const input = { stdin: Readable.from(withHeader({ strip, read: readAhead }, tar)), maxOutputBytes: 256 * MiB };
     const pre = this.preloader;
     this.preloader = undefined;
     this.usable();
@@ -361,9 +374,10 @@ export class DockerSandbox implements Sandbox {
     if (!/^[0-9a-f]{40}$/.test(commit)) {
       throw new UserzError('sandbox_load_failed', 'The sandbox did not report a base commit');
     }
-    this.base = { manifest: parseManifest(text.slice(newline + 1)), commit, sourceCommit: opts.sourceCommit };
+    const files = new Map<string, Buffer>();
+    this.base = { manifest: parseManifest(text.slice(newline + 1), files), commit, sourceCommit: opts.sourceCommit };
     this.config.log.info({ runId: this.runId, files: this.base.manifest.size }, 'Repository loaded into sandbox');
-    return { baseCommit: commit };
+    return { baseCommit: commit, files };
   }
 
   async readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet> {

@@ -17,7 +17,7 @@
  * The host process needs root (it loop-mounts each workspace) and dockerd with the runsc
  * runtime (scripts/install-sandbox.sh); the image comes from scripts/build-sandbox-image.sh.
  */
-export type { Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
+export type { LoadedRepository, Sandbox, SandboxDriver, SandboxProcess } from './interface.js';
 export { resolveAllowlist, withSetupEgress, type EgressLedgerEntry, type EgressLists, type SetupEgressOptions } from './egress/index.js';
 export { RUNNER_COMMAND, type SandboxConfigInput, type SandboxLimits } from './limits.js';
 export { DockerRunscDriver } from './docker-runsc.js';

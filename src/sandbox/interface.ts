@@ -38,6 +38,19 @@ export interface LoadRepositoryOptions {
   stripComponents?: number;
   /** The forge commit the archive was made from; becomes ChangeSet.baseCommit. */
   sourceCommit?: string;
+  /**
+   * Files of the loaded tree to read in the same step, path → byte cap: each one that is a
+   * regular file (not a symlink, not under a symlinked folder) comes back with its first
+   * cap + 1 bytes, so a caller sees whether it was cut. Saves an exec per file.
+   */
+  readAhead?: Readonly<Record<string, number>>;
+}
+
+export interface LoadedRepository {
+  /** The commit the sandbox made of the tree as loaded. */
+  baseCommit: string;
+  /** The `readAhead` files found as regular files; a path absent here is missing or is not one. */
+  files: ReadonlyMap<string, Buffer>;
 }
 
 export interface ChangeSetCaps {
@@ -63,7 +76,7 @@ export interface Sandbox {
    * Streams a tar archive into the workspace (never to a host file), makes the workspace a
    * git repository with one commit by a fixed Userz identity, and returns that commit.
    */
-  loadRepository(tar: Readable, opts?: LoadRepositoryOptions): Promise<{ baseCommit: string }>;
+  loadRepository(tar: Readable, opts?: LoadRepositoryOptions): Promise<LoadedRepository>;
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   /**
    * A process with its stdio attached. In a pooled sandbox, the driver's runner command

@@ -4,7 +4,10 @@
  * `node` can be swapped by the agent). It reads the files themselves, never git's index,
  * config or objects, which the agent controls.
  *
- * `manifest`: one JSON line {p, m, h} per entry (path, git mode, git blob sha-1).
+ * `manifest`: one JSON line {p, m, h} per entry (path, git mode, git blob sha-1). When the
+ * script runs inside the loader, `READ_AHEAD` (path → byte cap) may name regular files whose
+ * first cap + 1 bytes the same line carries as `c` (base64): the loaded tree's own policy
+ * file and instructions, read in the walk that reads every file anyway, not in an exec each.
  * `changed MAX_FILES MAX_BYTES`: reads a manifest on stdin and prints the entries whose
  * mode or content differ {p, m, h, c: base64}, then the vanished ones {p, d: 1}; prints
  * {over} and exits 3 as soon as a cap is passed so a huge tree never reaches the host.
@@ -57,7 +60,11 @@ function walk(rel, visit) {
 const hashOf = (m, c) => (m === '160000' ? 'gitlink:' + c.toString() : blobHash(c));
 const mode = process.argv[1];
 if (mode === 'manifest') {
-  walk('', (p, m, c) => out({ p, m, h: hashOf(m, c) }));
+  const readAhead = typeof READ_AHEAD === 'undefined' ? new Map() : READ_AHEAD;
+  walk('', (p, m, c) => {
+    const cap = m === '100644' || m === '100755' ? readAhead.get(p) : undefined;
+    out(cap === undefined ? { p, m, h: hashOf(m, c) } : { p, m, h: hashOf(m, c), c: c.subarray(0, cap + 1).toString('base64') });
+  });
 } else if (mode === 'changed') {
   const maxFiles = Number(process.argv[2]);
   const maxBytes = Number(process.argv[3]);

@@ -71,6 +71,45 @@ describe('repository in', () => {
   }, 60_000);
 });
 
+describe('files read ahead with the load', () => {
+  it('carries the regular files asked for, cut at cap + 1 bytes, and never a symlink, a path through one or a missing file', async () => {
+    const sandbox = await driver.acquire(`run-${Math.random().toString(36).slice(2)}`);
+    try {
+      const files = [
+        ...BASE_FILES,
+        { path: '.userz.yml', content: 'abcdefghij' },
+        { path: 'AGENTS.md', linkname: 'README.md' },
+        { path: 'linked', linkname: 'docs' },
+      ];
+      const { files: read } = await sandbox.loadRepository(repositoryTar('acme-app-0a1b2c3', files), {
+        readAhead: { '.userz.yml': 4, 'docs/obsolete.md': 100, 'bin/run': 0, 'AGENTS.md': 100, 'linked/obsolete.md': 100, 'missing.md': 100 },
+      });
+      expect(Object.fromEntries([...read].map(([p, b]) => [p, b.toString()]))).toEqual({
+        '.userz.yml': 'abcde',
+        'docs/obsolete.md': 'old docs\n',
+        'bin/run': '#',
+      });
+      // Nothing of it is kept as state: the change set is still empty.
+      expect((await sandbox.readChangeSet()).entries).toEqual([]);
+    } finally {
+      await sandbox.destroy();
+    }
+  }, 60_000);
+
+  it('refuses a cap that is not a whole number of bytes, before anything is loaded', async () => {
+    const sandbox = await driver.acquire(`run-${Math.random().toString(36).slice(2)}`);
+    try {
+      await expect(sandbox.loadRepository(repositoryTar('a', BASE_FILES), { readAhead: { 'README.md': 1.5 } })).rejects.toMatchObject({
+        code: 'invalid_argument',
+      });
+      const { files } = await sandbox.loadRepository(repositoryTar('a', BASE_FILES), { readAhead: { 'README.md': 1 } });
+      expect(files.get('README.md')?.toString()).toBe('# ');
+    } finally {
+      await sandbox.destroy();
+    }
+  }, 60_000);
+});
+
 describe('change set out', () => {
   it('reports edits, an add, a delete, a rename, a symlink and an exec bit exactly', async () => {
     const { sandbox } = await loaded();
