@@ -32,7 +32,11 @@ const LOAD_SHELL = [
   gitShellExports(),
   'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
   'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
-  'tar -x -f - --strip-components="$1" --exclude=.git -C /work',
+  // The strip count comes first on stdin (dash's read takes it byte by byte, leaving the
+  // tar stream whole), so that this shell too can be started before the archive arrives.
+  'read -r strip',
+  'case "$strip" in [0-9] | 1[0-6]) ;; *) exit 2 ;; esac',
+  'tar -x -f - --strip-components="$strip" --exclude=.git -C /work',
   // Shell builtins where they do (a process start costs tens of ms under gVisor).
   'if [ -e /work/.git ] || [ -L /work/.git ]; then rm -rf /work/.git; fi',
   'export GIT_DIR=/work/.git GIT_WORK_TREE=/work',
@@ -46,9 +50,10 @@ const LOAD_SHELL = [
   'echo "$commit"',
 ].join('\n');
 
-// Node drives the load so that it can be started ahead of the archive (a pooled sandbox):
-// stdin is one header line, JSON {strip, read} (the strip count; path → byte cap of the files
-// to read ahead, tree-walk.ts), then the tar stream, handed to LOAD_SHELL; once that
+// Node drives the load so that it can be started ahead of the archive (a pooled sandbox),
+// and starts LOAD_SHELL at once, waiting on its stdin: stdin is one header line, JSON
+// {strip, read} (the strip count; path → byte cap of the files to read ahead, tree-walk.ts),
+// then the tar stream, handed to the shell after the strip count; once the shell
 // succeeded, the tree walk prints the manifest in the same process.
 const LOADER_SOURCE = String.raw`
 let READ_AHEAD;
@@ -56,6 +61,14 @@ let READ_AHEAD;
   const { spawn } = require('child_process');
   let head = Buffer.alloc(0);
   let started = false;
+  const sh = spawn('sh', ['-c', process.argv[2], 'sh'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  sh.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
+  sh.on('exit', (code) => {
+    if (code !== 0) process.exit(code === null ? 1 : code);
+    if (!started) process.exit(2);
+    walkTree();
+    process.stdin.destroy();
+  });
   const onData = (chunk) => {
     head = Buffer.concat([head, chunk]);
     const nl = head.indexOf(10);
@@ -75,13 +88,7 @@ let READ_AHEAD;
     const strip = header && header.strip;
     if (!Number.isInteger(strip) || strip < 0 || strip > 16) process.exit(2);
     READ_AHEAD = new Map(Object.entries(header.read || {}).filter(([, cap]) => Number.isInteger(cap) && cap >= 0));
-    const sh = spawn('sh', ['-c', process.argv[2], 'sh', String(strip)], { stdio: ['pipe', 'inherit', 'inherit'] });
-    sh.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
-    sh.on('exit', (code) => {
-      if (code !== 0) process.exit(code === null ? 1 : code);
-      walkTree();
-      process.stdin.destroy();
-    });
+    sh.stdin.write(strip + '\n');
     sh.stdin.write(head.subarray(nl + 1));
     process.stdin.pipe(sh.stdin);
   };

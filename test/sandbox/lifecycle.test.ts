@@ -166,14 +166,17 @@ describe('warm pool', () => {
     const sandbox = await pooled.acquire('run-prestart');
     const reference = await cold.acquire('run-prestart-cold');
     try {
-      // Before the run sent anything: both wait as uid 1000 with the fixed environment only.
+      // Before the run sent anything: the runner, the loader and the loader's shell wait as
+      // uid 1000 with the fixed environment only.
       const runnerLine = RUNNER_COMMAND.join(' ');
       const waiting = await userProcesses(sandbox);
-      expect(waiting.map((p) => p.cmd)).toEqual(expect.arrayContaining([runnerLine, expect.stringMatching(/^node -e /)]));
-      expect(waiting).toHaveLength(2);
+      expect(waiting.map((p) => p.cmd)).toEqual(
+        expect.arrayContaining([runnerLine, expect.stringMatching(/^node -e /), expect.stringMatching(/^sh -c set -e/)]),
+      );
+      expect(waiting).toHaveLength(3);
       const fixed = [...SANDBOX_ENV, 'HOSTNAME=sandbox'].sort();
       expect(waiting.find((p) => p.cmd === runnerLine)!.env.sort()).toEqual([...fixed, `${RUNNER_READY_ENV}=1`].sort());
-      expect(waiting.find((p) => p.cmd !== runnerLine)!.env.sort()).toEqual(fixed);
+      for (const loader of waiting.filter((p) => p.cmd !== runnerLine)) expect(loader.env.sort()).toEqual(fixed);
 
       // The pre-started loader commits exactly what a cold one commits, .git left out.
       const files = [
