@@ -146,6 +146,19 @@ async function readRunConfig(sandbox: Sandbox, loaded: LoadedRepository, log: Lo
   }
 }
 
+/**
+ * The agent, with each answer held back until the sandbox has made its base commit: the
+ * model works on the first turn while the commit is made, and the runner runs no tool (the
+ * only way anything touches the tree) before the base it is compared with exists.
+ */
+function afterBaseCommit(agent: ModelClient, baseCommit: Promise<string>): ModelClient {
+  return {
+    provider: agent.provider,
+    model: agent.model,
+    complete: async (request, opts) => (await Promise.all([agent.complete(request, opts), baseCommit]))[0],
+  };
+}
+
 export async function runStage(input: StageInput): Promise<StageResult> {
   const { sandbox, log } = input;
   const loaded = await sandbox.loadRepository(input.archive.tar, { stripComponents: 1, sourceCommit: input.archive.baseCommit, readAhead: READ_AHEAD });
@@ -196,7 +209,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
   const outcome = await serveRunner({
     fromRunner: proc.stdout,
     toRunner: proc.stdin,
-    client: input.agent,
+    client: afterBaseCommit(input.agent, loaded.baseCommit),
     task: { system, prompt: input.task.prompt, tools },
     budget: input.budget,
     prices: input.prices,
@@ -206,6 +219,7 @@ export async function runStage(input: StageInput): Promise<StageResult> {
     log.warn({ err: errorMessage(e) }, 'Runner did not exit cleanly');
     return -1;
   });
+  await loaded.baseCommit; // failed: the run fails with sandbox_load_failed, whatever the agent did
   const agentMs = performance.now() - agentStarted - checks.checksMs;
   log.info({ outcome: outcome.kind, exitCode }, 'Runner ended');
   if (outcome.kind !== 'completed') return { outcome, changeSet: null, policyText, config, checks, setupFailed: false, agentMs };

@@ -84,7 +84,13 @@ export interface ExecHooks {
   lost(): Error | undefined;
 }
 
-export async function execInContainer(docker: Docker, container: Docker.Container, argv: string[], opts: ExecOptions, hooks: ExecHooks): Promise<ExecResult> {
+export async function execInContainer(
+  docker: Docker,
+  container: Docker.Container,
+  argv: string[],
+  opts: ExecOptions & Pick<CompleteOptions, 'onStdout'>,
+  hooks: ExecHooks,
+): Promise<ExecResult> {
   const started = Date.now();
   const env = opts.env && opts.env.length > 0 ? [...opts.env] : undefined;
   const exec = await startExec(docker, container, withTimeout(argv, opts.timeoutMs), opts.stdin !== undefined, env);
@@ -94,12 +100,15 @@ export async function execInContainer(docker: Docker, container: Docker.Containe
   return { ...result, timedOut };
 }
 
+/** `onStdout`: also handed each chunk of stdout as it arrives (the loader's manifest, read before the exec ends). */
+export type CompleteOptions = Omit<ExecOptions, 'timeoutMs'> & { onStdout?: (chunk: Buffer) => void };
+
 /**
  * Feeds stdin to an exec already started (by execInContainer, or ahead of time for a
  * pooled sandbox, see docker-sandbox.ts) and collects its output and exit code.
  * The caller has tracked its socket.
  */
-export async function completeExec(docker: Docker, { exec, socket }: StartedExec, opts: Omit<ExecOptions, 'timeoutMs'>, hooks: ExecHooks): Promise<ExecResult> {
+export async function completeExec(docker: Docker, { exec, socket }: StartedExec, opts: CompleteOptions, hooks: ExecHooks): Promise<ExecResult> {
   const max = opts.maxOutputBytes ?? DEFAULT_MAX_OUTPUT;
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -115,7 +124,9 @@ export async function completeExec(docker: Docker, { exec, socket }: StartedExec
       }
       into.push(chunk);
     });
-  docker.modem.demuxStream(socket, collect(out), collect(err));
+  const stdout = collect(out);
+  if (opts.onStdout) stdout.on('data', opts.onStdout);
+  docker.modem.demuxStream(socket, stdout, collect(err));
   socket.resume();
   const ended = new Promise<void>((resolve, reject) => {
     socket.on('end', resolve);
@@ -137,8 +148,8 @@ export async function completeExec(docker: Docker, { exec, socket }: StartedExec
  * Starts a long-lived process with its stdio attached. Returns at once; `wait()` reports
  * the exit code, or `onLost()`'s error when the sandbox went away under it.
  */
-export function spawnInContainer(docker: Docker, container: Docker.Container, argv: string[], hooks: ExecHooks): SandboxProcess {
-  return attachProcess(docker, startExec(docker, container, argv, true), hooks);
+export function spawnInContainer(docker: Docker, container: Docker.Container, argv: string[], hooks: ExecHooks, after?: Promise<unknown>): SandboxProcess {
+  return attachProcess(docker, after ? after.then(() => startExec(docker, container, argv, true)) : startExec(docker, container, argv, true), hooks);
 }
 
 /** The SandboxProcess of an exec being (or already) started with stdin attached. */

@@ -20,24 +20,35 @@ import { createWorkspace, removeWorkspace, workspacePaths, type Workspace } from
 
 const MiB = 1024 * 1024;
 
-// The load, in one exec: unpack the stream from stdin, commit it as the base, print the
-// commit, then the tree manifest. Fixed identity and dates, so the same tree gives the same commit.
+// The load, in one exec: unpack the stream from stdin, walk the tree (the manifest), then
+// commit it as the base and print the commit. The manifest comes first, so that a run can
+// send its agent the task while the commit is made (LoadedRepository.baseCommit); nothing
+// runs in the tree until it is made (DockerSandbox.afterLoad), so both see the same tree.
+// Fixed identity and dates, so the same tree gives the same commit.
 // The tree never brings its own git: every `.git` in it (top level or nested, directory or
 // gitfile) is left out, so the repository git works on is the fresh one made here, whose
 // config names no program, and which no hook, fsmonitor or filter of the tree's can reach.
 // `* !filter` in info/attributes (it outranks every .gitattributes) unsets filter drivers
 // too; git's config is forced as in the runner (src/runner/git-config.ts).
-const LOAD_SHELL = [
+// Both shells are started by the loader ahead of their input (a process start costs tens of
+// ms under gVisor): the strip count, then the archive, for the first; the word to go for the
+// second. dash's read takes a line byte by byte, leaving the tar stream whole.
+const UNPACK_SHELL = [
+  'set -e',
+  gitShellExports(),
+  'read -r strip',
+  'case "$strip" in [0-9] | 1[0-6]) ;; *) exit 2 ;; esac',
+  'exec tar -x -f - --strip-components="$strip" --exclude=.git -C /work',
+].join('\n');
+
+const COMMIT_SHELL = [
   'set -e',
   gitShellExports(),
   'export GIT_AUTHOR_NAME=Userz GIT_AUTHOR_EMAIL=userz@users.invalid GIT_COMMITTER_NAME=Userz GIT_COMMITTER_EMAIL=userz@users.invalid',
   'export GIT_AUTHOR_DATE=2000-01-01T00:00:00Z GIT_COMMITTER_DATE=2000-01-01T00:00:00Z',
-  // The strip count comes first on stdin (dash's read takes it byte by byte, leaving the
-  // tar stream whole), so that this shell too can be started before the archive arrives.
-  'read -r strip',
-  'case "$strip" in [0-9] | 1[0-6]) ;; *) exit 2 ;; esac',
-  'tar -x -f - --strip-components="$strip" --exclude=.git -C /work',
-  // Shell builtins where they do (a process start costs tens of ms under gVisor).
+  'read -r go',
+  '[ "$go" = go ] || exit 2',
+  // Shell builtins where they do.
   'if [ -e /work/.git ] || [ -L /work/.git ]; then rm -rf /work/.git; fi',
   'export GIT_DIR=/work/.git GIT_WORK_TREE=/work',
   'git init -q -b main',
@@ -50,25 +61,39 @@ const LOAD_SHELL = [
   'echo "$commit"',
 ].join('\n');
 
+/** Ends the manifest in the loader's output; a manifest line cannot be it (JSON escapes a path's quotes). */
+const WALKED_LINE = '{"walked":1}\n';
+
+/** Where WALKED_LINE starts in the loader's output (at the start, or after a newline); its caller has seen it there. */
+function walkedAt(out: Buffer): number {
+  if (out.subarray(0, WALKED_LINE.length).toString('latin1') === WALKED_LINE) return 0;
+  return out.indexOf(`\n${WALKED_LINE}`) + 1;
+}
+
 // Node drives the load so that it can be started ahead of the archive (a pooled sandbox),
-// and starts LOAD_SHELL at once, waiting on its stdin: stdin is one header line, JSON
-// {strip, read} (the strip count; path → byte cap of the files to read ahead, tree-walk.ts),
-// then the tar stream, handed to the shell after the strip count; once the shell
-// succeeded, the tree walk prints the manifest in the same process.
+// and starts both shells at once. Its stdin is one header line, JSON {strip, read} (the strip
+// count; path → byte cap of the files to read ahead, tree-walk.ts), then the tar stream,
+// handed to the unpacking shell after the strip count. Once that succeeded: the tree walk
+// prints the manifest and WALKED_LINE in this process, then the committing shell goes.
 const LOADER_SOURCE = String.raw`
 let READ_AHEAD;
 {
   const { spawn } = require('child_process');
   let head = Buffer.alloc(0);
   let started = false;
-  const sh = spawn('sh', ['-c', process.argv[2], 'sh'], { stdio: ['pipe', 'inherit', 'inherit'] });
-  sh.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
-  sh.on('exit', (code) => {
+  const unpack = spawn('sh', ['-c', process.argv[2], 'sh'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  const commit = spawn('sh', ['-c', process.argv[3], 'sh'], { stdio: ['pipe', 'inherit', 'inherit'] });
+  unpack.stdin.on('error', () => {}); // tar stopped reading: its exit code tells
+  commit.stdin.on('error', () => {});
+  unpack.on('exit', (code) => {
     if (code !== 0) process.exit(code === null ? 1 : code);
     if (!started) process.exit(2);
     walkTree();
+    process.stdout.write(${JSON.stringify(WALKED_LINE)}); // a pipe: written before the commit's line
     process.stdin.destroy();
+    commit.stdin.end('go\n');
   });
+  commit.on('exit', (code) => process.exit(code === null ? 1 : code));
   const onData = (chunk) => {
     head = Buffer.concat([head, chunk]);
     const nl = head.indexOf(10);
@@ -88,9 +113,9 @@ let READ_AHEAD;
     const strip = header && header.strip;
     if (!Number.isInteger(strip) || strip < 0 || strip > 16) process.exit(2);
     READ_AHEAD = new Map(Object.entries(header.read || {}).filter(([, cap]) => Number.isInteger(cap) && cap >= 0));
-    sh.stdin.write(strip + '\n');
-    sh.stdin.write(head.subarray(nl + 1));
-    process.stdin.pipe(sh.stdin);
+    unpack.stdin.write(strip + '\n');
+    unpack.stdin.write(head.subarray(nl + 1));
+    process.stdin.pipe(unpack.stdin);
   };
   process.stdin.on('data', onData);
   process.stdin.on('end', () => {
@@ -102,7 +127,7 @@ ${TREE_WALK_SOURCE}
 }
 `;
 
-const LOADER_ARGV: readonly string[] = ['node', '-e', LOADER_SOURCE, 'manifest', LOAD_SHELL];
+const LOADER_ARGV: readonly string[] = ['node', '-e', LOADER_SOURCE, 'manifest', UNPACK_SHELL, COMMIT_SHELL];
 
 async function* withHeader(header: { strip: number; read: Record<string, number> }, tar: Readable): AsyncGenerator<Buffer> {
   yield Buffer.from(`${JSON.stringify(header)}\n`);
@@ -154,6 +179,8 @@ export class DockerSandbox implements Sandbox {
   /** Started ahead by prestart() (pool members only), each handed out once. */
   private preloader?: StartedExec;
   private prerunner?: { argv: readonly string[]; exec: StartedExec; proc: SandboxProcess };
+  /** The load's base commit being made (loadRepository); every exec, spawn and read waits for it. */
+  private committing?: Promise<string>;
   /** Open exec streams, ended by hand when the sandbox goes (runsc leaves them hanging). */
   private readonly streams = new Set<Duplex>();
   private readonly hooks: ExecHooks = {
@@ -326,6 +353,8 @@ export class DockerSandbox implements Sandbox {
 
   async exec(argv: string[], opts?: ExecOptions): Promise<ExecResult> {
     this.usable();
+    await this.afterLoad();
+    this.usable();
     return this.settle(() => execInContainer(this.config.docker, this.container, argv, opts ?? {}, this.hooks));
   }
 
@@ -352,7 +381,7 @@ export class DockerSandbox implements Sandbox {
       this.prerunner = undefined;
       return pre.proc;
     }
-    return spawnInContainer(this.config.docker, this.container, argv, this.hooks);
+    return spawnInContainer(this.config.docker, this.container, argv, this.hooks, this.committing);
   }
 
   async loadRepository(tar: Readable, opts: LoadRepositoryOptions = {}): Promise<LoadedRepository> {
@@ -365,30 +394,68 @@ export class DockerSandbox implements Sandbox {
     if (!Object.values(readAhead).every((cap) => Number.isInteger(cap) && cap >= 0 && cap <= 16 * MiB)) {
       throw new UserzError('invalid_argument', 'readAhead caps must be whole numbers of bytes up to 16 MiB');
     }
-    const input = { stdin: Readable.from(withHeader({ strip, read: readAhead }, tar)), maxOutputBytes: 256 * MiB };
+    // The manifest is complete once WALKED_LINE has arrived (at the start, or after a newline).
+    const chunks: Buffer[] = [];
+    let recent = '\n';
+    let sawWalked = false;
+    let onWalked!: () => void;
+    const walked = new Promise<void>((resolve) => (onWalked = resolve));
+    const onStdout = (chunk: Buffer) => {
+      chunks.push(chunk);
+      if (sawWalked) return;
+      recent += chunk.toString('latin1');
+      if (recent.includes(`\n${WALKED_LINE}`)) {
+        sawWalked = true;
+        onWalked();
+      }
+      recent = recent.slice(-WALKED_LINE.length);
+    };
+    const input = { stdin: Readable.from(withHeader({ strip, read: readAhead }, tar)), maxOutputBytes: 256 * MiB, onStdout };
     const pre = this.preloader;
     this.preloader = undefined;
     this.usable();
-    const res = pre ? await this.settle(() => completeExec(this.config.docker, pre, input, this.hooks)) : await this.exec([...LOADER_ARGV], input);
-    if (res.exitCode !== 0) {
-      throw new UserzError('sandbox_load_failed', 'Could not unpack the repository into the sandbox', {
+    const running = pre
+      ? this.settle(() => completeExec(this.config.docker, pre, input, this.hooks))
+      : this.settle(() => execInContainer(this.config.docker, this.container, [...LOADER_ARGV], input, this.hooks));
+    const failed = (res: ExecResult) =>
+      new UserzError('sandbox_load_failed', 'Could not unpack the repository into the sandbox', {
         details: { exitCode: res.exitCode, stderr: res.stderr.toString('utf8').slice(-2000) },
       });
+    const early = await Promise.race([walked.then(() => null), running]);
+    if (early && !sawWalked) {
+      // Ended before the manifest was complete: the unpack failed (or the manifest was cut).
+      throw early.exitCode !== 0 ? failed(early) : new UserzError('sandbox_load_failed', 'The sandbox did not report the loaded tree');
     }
-    const text = res.stdout.toString('utf8');
-    const newline = text.indexOf('\n');
-    const commit = text.slice(0, newline).trim();
-    if (!/^[0-9a-f]{40}$/.test(commit)) {
-      throw new UserzError('sandbox_load_failed', 'The sandbox did not report a base commit');
-    }
+    const all = Buffer.concat(chunks);
     const files = new Map<string, Buffer>();
-    this.base = { manifest: parseManifest(text.slice(newline + 1), files), commit, sourceCommit: opts.sourceCommit };
-    this.config.log.info({ runId: this.runId, files: this.base.manifest.size }, 'Repository loaded into sandbox');
-    return { baseCommit: commit, files };
+    const manifest = parseManifest(all.subarray(0, walkedAt(all)).toString('utf8'), files);
+    const base = { manifest, commit: '', sourceCommit: opts.sourceCommit };
+    this.base = base;
+    this.config.log.info({ runId: this.runId, files: base.manifest.size }, 'Repository loaded into sandbox');
+    const baseCommit = running.then((res) => {
+      if (res.exitCode !== 0) throw failed(res);
+      const commit = res.stdout
+        .subarray(walkedAt(res.stdout) + WALKED_LINE.length)
+        .toString('utf8')
+        .trim();
+      if (!/^[0-9a-f]{40}$/.test(commit)) throw new UserzError('sandbox_load_failed', 'The sandbox did not report a base commit');
+      base.commit = commit;
+      return commit;
+    });
+    // Awaited by every later use of the sandbox (afterLoad); a caller need not await it.
+    baseCommit.catch(() => undefined);
+    this.committing = baseCommit;
+    return { baseCommit, files };
+  }
+
+  /** Resolves once the load's base commit is made; rejects with its failure. */
+  private async afterLoad(): Promise<void> {
+    await this.committing;
   }
 
   async readChangeSet(caps?: Partial<ChangeSetCaps>): Promise<ChangeSet> {
     if (!this.base) throw new UserzError('sandbox_no_repository', 'No repository was loaded in this sandbox');
+    await this.afterLoad();
     const limits: ChangeSetCaps = { ...this.config.changeSetCaps, ...caps };
     // The walk counts a rename as two paths; the host counts it once and applies the exact cap.
     const walkFiles = limits.maxFiles * 2;

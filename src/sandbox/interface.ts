@@ -47,8 +47,14 @@ export interface LoadRepositoryOptions {
 }
 
 export interface LoadedRepository {
-  /** The commit the sandbox made of the tree as loaded. */
-  baseCommit: string;
+  /**
+   * The commit the sandbox makes of the tree as loaded, still being made when loadRepository
+   * resolves (the tree and its manifest are complete then): a run sends its agent the task
+   * meanwhile. Every later exec, spawn (but the pre-started runner's, whose caller holds
+   * back the agent's first answer, see pipeline/run-stage.ts) and read of the sandbox waits
+   * for it. Rejects with sandbox_load_failed when the commit could not be made.
+   */
+  baseCommit: Promise<string>;
   /** The `readAhead` files found as regular files; a path absent here is missing or is not one. */
   files: ReadonlyMap<string, Buffer>;
 }

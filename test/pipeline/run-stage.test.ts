@@ -46,6 +46,8 @@ async function stageOn(files: RepoFile[]): Promise<{ system: string; policyText:
   }
 }
 
+const MANY_FILES: RepoFile[] = Array.from({ length: 1500 }, (_, i) => ({ path: `lib/m${i}.js`, content: `export const m${i} = ${i};\n` }));
+
 describe('what the stage reads from the base tree', () => {
   it('puts AGENTS.md in the system prompt and hands back the policy text, both as the base tree has them', async () => {
     const policy = 'paths:\n  deny: ["secrets/**"]\n';
@@ -77,6 +79,36 @@ describe('what the stage reads from the base tree', () => {
     ]);
     expect(policyText).toBeNull();
     expect(system).toBe('SYSTEM');
+  });
+
+  it('holds the agent’s first answer until the base commit is made, so its edit is a change against the base and not part of it', async () => {
+    const sandbox = await driver.acquire(`run_stage_${Math.random().toString(36).slice(2)}`);
+    const agent = new ScriptedModelClient([
+      { toolCalls: [{ id: 'c1', name: 'edit_file', arguments: { path: 'zz/a.js', search: '= 1', replace: '= 2' } }] },
+      { toolCalls: [{ id: 'c2', name: 'git', arguments: { args: ['status', '--porcelain'] } }] },
+      { content: 'Changed a.' },
+    ]);
+    try {
+      const stage = await runStage({
+        sandbox,
+        // Enough files before it that committing them takes far longer than the agent's edit.
+        archive: {
+          tar: repositoryTar('acme-app-1', [...MANY_FILES, { path: 'zz/a.js', content: 'export const a = 1;\n' }]) as Readable,
+          baseCommit: 'b'.repeat(40),
+        },
+        agent,
+        budget: { ...DEFAULT_RUN_BUDGET },
+        task: { system: 'SYSTEM', prompt: 'PROMPT' },
+        runnerCommand: [...DEFAULT_RUNNER_COMMAND],
+        log: createLogger({ level: 'silent' }),
+      });
+      expect(stage.outcome?.kind).toBe('completed');
+      const status = agent.requests[2]!.messages.filter((m) => m.role === 'tool').at(-1)!.content;
+      expect(status).toContain(' M zz/a.js');
+      expect(stage.changeSet!.entries.map((e) => e.path)).toEqual(['zz/a.js']);
+    } finally {
+      await sandbox.destroy();
+    }
   });
 
   it('cuts instructions past 16 KiB and says so', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { UserzError } from '../../src/errors.js';
 import { DockerRunscDriver, type Sandbox } from '../../src/sandbox/index.js';
 import { prepareSandboxEngine, testSandboxConfig } from './engine.js';
@@ -20,7 +20,7 @@ afterAll(async () => {
 async function loaded(files = BASE_FILES): Promise<{ sandbox: Sandbox; baseCommit: string }> {
   const sandbox = await driver.acquire(`run-${Math.random().toString(36).slice(2)}`);
   const { baseCommit } = await sandbox.loadRepository(repositoryTar('acme-app-0a1b2c3', files), { sourceCommit: SOURCE_COMMIT });
-  return { sandbox, baseCommit };
+  return { sandbox, baseCommit: await baseCommit };
 }
 
 async function sh(sandbox: Sandbox, script: string): Promise<string> {
@@ -69,6 +69,37 @@ describe('repository in', () => {
       await sandbox.destroy();
     }
   }, 60_000);
+});
+
+describe('the base commit, made after the load resolves', () => {
+  it('is waited for by the next exec and change-set read, which see it made', async () => {
+    const sandbox = await driver.acquire(`run-${Math.random().toString(36).slice(2)}`);
+    try {
+      const { baseCommit } = await sandbox.loadRepository(repositoryTar('acme-app-0a1b2c3', BASE_FILES), { sourceCommit: SOURCE_COMMIT });
+      // Not awaited first: the exec itself must wait for the commit.
+      const head = sh(sandbox, 'git rev-parse HEAD && git status --porcelain');
+      expect(await head).toBe(`${await baseCommit}\n`);
+      expect(await sandbox.readChangeSet()).toEqual({ baseCommit: SOURCE_COMMIT, entries: [], totalBytes: 0 });
+    } finally {
+      await sandbox.destroy();
+    }
+  }, 60_000);
+
+  it('fails every later use with sandbox_load_failed when the commit cannot be made (the workspace is full)', async () => {
+    const small = await DockerRunscDriver.open(testSandboxConfig('repo-full', { limits: { workspaceBytes: 24 * 1024 * 1024 } }));
+    const sandbox = await small.acquire(`run-${Math.random().toString(36).slice(2)}`);
+    try {
+      // Fits once (the tree), not twice (the tree and git's copy of it): random bytes do not compress.
+      const big = { path: 'big.bin', content: randomBytes(14 * 1024 * 1024) };
+      const { baseCommit } = await sandbox.loadRepository(repositoryTar('acme-app-0a1b2c3', [...BASE_FILES, big]));
+      await expect(baseCommit).rejects.toMatchObject({ code: 'sandbox_load_failed' });
+      await expect(sandbox.exec(['true'])).rejects.toMatchObject({ code: 'sandbox_load_failed' });
+      await expect(sandbox.readChangeSet()).rejects.toMatchObject({ code: 'sandbox_load_failed' });
+    } finally {
+      await sandbox.destroy();
+      await small.close();
+    }
+  }, 90_000);
 });
 
 describe('files read ahead with the load', () => {

@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 
 export interface RepoFile {
   path: string;
-  content?: string;
+  content?: string | Buffer;
   mode?: number;
   linkname?: string;
 }
