@@ -20,13 +20,25 @@ const files = readdirSync(here)
   .filter((f) => wanted.length === 0 || wanted.some((w) => f.startsWith(w)))
   .sort();
 
+// A run that ends before its last bench (a stray process.exit, an event loop left with
+// nothing to wait for) says where, and fails, instead of ending quietly with status 0.
+let current: string | undefined;
+process.on('beforeExit', () => current && console.error(`bench: the event loop emptied while ${current} was running`));
+process.on('exit', (code) => {
+  if (current === undefined) return;
+  console.error(`bench: the process exited (status ${code}) while ${current} was running`);
+  if (code === 0) process.exitCode = 1;
+});
+
 const started = performance.now();
 for (const file of files) {
+  current = file;
   const t0 = performance.now();
   console.log(`\n## ${file.replace('.bench.ts', '')}${process.env.USERZ_BENCH_QUICK === '1' ? ' (quick)' : ''}`);
   const mod = (await import(pathToFileURL(join(here, file)).href)) as { default: () => Promise<void> };
   await mod.default();
   console.log(`(${file} took ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
+current = undefined;
 console.log(`\nall benches took ${((performance.now() - started) / 1000).toFixed(1)} s`);
 process.exit(0);

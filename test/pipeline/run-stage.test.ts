@@ -9,7 +9,7 @@ import { DEFAULT_RUN_BUDGET } from '../../src/broker/index.js';
 import { createLogger } from '../../src/log/index.js';
 import { ScriptedModelClient } from '../../src/model/index.js';
 import { DEFAULT_RUNNER_COMMAND } from '../../src/pipeline/deps.js';
-import { runStage } from '../../src/pipeline/run-stage.js';
+import { runStage, type StageResult } from '../../src/pipeline/run-stage.js';
 import { DockerRunscDriver, type SandboxDriver } from '../../src/sandbox/index.js';
 import { prepareSandboxEngine, testSandboxConfig } from '../sandbox/engine.js';
 import { repositoryTar, type RepoFile } from '../sandbox/tar-stream-repo.js';
@@ -25,10 +25,13 @@ afterAll(async () => {
   await driver?.close();
 });
 
-/** The system prompt the agent was given, and the stage's policy text, for a tree of `files`. */
-async function stageOn(files: RepoFile[]): Promise<{ system: string; policyText: string | null }> {
+/** runStage on a tree of `files` with a scripted agent (by default one that changes nothing). */
+async function stageOn(
+  files: RepoFile[],
+  script: ConstructorParameters<typeof ScriptedModelClient>[0] = [{ content: 'Nothing to change.' }],
+): Promise<{ stage: StageResult; agent: ScriptedModelClient; system: string; policyText: string | null }> {
   const sandbox = await driver.acquire(`run_stage_${Math.random().toString(36).slice(2)}`);
-  const agent = new ScriptedModelClient([{ content: 'Nothing to change.' }]);
+  const agent = new ScriptedModelClient(script);
   try {
     const stage = await runStage({
       sandbox,
@@ -40,7 +43,7 @@ async function stageOn(files: RepoFile[]): Promise<{ system: string; policyText:
       log: createLogger({ level: 'silent' }),
     });
     expect(stage.outcome?.kind).toBe('completed');
-    return { system: agent.requests[0]!.system ?? '', policyText: stage.policyText };
+    return { stage, agent, system: agent.requests[0]!.system ?? '', policyText: stage.policyText };
   } finally {
     await sandbox.destroy();
   }
@@ -82,33 +85,18 @@ describe('what the stage reads from the base tree', () => {
   });
 
   it('holds the agent’s first answer until the base commit is made, so its edit is a change against the base and not part of it', async () => {
-    const sandbox = await driver.acquire(`run_stage_${Math.random().toString(36).slice(2)}`);
-    const agent = new ScriptedModelClient([
-      { toolCalls: [{ id: 'c1', name: 'edit_file', arguments: { path: 'zz/a.js', search: '= 1', replace: '= 2' } }] },
-      { toolCalls: [{ id: 'c2', name: 'git', arguments: { args: ['status', '--porcelain'] } }] },
-      { content: 'Changed a.' },
-    ]);
-    try {
-      const stage = await runStage({
-        sandbox,
-        // Enough files before it that committing them takes far longer than the agent's edit.
-        archive: {
-          tar: repositoryTar('acme-app-1', [...MANY_FILES, { path: 'zz/a.js', content: 'export const a = 1;\n' }]) as Readable,
-          baseCommit: 'b'.repeat(40),
-        },
-        agent,
-        budget: { ...DEFAULT_RUN_BUDGET },
-        task: { system: 'SYSTEM', prompt: 'PROMPT' },
-        runnerCommand: [...DEFAULT_RUNNER_COMMAND],
-        log: createLogger({ level: 'silent' }),
-      });
-      expect(stage.outcome?.kind).toBe('completed');
-      const status = agent.requests[2]!.messages.filter((m) => m.role === 'tool').at(-1)!.content;
-      expect(status).toContain(' M zz/a.js');
-      expect(stage.changeSet!.entries.map((e) => e.path)).toEqual(['zz/a.js']);
-    } finally {
-      await sandbox.destroy();
-    }
+    // Enough files before it that committing them takes far longer than the agent's edit.
+    const { stage, agent } = await stageOn(
+      [...MANY_FILES, { path: 'zz/a.js', content: 'export const a = 1;\n' }],
+      [
+        { toolCalls: [{ id: 'c1', name: 'edit_file', arguments: { path: 'zz/a.js', search: '= 1', replace: '= 2' } }] },
+        { toolCalls: [{ id: 'c2', name: 'git', arguments: { args: ['status', '--porcelain'] } }] },
+        { content: 'Changed a.' },
+      ],
+    );
+    const status = agent.requests[2]!.messages.filter((m) => m.role === 'tool').at(-1)!.content;
+    expect(status).toContain(' M zz/a.js');
+    expect(stage.changeSet!.entries.map((e) => e.path)).toEqual(['zz/a.js']);
   });
 
   it('cuts instructions past 16 KiB and says so', async () => {
