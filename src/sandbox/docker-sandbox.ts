@@ -538,7 +538,10 @@ export class DockerSandbox implements Sandbox {
  * A Docker API call that failed on the socket itself (EPIPE/ECONNRESET: dockerd closed an
  * idle connection under load) is safe to repeat when the call is idempotent, as rename is.
  */
-async function retryTransient(call: () => Promise<unknown>, alreadyDone: (e: unknown) => boolean, attempts = 3): Promise<void> {
+// Six tries over about 1.5 s: a pooled sandbox's rename has twice failed with EPIPE three
+// times within 150 ms while several sandbox test files ran at once (cause not found).
+// A burst of that length is outlasted.
+async function retryTransient(call: () => Promise<unknown>, alreadyDone: (e: unknown) => boolean, attempts = 6): Promise<void> {
   for (let i = 1; ; i++) {
     try {
       await call();
@@ -547,7 +550,7 @@ async function retryTransient(call: () => Promise<unknown>, alreadyDone: (e: unk
       if (i > 1 && alreadyDone(e)) return;
       const code = (e as NodeJS.ErrnoException).code;
       if (i >= attempts || (code !== 'EPIPE' && code !== 'ECONNRESET')) throw e;
-      await new Promise((r) => setTimeout(r, 50 * i));
+      await new Promise((r) => setTimeout(r, 100 * i));
     }
   }
 }
