@@ -97,7 +97,7 @@ async function readBaseFile(sandbox: Sandbox, path: string, maxBytes: number): P
 }
 
 /** A file of the base tree: from what the load read ahead when it was asked for, else by an exec. */
-function baseFile(sandbox: Sandbox, loaded: LoadedRepository, path: string, maxBytes: number): Promise<BaseFile> | BaseFile {
+async function baseFile(sandbox: Sandbox, loaded: LoadedRepository, path: string, maxBytes: number): Promise<BaseFile> {
   if (!Object.hasOwn(READ_AHEAD, path) || READ_AHEAD[path]! < maxBytes) return readBaseFile(sandbox, path, maxBytes);
   const bytes = loaded.files.get(path);
   return bytes ? cut(bytes, maxBytes) : null;

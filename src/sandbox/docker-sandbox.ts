@@ -61,20 +61,17 @@ const COMMIT_SHELL = [
   'echo "$commit"',
 ].join('\n');
 
-/** Ends the manifest in the loader's output; a manifest line cannot be it (JSON escapes a path's quotes). */
-const WALKED_LINE = '{"walked":1}\n';
-
-/** Where WALKED_LINE starts in the loader's output (at the start, or after a newline); its caller has seen it there. */
-function walkedAt(out: Buffer): number {
-  if (out.subarray(0, WALKED_LINE.length).toString('latin1') === WALKED_LINE) return 0;
-  return out.indexOf(`\n${WALKED_LINE}`) + 1;
-}
+/**
+ * Ends the manifest in the loader's output, a line of its own after a blank one (the
+ * manifest may be empty): no manifest line can be it, and JSON lines hold no raw newline.
+ */
+const WALKED_MARK = '\n{"walked":1}\n';
 
 // Node drives the load so that it can be started ahead of the archive (a pooled sandbox),
 // and starts both shells at once. Its stdin is one header line, JSON {strip, read} (the strip
 // count; path → byte cap of the files to read ahead, tree-walk.ts), then the tar stream,
 // handed to the unpacking shell after the strip count. Once that succeeded: the tree walk
-// prints the manifest and WALKED_LINE in this process, then the committing shell goes.
+// prints the manifest and WALKED_MARK in this process, then the committing shell goes.
 const LOADER_SOURCE = String.raw`
 let READ_AHEAD;
 {
@@ -89,7 +86,7 @@ let READ_AHEAD;
     if (code !== 0) process.exit(code === null ? 1 : code);
     if (!started) process.exit(2);
     walkTree();
-    process.stdout.write(${JSON.stringify(WALKED_LINE)}); // a pipe: written before the commit's line
+    process.stdout.write(${JSON.stringify(WALKED_MARK)}); // a pipe: written before the commit's line
     process.stdin.destroy();
     commit.stdin.end('go\n');
   });
@@ -394,9 +391,10 @@ export class DockerSandbox implements Sandbox {
     if (!Object.values(readAhead).every((cap) => Number.isInteger(cap) && cap >= 0 && cap <= 16 * MiB)) {
       throw new UserzError('invalid_argument', 'readAhead caps must be whole numbers of bytes up to 16 MiB');
     }
-    // The manifest is complete once WALKED_LINE has arrived (at the start, or after a newline).
+    // The manifest is complete once WALKED_MARK has arrived; `recent` keeps enough of the
+    // output's end to find it across a chunk boundary.
     const chunks: Buffer[] = [];
-    let recent = '\n';
+    let recent = '';
     let sawWalked = false;
     let onWalked!: () => void;
     const walked = new Promise<void>((resolve) => (onWalked = resolve));
@@ -404,11 +402,11 @@ export class DockerSandbox implements Sandbox {
       chunks.push(chunk);
       if (sawWalked) return;
       recent += chunk.toString('latin1');
-      if (recent.includes(`\n${WALKED_LINE}`)) {
+      if (recent.includes(WALKED_MARK)) {
         sawWalked = true;
         onWalked();
       }
-      recent = recent.slice(-WALKED_LINE.length);
+      recent = recent.slice(1 - WALKED_MARK.length);
     };
     const input = { stdin: Readable.from(withHeader({ strip, read: readAhead }, tar)), maxOutputBytes: 256 * MiB, onStdout };
     const pre = this.preloader;
@@ -428,14 +426,14 @@ export class DockerSandbox implements Sandbox {
     }
     const all = Buffer.concat(chunks);
     const files = new Map<string, Buffer>();
-    const manifest = parseManifest(all.subarray(0, walkedAt(all)).toString('utf8'), files);
+    const manifest = parseManifest(all.subarray(0, all.indexOf(WALKED_MARK)).toString('utf8'), files);
     const base = { manifest, commit: '', sourceCommit: opts.sourceCommit };
     this.base = base;
     this.config.log.info({ runId: this.runId, files: base.manifest.size }, 'Repository loaded into sandbox');
     const baseCommit = running.then((res) => {
       if (res.exitCode !== 0) throw failed(res);
       const commit = res.stdout
-        .subarray(walkedAt(res.stdout) + WALKED_LINE.length)
+        .subarray(res.stdout.indexOf(WALKED_MARK) + WALKED_MARK.length)
         .toString('utf8')
         .trim();
       if (!/^[0-9a-f]{40}$/.test(commit)) throw new UserzError('sandbox_load_failed', 'The sandbox did not report a base commit');

@@ -79,8 +79,9 @@ export interface Sandbox {
   readonly runId: string;
   readonly egressSlot: EgressSlot;
   /**
-   * Streams a tar archive into the workspace (never to a host file), makes the workspace a
-   * git repository with one commit by a fixed Userz identity, and returns that commit.
+   * Streams a tar archive into the workspace (never to a host file) and resolves once the
+   * tree is in place and walked; the workspace then becomes a git repository with one
+   * commit by a fixed Userz identity, whose making `baseCommit` reports.
    */
   loadRepository(tar: Readable, opts?: LoadRepositoryOptions): Promise<LoadedRepository>;
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
